@@ -1,0 +1,52 @@
+import { ConfigError, DataDirLockedError, loadConfig, startServer } from '@maas/server';
+import type { Command } from 'commander';
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the platform: admin API, OpenAI-compatible gateway and console')
+    .option('--host <host>', 'address to bind (MAAS_HOST)')
+    .option('--port <port>', 'port to listen on (MAAS_PORT)')
+    .option('--data-dir <dir>', 'embedded data directory (MAAS_DATA_DIR)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  maas serve                      # embedded PGlite under ./.maas on 127.0.0.1:8080\n  DATABASE_URL=postgres://… REDIS_URL=redis://… maas serve --port 9000',
+    )
+    .action(async (opts: { host?: string; port?: string; dataDir?: string }) => {
+      const env = { ...process.env };
+      if (opts.host) env.MAAS_HOST = opts.host;
+      if (opts.port) env.MAAS_PORT = opts.port;
+      if (opts.dataDir) env.MAAS_DATA_DIR = opts.dataDir;
+      let server: Awaited<ReturnType<typeof startServer>>;
+      try {
+        server = await startServer(loadConfig(env));
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`maas: ${err.message}\n`);
+          process.exit(2);
+        }
+        if (err instanceof DataDirLockedError) {
+          process.stderr.write(`maas: ${err.message}\n`);
+          process.exit(1);
+        }
+        throw err;
+      }
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        server.app.log.info({ signal }, 'shutting down: draining in-flight requests');
+        const deadline = setTimeout(() => process.exit(1), server.services.config.shutdownTimeoutMs + 5_000);
+        deadline.unref();
+        server.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            server.app.log.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}

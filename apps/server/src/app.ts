@@ -1,0 +1,80 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { registerAdminAuth } from './http/authenticate.ts';
+import { registerErrorMapper } from './http/error-mapper.ts';
+import { requestIdFrom } from './http/request-context.ts';
+import { newId } from './ids.ts';
+import { auditRoutes } from './modules/audit/index.ts';
+import { identityRoutes } from './modules/identity/index.ts';
+import { keyRoutes } from './modules/keys/index.ts';
+import { recordHttpMetrics } from './modules/observability/metrics.ts';
+import { observabilityRoutes } from './modules/observability/routes.ts';
+import type { Services } from './services.ts';
+
+export interface BuildAppOptions {
+  services: Services;
+  logger: Logger;
+  isMigrated?: () => boolean;
+}
+
+/** Registers every module and the one error mapper. Never listens. */
+export async function buildApp({ services, logger, isMigrated = () => true }: BuildAppOptions) {
+  const { config } = services;
+  const app = Fastify({
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id'], () => newId('req')),
+    disableRequestLogging: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  registerErrorMapper(app);
+  recordHttpMetrics(app, services.metrics);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'maas admin API', version: '1.0.0', description: 'Model-as-a-Service control plane' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'JWT access token or sk-maas- API key' } },
+      },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+
+  registerAdminAuth(app, {
+    verifyAccessToken: (token) => services.identity.verifyAccessToken(token),
+    verifyApiKey: (secret) => services.keys.verify(secret),
+  });
+
+  await app.register(observabilityRoutes, { database: services.database, metrics: services.metrics, isMigrated });
+  await app.register(
+    async (api) => {
+      await api.register(identityRoutes, { services });
+      await api.register(keyRoutes, { services });
+      await api.register(auditRoutes, { services });
+    },
+    { prefix: '/api/v1' },
+  );
+  return app as unknown as FastifyInstance;
+}

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  MAAS_HOST: z.string().min(1).default('127.0.0.1'),
+  MAAS_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  MAAS_DATA_DIR: z.string().min(1).default('./.maas'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .optional(),
+  MAAS_SECRET_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)')
+    .optional(),
+  MAAS_ADMIN_EMAIL: z.email().default('admin@localhost'),
+  MAAS_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  MAAS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAAS_ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).max(86_400).default(900),
+  MAAS_REFRESH_TOKEN_TTL_S: z.coerce.number().int().min(300).default(30 * 86_400),
+  MAAS_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  MAAS_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  MAAS_TRUST_PROXY: bool.default(false),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  secretKey: Buffer;
+  adminEmail: string;
+  adminPassword: string | undefined;
+  logLevel: Env['MAAS_LOG_LEVEL'];
+  accessTokenTtlS: number;
+  refreshTokenTtlS: number;
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError with one line naming the variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`invalid ${name}: ${issue.message}`);
+  }
+  const env = parsed.data;
+  const dataDir = env.MAAS_DATA_DIR.startsWith('memory://') ? env.MAAS_DATA_DIR : resolve(env.MAAS_DATA_DIR);
+  if (env.NODE_ENV === 'production' && !env.MAAS_SECRET_KEY) {
+    throw new ConfigError('missing MAAS_SECRET_KEY: required when NODE_ENV=production (64 hex characters)');
+  }
+  if (!env.MAAS_SECRET_KEY && dataDir.startsWith('memory://')) {
+    throw new ConfigError('missing MAAS_SECRET_KEY: required with an in-memory data directory');
+  }
+  const secretKey = env.MAAS_SECRET_KEY ? Buffer.from(env.MAAS_SECRET_KEY, 'hex') : embeddedSecretKey(dataDir);
+  return {
+    env: env.NODE_ENV,
+    host: env.MAAS_HOST,
+    port: env.MAAS_PORT,
+    dataDir,
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    secretKey,
+    adminEmail: env.MAAS_ADMIN_EMAIL,
+    adminPassword: env.MAAS_ADMIN_PASSWORD,
+    logLevel: env.MAAS_LOG_LEVEL,
+    accessTokenTtlS: env.MAAS_ACCESS_TOKEN_TTL_S,
+    refreshTokenTtlS: env.MAAS_REFRESH_TOKEN_TTL_S,
+    bodyLimitBytes: env.MAAS_BODY_LIMIT_BYTES,
+    shutdownTimeoutMs: env.MAAS_SHUTDOWN_TIMEOUT_MS,
+    trustProxy: env.MAAS_TRUST_PROXY,
+  };
+}
+
+/** In embedded mode the secret key is generated once and kept (mode 0600) in the data directory. */
+function embeddedSecretKey(dataDir: string): Buffer {
+  const file = join(dataDir, 'secret.key');
+  if (existsSync(file)) {
+    const hex = readFileSync(file, 'utf8').trim();
+    if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new ConfigError(`invalid ${file}: expected 64 hex characters`);
+    return Buffer.from(hex, 'hex');
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  return key;
+}

@@ -1,0 +1,71 @@
+import type { FastifyRequest } from 'fastify';
+import { AppError } from './app-error.ts';
+
+export type Role = 'owner' | 'admin' | 'operator' | 'viewer';
+export type KeyScope = 'inference' | 'admin:read' | 'admin:write';
+
+export interface UserPrincipal {
+  kind: 'user';
+  userId: string;
+  email: string;
+  orgId: string;
+  role: Role;
+  isPlatformAdmin: boolean;
+  sessionId: string;
+}
+
+export interface KeyPrincipal {
+  kind: 'key';
+  keyId: string;
+  orgId: string;
+  projectId: string;
+  scopes: KeyScope[];
+  /** null: every model the project may use */
+  models: string[] | null;
+}
+
+export type Principal = UserPrincipal | KeyPrincipal;
+
+/**
+ * What a caller may do in its org. viewer reads; operator also writes resources; admin also manages
+ * members; only an owner deletes the org. An API key with `admin:read` acts as a viewer and one with
+ * `admin:write` as an operator: a key never manages members.
+ */
+export type Permission = 'read' | 'write' | 'manage_members' | 'delete_org';
+
+const grants: Record<Role, Permission[]> = {
+  viewer: ['read'],
+  operator: ['read', 'write'],
+  admin: ['read', 'write', 'manage_members'],
+  owner: ['read', 'write', 'manage_members', 'delete_org'],
+};
+
+export function effectiveRole(p: Principal): Role | null {
+  if (p.kind === 'user') return p.role;
+  if (p.scopes.includes('admin:write')) return 'operator';
+  if (p.scopes.includes('admin:read')) return 'viewer';
+  return null;
+}
+
+export function can(p: Principal, permission: Permission): boolean {
+  const role = effectiveRole(p);
+  return role !== null && grants[role].includes(permission);
+}
+
+export function requirePermission(p: Principal, permission: Permission): void {
+  if (!can(p, permission)) {
+    throw new AppError('forbidden', `your role may not ${permission.replace('_', ' ')} in this org`);
+  }
+}
+
+/** The authenticated caller of an admin route (set by the authenticate hook). */
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new AppError('unauthenticated', 'authentication required');
+  return req.principal;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}

@@ -1,0 +1,2 @@
+export { auditRoutes, toAuditEventDto } from './routes.ts';
+export { type AuditContext, type AuditInput, type AuditService, createAuditService } from './service.ts';

@@ -1,0 +1,28 @@
+import { integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { orgs } from '../identity/schema.ts';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const PROVIDER_TYPES = ['openai-compatible', 'anthropic'] as const;
+export type ProviderType = (typeof PROVIDER_TYPES)[number];
+
+/** Upstream connections. `api_key_enc` and `headers_enc` are AES-256-GCM under MAAS_SECRET_KEY. */
+export const providers = pgTable(
+  'providers',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    type: text('type', { enum: PROVIDER_TYPES }).notNull(),
+    baseUrl: text('base_url').notNull(),
+    apiKeyEnc: text('api_key_enc'),
+    headersEnc: text('headers_enc'),
+    timeoutMs: integer('timeout_ms').notNull().default(60_000),
+    maxConnections: integer('max_connections').notNull().default(128),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('providers_org_name_uq').on(t.orgId, t.name)],
+);

@@ -1,0 +1,67 @@
+import { integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { orgs } from '../identity/schema.ts';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const MODEL_TYPES = ['chat', 'completion', 'embedding', 'rerank'] as const;
+export const MODEL_STATUSES = ['active', 'deprecated', 'retired'] as const;
+
+export interface ModelTarget {
+  provider_id: string;
+  upstream_model: string;
+  weight: number;
+  priority: number;
+}
+
+export interface ModelPricing {
+  currency: string;
+  input_per_million: number;
+  output_per_million: number;
+  cached_input_per_million?: number;
+  reasoning_per_million?: number;
+}
+
+/** Who may call the model besides its own org: other orgs, and a project allow-list. */
+export interface ModelAccess {
+  orgs?: string[];
+  projects?: string[];
+}
+
+export const models = pgTable(
+  'models',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    type: text('type', { enum: MODEL_TYPES }).notNull(),
+    aliases: text('aliases').array().notNull().default([]),
+    description: text('description'),
+    contextLength: integer('context_length'),
+    defaultParams: jsonb('default_params').$type<Record<string, unknown>>().notNull().default({}),
+    status: text('status', { enum: MODEL_STATUSES }).notNull().default('active'),
+    access: jsonb('access').$type<ModelAccess>().notNull().default({}),
+    fallbacks: jsonb('fallbacks').$type<{ model: string; on?: string[] }[]>().notNull().default([]),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('models_org_name_uq').on(t.orgId, t.name)],
+);
+
+/** A version holds its targets; `traffic_weight` splits traffic between versions (canary). */
+export const modelVersions = pgTable(
+  'model_versions',
+  {
+    id: text('id').primaryKey(),
+    modelId: text('model_id')
+      .notNull()
+      .references(() => models.id, { onDelete: 'cascade' }),
+    version: text('version').notNull(),
+    targets: jsonb('targets').$type<ModelTarget[]>().notNull(),
+    trafficWeight: integer('traffic_weight').notNull().default(0),
+    pricing: jsonb('pricing').$type<ModelPricing | null>(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('model_versions_model_version_uq').on(t.modelId, t.version)],
+);

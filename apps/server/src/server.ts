@@ -1,0 +1,73 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+import { openDatabase } from './db/client.ts';
+import { type Bus, createMemoryBus, createRedisBus } from './events/bus.ts';
+import { createLogger } from './logger.ts';
+import { createServices, type Services } from './services.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  services: Services;
+  url: string;
+  /** Stops accepting, drains in-flight requests, flushes buffers, closes the database. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** print the generated admin password here on first start (default: stdout) */
+  announce?: (line: string) => void;
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const started = performance.now();
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+  });
+  let bus: Bus | undefined;
+  let services: Services | undefined;
+  try {
+    let migrated = false;
+    await database.migrate();
+    migrated = true;
+    bus = config.redisUrl ? await createRedisBus(config.redisUrl, log) : createMemoryBus();
+    services = await createServices({ config, database, bus, log });
+    await services.identity.bootstrap(opts.announce ?? ((line: string) => process.stdout.write(`${line}\n`)));
+    const app = await buildApp({ services, logger: log, isMigrated: () => migrated });
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `http://${host}:${port}`;
+    log.info(
+      { url, driver: database.driver, redis: Boolean(config.redisUrl), startup_ms: Math.round(performance.now() - started) },
+      'maas is serving',
+    );
+    const svc = services;
+    const busRef = bus;
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      services: svc,
+      url,
+      close() {
+        closing ??= (async () => {
+          await app.close();
+          await svc.stop();
+          await busRef.close();
+          await database.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await services?.stop().catch(() => {});
+    await bus?.close().catch(() => {});
+    await database.close().catch(() => {});
+    throw err;
+  }
+}
