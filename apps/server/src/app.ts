@@ -34,7 +34,6 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
     trustProxy: config.trustProxy,
     requestIdHeader: false,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id'], () => newId('req')),
-    disableRequestLogging: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },

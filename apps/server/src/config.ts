@@ -24,7 +24,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)')
     .optional(),
-  MAAS_ADMIN_EMAIL: z.email().default('admin@localhost'),
+  MAAS_ADMIN_EMAIL: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an email address').default('admin@localhost'),
   MAAS_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   MAAS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAAS_ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).max(86_400).default(900),

@@ -22,7 +22,7 @@ export async function createServices(deps: CoreDeps) {
   const secrets = createSecretBox(config.secretKey);
   const metrics = createMetrics();
   const audit = createAuditService({ db });
-  const identity = createIdentityService({ db, audit, config, log });
+  const identity = createIdentityService({ db, audit, bus, config, log });
   const keys = createKeyService({ db, audit, bus, log });
   await keys.start();
   return {

@@ -1,0 +1,114 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../../http/app-error.ts';
+import { effectiveRole, principalOf } from '../../../http/principal.ts';
+import { auditContextOf } from '../../../http/request-context.ts';
+import type { Services } from '../../../services.ts';
+import { roleSchema } from '../dto.ts';
+import { memberships, orgs, users } from '../schema.ts';
+import { eq } from 'drizzle-orm';
+
+const tokenPair = z.object({
+  access_token: z.string(),
+  refresh_token: z.string(),
+  token_type: z.literal('Bearer'),
+  expires_in: z.number(),
+  org_id: z.string(),
+});
+
+const me = z.object({
+  kind: z.enum(['user', 'key']),
+  org: z.object({ id: z.string(), name: z.string(), slug: z.string() }),
+  role: roleSchema.nullable(),
+  user: z.object({ id: z.string(), email: z.string(), name: z.string().nullable(), is_platform_admin: z.boolean() }).optional(),
+  key: z.object({ id: z.string(), project_id: z.string(), scopes: z.array(z.string()) }).optional(),
+  memberships: z.array(z.object({ org_id: z.string(), org_name: z.string(), role: roleSchema })),
+});
+
+export async function authRoutes(app: FastifyInstance, { services }: { services: Services }) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { auth } = services.identity;
+  const pub = { public: true };
+
+  r.post(
+    '/auth/login',
+    {
+      config: pub,
+      schema: {
+        tags: ['auth'],
+        summary: 'Exchange email and password for an access token and a refresh token',
+        security: [],
+        body: z.strictObject({
+          email: z.string().min(1).max(320),
+          password: z.string().min(1).max(1024),
+          org_id: z.string().max(100).optional(),
+        }),
+        response: { 200: tokenPair },
+      },
+    },
+    async (req) => auth.login(req.body.email, req.body.password, req.body.org_id, auditContextOf(req)),
+  );
+
+  r.post(
+    '/auth/refresh',
+    {
+      config: pub,
+      schema: {
+        tags: ['auth'],
+        summary: 'Rotate a refresh token: the old one stops working',
+        security: [],
+        body: z.strictObject({ refresh_token: z.string().min(1).max(512) }),
+        response: { 200: tokenPair },
+      },
+    },
+    async (req) => auth.refresh(req.body.refresh_token, auditContextOf(req)),
+  );
+
+  r.post(
+    '/auth/logout',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'End this session and every token rotated from it',
+        body: z.strictObject({}).optional(),
+        response: { 204: z.null() },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      if (p.kind !== 'user') throw new AppError('validation_failed', 'API keys have no session to log out of');
+      await auth.logout(p, auditContextOf(req));
+      return reply.code(204).send(null);
+    },
+  );
+
+  r.get(
+    '/me',
+    { schema: { tags: ['auth'], summary: 'Who the caller is, in which org and with which role', response: { 200: me } } },
+    async (req) => {
+      const p = principalOf(req);
+      const db = services.database.db;
+      const [org] = await db.select().from(orgs).where(eq(orgs.id, p.orgId));
+      if (!org) throw new AppError('invalid_token', 'org no longer exists');
+      const orgRef = { id: org.id, name: org.name, slug: org.slug };
+      if (p.kind === 'key') {
+        const role = effectiveRole(p);
+        return { kind: 'key' as const, org: orgRef, role, key: { id: p.keyId, project_id: p.projectId, scopes: p.scopes }, memberships: [] };
+      }
+      const [user] = await db.select().from(users).where(eq(users.id, p.userId));
+      const mine = await db
+        .select({ org_id: orgs.id, org_name: orgs.name, role: memberships.role })
+        .from(memberships)
+        .innerJoin(orgs, eq(orgs.id, memberships.orgId))
+        .where(eq(memberships.userId, p.userId));
+      return {
+        kind: 'user' as const,
+        org: orgRef,
+        role: p.role,
+        user: { id: user!.id, email: user!.email, name: user!.name, is_platform_admin: user!.isPlatformAdmin },
+        memberships: mine,
+      };
+    },
+  );
+}

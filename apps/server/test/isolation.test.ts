@@ -1,0 +1,100 @@
+import { type ApiClient, ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from '@maas/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fillPath, listOperations, sampleBody } from './support/openapi-routes.ts';
+
+/**
+ * Tenant isolation over every documented admin route: a caller of org A gets 404 for every
+ * resource of org B, and never sees B's resources in a list. A route this test cannot place in the
+ * fixture map fails it, so new modules must add their resource here.
+ */
+let ts: TestServer;
+let a: ApiClient;
+let b: ApiClient;
+const orgB: Record<string, string> = {};
+
+async function created(res: { status: number; body: { id?: string } }, what: string): Promise<string> {
+  if (res.status !== 201 || !res.body.id) throw new Error(`fixture ${what}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id;
+}
+
+beforeAll(async () => {
+  ts = await startTestServer();
+  const org = await ts.admin.post('/api/v1/orgs', { name: 'Tenant B' });
+  orgB.orgs = org.body.id;
+  b = ts.client();
+  await b.login(ADMIN_EMAIL, ADMIN_PASSWORD, org.body.id);
+  orgB.projects = await created(await b.post('/api/v1/projects', { name: 'b-project' }), 'project');
+  const user = await b.post('/api/v1/users', { email: 'b-user@tenant-b.test', password: 'b-password', role: 'operator' });
+  orgB.users = await created(user, 'user');
+  orgB.memberships = (await b.get('/api/v1/memberships')).body.data.find((m: { user_id: string }) => m.user_id === orgB.users).id;
+  orgB.keys = await created(await b.post('/api/v1/keys', { name: 'b-key', project_id: orgB.projects }), 'key');
+  orgB['audit-events'] = (await b.get('/api/v1/audit-events?limit=1')).body.data[0].id;
+  const ops = await listOperations(ts.admin);
+  if (ops.some((o) => o.path.startsWith('/api/v1/providers'))) {
+    orgB.providers = await created(
+      await b.post('/api/v1/providers', { name: 'b-provider', type: 'openai-compatible', base_url: 'http://127.0.0.1:9/v1' }),
+      'provider',
+    );
+  }
+  if (ops.some((o) => o.path.startsWith('/api/v1/models'))) {
+    orgB.models = await created(
+      await b.post('/api/v1/models', {
+        name: 'b-model',
+        type: 'chat',
+        targets: [{ provider_id: orgB.providers, upstream_model: 'up' }],
+      }),
+      'model',
+    );
+  }
+
+  // An owner of org A who is not a member of org B.
+  await ts.admin.post('/api/v1/users', { email: 'a-owner@tenant-a.test', password: 'a-password', role: 'admin' });
+  a = ts.client();
+  await a.login('a-owner@tenant-a.test', 'a-password');
+});
+afterAll(async () => {
+  await ts?.close();
+});
+
+describe('tenant isolation', () => {
+  it('answers 404 on every route that names a resource of another org', async () => {
+    const ops = (await listOperations(ts.admin)).filter((o) => o.path.startsWith('/api/v1/') && o.params.length > 0);
+    expect(ops.length).toBeGreaterThan(10);
+    const failures: string[] = [];
+    for (const op of ops) {
+      const resource = op.path.split('/')[3]!;
+      const id = orgB[resource];
+      if (!id) {
+        failures.push(`${op.method} ${op.path}: no org-B fixture for "${resource}"`);
+        continue;
+      }
+      const values: Record<string, string> = { [op.params[0]!]: id };
+      const url = fillPath(op.path, values);
+      const body = ['POST', 'PUT', 'PATCH'].includes(op.method) ? sampleBody(op.bodySchema) : undefined;
+      const res = await a.request(op.method, url, body);
+      if (res.status !== 404) failures.push(`${op.method} ${op.path}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+      else expect(res.body.error.code).toMatch(/not_found/);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('never lists another org’s resources', async () => {
+    const ops = (await listOperations(ts.admin)).filter(
+      (o) => o.method === 'GET' && o.path.startsWith('/api/v1/') && o.params.length === 0,
+    );
+    const secretIds = Object.values(orgB);
+    for (const op of ops) {
+      const res = await a.get(op.path);
+      expect(res.status, op.path).toBeLessThan(500);
+      for (const id of secretIds) expect(JSON.stringify(res.body), `${op.path} leaks ${id}`).not.toContain(id);
+    }
+  });
+
+  it('does not let org B’s key act on org A', async () => {
+    const key = await b.post('/api/v1/keys', { name: 'b-admin', project_id: orgB.projects, scopes: ['admin:write'] });
+    const asKey = ts.client(key.body.key);
+    const projectsOfA = (await ts.admin.get('/api/v1/projects')).body.data;
+    expect((await asKey.get(`/api/v1/projects/${projectsOfA[0].id}`)).status).toBe(404);
+    expect((await asKey.get('/api/v1/projects')).body.data.map((p: { id: string }) => p.id)).toEqual([orgB.projects]);
+  });
+});
