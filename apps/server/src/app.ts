@@ -9,7 +9,8 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { registerAdminAuth } from './http/authenticate.ts';
-import { registerErrorMapper } from './http/error-mapper.ts';
+import { AppError } from './http/app-error.ts';
+import { registerErrorMapper, sendError } from './http/error-mapper.ts';
 import { requestIdFrom } from './http/request-context.ts';
 import { newId } from './ids.ts';
 import { auditRoutes } from './modules/audit/index.ts';
@@ -37,6 +38,10 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: (err, req, reply) => {
+      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'path parameter too long' : 'malformed URL';
+      return sendError(req, reply, new AppError('validation_failed', message));
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -45,7 +45,7 @@ function* badRequests(op: Operation): Generator<{ label: string; path: string; b
   for (const id of badIds) {
     if (op.params.length) yield { label: `bad id ${id.slice(0, 20)}`, path: op.path.replace(/\{\w+\}/g, id) };
   }
-  if (op.method === 'GET' && op.params.length === 0) {
+  if (op.method === 'GET' && op.query.includes('limit')) {
     for (const q of ['limit=-1', 'limit=abc', 'limit=100000', `cursor=${'z'.repeat(500)}`, 'unknown_filter=1', 'from=yesterday']) {
       yield { label: `query ${q.slice(0, 20)}`, path: `${path}?${q}` };
     }
@@ -62,6 +62,7 @@ function* badRequests(op: Operation): Generator<{ label: string; path: string; b
     yield { label: 'unknown field', path, body: JSON.stringify({ ...valid, surprise_field: true }), headers: json };
     for (const [name, schema] of Object.entries(op.bodySchema?.properties ?? {})) {
       yield { label: `wrong type ${name}`, path, body: JSON.stringify({ ...valid, [name]: wrongTypeFor(schema) }), headers: json };
+      if (schema?.type === 'string') yield { label: `NUL in ${name}`, path, body: JSON.stringify({ ...valid, [name]: 'a\u0000b' }), headers: json };
       yield { label: `null ${name}`, path, body: JSON.stringify({ ...valid, [name]: { nested: [null] } }), headers: json };
     }
   }

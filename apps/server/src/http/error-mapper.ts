@@ -32,6 +32,9 @@ export function isOpenAiSurface(url: string): boolean {
   return url === '/v1' || url.startsWith('/v1/') || url.startsWith('/v1?');
 }
 
+/** PostgreSQL errors caused by the caller's text (NUL bytes, bad encodings), not by the server. */
+const PG_BAD_INPUT = new Set(['22021', '22P05', '54000']);
+
 function toAppError(err: FastifyError | AppError): AppError {
   if (err instanceof AppError) return err;
   if (hasZodFastifySchemaValidationErrors(err)) {
@@ -47,6 +50,10 @@ function toAppError(err: FastifyError | AppError): AppError {
       { issues },
       { param },
     );
+  }
+  const pgCode = (err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
+  if (pgCode && PG_BAD_INPUT.has(pgCode)) {
+    return new AppError('validation_failed', 'text must be valid UTF-8 without NUL characters');
   }
   const status = err.statusCode ?? 500;
   if (status >= 500) return new AppError('internal_error', 'internal server error');

@@ -5,6 +5,8 @@ export interface Operation {
   /** OpenAPI path with `{param}` placeholders */
   path: string;
   params: string[];
+  /** query parameter names */
+  query: string[];
   bodySchema: JsonSchema | undefined;
 }
 
@@ -27,7 +29,10 @@ export interface JsonSchema {
 /** Every documented operation of the running server, from its own /openapi.json. */
 export async function listOperations(client: ApiClient): Promise<Operation[]> {
   const spec = (await client.get('/openapi.json')).body as {
-    paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: JsonSchema }> } }>>;
+    paths: Record<
+      string,
+      Record<string, { parameters?: { in: string; name: string }[]; requestBody?: { content?: Record<string, { schema?: JsonSchema }> } }>
+    >;
   };
   const ops: Operation[] = [];
   for (const [path, methods] of Object.entries(spec.paths)) {
@@ -37,6 +42,7 @@ export async function listOperations(client: ApiClient): Promise<Operation[]> {
         method: method.toUpperCase(),
         path,
         params: [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!),
+        query: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
         bodySchema: op.requestBody?.content?.['application/json']?.schema,
       });
     }

@@ -6,7 +6,7 @@ import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
 import type { Services } from '../../../services.ts';
 import { emailSchema, membershipDto, roleSchema, toMembershipDto, toUserDto, userDto } from '../dto.ts';
-import { idParams } from './orgs.ts';
+import { idParams } from '../../../http/params.ts';
 
 const password = z.string().min(8, 'must be at least 8 characters').max(1024);
 

@@ -2,12 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { page, pageOf, listQuery } from '../../../http/pagination.ts';
+import { idParams } from '../../../http/params.ts';
 import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
 import type { Services } from '../../../services.ts';
 import { orgDto, toOrgDto } from '../dto.ts';
 
-export const idParams = z.strictObject({ id: z.string().min(1).max(100) });
 const name = z.string().trim().min(1).max(200);
 
 export async function orgRoutes(app: FastifyInstance, { services }: { services: Services }) {

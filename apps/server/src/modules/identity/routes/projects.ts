@@ -6,7 +6,7 @@ import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
 import type { Services } from '../../../services.ts';
 import { projectDto, toProjectDto } from '../dto.ts';
-import { idParams } from './orgs.ts';
+import { idParams } from '../../../http/params.ts';
 
 const name = z.string().trim().min(1).max(200);
 const description = z.string().max(2000);
