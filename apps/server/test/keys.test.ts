@@ -1,13 +1,17 @@
 import { createHash } from 'node:crypto';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type ApiClient, startTestServer, type TestServer } from '@maas/testkit';
-import { sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeys } from '../src/modules/keys/schema.ts';
 
 let ts: TestServer;
 let projectId: string;
 let otherProjectId: string;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+/** the stored row, straight from the database */
+const storedKey = (id: string) =>
+  ts.server.services.database.db.select().from(apiKeys).where(eq(apiKeys.id, id));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function mint(body: Record<string, unknown> = {}, as: ApiClient = ts.admin) {
@@ -73,9 +77,7 @@ describe('issuing', () => {
     expect(got.body).not.toHaveProperty('key');
     expect(got.body.prefix).toBe(res.body.prefix);
 
-    const { rows } = await ts.server.services.database.db.execute(
-      sql`select * from api_keys where id = ${res.body.id}`,
-    );
+    const rows = await storedKey(res.body.id);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.hash).toBe(sha256(secret));
     expect(JSON.stringify(rows[0])).not.toContain(secret);
@@ -85,7 +87,13 @@ describe('issuing', () => {
     const { id, secret } = await mint({ scopes: ['admin:read'] });
     const principal = ts.server.services.keys.verify(secret);
     expect(principal).not.toBeInstanceOf(Promise);
-    expect(principal).toMatchObject({ kind: 'key', keyId: id, projectId, scopes: ['admin:read'], models: null });
+    expect(principal).toMatchObject({
+      kind: 'key',
+      keyId: id,
+      projectId,
+      scopes: ['admin:read'],
+      models: null,
+    });
     expect(await ts.server.services.keys.verify(`${secret}x`)).toBeNull();
     expect(ts.server.services.keys.verify('not-a-key')).toBeNull();
   });
@@ -97,7 +105,9 @@ describe('issuing', () => {
     expect(first.status).toBe(200);
     expect(first.body.data.map((k: { id: string }) => k.id)).toEqual([b.id]);
     expect(first.body.next_cursor).toBe(b.id);
-    const second = await ts.admin.get(`/api/v1/keys?project_id=${otherProjectId}&limit=1&cursor=${first.body.next_cursor}`);
+    const second = await ts.admin.get(
+      `/api/v1/keys?project_id=${otherProjectId}&limit=1&cursor=${first.body.next_cursor}`,
+    );
     expect(second.body.data.map((k: { id: string }) => k.id)).toEqual([a.id]);
     expect(second.body.next_cursor).toBeNull();
     const all = await ts.admin.get(`/api/v1/keys?project_id=${projectId}`);
@@ -114,7 +124,12 @@ describe('issuing', () => {
       expires_at: expires,
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ name: 'after', models: null, metadata: { owner: 'me' }, expires_at: expires });
+    expect(res.body).toMatchObject({
+      name: 'after',
+      models: null,
+      metadata: { owner: 'me' },
+      expires_at: expires,
+    });
     expect((await ts.admin.patch(`/api/v1/keys/${id}`, {})).body.name).toBe('after');
     await ts.admin.post(`/api/v1/keys/${id}/rotate`, { grace_period_seconds: 60 });
     await ts.admin.delete(`/api/v1/keys/${id}`);
@@ -126,7 +141,11 @@ describe('issuing', () => {
       'key.update',
       'key.create',
     ]);
-    expect(events[2]).toMatchObject({ before: { name: 'before' }, after: { name: 'after' }, actor_type: 'user' });
+    expect(events[2]).toMatchObject({
+      before: { name: 'before' },
+      after: { name: 'after' },
+      actor_type: 'user',
+    });
     const text = JSON.stringify(events);
     expect(text).not.toContain(secret);
     expect(text).not.toContain(sha256(secret));
@@ -167,7 +186,11 @@ describe('scopes', () => {
 
   it('never lets a key mint or rotate a key broader than itself', async () => {
     const writer = ts.client((await mint({ scopes: ['admin:write'] })).secret);
-    const narrower = await writer.post('/api/v1/keys', { name: 'n', project_id: projectId, scopes: ['admin:read'] });
+    const narrower = await writer.post('/api/v1/keys', {
+      name: 'n',
+      project_id: projectId,
+      scopes: ['admin:read'],
+    });
     expect(narrower.status).toBe(201);
     expect(narrower.body.created_by).toMatch(/^key_/);
     const broader = await writer.post('/api/v1/keys', {
@@ -182,7 +205,9 @@ describe('scopes', () => {
     const limited = ts.client((await mint({ scopes: ['admin:write', 'inference'], models: ['m1'] })).secret);
     const inherits = await limited.post('/api/v1/keys', { name: 'i', project_id: projectId });
     expect(inherits.body.models).toEqual(['m1']);
-    expect((await limited.post('/api/v1/keys', { name: 'w', project_id: projectId, models: ['m2'] })).status).toBe(403);
+    expect(
+      (await limited.post('/api/v1/keys', { name: 'w', project_id: projectId, models: ['m2'] })).status,
+    ).toBe(403);
   });
 });
 
@@ -200,7 +225,7 @@ describe('rotation, revocation and expiry', () => {
     expect(await adminStatus(fresh)).toBe(200);
     await until(async () => (await adminStatus(old)) === 401, 3_000);
     expect(await adminStatus(fresh)).toBe(200);
-    const { rows } = await ts.server.services.database.db.execute(sql`select hash from api_keys where id = ${id}`);
+    const rows = await storedKey(id);
     expect(rows[0]!.hash).toBe(sha256(fresh));
   });
 
@@ -267,7 +292,13 @@ describe('bad input', () => {
   });
 
   it('answers 404 for unknown ids and projects, and for another org’s keys', async () => {
-    for (const id of ['key_00000000000000000000000000', 'nope', "'; drop table api_keys; --", '%00', 'x'.repeat(150)]) {
+    for (const id of [
+      'key_00000000000000000000000000',
+      'nope',
+      "'; drop table api_keys; --",
+      '%00',
+      'x'.repeat(150),
+    ]) {
       const path = `/api/v1/keys/${encodeURIComponent(id)}`;
       expect((await ts.admin.get(path)).status, id).toBe(404);
       expect((await ts.admin.delete(path)).status, id).toBe(404);

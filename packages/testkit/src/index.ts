@@ -1,3 +1,12 @@
 export { type ApiClient, type ApiResponse, createApiClient } from './api-client.ts';
 export { createScratchDatabase, testDatabaseUrl, testRedisUrl } from './database.ts';
+export {
+  type Behavior,
+  type FakeUpstream,
+  type FakeUpstreamOptions,
+  type FaultRule,
+  type RecordedRequest,
+  startFakeUpstream,
+} from './fake-upstream/index.ts';
 export { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from './server-harness.ts';
+export { type SpawnedServer, type SpawnOptions, spawnServer } from './spawn-server.ts';
