@@ -1,8 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError } from './app-error.ts';
 
-export type Role = 'owner' | 'admin' | 'operator' | 'viewer';
-export type KeyScope = 'inference' | 'admin:read' | 'admin:write';
+import type { KeyScope, Role } from '@maas/contracts';
+
+export type { KeyScope, Role };
 
 export interface UserPrincipal {
   kind: 'user';

@@ -4,7 +4,8 @@ import type { memberships, orgs, projects, users } from './schema.ts';
 /** Loose on purpose: internal addresses such as admin@localhost are valid here. */
 export const emailSchema = z.string().trim().max(320).regex(/^[^@\s]+@[^@\s]+$/, 'must be an email address');
 
-export const roleSchema = z.enum(['owner', 'admin', 'operator', 'viewer']);
+export { roleSchema } from '@maas/contracts';
+import { roleSchema } from '@maas/contracts';
 
 export const orgDto = z.object({ id: z.string(), name: z.string(), slug: z.string(), created_at: z.string(), updated_at: z.string() });
 export const projectDto = z.object({

@@ -1,3 +1,4 @@
+import { ROLES } from '@maas/contracts';
 import { boolean, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -36,8 +37,7 @@ export const users = pgTable('users', {
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
 
-export const ROLES = ['owner', 'admin', 'operator', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '@maas/contracts';
 
 export const memberships = pgTable(
   'memberships',

@@ -3,8 +3,7 @@ import { orgs, projects } from '../identity/schema.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
-export const KEY_SCOPES = ['inference', 'admin:read', 'admin:write'] as const;
-export type KeyScope = (typeof KEY_SCOPES)[number];
+export { KEY_SCOPES, type KeyScope } from '@maas/contracts';
 
 /** API keys are stored only as a SHA-256 hash plus a display prefix. */
 export const apiKeys = pgTable(

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { tokenPairSchema } from '@maas/contracts';
 import { z } from 'zod';
 import { AppError } from '../../../http/app-error.ts';
 import { effectiveRole, principalOf } from '../../../http/principal.ts';
@@ -9,13 +10,7 @@ import { roleSchema } from '../dto.ts';
 import { memberships, orgs, users } from '../schema.ts';
 import { eq } from 'drizzle-orm';
 
-const tokenPair = z.object({
-  access_token: z.string(),
-  refresh_token: z.string(),
-  token_type: z.literal('Bearer'),
-  expires_in: z.number(),
-  org_id: z.string(),
-});
+const tokenPair = tokenPairSchema;
 
 const me = z.object({
   kind: z.enum(['user', 'key']),

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/** Shapes shared by the server, the CLI and the console. */
+
+export const ROLES = ['owner', 'admin', 'operator', 'viewer'] as const;
+export const roleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof roleSchema>;
+
+export const KEY_SCOPES = ['inference', 'admin:read', 'admin:write'] as const;
+export const keyScopeSchema = z.enum(KEY_SCOPES);
+export type KeyScope = z.infer<typeof keyScopeSchema>;
+
+/** The admin API's one error envelope. */
+export const adminErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+export type AdminError = z.infer<typeof adminErrorSchema>;
+
+/** OpenAI's error body, used on `/v1`. */
+export const openAiErrorSchema = z.object({
+  error: z.object({ message: z.string(), type: z.string(), param: z.string().nullable(), code: z.string().nullable() }),
+});
+
+export const tokenPairSchema = z.object({
+  access_token: z.string(),
+  refresh_token: z.string(),
+  token_type: z.literal('Bearer'),
+  expires_in: z.number(),
+  org_id: z.string(),
+});
+export type TokenPair = z.infer<typeof tokenPairSchema>;
+
+export const pageSchema = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullable() });
