@@ -1,11 +1,10 @@
-import { Command } from 'commander';
-import { registerServeCommand } from './commands/serve.ts';
+import { run } from './program.ts';
 
-const program = new Command()
-  .name('maas')
-  .description('Model-as-a-Service: one governed, OpenAI-compatible API over all of your models')
-  .showHelpAfterError();
+// `maas … | head` closes the pipe early: that is not an error
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
-registerServeCommand(program);
-
-await program.parseAsync(process.argv);
+const code = await run(process.argv);
+if (code !== 0) process.exitCode = code;

@@ -14,10 +14,17 @@ import { registerErrorMapper, sendError } from './http/error-mapper.ts';
 import { requestIdFrom } from './http/request-context.ts';
 import { newId } from './ids.ts';
 import { auditRoutes } from './modules/audit/index.ts';
+import { gatewayRoutes } from './modules/gateway/index.ts';
+import { consoleRoutes } from './modules/console/index.ts';
 import { identityRoutes } from './modules/identity/index.ts';
+import { agentRoutes, fleetRoutes } from './modules/fleet/index.ts';
 import { keyRoutes } from './modules/keys/index.ts';
+import { limitRoutes } from './modules/limits/index.ts';
+import { meteringRoutes } from './modules/metering/index.ts';
 import { recordHttpMetrics } from './modules/observability/metrics.ts';
 import { observabilityRoutes } from './modules/observability/routes.ts';
+import { providerRoutes } from './modules/providers/index.ts';
+import { registryRoutes } from './modules/registry/index.ts';
 import type { Services } from './services.ts';
 
 export interface BuildAppOptions {
@@ -76,9 +83,17 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
     async (api) => {
       await api.register(identityRoutes, { services });
       await api.register(keyRoutes, { services });
+      await api.register(limitRoutes, { services });
       await api.register(auditRoutes, { services });
+      await api.register(meteringRoutes, { services });
+      await api.register(providerRoutes, { services });
+      await api.register(registryRoutes, { services });
+      await api.register(fleetRoutes, { fleet: services.fleet });
+      await api.register(agentRoutes, { agents: services.fleet.agents });
     },
     { prefix: '/api/v1' },
   );
+  await app.register(gatewayRoutes, { services, prefix: '/v1' });
+  await app.register(consoleRoutes);
   return app as unknown as FastifyInstance;
 }

@@ -32,6 +32,12 @@ const envSchema = z.object({
   MAAS_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   MAAS_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   MAAS_TRUST_PROXY: bool.default(false),
+  MAAS_USAGE_SPOOL_DIR: z.string().min(1).optional(),
+  MAAS_USAGE_RETENTION_DAYS: z.coerce.number().int().min(1).default(400),
+  MAAS_PROBE_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+  MAAS_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
+  MAAS_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(0).default(10_000),
+  MAAS_GATEWAY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -52,6 +58,18 @@ export interface Config {
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   trustProxy: boolean;
+  /** usage events wait here while the database is unreachable (default: <data dir>/spool) */
+  usageSpoolDir: string | undefined;
+  /** usage events older than this many days are dropped */
+  usageRetentionDays: number;
+  /** gateway: active provider health probes every this many ms (0: off) */
+  probeIntervalMs: number;
+  /** gateway: a target's breaker opens after this many failures in a row … */
+  breakerFailures: number;
+  /** … and lets a half-open probe through after this many ms */
+  breakerCooldownMs: number;
+  /** gateway: attempts per model (first try included) before falling back */
+  gatewayMaxAttempts: number;
 }
 
 export class ConfigError extends Error {}
@@ -90,6 +108,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: env.MAAS_BODY_LIMIT_BYTES,
     shutdownTimeoutMs: env.MAAS_SHUTDOWN_TIMEOUT_MS,
     trustProxy: env.MAAS_TRUST_PROXY,
+    usageSpoolDir: env.MAAS_USAGE_SPOOL_DIR ? resolve(env.MAAS_USAGE_SPOOL_DIR) : undefined,
+    usageRetentionDays: env.MAAS_USAGE_RETENTION_DAYS,
+    probeIntervalMs: env.MAAS_PROBE_INTERVAL_MS,
+    breakerFailures: env.MAAS_BREAKER_FAILURES,
+    breakerCooldownMs: env.MAAS_BREAKER_COOLDOWN_MS,
+    gatewayMaxAttempts: env.MAAS_GATEWAY_MAX_ATTEMPTS,
   };
 }
 

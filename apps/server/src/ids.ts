@@ -14,7 +14,16 @@ export type IdPrefix =
   | 'mdl'
   | 'ver'
   | 'req'
-  | 'use';
+  | 'use'
+  | 'prc'
+  | 'bil'
+  | 'bln'
+  | 'lim'
+  | 'ntf'
+  | 'nod'
+  | 'jtk'
+  | 'dep'
+  | 'rep';
 
 /** Sortable, type-prefixed id: `key_01J…`. Sorting by id sorts by creation time. */
 export function newId(prefix: IdPrefix): string {

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { createSecretBox } from './crypto/secret-box.ts';
@@ -6,7 +7,13 @@ import type { Bus } from './events/bus.ts';
 import { createAuditService } from './modules/audit/index.ts';
 import { createIdentityService } from './modules/identity/index.ts';
 import { createKeyService } from './modules/keys/index.ts';
+import { createLimitService } from './modules/limits/index.ts';
+import { createMeteringService } from './modules/metering/index.ts';
 import { createMetrics } from './modules/observability/metrics.ts';
+import { adapters, createGateway } from './modules/gateway/index.ts';
+import { createProviderService } from './modules/providers/index.ts';
+import { createRegistryService, modelsUsingProvider } from './modules/registry/index.ts';
+import { createFleet } from './modules/fleet/index.ts';
 
 export interface CoreDeps {
   config: Config;
@@ -25,6 +32,41 @@ export async function createServices(deps: CoreDeps) {
   const identity = createIdentityService({ db, audit, bus, config, log });
   const keys = createKeyService({ db, audit, bus, log });
   await keys.start();
+  // limit counters shared by every replica when Redis is configured; fail fast rather than queue when it is down
+  const limitsRedis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 2_000, lazyConnect: true })
+    : undefined;
+  limitsRedis?.on('error', (err) => log.warn({ err: err.message }, 'limits redis error'));
+  await limitsRedis?.connect();
+  const limits = createLimitService({ db, audit, bus, log, redis: limitsRedis });
+  await limits.start();
+  const metering = createMeteringService({ db, bus, audit, config, log });
+  await metering.start();
+  const providers = createProviderService({
+    db,
+    audit,
+    bus,
+    secrets,
+    log,
+    adapters,
+    inUseBy: modelsUsingProvider,
+    probeIntervalMs: config.probeIntervalMs,
+  });
+  await providers.start();
+  const registry = createRegistryService({ db, audit, bus, log, providers });
+  await registry.start();
+  const gateway = createGateway({
+    registry,
+    providers,
+    usage: metering.writer,
+    prices: metering.priceBook,
+    limits,
+    log,
+    maxAttempts: config.gatewayMaxAttempts,
+    breaker: { failureThreshold: config.breakerFailures, cooldownMs: config.breakerCooldownMs },
+  });
+  const fleet = createFleet({ db, audit, bus, log, registry, providers, nodeEnv: config.env, dataDir: config.dataDir });
+  await fleet.start();
   return {
     config,
     database,
@@ -35,9 +77,22 @@ export async function createServices(deps: CoreDeps) {
     audit,
     identity,
     keys,
+    limits,
+    metering,
+    providers,
+    registry,
+    gateway,
+    fleet,
     /** Flushes buffers and stops background work; the database is closed by the caller. */
     async stop() {
+      await fleet.stop();
       await keys.stop();
+      await limits.stop();
+      limitsRedis?.disconnect();
+      await gateway.stop();
+      await registry.stop();
+      await providers.stop();
+      await metering.stop();
     },
   };
 }

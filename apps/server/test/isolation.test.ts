@@ -28,6 +28,7 @@ beforeAll(async () => {
   orgB.users = await created(user, 'user');
   orgB.memberships = (await b.get('/api/v1/memberships')).body.data.find((m: { user_id: string }) => m.user_id === orgB.users).id;
   orgB.keys = await created(await b.post('/api/v1/keys', { name: 'b-key', project_id: orgB.projects }), 'key');
+  orgB.limits = await created(await b.post('/api/v1/limits', { scope: 'project', scope_id: orgB.projects, rpm: 10 }), 'limit');
   orgB['audit-events'] = (await b.get('/api/v1/audit-events?limit=1')).body.data[0].id;
   const ops = await listOperations(ts.admin);
   if (ops.some((o) => o.path.startsWith('/api/v1/providers'))) {
@@ -45,6 +46,31 @@ beforeAll(async () => {
       }),
       'model',
     );
+  }
+
+  orgB.prices = await created(
+    await b.post('/api/v1/prices', { model_id: orgB.models, currency: 'USD', input_per_million: 1, output_per_million: 2 }),
+    'price',
+  );
+  const bill = await b.post('/api/v1/bills', { period: '2026-01' });
+  if (bill.status !== 200) throw new Error(`fixture bill: ${bill.status} ${JSON.stringify(bill.body)}`);
+  orgB.bills = bill.body.id;
+
+  if (ops.some((o) => o.path.startsWith('/api/v1/deployments'))) {
+    // Nodes and join tokens are platform resources that only platform admins see: org A's admin is
+    // not one, so they must be a 404 to it as well.
+    const joinToken = await b.post('/api/v1/join-tokens', { name: 'b-token' });
+    orgB['join-tokens'] = await created(joinToken, 'join token');
+    const node = await b.post('/api/v1/agent/register', { join_token: joinToken.body.token, name: 'b-node', hostname: 'b-host' });
+    orgB.nodes = node.body.node_id;
+    const dep = await b.post('/api/v1/deployments', {
+      model: 'b-deployment',
+      runtime: 'llama-cpp',
+      source: '/models/b.gguf',
+      resources: { gpu_memory_gib: 1 },
+    });
+    orgB.deployments = await created(dep, 'deployment');
+    orgB.replicas = dep.body.replica_states[0].id;
   }
 
   // An owner of org A who is not a member of org B.

@@ -1,4 +1,3 @@
-import { ConfigError, DataDirLockedError, loadConfig, startServer } from '@maas/server';
 import type { Command } from 'commander';
 
 export function registerServeCommand(program: Command): void {
@@ -17,6 +16,8 @@ export function registerServeCommand(program: Command): void {
       if (opts.host) env.MAAS_HOST = opts.host;
       if (opts.port) env.MAAS_PORT = opts.port;
       if (opts.dataDir) env.MAAS_DATA_DIR = opts.dataDir;
+      // loaded here, not at start-up: the client commands should not pay for the whole server
+      const { ConfigError, DataDirLockedError, loadConfig, startServer } = await import('@maas/server');
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
         server = await startServer(loadConfig(env));

@@ -43,7 +43,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 
 async function openPostgres(url: string, max: number): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max });
-  pool.on('error', () => {}); // idle client errors surface on the next query instead of crashing
+  // A connection that dies (database restart, network cut) must not crash the process: the error
+  // reaches whoever queries next, and the pool replaces the connection.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzlePg(pool, { schema }) as unknown as Db;
   return {
     db,

@@ -1,12 +1,15 @@
-import { boolean, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 export const USAGE_OUTCOMES = ['success', 'upstream_error', 'client_abort', 'timeout', 'rejected'] as const;
 
-/** One row per gateway request however it ended; idempotent by request id. Append-only. */
+/**
+ * One row per gateway request however it ended; idempotent by request id (a request's created_at
+ * is fixed when it starts, so a re-written row hits the same key). Append-only, partitioned by month.
+ */
 export const usageEvents = pgTable(
   'usage_events',
   {
-    requestId: text('request_id').primaryKey(),
+    requestId: text('request_id').notNull(),
     orgId: text('org_id').notNull(),
     projectId: text('project_id').notNull(),
     keyId: text('key_id').notNull(),
@@ -29,10 +32,16 @@ export const usageEvents = pgTable(
     fallbackFrom: text('fallback_from'),
     latencyMs: integer('latency_ms').notNull(),
     ttftMs: integer('ttft_ms'),
+    /** cost at the price in effect when the request was made (0 when the model has no price) */
+    costNanos: bigint('cost_nanos', { mode: 'number' }).notNull().default(0),
+    currency: text('currency'),
+    priceId: text('price_id'),
     rawUsage: jsonb('raw_usage'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (t) => [
+    // created_at is part of the key because the table is partitioned by month on it (0006).
+    primaryKey({ name: 'usage_events_request_created_pk', columns: [t.requestId, t.createdAt] }),
     index('usage_org_created_idx').on(t.orgId, t.createdAt),
     index('usage_key_created_idx').on(t.keyId, t.createdAt),
   ],

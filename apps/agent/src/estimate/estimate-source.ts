@@ -1,0 +1,82 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gguf } from '@huggingface/gguf';
+import { isGgufName, type ModelSource } from '../model-source.ts';
+import { estimateFromGguf } from './from-gguf.ts';
+import { estimateFromFileSize, estimateFromHfConfig, type HfConfig } from './from-hf-config.ts';
+import type { MemoryEstimate } from './memory-estimate.ts';
+
+export class EstimateUnavailable extends Error {}
+
+export interface EstimateOptions {
+  contextLength?: number | null;
+  /** give up on a remote header after this long (default 5 s) */
+  timeoutMs?: number;
+}
+
+const WEIGHT_FILE = /\.(safetensors|bin|pt|pth)$/i;
+
+/**
+ * Estimates from what can be read here without the internet: a local file or directory, or the
+ * GGUF header of a URL fetched with a range request. Throws EstimateUnavailable when neither works.
+ */
+export async function estimateSource(
+  source: ModelSource,
+  opts: EstimateOptions = {},
+): Promise<MemoryEstimate> {
+  return source.kind === 'path'
+    ? estimatePath(source.path, opts)
+    : estimateUrl(source.url, source.fileName, opts);
+}
+
+async function estimatePath(path: string, opts: EstimateOptions): Promise<MemoryEstimate> {
+  const info = await stat(path).catch(() => null);
+  if (!info) throw new EstimateUnavailable(`${path} is not on this machine`);
+  if (info.isFile()) {
+    if (isGgufName(path)) {
+      const parsed = await gguf(path, { allowLocalFile: true });
+      return estimateFromGguf(parsed, info.size, opts.contextLength);
+    }
+    return estimateFromFileSize(
+      info.size,
+      opts.contextLength ?? null,
+      'a single weights file with no config.json',
+    );
+  }
+  const names = await readdir(path);
+  const ggufFile = names.find(isGgufName);
+  if (ggufFile) return estimatePath(join(path, ggufFile), opts);
+  let weights = 0;
+  for (const name of names.filter((n) => WEIGHT_FILE.test(n))) weights += (await stat(join(path, name))).size;
+  const config = await readFile(join(path, 'config.json'), 'utf8').then(
+    (text) => JSON.parse(text) as HfConfig,
+    () => null,
+  );
+  if (!config) return estimateFromFileSize(weights, opts.contextLength ?? null, 'no config.json');
+  return estimateFromHfConfig(config, weights, opts.contextLength);
+}
+
+async function estimateUrl(url: string, fileName: string, opts: EstimateOptions): Promise<MemoryEstimate> {
+  const timeout = opts.timeoutMs ?? 5_000;
+  const timedFetch: typeof fetch = (input, init) =>
+    fetch(input, { ...init, signal: AbortSignal.timeout(timeout) });
+  try {
+    const head = await timedFetch(url, { method: 'HEAD', redirect: 'follow' });
+    if (!head.ok) throw new EstimateUnavailable(`${url} answered ${head.status}`);
+    const size = Number(head.headers.get('content-length') ?? Number.NaN);
+    if (isGgufName(fileName)) {
+      const parsed = await gguf(url, { fetch: timedFetch });
+      if (!Number.isFinite(size)) throw new EstimateUnavailable(`${url} did not say how large it is`);
+      return estimateFromGguf(parsed, size, opts.contextLength);
+    }
+    if (!Number.isFinite(size)) throw new EstimateUnavailable(`${url} did not say how large it is`);
+    return estimateFromFileSize(
+      size,
+      opts.contextLength ?? null,
+      'a single weights file with no config.json',
+    );
+  } catch (err) {
+    if (err instanceof EstimateUnavailable) throw err;
+    throw new EstimateUnavailable(`could not read ${url}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,117 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startModelFileServer } from '@maas/testkit/src/gguf/index.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { DesiredReplica, ReplicaState } from './protocol.ts';
+import { ReplicaWorker } from './replica-worker.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'maas-worker-'));
+const weights = join(dir, 'weights.bin');
+writeFileSync(weights, Buffer.alloc(200_000, 7));
+// A stand-in runtime: an HTTP server whose /health answers once it listens.
+const script = join(dir, 'runtime.mjs');
+writeFileSync(
+  script,
+  "import { createServer } from 'node:http';\nconst [port, model] = process.argv.slice(2);\nconsole.log('serving', model);\ncreateServer((req, res) => res.end('ok')).listen(Number(port), '127.0.0.1');\n",
+);
+const files = await startModelFileServer({ '/org/repo/resolve/main/weights.bin': weights });
+afterAll(() => files.close());
+
+let port = 43100;
+function worker(over: Partial<DesiredReplica> = {}) {
+  const states: ReplicaState[] = [];
+  const id = `rep_test${port}`;
+  const spec: DesiredReplica = {
+    id,
+    deployment_id: 'dep_test',
+    model_name: 'm',
+    runtime: 'custom',
+    source: 'hf://org/repo/weights.bin',
+    checksum: null,
+    port: port++,
+    gpu_indexes: [],
+    memory_bytes: 0,
+    context_length: null,
+    runtime_args: [],
+    env: {},
+    command: `${process.execPath} ${script} {port} {model_path}`,
+    health_path: '/health',
+    ...over,
+  };
+  const w = new ReplicaWorker(spec, {
+    dir: join(dir, 'replicas', id),
+    cacheDir: join(dir, 'models'),
+    bindHost: '127.0.0.1',
+    hfEndpoint: files.url,
+    gpus: () => [],
+    onChange: () => {
+      if (states.at(-1) !== w.state) states.push(w.state);
+    },
+    log: () => {},
+    timing: { healthIntervalMs: 100, startTimeoutMs: 10_000, maxBackoffMs: 1_000, stopGraceMs: 2_000 },
+  });
+  return { w, states };
+}
+
+const until = async (check: () => boolean, ms = 10_000) => {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+describe('replica worker', () => {
+  it('downloads, starts, health-checks, restarts a crashed runtime with backoff, and stops it', async () => {
+    const { w, states } = worker();
+    w.start();
+    await until(() => w.state === 'running');
+    expect(states).toEqual(['downloading', 'starting', 'running']);
+    const first = w.report();
+    expect(first.pid).toBeGreaterThan(0);
+    await w.pollLogs();
+    expect(w.report().logs?.join('\n') ?? '').toContain('serving');
+    process.kill(first.pid!, 'SIGKILL');
+    await until(() => w.restarts === 1 && w.state === 'running');
+    expect(states).toContain('failed');
+    expect(w.report().pid).not.toBe(first.pid);
+    const pid = w.report().pid!;
+    await w.stop();
+    expect(w.state).toBe('stopped');
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('fails for good when the model file is not on the node, or the port is taken', async () => {
+    const missing = worker({ source: '/nowhere/model.gguf' });
+    missing.w.start();
+    await until(() => missing.w.state === 'failed');
+    expect(missing.w.report()).toMatchObject({
+      fatal: true,
+      reason: 'model file not found on this node: /nowhere/model.gguf',
+    });
+
+    const taken = worker({ source: weights });
+    const blocker = createServer().listen(taken.w.spec.port, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    taken.w.start();
+    await until(() => taken.w.state === 'failed');
+    expect(taken.w.report()).toMatchObject({
+      fatal: true,
+      reason: `port ${taken.w.spec.port} is in use on this node`,
+    });
+    blocker.close();
+  });
+
+  it('refuses a download whose checksum does not match', async () => {
+    const { w } = worker({
+      source: `${files.url}/org/repo/resolve/main/weights.bin`,
+      checksum: `sha256:${'a'.repeat(64)}`,
+    });
+    w.start();
+    await until(() => w.state === 'failed');
+    expect(w.report()).toMatchObject({ fatal: true });
+    expect(w.reason).toMatch(/checksum mismatch/);
+  });
+});

@@ -1,0 +1,26 @@
+import type { RuntimeName } from '../protocol.ts';
+import { customRuntime } from './custom.ts';
+import { llamaCppRuntime } from './llama-cpp/index.ts';
+import { ollamaRuntime } from './ollama.ts';
+import { sglangRuntime } from './sglang.ts';
+import type { RuntimeAdapter } from './types.ts';
+import { vllmRuntime } from './vllm.ts';
+
+export const runtimes: Record<RuntimeName, RuntimeAdapter> = {
+  'llama-cpp': llamaCppRuntime,
+  vllm: vllmRuntime,
+  sglang: sglangRuntime,
+  ollama: ollamaRuntime,
+  custom: customRuntime,
+};
+
+/** The runtimes this node can start. */
+export async function availableRuntimes(): Promise<RuntimeName[]> {
+  const checks = await Promise.all(
+    Object.values(runtimes).map(async (r) => [r.name, await r.available()] as const),
+  );
+  return checks.filter(([, ok]) => ok).map(([name]) => name);
+}
+
+export { AppliedTemplateError, fillTemplate, splitCommand } from './command-template.ts';
+export type { Launch, LaunchInput, RuntimeAdapter } from './types.ts';

@@ -1,0 +1,166 @@
+/**
+ * An OpenAI-compatible server for one GGUF model on node-llama-cpp: GET /health, GET /v1/models,
+ * POST /v1/chat/completions (streaming too). Started by the agent as its own process:
+ *   node --import tsx serve.ts --model PATH --name NAME --port N [--host H] [--ctx N] [--gpu auto|false]
+ *                             [--threads N] [--parallel N]
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { getLlama, LlamaChat, LlamaLogLevel } from 'node-llama-cpp';
+import { chatBody, generate, sseWriter, usageOf } from './chat-completions.ts';
+
+const { values: opts } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    name: { type: 'string' },
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string' },
+    ctx: { type: 'string' },
+    gpu: { type: 'string', default: 'false' },
+    threads: { type: 'string' },
+    parallel: { type: 'string', default: '2' },
+  },
+  strict: true,
+});
+if (!opts.model || !opts.name || !opts.port) {
+  process.stderr.write('usage: serve.ts --model PATH --name NAME --port N\n');
+  process.exit(2);
+}
+const log = (msg: string) => process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
+const threads = Number(opts.threads ?? Math.max(1, Math.min(8, availableParallelism() - 1)));
+const parallel = Math.max(1, Number(opts.parallel));
+
+let ready = false;
+const pool: LlamaChat[] = [];
+const waiting: ((chat: LlamaChat) => void)[] = [];
+const acquire = () =>
+  new Promise<LlamaChat>((resolve) => (pool.length ? resolve(pool.pop()!) : waiting.push(resolve)));
+const release = (chat: LlamaChat) => (waiting.length ? waiting.shift()!(chat) : pool.push(chat));
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+};
+const error = (res: ServerResponse, status: number, message: string, type = 'invalid_request_error') =>
+  json(res, status, { error: { message, type, param: null, code: null } });
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+}
+
+async function chatCompletions(req: IncomingMessage, res: ServerResponse) {
+  let parsed: ReturnType<typeof chatBody.safeParse>;
+  try {
+    parsed = chatBody.safeParse(await readJson(req));
+  } catch {
+    return error(res, 400, 'body is not valid JSON');
+  }
+  if (!parsed.success) return error(res, 400, parsed.error.issues[0]?.message ?? 'invalid body');
+  const body = parsed.data;
+  const abort = new AbortController();
+  res.on('close', () => abort.abort());
+  const started = performance.now();
+  const chat = await acquire();
+  try {
+    const base = {
+      id: `chatcmpl-${randomUUID()}`,
+      created: Math.floor(Date.now() / 1000),
+      model: opts.name!,
+    };
+    if (body.stream) {
+      const sse = sseWriter(res, base);
+      sse.start();
+      const g = await generate(chat, body, abort.signal, (text) => sse.text(text));
+      sse.finish(g, Boolean(body.stream_options?.include_usage));
+      log(
+        `chat completion (stream): ${g.promptTokens} prompt + ${g.completionTokens} completion tokens in ${Math.round(performance.now() - started)} ms`,
+      );
+      return;
+    }
+    const g = await generate(chat, body, abort.signal);
+    json(res, 200, {
+      ...base,
+      object: 'chat.completion',
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: g.text },
+          finish_reason: g.finish,
+          logprobs: null,
+        },
+      ],
+      usage: usageOf(g),
+    });
+    log(
+      `chat completion: ${g.promptTokens} prompt + ${g.completionTokens} completion tokens in ${Math.round(performance.now() - started)} ms`,
+    );
+  } catch (err) {
+    log(`chat completion failed: ${(err as Error).message}`);
+    if (!res.headersSent) error(res, 500, (err as Error).message, 'server_error');
+    else res.end();
+  } finally {
+    release(chat);
+  }
+}
+
+const server = createServer((req, res) => {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method === 'GET' && path === '/health') {
+    return ready ? json(res, 200, { status: 'ok' }) : json(res, 503, { status: 'loading' });
+  }
+  if (!ready) return error(res, 503, 'model is loading', 'server_error');
+  if (req.method === 'GET' && path === '/v1/models') {
+    return json(res, 200, {
+      object: 'list',
+      data: [{ id: opts.name, object: 'model', created: 0, owned_by: 'maas' }],
+    });
+  }
+  if (req.method === 'POST' && path === '/v1/chat/completions') return void chatCompletions(req, res);
+  return error(res, 404, `no route ${req.method} ${path}`);
+});
+
+async function main() {
+  const started = performance.now();
+  server.listen(Number(opts.port), opts.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  log(`listening on ${opts.host}:${opts.port}; loading ${opts.model}`);
+  const llama = await getLlama({
+    gpu: opts.gpu === 'false' ? false : 'auto',
+    build: 'never',
+    usePrebuiltBinaries: true,
+    progressLogs: false,
+    logLevel: LlamaLogLevel.warn,
+    logger: (_level, message) => log(`llama.cpp: ${message.trim()}`),
+  });
+  const model = await llama.loadModel({ modelPath: opts.model! });
+  const context = await model.createContext({
+    sequences: parallel,
+    threads,
+    ...(opts.ctx ? { contextSize: Number(opts.ctx) } : {}),
+  });
+  for (let i = 0; i < parallel; i++) pool.push(new LlamaChat({ contextSequence: context.getSequence() }));
+  ready = true;
+  log(
+    `model ${opts.name} ready in ${Math.round(performance.now() - started)} ms (gpu: ${llama.gpu || 'none'}, context ${context.contextSize}, ${threads} threads, ${parallel} parallel)`,
+  );
+  const stop = async (signal: string) => {
+    log(`${signal}: shutting down`);
+    server.close();
+    await context.dispose().catch(() => {});
+    await model.dispose().catch(() => {});
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  log(`fatal: ${(err as Error).stack ?? String(err)}`);
+  process.exit(1);
+});

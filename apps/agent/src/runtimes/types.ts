@@ -1,0 +1,54 @@
+import type { DesiredReplica, RuntimeName } from '../protocol.ts';
+
+export interface LaunchInput {
+  replica: DesiredReplica;
+  /** the model file or directory on this node */
+  modelPath: string;
+  /** address the runtime binds */
+  host: string;
+  /** vendor and total memory of the GPUs assigned (same order as replica.gpu_indexes) */
+  gpus: { vendor: 'nvidia' | 'amd'; total: number }[];
+  /** a directory the runtime may write to (ollama's model store, Modelfile) */
+  workDir: string;
+}
+
+export interface Command {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** How to run one replica: the process, where it listens and how to tell it is healthy. */
+export interface Launch extends Command {
+  port: number;
+  /** GET http://127.0.0.1:{port}{healthPath} answers 2xx when ready */
+  healthPath: string;
+  /** where the OpenAI-compatible API lives, e.g. `/v1` */
+  apiPath: string;
+  /** run once the runtime is healthy (ollama: create the model from the GGUF) */
+  afterStart?: Command;
+}
+
+export interface RuntimeAdapter {
+  name: RuntimeName;
+  /** can this node run it? (binary on PATH, Python module importable …) */
+  available(): Promise<boolean>;
+  /** one-time work before the first launch on this agent */
+  prepare?(): Promise<void>;
+  launch(input: LaunchInput): Launch;
+}
+
+/** CUDA_VISIBLE_DEVICES (or the ROCm equivalents) for the replica's GPUs; none hides every GPU. */
+export function gpuEnv(input: LaunchInput): Record<string, string> {
+  const list = input.replica.gpu_indexes.join(',');
+  if (input.gpus[0]?.vendor === 'amd') return { HIP_VISIBLE_DEVICES: list, ROCR_VISIBLE_DEVICES: list };
+  return { CUDA_VISIBLE_DEVICES: list };
+}
+
+/** The share of each GPU a replica may take (vLLM, SGLang), from the memory the scheduler promised it. */
+export function memoryFraction(input: LaunchInput): number {
+  const smallest = Math.min(...input.gpus.map((g) => g.total));
+  if (!Number.isFinite(smallest) || smallest <= 0) return 0.9;
+  const f = Math.ceil((input.replica.memory_bytes / smallest) * 100) / 100;
+  return Math.min(0.95, Math.max(0.05, f));
+}

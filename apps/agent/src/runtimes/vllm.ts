@@ -1,0 +1,34 @@
+import { gpuEnv, memoryFraction, type RuntimeAdapter } from './types.ts';
+import { onPath } from './which.ts';
+
+/** `vllm serve …` with tensor parallelism over the replica's GPUs and a memory share that matches the scheduler's. */
+export const vllmRuntime: RuntimeAdapter = {
+  name: 'vllm',
+  available: async () => onPath('vllm'),
+  launch(input) {
+    const r = input.replica;
+    return {
+      command: 'vllm',
+      args: [
+        'serve',
+        input.modelPath,
+        '--served-model-name',
+        r.model_name,
+        '--host',
+        input.host,
+        '--port',
+        String(r.port),
+        '--tensor-parallel-size',
+        String(Math.max(1, r.gpu_indexes.length)),
+        '--gpu-memory-utilization',
+        memoryFraction(input).toFixed(2),
+        ...(r.context_length ? ['--max-model-len', String(r.context_length)] : []),
+        ...r.runtime_args,
+      ],
+      env: { ...gpuEnv(input), ...r.env },
+      port: r.port,
+      healthPath: '/health',
+      apiPath: '/v1',
+    };
+  },
+};

@@ -1,0 +1,129 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { createAgent, createHttpTransport, RUNTIMES, type RuntimeName } from '@maas/agent';
+import type { Command } from 'commander';
+import { usageError } from '../lib/errors.ts';
+import { collect, examples } from '../lib/runtime.ts';
+
+interface AgentOpts {
+  server?: string;
+  token?: string;
+  name?: string;
+  dataDir?: string;
+  label?: string[];
+  address?: string;
+  bind?: string;
+  ports?: string;
+  modelDir?: string[];
+  heartbeatMs?: string;
+  runtimes?: string;
+  stopRuntimesOnExit?: boolean;
+}
+
+function labelsOf(pairs: string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw usageError(`--label wants key=value, got "${pair}"`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+function portsOf(text: string): [number, number] {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(text);
+  const range = m ? ([Number(m[1]), Number(m[2])] as [number, number]) : null;
+  if (!range || range[0] < 1 || range[1] > 65535 || range[0] > range[1])
+    throw usageError(`--ports wants FROM-TO, got "${text}"`);
+  return range;
+}
+
+function runtimesOf(text: string | undefined): RuntimeName[] | undefined {
+  if (!text) return undefined;
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = names.filter((n) => !(RUNTIMES as readonly string[]).includes(n));
+  if (bad.length) throw usageError(`unknown runtime ${bad.join(', ')}: use ${RUNTIMES.join(', ')}`);
+  return names as RuntimeName[];
+}
+
+export function registerAgentCommand(program: Command): void {
+  const cmd = program
+    .command('agent')
+    .description('run the node agent: join the fleet, report GPUs, run the model replicas the server assigns')
+    .option('--server <url>', 'the maas server (MAAS_SERVER)')
+    .option(
+      '--token <join-token>',
+      'join token from `POST /api/v1/join-tokens`, needed the first time only (MAAS_JOIN_TOKEN)',
+    )
+    .option('--name <name>', 'node name (default: the hostname)')
+    .option(
+      '--data-dir <dir>',
+      'node credential, downloads and runtime state (MAAS_AGENT_DATA_DIR, default ./.maas-agent)',
+    )
+    .option('--label <key=value>', 'a node label for placement selectors (repeatable)', collect)
+    .option(
+      '--address <host>',
+      'host the server reaches runtimes on (default: the address it sees the agent connect from)',
+    )
+    .option('--bind <host>', 'address runtimes listen on (default 0.0.0.0)')
+    .option('--ports <from-to>', 'ports runtimes may use (default 40000-40999)')
+    .option(
+      '--model-dir <dir>',
+      'a directory of model files to report, for placement by file locality (repeatable)',
+      collect,
+    )
+    .option('--heartbeat-ms <ms>', 'report interval (default: what the server says, 5000)')
+    .option('--runtimes <list>', `runtimes to offer (default: those found here; ${RUNTIMES.join(', ')})`)
+    .option(
+      '--stop-runtimes-on-exit',
+      'stop the runtimes when the agent stops (default: leave them for the next agent to adopt)',
+    )
+    .action(async (opts: AgentOpts) => {
+      const server = opts.server ?? process.env.MAAS_SERVER;
+      if (!server) throw usageError('--server is required (or MAAS_SERVER)');
+      const dataDir = resolve(opts.dataDir ?? process.env.MAAS_AGENT_DATA_DIR ?? '.maas-agent');
+      const name =
+        opts.name ??
+        hostname()
+          .replace(/[^A-Za-z0-9._-]/g, '-')
+          .slice(0, 63);
+      const labels = labelsOf(opts.label);
+      const agent = await createAgent({
+        transport: createHttpTransport({
+          server,
+          joinToken: opts.token ?? process.env.MAAS_JOIN_TOKEN,
+          dataDir,
+          name,
+          hostname: hostname(),
+          labels,
+        }),
+        dataDir,
+        ...(opts.address ? { address: opts.address } : {}),
+        ...(opts.bind ? { bindHost: opts.bind } : {}),
+        ...(opts.ports ? { portRange: portsOf(opts.ports) } : {}),
+        modelDirs: (opts.modelDir ?? []).map((d) => resolve(d)),
+        ...(opts.heartbeatMs ? { heartbeatMs: Number(opts.heartbeatMs) } : {}),
+        hfEndpoint: process.env.HF_ENDPOINT,
+        ...(runtimesOf(opts.runtimes) ? { runtimes: runtimesOf(opts.runtimes)! } : {}),
+        stopRuntimesOnExit: Boolean(opts.stopRuntimesOnExit),
+      });
+      await agent.start();
+      await new Promise<void>((done) => {
+        const stop = (signal: string) => {
+          process.stdout.write(
+            `${new Date().toISOString()} ${signal}: agent stopping${opts.stopRuntimesOnExit ? ' with its runtimes' : '; runtimes keep running'}\n`,
+          );
+          agent.stop().then(done, done);
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    });
+  examples(cmd, [
+    'maas agent --server http://maas.internal:8080 --token maas-join-… --label gpu=a100',
+    'maas agent --server http://127.0.0.1:8080 --model-dir /srv/models --ports 41000-41099',
+  ]);
+}

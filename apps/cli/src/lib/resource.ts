@@ -1,0 +1,165 @@
+import type { Command } from 'commander';
+import type { ApiClient, Query } from './api-client.ts';
+import { usageError } from './errors.ts';
+import type { Column } from './output.ts';
+import { confirm } from './prompt.ts';
+import { fetchOne, type RefSpec, resolveId } from './resolve.ts';
+import { examples, parseInteger, type Runtime, runtimeOf } from './runtime.ts';
+
+type Opts = Record<string, any>;
+
+export interface ResourceDef<T> {
+  ref: RefSpec;
+  /** the command group, plural: `projects` */
+  command: string;
+  aliases?: string[];
+  description: string;
+  columns: Column<T>[];
+  /** the `label: value` lines of `get` (default: every top-level field) */
+  details?: (row: T) => [string, unknown][];
+  list?: { options?: (cmd: Command) => void; query?: (opts: Opts, rt: Runtime) => Promise<Query> | Query };
+  create?: {
+    args?: string[];
+    options: (cmd: Command) => void;
+    body: (
+      args: string[],
+      opts: Opts,
+      rt: Runtime,
+    ) => Promise<Record<string, unknown>> | Record<string, unknown>;
+    /** runs after a create, e.g. to show a secret once */
+    after?: (row: any, opts: Opts, rt: Runtime) => void;
+  };
+  update?: {
+    options: (cmd: Command) => void;
+    body: (opts: Opts, rt: Runtime) => Promise<Record<string, unknown>> | Record<string, unknown>;
+  };
+  /** `revoke` for keys: the word in messages */
+  deleteVerb?: string;
+  examples: Partial<Record<'ls' | 'get' | 'create' | 'update' | 'delete', string[]>>;
+}
+
+/** Merges `--data '{"field": …}'` over the body the flags built (for fields without a flag). */
+function withData(body: Record<string, unknown>, data: string | undefined): Record<string, unknown> {
+  if (!data) return body;
+  let extra: unknown;
+  try {
+    extra = JSON.parse(data);
+  } catch {
+    throw usageError('--data is not valid JSON');
+  }
+  if (!extra || typeof extra !== 'object' || Array.isArray(extra))
+    throw usageError('--data must be a JSON object');
+  return { ...body, ...(extra as Record<string, unknown>) };
+}
+
+const dropUndefined = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+function defaultDetails(row: Record<string, unknown>): [string, unknown][] {
+  return Object.entries(row);
+}
+
+export function showOne<T>(rt: Runtime, def: ResourceDef<T>, row: T): void {
+  rt.out.print(row, () => rt.out.fields((def.details ?? defaultDetails)(row as any)));
+}
+
+/** Builds `<group> ls|get|create|update|delete` for one admin resource. */
+export function registerResource<T extends { id: string }>(program: Command, def: ResourceDef<T>): Command {
+  const group = program.command(def.command).description(def.description);
+  for (const a of def.aliases ?? []) group.alias(a);
+  const ex = (cmd: Command, which: keyof ResourceDef<T>['examples']) =>
+    examples(cmd, def.examples[which] ?? []);
+  const api = (cmd: Command): [Runtime, ApiClient] => {
+    const rt = runtimeOf(cmd);
+    return [rt, rt.api()];
+  };
+
+  const ls = group
+    .command('ls')
+    .alias('list')
+    .description(`list ${def.command}`)
+    .option('--limit <n>', 'at most this many (default: all, following pages)', parseInteger);
+  def.list?.options?.(ls);
+  ex(ls, 'ls').action(async (opts: Opts, cmd: Command) => {
+    const [rt, client] = api(cmd);
+    const query = (await def.list?.query?.(opts, rt)) ?? {};
+    const rows = await client.list<T>(def.ref.path, query, opts.limit ?? Number.POSITIVE_INFINITY);
+    rt.out.print(rows, () => rt.out.table(rows, def.columns));
+  });
+
+  ex(
+    group
+      .command('get')
+      .description(`show one ${def.ref.singular}`)
+      .argument('<ref>', `${def.ref.singular} id or name`),
+    'get',
+  ).action(async (ref: string, _opts: Opts, cmd: Command) => {
+    const [rt, client] = api(cmd);
+    showOne(rt, def, await fetchOne<T>(client, def.ref, ref));
+  });
+
+  if (def.create) {
+    const create = def.create;
+    const cmd = group.command('create').description(`create a ${def.ref.singular}`);
+    for (const a of create.args ?? []) cmd.argument(a);
+    create.options(cmd);
+    cmd.option('--data <json>', 'extra request fields as a JSON object (merged over the flags)');
+    ex(cmd, 'create').action(async (...args: unknown[]) => {
+      const command = args.at(-1) as Command;
+      const opts = args.at(-2) as Opts;
+      const [rt, client] = api(command);
+      const body = withData(
+        dropUndefined(await create.body(args.slice(0, -2) as string[], opts, rt)),
+        opts.data,
+      );
+      const row = await client.request('POST', def.ref.path, { body });
+      if (create.after) create.after(row, opts, rt);
+      else rt.out.print(row, () => rt.out.line(`Created ${def.ref.singular} ${rt.out.c.bold(row.id)}`));
+    });
+  }
+
+  if (def.update) {
+    const update = def.update;
+    const cmd = group
+      .command('update')
+      .description(`change a ${def.ref.singular}`)
+      .argument('<ref>', `${def.ref.singular} id or name`);
+    update.options(cmd);
+    cmd.option('--data <json>', 'extra request fields as a JSON object (merged over the flags)');
+    ex(cmd, 'update').action(async (ref: string, opts: Opts, command: Command) => {
+      const [rt, client] = api(command);
+      const body = withData(dropUndefined(await update.body(opts, rt)), opts.data);
+      if (Object.keys(body).length === 0) throw usageError('nothing to change: give at least one option');
+      const id = await resolveId(client, def.ref, ref);
+      const row = await client.request('PATCH', `${def.ref.path}/${encodeURIComponent(id)}`, { body });
+      rt.out.print(row, () => rt.out.line(`Updated ${def.ref.singular} ${rt.out.c.bold(id)}`));
+    });
+  }
+
+  const verb = def.deleteVerb ?? 'delete';
+  const del = group
+    .command('delete')
+    .alias('rm')
+    .description(`${verb} a ${def.ref.singular}`)
+    .argument('<ref>', `${def.ref.singular} id or name`)
+    .option('-y, --yes', 'do not ask for confirmation');
+  ex(del, 'delete').action(async (ref: string, opts: Opts, command: Command) => {
+    const [rt, client] = api(command);
+    const id = await resolveId(client, def.ref, ref);
+    if (!opts.yes && !(await confirm(`${verb} ${def.ref.singular} ${id}?`))) {
+      rt.out.note('aborted');
+      return;
+    }
+    await client.request('DELETE', `${def.ref.path}/${encodeURIComponent(id)}`);
+    const past = verb.endsWith('e') ? `${verb}d` : `${verb}ed`;
+    rt.out.print({ id, [past]: true }, () =>
+      rt.out.line(`${past[0]!.toUpperCase()}${past.slice(1)} ${def.ref.singular} ${id}`),
+    );
+  });
+
+  examples(
+    group,
+    (['ls', 'get', 'create', 'update', 'delete'] as const).flatMap((k) => def.examples[k]?.slice(0, 1) ?? []),
+  );
+  return group;
+}

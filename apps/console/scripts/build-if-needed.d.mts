@@ -1,0 +1,2 @@
+export function consoleIsStale(): boolean;
+export function buildConsoleIfNeeded(options?: { quiet?: boolean }): boolean;

@@ -1,0 +1,90 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { api, request } from '../api/client.ts';
+import { type Session, sessionStore, type TokenPair } from '../api/session.ts';
+import type { Me, Permission, Role } from '../api/types.ts';
+
+const grants: Record<Role, Permission[]> = {
+  viewer: ['read'],
+  operator: ['read', 'write'],
+  admin: ['read', 'write', 'manage_members'],
+  owner: ['read', 'write', 'manage_members', 'delete_org'],
+};
+
+interface Auth {
+  session: Session | null;
+  me: Me | undefined;
+  meLoading: boolean;
+  meError: unknown;
+  role: Role | null;
+  /** what the caller's role allows in this org; the API enforces the same */
+  can(permission: Permission): boolean;
+  login(email: string, password: string, orgId?: string): Promise<void>;
+  logout(): Promise<void>;
+}
+
+const AuthContext = createContext<Auth | null>(null);
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const queryClient = useQueryClient();
+  const [session, setSession] = useState<Session | null>(sessionStore.get);
+  useEffect(
+    () =>
+      sessionStore.subscribe((next) => {
+        setSession(next);
+        if (!next) queryClient.clear();
+      }),
+    [queryClient],
+  );
+  const signedIn = session !== null;
+  const orgId = session?.orgId;
+  const meQuery = useQuery({
+    queryKey: [orgId, 'me'],
+    queryFn: () => api.get<Me>('/api/v1/me'),
+    enabled: signedIn,
+    staleTime: 60_000,
+  });
+
+  const login = useCallback(
+    async (email: string, password: string, org?: string) => {
+      const pair = await request<TokenPair>('POST', '/api/v1/auth/login', {
+        auth: false,
+        body: { email, password, ...(org ? { org_id: org } : {}) },
+      });
+      queryClient.clear();
+      sessionStore.setFromTokens(pair);
+    },
+    [queryClient],
+  );
+
+  const logout = useCallback(async () => {
+    try {
+      await api.post('/api/v1/auth/logout', {});
+    } catch {
+      // the session ends here either way
+    }
+    sessionStore.clear();
+  }, []);
+
+  const value = useMemo<Auth>(() => {
+    const role = meQuery.data?.role ?? null;
+    return {
+      session,
+      me: meQuery.data,
+      meLoading: meQuery.isLoading,
+      meError: meQuery.error,
+      role,
+      can: (permission) => (role ? grants[role].includes(permission) : false),
+      login,
+      logout,
+    };
+  }, [session, meQuery.data, meQuery.isLoading, meQuery.error, login, logout]);
+
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}
+
+export function useAuth(): Auth {
+  const ctx = useContext(AuthContext);
+  if (!ctx) throw new Error('useAuth outside AuthProvider');
+  return ctx;
+}

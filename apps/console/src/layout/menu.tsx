@@ -1,0 +1,34 @@
+import {
+  ApartmentOutlined,
+  ApiOutlined,
+  AuditOutlined,
+  BarChartOutlined,
+  CloudServerOutlined,
+  DashboardOutlined,
+  ExperimentOutlined,
+  KeyOutlined,
+  ProjectOutlined,
+  TeamOutlined,
+} from '@ant-design/icons';
+import type { ReactNode } from 'react';
+import type { MessageKey } from '../i18n/index.tsx';
+
+export interface MenuEntry {
+  path: string;
+  label: MessageKey;
+  icon: ReactNode;
+  group: 'observe' | 'build' | 'govern';
+}
+
+export const MENU: MenuEntry[] = [
+  { path: '/', label: 'nav.overview', icon: <DashboardOutlined />, group: 'observe' },
+  { path: '/usage', label: 'nav.usage', icon: <BarChartOutlined />, group: 'observe' },
+  { path: '/playground', label: 'nav.playground', icon: <ExperimentOutlined />, group: 'build' },
+  { path: '/keys', label: 'nav.keys', icon: <KeyOutlined />, group: 'build' },
+  { path: '/models', label: 'nav.models', icon: <ApiOutlined />, group: 'build' },
+  { path: '/providers', label: 'nav.providers', icon: <CloudServerOutlined />, group: 'build' },
+  { path: '/projects', label: 'nav.projects', icon: <ProjectOutlined />, group: 'govern' },
+  { path: '/members', label: 'nav.members', icon: <TeamOutlined />, group: 'govern' },
+  { path: '/orgs', label: 'nav.orgs', icon: <ApartmentOutlined />, group: 'govern' },
+  { path: '/audit', label: 'nav.audit', icon: <AuditOutlined />, group: 'govern' },
+];

@@ -1,0 +1,289 @@
+import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import { AppError, conflict, notFound } from '../../http/app-error.ts';
+import { type Principal, requirePermission } from '../../http/principal.ts';
+import { newId } from '../../ids.ts';
+import type { AuditContext, AuditService } from '../audit/index.ts';
+import type { CreateDeploymentBody, UpdateDeploymentBody } from './bodies.ts';
+import type { FleetConfig } from './config.ts';
+import type { Controller } from './controller.ts';
+import { buildSpec as buildSpecOf, isUniqueViolation, type SpecInput } from './deployment-spec.ts';
+import { toDeploymentDto } from './dto.ts';
+import { evaluateDeployment } from './evaluate-deployment.ts';
+import { createReplicaQueries } from './replica-queries.ts';
+import { schedulePending } from './schedule-pending.ts';
+import { type DeploymentRow, type DeploymentSpec, deployments, replicas } from './schema.ts';
+
+export interface Actor {
+  principal: Principal;
+  audit: AuditContext;
+}
+
+export interface DeploymentServiceDeps {
+  db: Db;
+  audit: AuditService;
+  config: FleetConfig;
+  controller: Controller;
+  /** is this name taken by a registry model the fleet does not manage? */
+  modelNameTaken(orgId: string, name: string, exceptModelId: string | null): boolean;
+  publish(nodeIds: Iterable<string>): Promise<void>;
+}
+
+export function createDeploymentService(deps: DeploymentServiceDeps) {
+  const { db, audit, config, controller } = deps;
+
+  const find = async (tx: DbOrTx, orgId: string, id: string): Promise<DeploymentRow> => {
+    const [row] = await tx
+      .select()
+      .from(deployments)
+      .where(and(eq(deployments.id, id), eq(deployments.orgId, orgId)));
+    if (!row) throw notFound('deployment');
+    return row;
+  };
+  const replicasOf = (tx: DbOrTx, id: string) =>
+    tx.select().from(replicas).where(eq(replicas.deploymentId, id)).orderBy(asc(replicas.id));
+  const view = async (tx: DbOrTx, row: DeploymentRow) => toDeploymentDto(row, await replicasOf(tx, row.id));
+
+  const buildSpec = (input: SpecInput, base?: DeploymentSpec) =>
+    buildSpecOf(db, config.hfEndpoint, input, base);
+
+  /** After a change: place what can be placed now and tell the nodes. */
+  async function placeNow(): Promise<void> {
+    const placed = await db.transaction((tx) => schedulePending(tx));
+    await deps.publish(placed.nodeIds);
+    void controller.kick();
+  }
+
+  return {
+    find,
+
+    async list(p: Principal, limit: number, cursor?: string) {
+      requirePermission(p, 'read');
+      const where: SQL[] = [eq(deployments.orgId, p.orgId)];
+      if (cursor) where.push(gt(deployments.id, cursor));
+      const rows = await db
+        .select()
+        .from(deployments)
+        .where(and(...where))
+        .orderBy(asc(deployments.id))
+        .limit(limit + 1);
+      return Promise.all(rows.map(async (row) => ({ id: row.id, dto: await view(db, row) })));
+    },
+
+    async get(p: Principal, id: string) {
+      requirePermission(p, 'read');
+      return view(db, await find(db, p.orgId, id));
+    },
+
+    async create(actor: Actor, body: CreateDeploymentBody) {
+      const p = actor.principal;
+      requirePermission(p, 'write');
+      if (deps.modelNameTaken(p.orgId, body.model, null))
+        throw conflict(`a registry model named "${body.model}" already exists`);
+      const spec = await buildSpec(body);
+      const at = new Date();
+      let row: DeploymentRow;
+      try {
+        row = await db.transaction(async (tx) => {
+          const [created] = await tx
+            .insert(deployments)
+            .values({
+              id: newId('dep'),
+              orgId: p.orgId,
+              name: body.model,
+              replicas: body.replicas,
+              placement: {
+                strategy: body.placement?.strategy ?? 'spread',
+                node_selector: body.placement?.node_selector ?? {},
+              },
+              spec,
+              createdBy: actor.audit.actorId,
+              createdAt: at,
+              updatedAt: at,
+            })
+            .returning();
+          if (body.replicas > 0) {
+            await tx.insert(replicas).values(
+              Array.from({ length: body.replicas }, () => ({
+                id: newId('rep'),
+                orgId: p.orgId,
+                deploymentId: created!.id,
+                revision: 1,
+                spec,
+                createdAt: at,
+                updatedAt: at,
+              })),
+            );
+          }
+          await audit.append(tx, actor.audit, {
+            orgId: p.orgId,
+            action: 'deployment.create',
+            target: { type: 'deployment', id: created!.id },
+            after: toDeploymentDto(created!, []),
+          });
+          return created!;
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict(`a deployment named "${body.model}" already exists`);
+        throw err;
+      }
+      await placeNow();
+      return view(db, await find(db, p.orgId, row.id));
+    },
+
+    async update(actor: Actor, id: string, body: UpdateDeploymentBody) {
+      const p = actor.principal;
+      requirePermission(p, 'read');
+      const current = await find(db, p.orgId, id);
+      requirePermission(p, 'write');
+      if (current.status === 'deleting') throw conflict('this deployment is being deleted');
+      const specKeys = [
+        'version',
+        'runtime',
+        'source',
+        'checksum',
+        'context_length',
+        'runtime_args',
+        'env',
+        'command',
+        'health_path',
+        'resources',
+      ] as const;
+      const specChanged = specKeys.some((k) => body[k] !== undefined);
+      if (body.canary && !specChanged) {
+        throw new AppError('unprocessable', 'a canary needs a change of version or spec', undefined, {
+          param: 'canary',
+        });
+      }
+      const next = specChanged ? await buildSpec(body as SpecInput, current.spec) : null;
+      await db.transaction(async (tx) => {
+        const before = await find(tx, p.orgId, id);
+        const [after] = await tx
+          .update(deployments)
+          .set({
+            ...(body.replicas !== undefined ? { replicas: body.replicas } : {}),
+            ...(body.placement
+              ? {
+                  placement: {
+                    strategy: body.placement.strategy ?? before.placement.strategy,
+                    node_selector: body.placement.node_selector ?? before.placement.node_selector,
+                  },
+                }
+              : {}),
+            ...(next
+              ? {
+                  spec: next,
+                  revision: before.revision + 1,
+                  previousSpec: { ...before.spec, revision: before.revision },
+                  canary: body.canary ? { replicas: body.canary.replicas, weight: body.canary.weight } : null,
+                }
+              : {}),
+            updatedAt: new Date(),
+          })
+          .where(eq(deployments.id, id))
+          .returning();
+        await audit.append(tx, actor.audit, {
+          orgId: p.orgId,
+          action: next ? (body.canary ? 'deployment.canary' : 'deployment.update') : 'deployment.scale',
+          target: { type: 'deployment', id },
+          before: toDeploymentDto(before, []),
+          after: toDeploymentDto(after!, []),
+        });
+      });
+      await controller.kick();
+      return view(db, await find(db, p.orgId, id));
+    },
+
+    /** Back to the spec before the last update: its replicas (a canary's old ones) become current again. */
+    async rollback(actor: Actor, id: string) {
+      const p = actor.principal;
+      requirePermission(p, 'read');
+      await find(db, p.orgId, id);
+      requirePermission(p, 'write');
+      await db.transaction(async (tx) => {
+        const before = await find(tx, p.orgId, id);
+        if (!before.previousSpec) throw conflict('nothing to roll back to');
+        const { revision: previousRevision, ...spec } = before.previousSpec;
+        const [after] = await tx
+          .update(deployments)
+          .set({
+            spec,
+            revision: previousRevision ?? before.revision + 1,
+            previousSpec: { ...before.spec, revision: before.revision },
+            canary: null,
+            updatedAt: new Date(),
+          })
+          .where(eq(deployments.id, id))
+          .returning();
+        await audit.append(tx, actor.audit, {
+          orgId: p.orgId,
+          action: 'deployment.rollback',
+          target: { type: 'deployment', id },
+          before: toDeploymentDto(before, []),
+          after: toDeploymentDto(after!, []),
+        });
+      });
+      await controller.kick();
+      return view(db, await find(db, p.orgId, id));
+    },
+
+    /** Ends a canary: the new version rolls out to every replica, one at a time. */
+    async promote(actor: Actor, id: string) {
+      const p = actor.principal;
+      requirePermission(p, 'read');
+      await find(db, p.orgId, id);
+      requirePermission(p, 'write');
+      await db.transaction(async (tx) => {
+        const before = await find(tx, p.orgId, id);
+        if (!before.canary) throw conflict('this deployment has no canary to promote');
+        const [after] = await tx
+          .update(deployments)
+          .set({ canary: null, updatedAt: new Date() })
+          .where(eq(deployments.id, id))
+          .returning();
+        await audit.append(tx, actor.audit, {
+          orgId: p.orgId,
+          action: 'deployment.promote',
+          target: { type: 'deployment', id },
+          before: toDeploymentDto(before, []),
+          after: toDeploymentDto(after!, []),
+        });
+      });
+      await controller.kick();
+      return view(db, await find(db, p.orgId, id));
+    },
+
+    /** Replicas leave the gateway and stop; the deployment and its registry model go once they have. */
+    async remove(actor: Actor, id: string) {
+      const p = actor.principal;
+      requirePermission(p, 'read');
+      await find(db, p.orgId, id);
+      requirePermission(p, 'write');
+      await db.transaction(async (tx) => {
+        const before = await find(tx, p.orgId, id);
+        if (before.status === 'deleting') return;
+        await tx
+          .update(deployments)
+          .set({ status: 'deleting', updatedAt: new Date() })
+          .where(eq(deployments.id, id));
+        await audit.append(tx, actor.audit, {
+          orgId: p.orgId,
+          action: 'deployment.delete',
+          target: { type: 'deployment', id },
+          before: toDeploymentDto(before, []),
+        });
+      });
+      await controller.kick();
+    },
+
+    /** The dry run: what would happen now, with the scheduler's funnel and reason. Changes nothing. */
+    async evaluate(p: Principal, body: CreateDeploymentBody) {
+      requirePermission(p, 'read');
+      return evaluateDeployment(db, body, await buildSpec(body));
+    },
+
+    ...createReplicaQueries(db),
+  };
+}
+
+export type DeploymentService = ReturnType<typeof createDeploymentService>;

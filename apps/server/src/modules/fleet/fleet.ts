@@ -1,0 +1,83 @@
+import type { Agent } from '@maas/agent';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client.ts';
+import type { Bus } from '../../events/bus.ts';
+import type { AuditService } from '../audit/index.ts';
+import type { ProviderService } from '../providers/index.ts';
+import type { RegistryService } from '../registry/index.ts';
+import { createAgentService } from './agent-service.ts';
+import { loadFleetConfig } from './config.ts';
+import { type Controller, createController } from './controller.ts';
+import { createDeploymentService } from './deployments-service.ts';
+import { createGatewayTargets } from './gateway-targets.ts';
+import { startLocalAgent } from './local-agent.ts';
+import { createNodeService } from './nodes-service.ts';
+
+export interface FleetDeps {
+  db: Db;
+  audit: AuditService;
+  bus: Bus;
+  log: Logger;
+  registry: RegistryService;
+  providers: ProviderService;
+  /** `NODE_ENV` (the in-process agent is off by default under test) */
+  nodeEnv: string;
+  /** the server's data directory (the in-process agent keeps its state under it) */
+  dataDir: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Nodes, deployments, replicas, the scheduler, the agent protocol and the reconcile loop. */
+export function createFleet(deps: FleetDeps) {
+  const { db, audit, bus, log } = deps;
+  const config = loadFleetConfig(deps.env ?? process.env, deps.nodeEnv);
+  const targets = createGatewayTargets({ db, registry: deps.registry, providers: deps.providers, log });
+  let controller: Controller | undefined;
+  const agents = createAgentService({
+    db,
+    audit,
+    bus,
+    log,
+    config,
+    onChanged: (ids) => {
+      for (const id of ids) void targets.sync(id);
+      void controller?.kick();
+    },
+  });
+  controller = createController({ db, log, config, agents, targets });
+  const deploymentsSvc = createDeploymentService({
+    db,
+    audit,
+    config,
+    controller,
+    publish: (ids) => agents.publish(ids),
+    modelNameTaken: (orgId, name) => deps.registry.cache.lookup(orgId, name) !== undefined,
+  });
+  const nodesSvc = createNodeService({ db, audit, controller });
+  let local: Agent | null = null;
+
+  return {
+    config,
+    agents,
+    controller,
+    targets,
+    deploymentsSvc,
+    nodesSvc,
+    /** the agent inside this server, when it runs one */
+    get localAgent() {
+      return local;
+    },
+    async start() {
+      agents.start();
+      controller!.start();
+      if (config.localAgent) local = await startLocalAgent({ agents, config, dataDir: deps.dataDir, log });
+    },
+    async stop() {
+      await local?.stop();
+      await controller!.stop();
+      await targets.idle();
+    },
+  };
+}
+
+export type Fleet = ReturnType<typeof createFleet>;

@@ -1,0 +1,3 @@
+export { agentRoutes } from './agent-routes.ts';
+export { createFleet, type Fleet, type FleetDeps } from './fleet.ts';
+export { fleetRoutes } from './routes.ts';

@@ -1,0 +1,165 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { page, pageOf } from '../../http/pagination.ts';
+import { idParams } from '../../http/params.ts';
+import { principalOf } from '../../http/principal.ts';
+import { auditContextOf } from '../../http/request-context.ts';
+import { createJoinTokenBody, listDeploymentsQuery, updateNodeBody } from './bodies.ts';
+import type { Actor } from './deployments-service.ts';
+import { deploymentDto, joinTokenDto, nodeDto, toJoinTokenDto, toNodeDto } from './dto.ts';
+import type { Fleet } from './fleet.ts';
+
+const actorOf = (req: FastifyRequest): Actor => ({ principal: principalOf(req), audit: auditContextOf(req) });
+
+const funnelStage = z.object({
+  stage: z.string(),
+  nodes: z.number(),
+  dropped: z.record(z.string(), z.number()).optional(),
+});
+const _evaluationDto = z.object({
+  fits: z.boolean(),
+  replicas: z.number(),
+  estimate: deploymentDto.shape.estimate,
+  memory_per_replica: z.number().nullable(),
+  placements: z.array(
+    z.object({
+      node_id: z.string(),
+      node_name: z.string(),
+      gpu_indexes: z.array(z.number()),
+      port: z.number(),
+      score: z.number(),
+    }),
+  ),
+  funnel: z.array(funnelStage),
+  reason: z.string().nullable(),
+});
+const _logsQuery = z.strictObject({ tail: z.coerce.number().int().min(1).max(1000).default(200) });
+
+export async function nodeRoutes(app: FastifyInstance, { fleet }: { fleet: Fleet }) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const nodeSvc = fleet.nodesSvc;
+
+  // ---- nodes and join tokens (platform resources)
+  const ntags = ['nodes'];
+  r.get(
+    '/nodes',
+    {
+      schema: {
+        tags: ntags,
+        summary: 'List nodes (platform admins)',
+        querystring: listDeploymentsQuery,
+        response: { 200: pageOf(nodeDto) },
+      },
+    },
+    async (req) => {
+      const result = page(
+        await nodeSvc.list(principalOf(req), req.query.limit, req.query.cursor),
+        req.query.limit,
+      );
+      return { data: result.data.map(toNodeDto), next_cursor: result.next_cursor };
+    },
+  );
+  r.get(
+    '/nodes/:id',
+    {
+      schema: {
+        tags: ntags,
+        summary: 'Get a node: GPUs, memory, runtimes, files (platform admins)',
+        params: idParams,
+        response: { 200: nodeDto },
+      },
+    },
+    async (req) => toNodeDto(await nodeSvc.get(principalOf(req), req.params.id)),
+  );
+  r.patch(
+    '/nodes/:id',
+    {
+      schema: {
+        tags: ntags,
+        summary: 'Change the labels of a node',
+        params: idParams,
+        body: updateNodeBody,
+        response: { 200: nodeDto },
+      },
+    },
+    async (req) => toNodeDto(await nodeSvc.update(actorOf(req), req.params.id, req.body.labels)),
+  );
+  for (const action of ['cordon', 'uncordon', 'drain'] as const) {
+    const summary = {
+      cordon: 'Place no new replicas on the node',
+      uncordon: 'Accept new replicas again (also ends a drain)',
+      drain: 'Move every replica elsewhere (each stops once its replacement runs)',
+    }[action];
+    r.post(
+      `/nodes/:id/${action}`,
+      { schema: { tags: ntags, summary, params: idParams, response: { 200: nodeDto } } },
+      async (req) => toNodeDto(await nodeSvc[action](actorOf(req), req.params.id)),
+    );
+  }
+  r.delete(
+    '/nodes/:id',
+    {
+      schema: {
+        tags: ntags,
+        summary: 'Remove a node that runs nothing',
+        params: idParams,
+        response: { 204: z.null() },
+      },
+    },
+    async (req, reply) => {
+      await nodeSvc.remove(actorOf(req), req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  const jtags = ['nodes'];
+  r.post(
+    '/join-tokens',
+    {
+      schema: {
+        tags: jtags,
+        summary: 'Create a join token for `maas agent --token`; the secret is shown only here',
+        body: createJoinTokenBody,
+        response: { 201: joinTokenDto.extend({ token: z.string() }) },
+      },
+    },
+    async (req, reply) => {
+      const { row, token } = await nodeSvc.createJoinToken(actorOf(req), req.body);
+      return reply.code(201).send({ ...toJoinTokenDto(row), token });
+    },
+  );
+  r.get(
+    '/join-tokens',
+    {
+      schema: {
+        tags: jtags,
+        summary: 'List join tokens (platform admins)',
+        querystring: listDeploymentsQuery,
+        response: { 200: pageOf(joinTokenDto) },
+      },
+    },
+    async (req) => {
+      const result = page(
+        await nodeSvc.listJoinTokens(principalOf(req), req.query.limit, req.query.cursor),
+        req.query.limit,
+      );
+      return { data: result.data.map(toJoinTokenDto), next_cursor: result.next_cursor };
+    },
+  );
+  r.delete(
+    '/join-tokens/:id',
+    {
+      schema: {
+        tags: jtags,
+        summary: 'Revoke a join token (registered nodes keep their own credential)',
+        params: idParams,
+        response: { 204: z.null() },
+      },
+    },
+    async (req, reply) => {
+      await nodeSvc.revokeJoinToken(actorOf(req), req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,10 @@
+import type { FastifyInstance } from 'fastify';
+import { deploymentRoutes } from './deployment-routes.ts';
+import type { Fleet } from './fleet.ts';
+import { nodeRoutes } from './node-routes.ts';
+
+/** The fleet's admin API: deployments and replicas (org resources), nodes and join tokens (platform). */
+export async function fleetRoutes(app: FastifyInstance, opts: { fleet: Fleet }) {
+  await app.register(deploymentRoutes, opts);
+  await app.register(nodeRoutes, opts);
+}

@@ -1,0 +1,127 @@
+import type { FastifyReply } from 'fastify';
+import type { Dispatcher } from 'undici';
+import { describeError } from '../providers/probe.ts';
+import type { Pick } from './choose-target.ts';
+import type { GatewayContext } from './context.ts';
+import { clientGone, connectionFailure, type Failure, timeoutFailure, upstreamFailure } from './failures.ts';
+import { readErrorBody } from './read-body.ts';
+import { relayJson } from './relay-json.ts';
+import { relayStream } from './relay-stream.ts';
+import type { RequestState } from './request-state.ts';
+import { isRetryableStatus, retryAfterMs } from './retry.ts';
+
+export type AttemptResult = { kind: 'done' } | { kind: 'retry' | 'fail'; failure: Failure };
+
+export type Verdict = 'ok' | 'fail' | 'neutral';
+
+/** What a relay needs from the attempt that started it. */
+export interface Relay {
+  gw: GatewayContext;
+  state: RequestState;
+  pick: Pick;
+  reply: FastifyReply;
+  res: Dispatcher.ResponseData;
+  /** performance.now() when the request went to the upstream */
+  started: number;
+  /** what the breaker and health book learn from this attempt */
+  verdict: Verdict;
+  /** stops the first-byte timer (streams: from then on the idle timeout applies) */
+  stopTimer(): void;
+  /** classifies an error thrown while talking to the upstream */
+  failed(err: unknown): AttemptResult;
+}
+
+/**
+ * One call to one target: send, classify the answer, hand a good one to a relay. The attempt is
+ * aborted by its timer, or at once when the client leaves. Retry decisions are the caller's.
+ */
+export async function attempt(
+  gw: GatewayContext,
+  state: RequestState,
+  pick: Pick,
+  body: Record<string, unknown>,
+  reply: FastifyReply,
+): Promise<AttemptResult> {
+  const { provider, target, breaker } = pick;
+  const includeUsage =
+    state.stream && (state.endpoint === 'chat.completions' || state.endpoint === 'completions');
+  const upstream = provider.adapter.buildRequest(state.endpoint, body, target.upstreamModel, provider.conn, {
+    stream: state.stream,
+    includeUsage,
+  });
+  const controller = new AbortController();
+  state.controller = controller;
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, provider.timeoutMs);
+  const started = performance.now();
+  breaker.acquire(Date.now());
+
+  const relay: Relay = {
+    gw,
+    state,
+    pick,
+    reply,
+    res: undefined as unknown as Dispatcher.ResponseData,
+    started,
+    verdict: 'fail',
+    stopTimer() {
+      clearTimeout(timer);
+      timer = undefined;
+    },
+    failed(err) {
+      if (state.clientGone) {
+        relay.verdict = 'neutral';
+        return { kind: 'fail', failure: clientGone() };
+      }
+      relay.verdict = 'fail';
+      return {
+        kind: 'retry',
+        failure: timedOut ? timeoutFailure(provider.timeoutMs) : connectionFailure(describeError(err)),
+      };
+    },
+  };
+
+  try {
+    try {
+      relay.res = await provider.pool.request({
+        method: 'POST',
+        path: upstream.path,
+        headers: provider.headers,
+        body: upstream.body,
+        signal: controller.signal,
+        headersTimeout: provider.timeoutMs,
+        bodyTimeout: provider.timeoutMs,
+      });
+    } catch (err) {
+      return relay.failed(err);
+    }
+    const status = relay.res.statusCode;
+    if (status >= 400) return await rejected(relay, status);
+    return state.stream ? await relayStream(relay) : await relayJson(relay);
+  } finally {
+    clearTimeout(timer);
+    if (state.controller === controller) state.controller = null;
+    state.waitedMs += state.committed ? 0 : performance.now() - started;
+    const now = Date.now();
+    if (relay.verdict === 'ok') breaker.success(now);
+    else if (relay.verdict === 'fail') breaker.failure(now);
+    else breaker.neutral();
+    if (relay.verdict !== 'neutral') gw.health.record(provider.id, relay.verdict === 'ok');
+  }
+}
+
+/** An error status from the upstream: read its message and classify it. */
+async function rejected(relay: Relay, status: number): Promise<AttemptResult> {
+  const res = relay.res;
+  const body = await readErrorBody(res.body);
+  if (relay.state.clientGone) return relay.failed(null);
+  const info = relay.pick.provider.adapter.readError(status, body);
+  const retryable = !info.contextLength && isRetryableStatus(status);
+  // An upstream that refuses a bad request is healthy; one that fails or throttles is not.
+  relay.verdict = retryable ? 'fail' : 'ok';
+  const f = upstreamFailure(status, info.message, retryable, info.contextLength, retryAfterMs(res.headers));
+  return { kind: retryable ? 'retry' : 'fail', failure: f };
+}

@@ -1,0 +1,30 @@
+import type { Logger } from 'pino';
+import type { LimitService } from '../limits/index.ts';
+import type { PriceBook, UsageWriter } from '../metering/index.ts';
+import type { HealthBook, ProviderCache } from '../providers/index.ts';
+import type { ModelCache } from '../registry/index.ts';
+import type { BreakerBook } from './circuit-breaker.ts';
+import type { BackoffOptions } from './retry.ts';
+import type { TokenEstimator } from './token-estimate.ts';
+
+/** What the request path uses: caches and counters in memory, nothing that queries the database. */
+export interface GatewayContext {
+  models: ModelCache;
+  providers: ProviderCache;
+  health: HealthBook;
+  breakers: BreakerBook;
+  usage: UsageWriter;
+  /** prices in effect, for the cost of each request */
+  prices: PriceBook;
+  /** rate limits, quotas and budgets: admit before dispatch, settle after */
+  limits: LimitService;
+  tokens: TokenEstimator;
+  log: Logger;
+  /** attempts per model (the first try included) before falling back */
+  maxAttempts: number;
+  backoff: BackoffOptions;
+  /** largest non-stream upstream answer we read */
+  maxResponseBytes: number;
+  /** usage events still being estimated (stop() waits for them) */
+  settling: Set<Promise<void>>;
+}

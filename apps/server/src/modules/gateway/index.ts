@@ -1,0 +1,4 @@
+export { adapters } from './adapters/index.ts';
+export type { Adapter, Endpoint } from './adapters/types.ts';
+export { gatewayRoutes } from './routes.ts';
+export { createGateway, type Gateway, type GatewayDeps, type TargetState } from './service.ts';

@@ -1,0 +1,177 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../http/app-error.ts';
+import type { KeyPrincipal } from '../../http/principal.ts';
+import type { FallbackClass } from '../registry/dto.ts';
+import type { CompiledModel } from '../registry/index.ts';
+import type { Endpoint } from './adapters/types.ts';
+import { admit } from './admit.ts';
+import { attempt } from './attempt.ts';
+import { chooseTarget, pickVersion, soonestRetryMs } from './choose-target.ts';
+import type { GatewayContext } from './context.ts';
+import { clientGone, type Failure, failure, toAppError } from './failures.ts';
+import { newRequestState, type RequestState } from './request-state.ts';
+import { findUsableModel, resolveModel, servesEndpoint } from './resolve-model.ts';
+import { backoffMs, sleep } from './retry.ts';
+import { settleUsage } from './usage-record.ts';
+import { validateBody } from './validate-body.ts';
+
+const MAX_FALLBACK_HOPS = 4;
+
+/**
+ * The /v1 inference path: validate → resolve the model → route (retries across targets, then
+ * fallback models by error class) → relay → one usage event, however the request ends.
+ */
+export async function proxyRequest(
+  gw: GatewayContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  endpoint: Endpoint,
+) {
+  const state = newRequestState(req.id, req.principal as KeyPrincipal, endpoint);
+  const raw = reply.raw;
+  raw.on('close', () => {
+    if (raw.writableFinished) return;
+    state.clientGone = true;
+    state.controller?.abort();
+  });
+  try {
+    const named = (req.body as { model?: unknown } | null)?.model;
+    if (typeof named === 'string') state.modelName = named;
+    const body = validateBody(endpoint, req.body);
+    state.body = body;
+    state.stream = body.stream === true && (endpoint === 'chat.completions' || endpoint === 'completions');
+    state.clientWantsUsage =
+      state.stream && (body.stream_options as { include_usage?: unknown } | null)?.include_usage === true;
+    const model = resolveModel(gw.models, state.key, state.modelName, endpoint);
+    state.model = model;
+    const limitHeaders = await admit(gw, state, model, body);
+    if (limitHeaders) reply.headers(limitHeaders);
+    const failed = await route(gw, state, model, body, reply);
+    if (failed) throw settleFailure(state, failed);
+  } catch (err) {
+    if (state.outcome === 'success') {
+      state.outcome = 'rejected';
+      state.httpStatus = err instanceof AppError ? err.status : 500;
+      state.errorCode = err instanceof AppError ? err.code : 'internal_error';
+    }
+    if (!state.clientGone) {
+      if (!state.committed) throw err;
+    } else if (!state.committed) {
+      // Nobody is listening: take the reply from Fastify and drop the connection.
+      reply.hijack();
+      raw.destroy();
+    }
+  } finally {
+    settleUsage(gw, state);
+  }
+  return reply;
+}
+
+function settleFailure(state: RequestState, f: Failure): AppError {
+  state.httpStatus = f.status;
+  state.errorCode = f.cls === 'aborted' ? 'client_closed_request' : f.code;
+  state.outcome =
+    f.cls === 'aborted' ? 'client_abort' : f.code === 'upstream_timeout' ? 'timeout' : 'upstream_error';
+  return toAppError(f);
+}
+
+/** Tries the model, then its fallbacks (and theirs) configured for the error class. */
+async function route(
+  gw: GatewayContext,
+  state: RequestState,
+  first: CompiledModel,
+  body: Record<string, unknown>,
+  reply: FastifyReply,
+): Promise<Failure | null> {
+  let model = first;
+  const tried = [first.id];
+  const pending: { model: string; on: ReadonlySet<FallbackClass> }[] = [];
+  for (let hop = 0; ; hop++) {
+    const f = await tryModel(gw, state, model, body, reply);
+    if (!f || f.cls === 'aborted' || f.cls === 'client' || hop >= MAX_FALLBACK_HOPS) return f;
+    pending.push(...model.fallbacks);
+    const next = nextFallback(gw, state, pending, f.cls, tried);
+    if (!next) return f;
+    state.fallbackFrom ??= first.name;
+    tried.push(next.id);
+    model = next;
+  }
+}
+
+function nextFallback(
+  gw: GatewayContext,
+  state: RequestState,
+  pending: { model: string; on: ReadonlySet<FallbackClass> }[],
+  cls: FallbackClass,
+  tried: string[],
+): CompiledModel | null {
+  while (pending.length > 0) {
+    const entry = pending.shift()!;
+    if (!entry.on.has(cls)) continue;
+    const m = findUsableModel(gw.models, state.key, entry.model);
+    if (m && !tried.includes(m.id) && servesEndpoint(m, state.endpoint)) return m;
+  }
+  return null;
+}
+
+/** Up to `maxAttempts` attempts on the model's targets; untried targets first, backoff on the same one. */
+async function tryModel(
+  gw: GatewayContext,
+  state: RequestState,
+  model: CompiledModel,
+  body: Record<string, unknown>,
+  reply: FastifyReply,
+): Promise<Failure | null> {
+  state.model = model;
+  const version = pickVersion(model);
+  state.version = version;
+  if (!version)
+    return failure(
+      'unavailable',
+      503,
+      'service_unavailable',
+      `The model \`${model.name}\` has no version with traffic.`,
+    );
+  const merged = model.defaultParams ? { ...model.defaultParams, ...body } : body;
+  let tried: Set<string> | null = null;
+  let last: Failure | null = null;
+  for (let i = 0; i < gw.maxAttempts; i++) {
+    const now = Date.now();
+    const pick =
+      chooseTarget(version, gw, state.endpoint, tried, now) ??
+      (tried ? chooseTarget(version, gw, state.endpoint, null, now) : null);
+    if (!pick) break;
+    if (last && state.target?.key === pick.target.key) {
+      const wait = backoffMs(i, last.retryAfterMs, gw.backoff);
+      if (wait === null) break;
+      await pause(state, wait);
+      if (state.clientGone) return clientGone();
+    }
+    state.target = pick.target;
+    state.attempts += 1;
+    const result = await attempt(gw, state, pick, merged, reply);
+    if (result.kind === 'done') return null;
+    last = result.failure;
+    if (result.kind === 'fail') return last;
+    tried ??= new Set();
+    tried.add(pick.target.key);
+  }
+  if (last) return last;
+  const retryIn = soonestRetryMs(version, gw.breakers, Date.now());
+  return failure(
+    'unavailable',
+    503,
+    'service_unavailable',
+    `No upstream of the model \`${model.name}\` is available now; try again shortly.`,
+    Math.max(retryIn, 1000),
+  );
+}
+
+async function pause(state: RequestState, ms: number): Promise<void> {
+  const controller = new AbortController();
+  state.controller = controller;
+  const started = performance.now();
+  await sleep(ms, controller.signal);
+  state.waitedMs += performance.now() - started;
+  if (state.controller === controller) state.controller = null;
+}

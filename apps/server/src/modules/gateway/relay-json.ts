@@ -1,0 +1,36 @@
+import type { AttemptResult, Relay } from './attempt.ts';
+import { clientGone } from './failures.ts';
+import { readBody } from './read-body.ts';
+import { responseHeaders } from './response-headers.ts';
+
+/** A non-stream answer: read it, take its usage, translate if needed, send it. */
+export async function relayJson(relay: Relay): Promise<AttemptResult> {
+  const { state, pick, reply } = relay;
+  let buf: Buffer;
+  try {
+    buf = await readBody(relay.res.body, relay.gw.maxResponseBytes);
+  } catch (err) {
+    return relay.failed(err);
+  }
+  const upstreamMs = performance.now() - relay.started;
+  const body = state.body!;
+  const translated = pick.provider.adapter.readResponse(buf, {
+    endpoint: state.endpoint,
+    encodingFormat: typeof body.encoding_format === 'string' ? body.encoding_format : undefined,
+    model: state.modelName,
+    requestId: state.requestId,
+  });
+  relay.verdict = 'ok';
+  state.billable = true;
+  state.usage = translated.usage;
+  state.completionText = translated.completionText;
+  state.ttftMs = Math.round(performance.now() - state.startedAt);
+  if (state.clientGone) return { kind: 'fail', failure: clientGone() };
+  state.committed = true;
+  reply
+    .code(200)
+    .headers(responseHeaders(state, pick, upstreamMs))
+    .header('content-type', 'application/json')
+    .send(translated.body);
+  return { kind: 'done' };
+}

@@ -1,0 +1,110 @@
+import type { StreamTranslator } from './adapters/types.ts';
+import type { AttemptResult, Relay } from './attempt.ts';
+import { clientGone, failure } from './failures.ts';
+import { drained } from './read-body.ts';
+import { responseHeaders } from './response-headers.ts';
+
+const STREAM_ERROR = `\n\ndata: ${JSON.stringify({
+  error: {
+    message: 'The upstream stream ended unexpectedly.',
+    type: 'api_error',
+    param: null,
+    code: 'upstream_error',
+  },
+})}\n\n`;
+
+/**
+ * A stream: wait for the first bytes (until then a failure can still be retried), then commit the
+ * response and relay chunk by chunk with backpressure. The translator passes OpenAI-style bytes
+ * through unchanged and watches them for usage.
+ */
+export async function relayStream(relay: Relay): Promise<AttemptResult> {
+  const { state, pick, reply } = relay;
+  const translator = pick.provider.adapter.streamTranslator({
+    endpoint: state.endpoint,
+    model: state.modelName,
+    requestId: state.requestId,
+    clientWantsUsage: state.clientWantsUsage,
+    hideUsageChunk: !state.clientWantsUsage,
+  });
+  const chunks = relay.res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let first: Buffer | string | null = null;
+  try {
+    while (first === null) {
+      const next = await chunks.next();
+      if (next.done) {
+        first = translator.end();
+        if (first === null) {
+          relay.verdict = 'fail';
+          return {
+            kind: 'retry',
+            failure: failure(
+              'unavailable',
+              502,
+              'upstream_error',
+              'The upstream closed the stream before sending anything.',
+            ),
+          };
+        }
+        break;
+      }
+      first = translator.push(next.value);
+    }
+  } catch (err) {
+    return relay.failed(err);
+  }
+  relay.stopTimer();
+  if (state.clientGone) {
+    relay.verdict = 'neutral';
+    return { kind: 'fail', failure: clientGone() };
+  }
+  commit(relay, translator);
+  const raw = reply.raw;
+  raw.write(first);
+  let broken = false;
+  try {
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) break;
+      const out = translator.push(next.value);
+      if (out !== null && !raw.write(out)) await drained(raw);
+      if (state.clientGone) break;
+    }
+    const tail = translator.end();
+    if (tail !== null && !state.clientGone) raw.write(tail);
+  } catch {
+    broken = true;
+  }
+  state.usage = translator.usage;
+  if (state.clientGone) {
+    relay.verdict = 'neutral';
+    state.outcome = 'client_abort';
+    state.errorCode = 'client_closed_request';
+  } else if (broken || !translator.complete) {
+    relay.verdict = 'fail';
+    state.outcome = 'upstream_error';
+    state.errorCode = 'upstream_error';
+    raw.write(STREAM_ERROR);
+  } else {
+    relay.verdict = 'ok';
+  }
+  raw.end();
+  return { kind: 'done' };
+}
+
+function commit(relay: Relay, translator: StreamTranslator): void {
+  const { state, pick, reply } = relay;
+  const upstreamMs = performance.now() - relay.started;
+  reply.hijack();
+  reply.raw.writeHead(200, {
+    ...(reply.getHeaders() as Record<string, string>),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    ...responseHeaders(state, pick, upstreamMs),
+  });
+  state.committed = true;
+  state.billable = true;
+  state.ttftMs = Math.round(performance.now() - state.startedAt);
+  state.completionText = () => translator.completionText();
+}

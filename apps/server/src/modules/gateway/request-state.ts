@@ -1,0 +1,77 @@
+import type { KeyPrincipal } from '../../http/principal.ts';
+import type { Reservation } from '../limits/index.ts';
+import type { USAGE_OUTCOMES } from '../metering/index.ts';
+import type { CompiledModel, CompiledVersion, RouteTarget } from '../registry/index.ts';
+import type { Endpoint, Usage } from './adapters/types.ts';
+
+export type Outcome = (typeof USAGE_OUTCOMES)[number];
+
+/** Everything one /v1 inference request learns on its way; settled into one usage event. */
+export interface RequestState {
+  requestId: string;
+  key: KeyPrincipal;
+  endpoint: Endpoint;
+  createdAt: Date;
+  /** performance.now() at arrival */
+  startedAt: number;
+  modelName: string;
+  body: Record<string, unknown> | null;
+  stream: boolean;
+  clientWantsUsage: boolean;
+  model: CompiledModel | null;
+  version: CompiledVersion | null;
+  target: RouteTarget | null;
+  attempts: number;
+  fallbackFrom: string | null;
+  /** response headers went to the client: no more retries */
+  committed: boolean;
+  clientGone: boolean;
+  /** aborts the attempt in flight */
+  controller: AbortController | null;
+  /** ms spent waiting on upstreams and backoff, for x-maas-overhead-ms */
+  waitedMs: number;
+  ttftMs: number | null;
+  usage: Usage | null;
+  /** generated text (or how to get it), only used when the upstream reported no usage */
+  completionText: (() => string) | string;
+  /** an upstream produced output (or accepted the prompt): an estimate is owed without usage */
+  billable: boolean;
+  outcome: Outcome;
+  httpStatus: number;
+  errorCode: string | null;
+  settled: boolean;
+  /** what admission reserved against limits; settled with the actual usage */
+  reservation: Reservation | null;
+}
+
+export function newRequestState(requestId: string, key: KeyPrincipal, endpoint: Endpoint): RequestState {
+  return {
+    requestId,
+    key,
+    endpoint,
+    createdAt: new Date(),
+    startedAt: performance.now(),
+    modelName: '',
+    body: null,
+    stream: false,
+    clientWantsUsage: false,
+    model: null,
+    version: null,
+    target: null,
+    attempts: 0,
+    fallbackFrom: null,
+    committed: false,
+    clientGone: false,
+    controller: null,
+    waitedMs: 0,
+    ttftMs: null,
+    usage: null,
+    completionText: '',
+    billable: false,
+    outcome: 'success',
+    httpStatus: 200,
+    errorCode: null,
+    settled: false,
+    reservation: null,
+  };
+}

@@ -1,0 +1,71 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { KeyPrincipal } from '../../http/principal.ts';
+import type { Services } from '../../services.ts';
+import type { Endpoint } from './adapters/types.ts';
+import { authenticateKey } from './authenticate-key.ts';
+import { listModels, retrieveModel } from './models-routes.ts';
+import { proxyRequest } from './proxy-request.ts';
+import { ownRequestId } from './request-id.ts';
+import { bodySchemas } from './validate-body.ts';
+
+const tags = ['openai'];
+const security = [{ bearer: [] }];
+
+const ENDPOINTS: { path: string; endpoint: Endpoint; summary: string }[] = [
+  {
+    path: '/chat/completions',
+    endpoint: 'chat.completions',
+    summary: 'Chat completion, streamed (SSE) or not',
+  },
+  { path: '/completions', endpoint: 'completions', summary: 'Text completion, streamed (SSE) or not' },
+  { path: '/embeddings', endpoint: 'embeddings', summary: 'Embeddings, encoding_format float or base64' },
+  { path: '/rerank', endpoint: 'rerank', summary: 'Rerank documents against a query' },
+];
+
+const modelObject = z.object({
+  id: z.string(),
+  object: z.literal('model'),
+  created: z.number(),
+  owned_by: z.string(),
+});
+
+/** Bodies are validated by the handler (so that rejected requests are metered too); the schema documents them. */
+const documentOnly = () => (data: unknown) => ({ value: data });
+
+/** The OpenAI-compatible surface at /v1, authenticated by API key. */
+export async function gatewayRoutes(app: FastifyInstance, { services }: { services: Services }) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const gw = services.gateway.context;
+  app.addHook('onRequest', ownRequestId);
+  app.addHook('onRequest', authenticateKey(services.keys.verify));
+
+  r.get(
+    '/models',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Models this key may call',
+        response: { 200: z.object({ object: z.literal('list'), data: z.array(modelObject) }) },
+      },
+    },
+    async (req) => listModels(gw.models, req.principal as KeyPrincipal),
+  );
+
+  r.get(
+    '/models/*',
+    { schema: { tags, security, summary: 'One model, by name or alias', response: { 200: modelObject } } },
+    async (req) =>
+      retrieveModel(gw.models, req.principal as KeyPrincipal, (req.params as { '*': string })['*']),
+  );
+
+  for (const { path, endpoint, summary } of ENDPOINTS) {
+    r.post(
+      path,
+      { schema: { tags, security, summary, body: bodySchemas[endpoint] }, validatorCompiler: documentOnly },
+      (req: FastifyRequest, reply: FastifyReply) => proxyRequest(gw, req, reply, endpoint),
+    );
+  }
+}

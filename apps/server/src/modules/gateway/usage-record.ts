@@ -1,0 +1,105 @@
+import { costNanos } from '../metering/index.ts';
+import type { GatewayContext } from './context.ts';
+import type { RequestState } from './request-state.ts';
+
+interface Tokens {
+  prompt: number;
+  completion: number;
+  cached: number;
+  reasoning: number;
+  estimated: boolean;
+}
+
+const NONE: Tokens = { prompt: 0, completion: 0, cached: 0, reasoning: 0, estimated: false };
+
+/**
+ * Settles a request into exactly one usage event (guarded by `settled`): tokens as the upstream
+ * reported them, written at once; or, when it reported none although it worked on the request,
+ * counted with the tokenizer and flagged estimated (tracked in `gw.settling` so stop() can wait).
+ */
+export function settleUsage(gw: GatewayContext, state: RequestState): void {
+  if (state.settled) return;
+  state.settled = true;
+  const latencyMs = Math.round(performance.now() - state.startedAt);
+  const u = state.usage;
+  if (u) {
+    write(gw, state, latencyMs, {
+      prompt: u.promptTokens,
+      completion: u.completionTokens,
+      cached: u.cachedTokens,
+      reasoning: u.reasoningTokens,
+      estimated: false,
+    });
+    return;
+  }
+  if (!state.billable || !state.body) {
+    write(gw, state, latencyMs, NONE);
+    return;
+  }
+  const pending = estimate(gw, state)
+    .catch((err: unknown) => {
+      gw.log.warn({ err, request_id: state.requestId }, 'token estimate failed');
+      return { ...NONE, estimated: true };
+    })
+    .then((tokens) => {
+      write(gw, state, latencyMs, tokens);
+      gw.settling.delete(pending);
+    });
+  gw.settling.add(pending);
+}
+
+async function estimate(gw: GatewayContext, state: RequestState): Promise<Tokens> {
+  const prompt = await gw.tokens.count(gw.tokens.promptText(state.endpoint, state.body!));
+  const text = typeof state.completionText === 'function' ? state.completionText() : state.completionText;
+  return { prompt, completion: await gw.tokens.count(text), cached: 0, reasoning: 0, estimated: true };
+}
+
+/** PostgreSQL text cannot hold NUL: a client's model name is stored without it. */
+const clean = (name: string) =>
+  (name.includes('\u0000') ? name.replaceAll('\u0000', '') : name).slice(0, 256);
+
+/** An upstream's usage object as jsonb accepts it (no NUL escapes), or null. */
+function storable(raw: unknown): unknown {
+  if (raw === undefined || raw === null) return null;
+  return JSON.stringify(raw).includes('\\u0000') ? null : raw;
+}
+
+/** The usage event, priced at the price in effect when the request arrived; settles its reservation. */
+function write(gw: GatewayContext, state: RequestState, latencyMs: number, t: Tokens): void {
+  const target = state.target;
+  const price = state.model ? gw.prices.priceAt(state.model.id, state.version?.id ?? null, state.createdAt) : null;
+  const cost = price
+    ? costNanos(price, { promptTokens: t.prompt, completionTokens: t.completion, cachedTokens: t.cached, reasoningTokens: t.reasoning })
+    : 0;
+  if (state.reservation) void gw.limits.settleRequest(state.reservation, { tokens: t.prompt + t.completion, cost: cost / 1e9 });
+  gw.usage.write({
+    requestId: state.requestId,
+    orgId: state.key.orgId,
+    projectId: state.key.projectId,
+    keyId: state.key.keyId,
+    modelId: state.model?.id ?? null,
+    modelName: clean(state.modelName),
+    versionId: state.version?.id ?? null,
+    providerId: target?.providerId ?? null,
+    upstreamModel: target?.upstreamModel ?? null,
+    endpoint: state.endpoint,
+    outcome: state.outcome,
+    httpStatus: state.httpStatus,
+    errorCode: state.errorCode,
+    stream: state.stream,
+    promptTokens: t.prompt,
+    completionTokens: t.completion,
+    cachedTokens: t.cached,
+    reasoningTokens: t.reasoning,
+    estimated: t.estimated,
+    attempts: state.attempts,
+    fallbackFrom: state.fallbackFrom,
+    latencyMs,
+    ttftMs: state.ttftMs,
+    costNanos: cost,
+    currency: price?.currency ?? null,
+    priceId: price?.id ?? null,
+    rawUsage: storable(state.usage?.raw),
+    createdAt: state.createdAt,
+  });
+}

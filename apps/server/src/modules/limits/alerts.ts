@@ -1,0 +1,123 @@
+import { eq } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client.ts';
+import { newId } from '../../ids.ts';
+import type { AuditContext, AuditService } from '../audit/index.ts';
+import { type NotificationRow, toNotificationDto } from './dto.ts';
+import type { SoftAlert } from './engine.ts';
+import { limitNotifications } from './schema.ts';
+
+const SYSTEM: AuditContext = {
+  actorType: 'system',
+  actorId: null,
+  ip: null,
+  userAgent: null,
+  requestId: null,
+};
+
+export interface AlertNotifierDeps {
+  db: Db;
+  audit: AuditService;
+  log: Logger;
+  webhookTimeoutMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Turns soft-threshold crossings into a notification row plus an audit event (one transaction, once
+ * per policy, metric, period and limit thanks to a unique index), then POSTs the policy's webhook.
+ * Runs off the request path; `stop` waits for the work in flight.
+ */
+export function createAlertNotifier(deps: AlertNotifierDeps) {
+  const { db, audit, log } = deps;
+  const now = deps.now ?? Date.now;
+  const timeoutMs = deps.webhookTimeoutMs ?? 5_000;
+  const pending = new Set<Promise<unknown>>();
+
+  const record = async (alert: SoftAlert): Promise<NotificationRow | undefined> => {
+    const p = alert.policy;
+    return db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(limitNotifications)
+        .values({
+          id: newId('ntf'),
+          orgId: p.orgId,
+          policyId: p.id,
+          scope: p.scope,
+          scopeId: p.scopeId,
+          model: p.model,
+          metric: alert.metric,
+          period: alert.period,
+          periodStart: new Date(alert.periodStartMs),
+          threshold: alert.threshold,
+          limit: alert.limit,
+          used: alert.used,
+          webhookStatus: p.webhookUrl ? 'pending' : 'none',
+          createdAt: new Date(now()),
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (!row) return undefined;
+      await audit.append(tx, SYSTEM, {
+        orgId: p.orgId,
+        action: 'limit.threshold_reached',
+        target: { type: 'limit_policy', id: p.id },
+        after: toNotificationDto(row),
+      });
+      return row;
+    });
+  };
+
+  const deliver = async (url: string, row: NotificationRow) => {
+    let status: 'sent' | 'failed' = 'failed';
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'maas-limits',
+          'x-maas-event': 'limit.threshold_reached',
+        },
+        body: JSON.stringify(toNotificationDto({ ...row, webhookStatus: 'sent' })),
+        signal: AbortSignal.timeout(timeoutMs),
+        redirect: 'manual',
+      });
+      await res.body?.cancel().catch(() => {});
+      status = res.ok ? 'sent' : 'failed';
+      if (!res.ok) log.warn({ notification_id: row.id, status: res.status }, 'limit webhook refused');
+    } catch (err) {
+      log.warn({ err, notification_id: row.id }, 'limit webhook failed');
+    }
+    await db
+      .update(limitNotifications)
+      .set({ webhookStatus: status })
+      .where(eq(limitNotifications.id, row.id));
+  };
+
+  const handle = async (alert: SoftAlert) => {
+    const row = await record(alert);
+    if (row)
+      log.info(
+        { notification_id: row.id, policy_id: alert.policy.id, metric: alert.metric },
+        'limit soft threshold reached',
+      );
+    if (row && alert.policy.webhookUrl) await deliver(alert.policy.webhookUrl, row);
+  };
+
+  return {
+    /** Fire and forget; failures are logged. */
+    notify(alerts: readonly SoftAlert[]) {
+      for (const alert of alerts) {
+        const work = handle(alert).catch((err: unknown) =>
+          log.error({ err, policy_id: alert.policy.id }, 'could not record a limit notification'),
+        );
+        pending.add(work);
+        void work.finally(() => pending.delete(work));
+      }
+    },
+    /** Resolves when every notification in flight is recorded and delivered. */
+    async drain() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}

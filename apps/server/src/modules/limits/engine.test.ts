@@ -1,0 +1,323 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type AdmitResult, createLimitEngine, type LimitEngine, type Reservation } from './engine.ts';
+import { periodBounds } from './periods.ts';
+import type { LimitPolicy, LimitSubject } from './policy.ts';
+
+const log = pino({ level: 'silent' });
+const redisUrl = process.env.MAAS_TEST_REDIS_URL || undefined;
+/** quarter-hour aligned, so minute and day sub-buckets start exactly here */
+const T0 = Math.floor(Date.now() / 900_000) * 900_000;
+
+const subject: LimitSubject = { orgId: 'org_a', projectId: 'prj_a', keyId: 'key_a', model: 'm1' };
+
+let seq = 0;
+function policy(p: Partial<LimitPolicy>): LimitPolicy {
+  return {
+    id: `lim_${++seq}`,
+    orgId: 'org_a',
+    scope: 'key',
+    scopeId: 'key_a',
+    model: null,
+    rpm: null,
+    rpd: null,
+    tpm: null,
+    tpd: null,
+    maxConcurrent: null,
+    tokenQuota: null,
+    quotaPeriod: null,
+    budget: null,
+    budgetPeriod: null,
+    softThreshold: null,
+    webhookUrl: null,
+    ...p,
+  };
+}
+
+interface Harness {
+  engine: LimitEngine;
+  clock: { now: number };
+  /** another replica on the same counters (its own Redis connection), when the store is shared */
+  replica(): LimitEngine;
+}
+
+const connections: Redis[] = [];
+const prefixes: string[] = [];
+afterAll(async () => {
+  const first = connections[0];
+  if (first) {
+    for (const prefix of prefixes) {
+      const keys = await first.keys(`${prefix}*`);
+      if (keys.length > 0) await first.del(...keys);
+    }
+  }
+  for (const c of connections) c.disconnect();
+});
+
+const stores: [string, () => Harness][] = [
+  [
+    'memory',
+    () => {
+      const clock = { now: T0 };
+      const engine = createLimitEngine({ log, clock: () => clock.now, leaseMs: 5_000 });
+      return { engine, clock, replica: () => engine };
+    },
+  ],
+];
+if (redisUrl) {
+  stores.push([
+    'redis',
+    () => {
+      const clock = { now: T0 };
+      const keyPrefix = `maas:test:${randomBytes(6).toString('hex')}:`;
+      prefixes.push(keyPrefix);
+      const make = () => {
+        const redis = new Redis(redisUrl);
+        connections.push(redis);
+        return createLimitEngine({
+          log,
+          redis,
+          keyPrefix,
+          clock: () => clock.now,
+          leaseMs: 5_000,
+          failOpen: false,
+        });
+      };
+      return { engine: make(), clock, replica: make };
+    },
+  ]);
+}
+
+const admitted = (r: AdmitResult): Reservation => {
+  if (!r.ok) throw new Error(`expected admission, got ${r.code}: ${r.message}`);
+  return r.reservation;
+};
+
+describe.each(stores)('limit engine on the %s store', (_name, make) => {
+  it('admits everything and adds no headers when no policy applies', async () => {
+    const { engine } = make();
+    const r = await engine.admit(subject, { tokens: 10 }, []);
+    expect(r).toMatchObject({ ok: true, headers: {} });
+  });
+
+  it('refuses the request past the RPM with OpenAI headers and a Retry-After that frees a slot', async () => {
+    const { engine, clock } = make();
+    const p = [policy({ rpm: 3 })];
+    admitted(await engine.admit(subject, { tokens: 1 }, p));
+    admitted(await engine.admit(subject, { tokens: 1 }, p));
+    clock.now = T0 + 10_000;
+    const third = await engine.admit(subject, { tokens: 1 }, p);
+    expect(third.ok && third.headers).toMatchObject({
+      'x-ratelimit-limit-requests': '3',
+      'x-ratelimit-remaining-requests': '0',
+      'x-ratelimit-reset-requests': '1m1s',
+    });
+    clock.now = T0 + 20_000;
+    const refused = await engine.admit(subject, { tokens: 1 }, p);
+    expect(refused.ok).toBe(false);
+    if (refused.ok) return;
+    expect(refused.code).toBe('rate_limit_exceeded');
+    // the two requests of T0 leave the window 61 s after T0 (one sub-bucket of slack)
+    expect(refused.retryAfterS).toBe(41);
+    expect(refused.headers).toMatchObject({
+      'retry-after': '41',
+      'retry-after-ms': '41000',
+      'x-ratelimit-remaining-requests': '0',
+      'x-ratelimit-reset-requests': '51s',
+    });
+    expect(refused.message).toMatch(
+      /Rate limit reached for m1 on requests per minute \(RPM\).*Limit 3, Used 3/,
+    );
+    clock.now = T0 + 61_000;
+    const again = await engine.admit(subject, { tokens: 1 }, p);
+    expect(again.ok && again.headers['x-ratelimit-remaining-requests']).toBe('1');
+  });
+
+  it('counts tokens against the TPM and moves the reservation to the actual usage at settle', async () => {
+    const { engine } = make();
+    const p = [policy({ tpm: 1000 })];
+    const first = await engine.admit(subject, { tokens: 600 }, p);
+    expect(first.ok && first.headers['x-ratelimit-remaining-tokens']).toBe('400');
+    const refused = await engine.admit(subject, { tokens: 500 }, p);
+    expect(refused).toMatchObject({ ok: false, code: 'rate_limit_exceeded', retryAfterS: 61 });
+    await engine.settle(admitted(first), { tokens: 100, cost: 0 });
+    const second = await engine.admit(subject, { tokens: 500 }, p);
+    expect(second.ok && second.headers['x-ratelimit-remaining-tokens']).toBe('400');
+    // a second settle of the same reservation changes nothing
+    await engine.settle(admitted(first), { tokens: 900, cost: 0 });
+    const third = await engine.admit(subject, { tokens: 400 }, p);
+    expect(third.ok && third.headers['x-ratelimit-remaining-tokens']).toBe('0');
+  });
+
+  it('refuses a request larger than the TPM without a Retry-After', async () => {
+    const { engine } = make();
+    const r = await engine.admit(subject, { tokens: 2000 }, [policy({ tpm: 1000 })]);
+    expect(r).toMatchObject({ ok: false, code: 'rate_limit_exceeded', retryAfterS: null });
+    expect(r.ok ? 'admitted' : r.headers['retry-after']).toBeUndefined();
+    expect(!r.ok && r.message).toMatch(/Request too large/);
+  });
+
+  it('holds a concurrency slot until settle or release', async () => {
+    const { engine } = make();
+    const p = [policy({ maxConcurrent: 2 })];
+    const a = admitted(await engine.admit(subject, { tokens: 1 }, p));
+    const b = admitted(await engine.admit(subject, { tokens: 1 }, p));
+    expect(await engine.admit(subject, { tokens: 1 }, p)).toMatchObject({ ok: false, retryAfterS: 1 });
+    await engine.release(a);
+    const c = admitted(await engine.admit(subject, { tokens: 1 }, p));
+    await engine.settle(b, { tokens: 1, cost: 0 });
+    admitted(await engine.admit(subject, { tokens: 1 }, p));
+    expect((await engine.admit(subject, { tokens: 1 }, p)).ok).toBe(false);
+    void c;
+  });
+
+  it('gives back the slot of a replica that never settles when its lease runs out', async () => {
+    const { engine, clock } = make();
+    const p = [policy({ maxConcurrent: 1, tokenQuota: 100, quotaPeriod: 'total' })];
+    admitted(await engine.admit(subject, { tokens: 60 }, p));
+    expect((await engine.admit(subject, { tokens: 60 }, p)).ok).toBe(false);
+    clock.now += 5_001;
+    const after = await engine.admit(subject, { tokens: 60 }, p);
+    expect(after.ok).toBe(true);
+  });
+
+  it('enforces a token quota per period with insufficient_quota until the period ends', async () => {
+    const { engine, clock } = make();
+    const p = [policy({ tokenQuota: 1000, quotaPeriod: 'day' })];
+    const first = admitted(await engine.admit(subject, { tokens: 600 }, p));
+    const refused = await engine.admit(subject, { tokens: 600 }, p);
+    expect(refused).toMatchObject({ ok: false, code: 'insufficient_quota' });
+    const end = periodBounds('day', clock.now).endMs!;
+    expect(!refused.ok && refused.retryAfterS).toBe(Math.ceil((end - clock.now) / 1000));
+    expect(!refused.ok && refused.message).toMatch(
+      /token quota per day of key key_a is 1000 tokens; 0 used and 600 held/,
+    );
+    await engine.settle(first, { tokens: 300, cost: 0 });
+    admitted(await engine.admit(subject, { tokens: 600 }, p));
+    expect((await engine.admit(subject, { tokens: 101 }, p)).ok).toBe(false);
+    clock.now = end + 1;
+    admitted(await engine.admit(subject, { tokens: 1000 }, p));
+  });
+
+  it('enforces a money budget; a total quota that is spent has no Retry-After', async () => {
+    const { engine } = make();
+    const p = [policy({ budget: 1, budgetPeriod: 'total' })];
+    const a = admitted(await engine.admit(subject, { tokens: 10, cost: 0.4 }, p));
+    admitted(await engine.admit(subject, { tokens: 10, cost: 0.4 }, p));
+    const refused = await engine.admit(subject, { tokens: 10, cost: 0.4 }, p);
+    expect(refused).toMatchObject({ ok: false, code: 'insufficient_quota', retryAfterS: null });
+    expect(!refused.ok && refused.message).toMatch(/total budget of key key_a is 1; 0 used and 0.8 held/);
+    await engine.settle(a, { tokens: 10, cost: 0.15 });
+    admitted(await engine.admit(subject, { tokens: 10, cost: 0.4 }, p));
+  });
+
+  it('never lets concurrent requests overshoot a budget', async () => {
+    const { engine, replica } = make();
+    const other = replica();
+    const p = [policy({ budget: 1, budgetPeriod: 'month' })];
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        (i % 2 ? other : engine).admit(subject, { tokens: 1, cost: 0.1 }, p),
+      ),
+    );
+    const ok = results.filter((r) => r.ok);
+    expect(ok).toHaveLength(10);
+    await Promise.all(ok.map((r) => engine.settle(admitted(r), { tokens: 1, cost: 0.1 })));
+    expect((await engine.admit(subject, { tokens: 1, cost: 0.000001 }, p)).ok).toBe(false);
+    // a request whose price is not known is refused once the budget is spent
+    expect((await engine.admit(subject, { tokens: 1 }, p)).ok).toBe(false);
+  });
+
+  it('reserves across key, project and org all or nothing', async () => {
+    const { engine } = make();
+    const keyPolicy = policy({ scope: 'key', scopeId: 'key_a', rpm: 10, tpm: 10_000 });
+    const orgPolicy = policy({ scope: 'org', scopeId: 'org_a', rpm: 2 });
+    const p = [keyPolicy, orgPolicy];
+    admitted(await engine.admit(subject, { tokens: 100 }, p));
+    admitted(await engine.admit(subject, { tokens: 100 }, p));
+    for (let i = 0; i < 5; i++) expect((await engine.admit(subject, { tokens: 100 }, p)).ok).toBe(false);
+    const usage = await engine.usage(keyPolicy);
+    expect(usage.states.map((s) => s.used)).toEqual([2, 200]);
+    // the key's own counters were not charged for the refusals: it still has 8 requests
+    const keyOnly = await Promise.all(
+      Array.from({ length: 10 }, () => engine.admit(subject, { tokens: 1 }, [keyPolicy])),
+    );
+    expect(keyOnly.filter((r) => r.ok)).toHaveLength(8);
+  });
+
+  it('applies a per-model policy to that model only, alongside the all-models one', async () => {
+    const { engine } = make();
+    const p = [policy({ model: 'm1', rpm: 1 }), policy({ model: null, rpm: 3 })];
+    const m1 = subject;
+    const m2 = { ...subject, model: 'm2' };
+    const only = (s: LimitSubject) => p.filter((x) => x.model === null || x.model === s.model);
+    admitted(await engine.admit(m1, { tokens: 1 }, only(m1)));
+    expect((await engine.admit(m1, { tokens: 1 }, only(m1))).ok).toBe(false);
+    admitted(await engine.admit(m2, { tokens: 1 }, only(m2)));
+    admitted(await engine.admit(m2, { tokens: 1 }, only(m2)));
+    expect((await engine.admit(m2, { tokens: 1 }, only(m2))).ok).toBe(false);
+  });
+
+  it('raises a soft-threshold alert once per period', async () => {
+    const { engine, replica } = make();
+    const other = replica();
+    const p = [policy({ tokenQuota: 1000, quotaPeriod: 'week', softThreshold: 0.8 })];
+    const settleOn = async (e: LimitEngine, tokens: number) =>
+      e.settle(admitted(await e.admit(subject, { tokens }, p)), { tokens, cost: 0 });
+    expect(await settleOn(engine, 500)).toEqual([]);
+    const alerts = await settleOn(other, 300);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({
+      metric: 'tokens',
+      period: 'week',
+      limit: 1000,
+      used: 800,
+      threshold: 0.8,
+    });
+    expect(await settleOn(engine, 100)).toEqual([]);
+    expect(await settleOn(other, 50)).toEqual([]);
+  });
+
+  // On Redis the two engines are two replicas, each with its own connection. The same check through two
+  // `maas serve` processes waits for the gateway to call admitRequest.
+  it('admits exactly 100 of 300 concurrent requests at 100 RPM', async () => {
+    const { engine, replica } = make();
+    const other = replica();
+    const p = [policy({ rpm: 100 })];
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => (i % 2 ? other : engine).admit(subject, { tokens: 1 }, p)),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(100);
+    const refused = results.filter((r) => !r.ok);
+    expect(refused.every((r) => !r.ok && r.code === 'rate_limit_exceeded' && r.retryAfterS === 61)).toBe(
+      true,
+    );
+  });
+});
+
+describe('limit engine when its Redis is unreachable', () => {
+  const unreachable = () => {
+    const redis = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    redis.on('error', () => {});
+    connections.push(redis);
+    return redis;
+  };
+
+  it('admits without limits by default (logged), so an outage does not stop traffic', async () => {
+    const engine = createLimitEngine({ log, redis: unreachable() });
+    const r = await engine.admit(subject, { tokens: 1 }, [policy({ rpm: 1 })]);
+    expect(r).toMatchObject({ ok: true, headers: {} });
+    expect(await engine.settle(admitted(r), { tokens: 1, cost: 0 })).toEqual([]);
+  });
+
+  it('throws instead when told to fail closed', async () => {
+    const engine = createLimitEngine({ log, redis: unreachable(), failOpen: false });
+    await expect(engine.admit(subject, { tokens: 1 }, [policy({ rpm: 1 })])).rejects.toThrow();
+  });
+});

@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createMemoryStore } from './memory-store.ts';
+import { checksOf, MONEY_SCALE, type PlannedCheck } from './plan.ts';
+import type { LimitPolicy, LimitSubject, ResolvedPolicies } from './policy.ts';
+import { headlineFigures, type LimitRejection, renderRateLimitHeaders } from './rate-limit-headers.ts';
+import { createRedisStore } from './redis-store.ts';
+import { explainRejection } from './rejection.ts';
+import type { LimitPeriod } from './schema.ts';
+import type { CheckState, LimitStore } from './store.ts';
+
+export interface Demand {
+  /** prompt tokens plus `max_tokens` (or the model's default): the most this request can use */
+  tokens: number;
+  /** the most this request can cost, in the price currency; absent: not priced (budgets see it at settle) */
+  cost?: number | undefined;
+}
+
+export interface ActualUsage {
+  tokens: number;
+  cost: number;
+}
+
+interface HeldPeriod {
+  key: string;
+  dim: 'token_quota' | 'budget';
+  limit: number;
+  policy: LimitPolicy;
+  period: { name: LimitPeriod; startMs: number; endMs: number | null };
+  expireAtMs: number;
+}
+
+/** What a successful admit holds until `settle` or `release`. Opaque to callers. */
+export interface Reservation {
+  readonly id: string;
+  readonly subject: LimitSubject;
+  readonly tokens: number;
+  readonly costMicros: number;
+  readonly windows: readonly { key: string; bucket: number; bucketMs: number; buckets: number }[];
+  readonly periods: readonly HeldPeriod[];
+  /** whether any counter was touched (nothing to settle otherwise) */
+  readonly held: boolean;
+  /** false once settled or released (a second settle does nothing) */
+  open: boolean;
+}
+
+export type AdmitResult =
+  | { ok: true; reservation: Reservation; headers: Record<string, string> }
+  | LimitRejection;
+
+/** A soft threshold crossed by a settle; raised once per policy, period and limit across replicas. */
+export interface SoftAlert {
+  policy: LimitPolicy;
+  metric: 'tokens' | 'cost';
+  period: LimitPeriod;
+  periodStartMs: number;
+  periodEndMs: number | null;
+  /** in tokens, or money in the price currency */
+  limit: number;
+  used: number;
+  threshold: number;
+}
+
+export interface LimitEngineDeps {
+  /** shared counters (exact across replicas); absent: in process */
+  redis?: Redis | undefined;
+  clock?: () => number;
+  log: Logger;
+  /** Redis key prefix (tests use a random one) */
+  keyPrefix?: string;
+  /** how long a replica may hold a reservation before it is given back without a settle (default 15 min) */
+  leaseMs?: number;
+  /** admit when the store fails (default true: a Redis outage does not stop traffic; it is logged) */
+  failOpen?: boolean;
+  store?: LimitStore;
+}
+
+export type LimitEngine = ReturnType<typeof createLimitEngine>;
+
+/** Counters take whole, non-negative, finite amounts. */
+const whole = (n: number, round: (x: number) => number) => (Number.isFinite(n) && n > 0 ? round(n) : 0);
+
+export function createLimitEngine(deps: LimitEngineDeps) {
+  const clock = deps.clock ?? Date.now;
+  const leaseMs = deps.leaseMs ?? 15 * 60_000;
+  const failOpen = deps.failOpen ?? true;
+  const store =
+    deps.store ?? (deps.redis ? createRedisStore(deps.redis, deps.keyPrefix) : createMemoryStore());
+  const { log } = deps;
+
+  const reservationOf = (
+    subject: LimitSubject,
+    tokens: number,
+    costMicros: number,
+    checks: PlannedCheck[],
+    nowMs: number,
+  ): Reservation => ({
+    id: randomUUID(),
+    subject,
+    tokens,
+    costMicros,
+    windows: checks
+      .filter((c) => c.dim === 'tpm' || c.dim === 'tpd')
+      .map((c) => ({
+        key: c.key,
+        bucket: Math.floor(nowMs / c.bucketMs),
+        bucketMs: c.bucketMs,
+        buckets: c.buckets,
+      })),
+    periods: checks
+      .filter(
+        (c): c is PlannedCheck & { dim: 'token_quota' | 'budget' } =>
+          c.dim === 'token_quota' || c.dim === 'budget',
+      )
+      .map((c) => ({
+        key: c.key,
+        dim: c.dim,
+        limit: c.limit,
+        policy: c.policy,
+        period: c.period!,
+        expireAtMs: c.expireAtMs,
+      })),
+    held: checks.length > 0,
+    open: true,
+  });
+
+  async function admit(
+    subject: LimitSubject,
+    demand: Demand,
+    policies: ResolvedPolicies,
+  ): Promise<AdmitResult> {
+    const tokens = whole(demand.tokens, Math.ceil);
+    const costMicros = whole((demand.cost ?? 0) * MONEY_SCALE, Math.ceil);
+    const nowMs = clock();
+    const checks = policies.flatMap((p) => checksOf(p, tokens, costMicros, nowMs));
+    const reservation = reservationOf(subject, tokens, costMicros, checks, nowMs);
+    if (checks.length === 0) return { ok: true, reservation, headers: {} };
+    let result: { ok: boolean; states: CheckState[] };
+    try {
+      result = await store.reserve({ group: subject.orgId, id: reservation.id, nowMs, leaseMs, checks });
+    } catch (err) {
+      if (!failOpen) throw err;
+      log.error({ err, org_id: subject.orgId }, 'limit store failed; admitting without limits');
+      reservation.open = false;
+      return { ok: true, reservation, headers: {} };
+    }
+    const figures = headlineFigures(checks, result.states);
+    if (result.ok) return { ok: true, reservation, headers: renderRateLimitHeaders(figures) };
+    const why = explainRejection(subject, checks, result.states, nowMs);
+    return {
+      ok: false,
+      code: why.code,
+      retryAfterS: why.retryAfterMs === null ? null : Math.max(1, Math.ceil(why.retryAfterMs / 1000)),
+      headers: renderRateLimitHeaders({ ...figures, retryAfterMs: why.retryAfterMs }),
+      message: why.message,
+    };
+  }
+
+  /** Returns what the request reserved and charges what it used; yields the soft alerts it crossed. */
+  async function settle(reservation: Reservation, actual: ActualUsage): Promise<SoftAlert[]> {
+    if (!reservation.open) return [];
+    reservation.open = false;
+    if (!reservation.held) return [];
+    const tokens = whole(actual.tokens, Math.round);
+    const costMicros = whole(actual.cost * MONEY_SCALE, Math.round);
+    const softAt = (p: HeldPeriod) => {
+      const t = p.policy.softThreshold;
+      return t === null || t <= 0 ? 0 : Math.max(1, Math.ceil(p.limit * t));
+    };
+    try {
+      const out = await store.settle({
+        group: reservation.subject.orgId,
+        id: reservation.id,
+        nowMs: clock(),
+        windows: reservation.windows.map((w) => ({ ...w, delta: tokens - reservation.tokens })),
+        periods: reservation.periods.map((p) => ({
+          key: p.key,
+          amount: p.dim === 'budget' ? costMicros : tokens,
+          softAt: softAt(p),
+          expireAtMs: p.expireAtMs,
+        })),
+      });
+      const alerts: SoftAlert[] = [];
+      reservation.periods.forEach((p, i) => {
+        if (!out.crossed[i]) return;
+        const money = p.dim === 'budget';
+        const scale = money ? MONEY_SCALE : 1;
+        alerts.push({
+          policy: p.policy,
+          metric: money ? 'cost' : 'tokens',
+          period: p.period.name,
+          periodStartMs: p.period.startMs,
+          periodEndMs: p.period.endMs,
+          limit: p.limit / scale,
+          used: (out.used[i] ?? 0) / scale,
+          threshold: p.policy.softThreshold ?? 0,
+        });
+      });
+      return alerts;
+    } catch (err) {
+      log.error({ err, org_id: reservation.subject.orgId }, 'limit settle failed; the lease will expire');
+      return [];
+    }
+  }
+
+  /** The request did not run: gives back everything it reserved except its place in the request counts. */
+  async function release(reservation: Reservation): Promise<void> {
+    await settle(reservation, { tokens: 0, cost: 0 });
+  }
+
+  /** Current figures of one policy's counters (reads only). */
+  async function usage(
+    policy: LimitPolicy,
+  ): Promise<{ checks: PlannedCheck[]; states: CheckState[]; nowMs: number }> {
+    const nowMs = clock();
+    const checks = checksOf(policy, 0, 0, nowMs);
+    if (checks.length === 0) return { checks, states: [], nowMs };
+    const out = await store.reserve({
+      group: policy.orgId,
+      id: 'peek',
+      nowMs,
+      leaseMs,
+      checks,
+      dryRun: true,
+    });
+    return { checks, states: out.states, nowMs };
+  }
+
+  return { admit, settle, release, usage, store };
+}

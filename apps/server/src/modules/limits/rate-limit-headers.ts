@@ -1,0 +1,79 @@
+import { AppError } from '../../http/app-error.ts';
+import type { PlannedCheck } from './plan.ts';
+import type { CheckState } from './store.ts';
+
+/** OpenAI's duration format for `x-ratelimit-reset-*`: `20ms`, `1s`, `1.5s`, `6m0s`, `1h2m3s`. */
+export function formatResetDuration(ms: number): string {
+  if (ms <= 0) return '0s';
+  if (ms < 1000) return `${Math.ceil(ms)}ms`;
+  let s = ms / 1000;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  const secs = Number(s.toFixed(3)).toString();
+  return `${h > 0 ? `${h}h` : ''}${h > 0 || m > 0 ? `${m}m` : ''}${secs}s`;
+}
+
+export interface RateLimitFigures {
+  limit: number;
+  remaining: number;
+  resetMs: number;
+}
+
+/**
+ * Renders OpenAI's rate-limit headers: `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`, and
+ * `retry-after` (whole seconds) plus `retry-after-ms` (read by the OpenAI SDKs) when given.
+ */
+export function renderRateLimitHeaders(figures: {
+  requests?: RateLimitFigures | undefined;
+  tokens?: RateLimitFigures | undefined;
+  retryAfterMs?: number | null | undefined;
+}): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const kind of ['requests', 'tokens'] as const) {
+    const f = figures[kind];
+    if (!f) continue;
+    headers[`x-ratelimit-limit-${kind}`] = String(f.limit);
+    headers[`x-ratelimit-remaining-${kind}`] = String(Math.max(0, f.remaining));
+    headers[`x-ratelimit-reset-${kind}`] = formatResetDuration(f.resetMs);
+  }
+  if (figures.retryAfterMs !== undefined && figures.retryAfterMs !== null) {
+    headers['retry-after'] = String(Math.max(1, Math.ceil(figures.retryAfterMs / 1000)));
+    headers['retry-after-ms'] = String(Math.max(1, Math.ceil(figures.retryAfterMs)));
+  }
+  return headers;
+}
+
+/** The tightest request window and the tightest token window among the checks, for the headers. */
+export function headlineFigures(
+  checks: readonly PlannedCheck[],
+  states: readonly CheckState[],
+): { requests?: RateLimitFigures; tokens?: RateLimitFigures } {
+  const out: { requests?: RateLimitFigures; tokens?: RateLimitFigures } = {};
+  checks.forEach((c, i) => {
+    const kind =
+      c.dim === 'rpm' || c.dim === 'rpd' ? 'requests' : c.dim === 'tpm' || c.dim === 'tpd' ? 'tokens' : null;
+    const s = states[i];
+    if (!kind || !s) return;
+    const figures = { limit: c.limit, remaining: Math.max(0, c.limit - s.used), resetMs: s.resetMs };
+    const current = out[kind];
+    if (!current || figures.remaining < current.remaining) out[kind] = figures;
+  });
+  return out;
+}
+
+/** What `admit` answers when a request is refused. */
+export interface LimitRejection {
+  ok: false;
+  code: 'rate_limit_exceeded' | 'insufficient_quota';
+  /** null: waiting will not help (the request is larger than the limit, or a total quota is spent) */
+  retryAfterS: number | null;
+  headers: Record<string, string>;
+  message: string;
+}
+
+/** The 429 to throw for a refused request: OpenAI's error shape on /v1, with the rate-limit headers. */
+export function toLimitError(rejection: LimitRejection): AppError {
+  return new AppError(rejection.code, rejection.message, undefined, { headers: rejection.headers });
+}

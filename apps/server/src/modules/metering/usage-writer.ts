@@ -1,0 +1,125 @@
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client.ts';
+import { recordUsage, type UsageRecord } from './record-usage.ts';
+import type { UsageSpool } from './usage-spool.ts';
+
+export type UsageEvent = UsageRecord;
+
+export interface UsageWriterDeps {
+  db: Db;
+  log: Logger;
+  spool: UsageSpool;
+  /** flush at least this often (ms) */
+  flushIntervalMs?: number;
+  /** flush as soon as this many rows wait, and write at most this many per transaction */
+  batchSize?: number;
+  /** rows kept in memory while the database is unreachable; beyond that they go to the spool file */
+  maxBuffered?: number;
+}
+
+/**
+ * Buffers usage events and writes them with their rollups in batches, idempotent by request id.
+ * While the database is unreachable rows stay in memory up to a bound, then spill to an
+ * append-only file that is replayed when the database answers again; stop() flushes or spools
+ * what is left, so nothing is lost.
+ */
+export function createUsageWriter({
+  db,
+  log,
+  spool,
+  flushIntervalMs = 500,
+  batchSize = 500,
+  maxBuffered = 20_000,
+}: UsageWriterDeps) {
+  let buffer: UsageRecord[] = [];
+  let flushing: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  let databaseDown = false;
+  let spooled = 0;
+
+  const write = (rows: UsageRecord[]) => db.transaction((tx) => recordUsage(tx, rows));
+
+  async function spill(): Promise<void> {
+    const rows = buffer;
+    buffer = [];
+    try {
+      await spool.append(rows);
+      spooled += rows.length;
+    } catch (err) {
+      buffer = rows.concat(buffer);
+      log.error({ err, rows: rows.length }, 'usage spool write failed; keeping events in memory');
+    }
+  }
+
+  async function replaySpool(): Promise<void> {
+    if (spooled === 0 && !databaseDown) return;
+    for (const file of await spool.seal()) {
+      const rows = await spool.read(file);
+      for (let i = 0; i < rows.length; i += batchSize) await write(rows.slice(i, i + batchSize));
+      await spool.remove(file);
+      log.info({ rows: rows.length, file }, 'replayed spooled usage events');
+    }
+    spooled = 0;
+  }
+
+  async function writeAll(): Promise<void> {
+    try {
+      await replaySpool();
+      while (buffer.length > 0) {
+        const batch = buffer.slice(0, batchSize);
+        await write(batch);
+        buffer.splice(0, batch.length);
+      }
+      if (databaseDown) log.info('database reachable again: usage events flowing');
+      databaseDown = false;
+    } catch (err) {
+      if (!databaseDown) log.warn({ err }, 'usage events could not be written; buffering');
+      databaseDown = true;
+      if (buffer.length >= maxBuffered) await spill();
+    }
+  }
+
+  function flush(): Promise<void> {
+    if (flushing) return flushing;
+    flushing = writeAll().finally(() => {
+      flushing = null;
+    });
+    return flushing;
+  }
+
+  return {
+    /** hot path: one array push */
+    write(event: UsageRecord): void {
+      buffer.push(event);
+      if (buffer.length >= batchSize && !flushing) void flush();
+    },
+
+    flush,
+
+    get pending(): number {
+      return buffer.length + spooled;
+    },
+
+    /** Replays a spool left by an earlier run, then flushes on a timer. */
+    start(): void {
+      spooled = 1; // look for a spool left by a previous process on the first flush
+      timer = setInterval(() => void flush(), flushIntervalMs);
+      timer.unref();
+    },
+
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      await flushing;
+      await flush();
+      if (buffer.length > 0) {
+        await spill();
+        log.warn(
+          { rows: spooled, dir: spool.dir },
+          'database unreachable at shutdown: usage events spooled to disk for the next start',
+        );
+      }
+    },
+  };
+}
+
+export type UsageWriter = ReturnType<typeof createUsageWriter>;

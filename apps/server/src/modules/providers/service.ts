@@ -1,0 +1,297 @@
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, gt } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { Client } from 'undici';
+import type { SecretBox } from '../../crypto/secret-box.ts';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import type { Bus } from '../../events/bus.ts';
+import { conflict, notFound } from '../../http/app-error.ts';
+import { type Principal, requirePermission } from '../../http/principal.ts';
+import { newId } from '../../ids.ts';
+import type { AuditContext, AuditService } from '../audit/index.ts';
+import type { Adapter } from '../gateway/adapters/types.ts';
+import { type CreateProviderBody, type ProviderRow, toProviderDto, type UpdateProviderBody } from './dto.ts';
+import { createHealthBook, type ProbeResult } from './health.ts';
+import { probeUpstream } from './probe.ts';
+import { connectionOf, createProviderCache } from './provider-cache.ts';
+import { type ProviderType, providers } from './schema.ts';
+
+export const PROVIDERS_CHANGED = 'providers.changed';
+
+const MODEL_ENDPOINTS = {
+  chat: 'chat.completions',
+  completion: 'completions',
+  embedding: 'embeddings',
+  rerank: 'rerank',
+} as const;
+
+export interface ProviderServiceDeps {
+  db: Db;
+  audit: AuditService;
+  bus: Bus;
+  secrets: SecretBox;
+  log: Logger;
+  adapters: Record<ProviderType, Adapter>;
+  /** names of models whose versions still target the provider: such a provider is not deleted */
+  inUseBy?: (tx: DbOrTx, providerId: string) => Promise<string[]>;
+  /** active health probes every this many ms (0: none) */
+  probeIntervalMs?: number;
+  /** a full reload of the cache every this many ms, in case a push was lost */
+  resyncIntervalMs?: number;
+}
+
+const isUniqueViolation = (err: unknown) =>
+  (err as { code?: string })?.code === '23505' ||
+  (err as { cause?: { code?: string } })?.cause?.code === '23505';
+
+export function createProviderService(deps: ProviderServiceDeps) {
+  const { db, audit, bus, secrets, log } = deps;
+  const cache = createProviderCache(deps);
+  const health = createHealthBook();
+  const instance = randomUUID();
+  const timers: NodeJS.Timeout[] = [];
+  let queue: Promise<void> = Promise.resolve();
+  let probing = false;
+  let stopped = false;
+
+  const find = async (tx: DbOrTx, orgId: string, id: string): Promise<ProviderRow> => {
+    const [row] = await tx
+      .select()
+      .from(providers)
+      .where(and(eq(providers.id, id), eq(providers.orgId, orgId)));
+    if (!row) throw notFound('provider');
+    return row;
+  };
+
+  const headerNames = (row: ProviderRow): string[] => {
+    if (!row.headersEnc) return [];
+    try {
+      return Object.keys(JSON.parse(secrets.open(row.headersEnc)) as object);
+    } catch {
+      return [];
+    }
+  };
+  const dtoOf = (row: ProviderRow) => toProviderDto(row, headerNames(row));
+
+  const probe = async (id: string) => {
+    const rt = cache.get(id);
+    if (!rt) return;
+    health.recordProbe(id, await probeUpstream(rt.pool, rt, Math.min(rt.timeoutMs, 10_000)));
+  };
+
+  /** Re-reads one provider into the cache; changes are applied one at a time, in order. */
+  const refresh = (id: string): Promise<void> => {
+    queue = queue
+      .then(async () => {
+        const [row] = await db.select().from(providers).where(eq(providers.id, id));
+        const before = cache.get(id);
+        cache.apply(id, row ?? null);
+        if (!row) health.forget(id);
+        else if (cache.get(id) !== before && !stopped) void probe(id);
+      })
+      .catch((err: unknown) => log.warn({ err, provider: id }, 'provider cache refresh failed'));
+    return queue;
+  };
+
+  const reloadAll = async () => {
+    cache.replaceAll(await db.select().from(providers));
+  };
+
+  const changed = async (id: string) => {
+    await refresh(id);
+    await bus.publish(PROVIDERS_CHANGED, { id, origin: instance }).catch((err: unknown) => {
+      log.warn({ err }, 'could not push a provider change to other replicas');
+    });
+  };
+
+  const probeAll = async () => {
+    if (probing || stopped) return;
+    probing = true;
+    try {
+      await Promise.all([...cache.all()].map((rt) => probe(rt.id)));
+    } finally {
+      probing = false;
+    }
+  };
+
+  const seal = (v: string | null | undefined) => (v == null ? null : secrets.seal(v));
+  const sealHeaders = (h: Record<string, string> | null | undefined) =>
+    h == null || Object.keys(h).length === 0 ? null : secrets.seal(JSON.stringify(h));
+
+  return {
+    cache,
+    health,
+    find,
+    dtoOf,
+
+    /** Can a provider of this type serve a model of this type? (asked of its adapter) */
+    serves(providerType: string, modelType: 'chat' | 'completion' | 'embedding' | 'rerank'): boolean {
+      const adapter = deps.adapters[providerType as ProviderType];
+      return Boolean(adapter?.supports(MODEL_ENDPOINTS[modelType]));
+    },
+
+    async start() {
+      bus.subscribe(PROVIDERS_CHANGED, (payload) => {
+        const p = payload as { id?: string; origin?: string };
+        if (p.origin === instance) return;
+        if (typeof p.id === 'string') void refresh(p.id);
+        else void reloadAll().catch((err: unknown) => log.warn({ err }, 'provider cache reload failed'));
+      });
+      await reloadAll();
+      const every = (ms: number | undefined, fn: () => Promise<void>) => {
+        if (!ms) return;
+        const t = setInterval(
+          () => void fn().catch((err: unknown) => log.warn({ err }, 'provider background task failed')),
+          ms,
+        );
+        t.unref();
+        timers.push(t);
+      };
+      every(deps.probeIntervalMs ?? 30_000, probeAll);
+      every(deps.resyncIntervalMs ?? 60_000, reloadAll);
+      void probeAll();
+    },
+
+    async stop() {
+      stopped = true;
+      for (const t of timers) clearInterval(t);
+      await queue;
+      await cache.close();
+    },
+
+    async list(p: Principal, limit: number, cursor?: string) {
+      requirePermission(p, 'read');
+      return db
+        .select()
+        .from(providers)
+        .where(and(eq(providers.orgId, p.orgId), cursor ? gt(providers.id, cursor) : undefined))
+        .orderBy(asc(providers.id))
+        .limit(limit + 1);
+    },
+
+    async get(p: Principal, id: string) {
+      requirePermission(p, 'read');
+      return find(db, p.orgId, id);
+    },
+
+    async create(p: Principal, input: CreateProviderBody, ctx: AuditContext) {
+      requirePermission(p, 'write');
+      let row: ProviderRow;
+      try {
+        row = await db.transaction(async (tx) => {
+          const [created] = await tx
+            .insert(providers)
+            .values({
+              id: newId('prv'),
+              orgId: p.orgId,
+              name: input.name,
+              type: input.type,
+              baseUrl: input.base_url,
+              apiKeyEnc: seal(input.api_key),
+              headersEnc: sealHeaders(input.headers),
+              ...(input.timeout_ms !== undefined ? { timeoutMs: input.timeout_ms } : {}),
+              ...(input.max_connections !== undefined ? { maxConnections: input.max_connections } : {}),
+            })
+            .returning();
+          await audit.append(tx, ctx, {
+            orgId: p.orgId,
+            action: 'provider.create',
+            target: { type: 'provider', id: created!.id },
+            after: dtoOf(created!),
+          });
+          return created!;
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict(`a provider named "${input.name}" already exists`);
+        throw err;
+      }
+      await changed(row.id);
+      return row;
+    },
+
+    async update(p: Principal, id: string, input: UpdateProviderBody, ctx: AuditContext) {
+      requirePermission(p, 'read');
+      await find(db, p.orgId, id);
+      requirePermission(p, 'write');
+      let row: ProviderRow;
+      try {
+        row = await db.transaction(async (tx) => {
+          const before = await find(tx, p.orgId, id);
+          const [after] = await tx
+            .update(providers)
+            .set({
+              ...(input.name !== undefined ? { name: input.name } : {}),
+              ...(input.type !== undefined ? { type: input.type } : {}),
+              ...(input.base_url !== undefined ? { baseUrl: input.base_url } : {}),
+              ...(input.api_key !== undefined ? { apiKeyEnc: seal(input.api_key) } : {}),
+              ...(input.headers !== undefined ? { headersEnc: sealHeaders(input.headers) } : {}),
+              ...(input.timeout_ms !== undefined ? { timeoutMs: input.timeout_ms } : {}),
+              ...(input.max_connections !== undefined ? { maxConnections: input.max_connections } : {}),
+              updatedAt: new Date(),
+            })
+            .where(eq(providers.id, id))
+            .returning();
+          await audit.append(tx, ctx, {
+            orgId: p.orgId,
+            action: 'provider.update',
+            target: { type: 'provider', id },
+            before: dtoOf(before),
+            after: { ...dtoOf(after!), ...(input.api_key !== undefined ? { api_key_changed: true } : {}) },
+          });
+          return after!;
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict(`a provider named "${input.name}" already exists`);
+        throw err;
+      }
+      await changed(id);
+      return row;
+    },
+
+    async remove(p: Principal, id: string, ctx: AuditContext) {
+      requirePermission(p, 'read');
+      await find(db, p.orgId, id);
+      requirePermission(p, 'write');
+      await db.transaction(async (tx) => {
+        const before = await find(tx, p.orgId, id);
+        const users = (await deps.inUseBy?.(tx, id)) ?? [];
+        if (users.length > 0) {
+          throw conflict(
+            `provider is used by model${users.length > 1 ? 's' : ''} ${users.slice(0, 10).join(', ')}`,
+          );
+        }
+        await tx.delete(providers).where(eq(providers.id, id));
+        await audit.append(tx, ctx, {
+          orgId: p.orgId,
+          action: 'provider.delete',
+          target: { type: 'provider', id },
+          before: dtoOf(before),
+        });
+      });
+      await changed(id);
+    },
+
+    /** Calls the upstream with the stored settings now and reports ok, latency and any error. */
+    async test(p: Principal, id: string): Promise<ProbeResult> {
+      requirePermission(p, 'read');
+      const row = await find(db, p.orgId, id);
+      requirePermission(p, 'write');
+      const { origin, ...conn } = connectionOf(row, secrets);
+      const adapter = deps.adapters[row.type];
+      const client = new Client(origin, { connect: { timeout: Math.min(row.timeoutMs, 10_000) } });
+      try {
+        const result = await probeUpstream(
+          client,
+          { adapter, conn, headers: adapter.headers(conn) },
+          Math.min(row.timeoutMs, 30_000),
+        );
+        health.recordProbe(id, result);
+        return result;
+      } finally {
+        client.destroy().catch(() => {});
+      }
+    },
+  };
+}
+
+export type ProviderService = ReturnType<typeof createProviderService>;

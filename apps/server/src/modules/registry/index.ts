@@ -1,0 +1,16 @@
+export { type ModelDto, modelDto, toModelDto } from './dto.ts';
+export {
+  type CompiledModel,
+  type CompiledVersion,
+  type ModelCache,
+  type RouteTarget,
+  targetKey,
+} from './model-cache.ts';
+export { registryRoutes } from './routes.ts';
+export {
+  createRegistryService,
+  REGISTRY_CHANGED,
+  type RegistryService,
+  type RegistryServiceDeps,
+} from './service.ts';
+export { modelsUsingProvider } from './store.ts';

@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client.ts';
+import type { Bus } from '../../events/bus.ts';
+import { type Principal, requirePermission } from '../../http/principal.ts';
+import { newId } from '../../ids.ts';
+import type { AuditContext, AuditService } from '../audit/index.ts';
+import {
+  type CreateModelBody,
+  type ModelRow,
+  toModelDto,
+  type UpdateModelBody,
+  type VersionRow,
+} from './dto.ts';
+import { createModelCache } from './model-cache.ts';
+import { models, modelVersions } from './schema.ts';
+import {
+  checkNames,
+  checkTargets,
+  findModel,
+  lockOrg,
+  normalizeFallbacks,
+  type ProviderLookup,
+  versionsOf,
+} from './store.ts';
+import { createVersionOps } from './versions.ts';
+
+export const REGISTRY_CHANGED = 'registry.changed';
+
+export interface RegistryServiceDeps {
+  db: Db;
+  audit: AuditService;
+  bus: Bus;
+  log: Logger;
+  providers: ProviderLookup;
+  /** a full reload every this many ms, in case a push was lost */
+  resyncIntervalMs?: number;
+}
+
+const STATUS_ACTIONS = {
+  active: 'model.activate',
+  deprecated: 'model.deprecate',
+  retired: 'model.retire',
+} as const;
+
+export type ModelWithVersions = { model: ModelRow; versions: VersionRow[] };
+
+export function createRegistryService(deps: RegistryServiceDeps) {
+  const { db, audit, bus, log } = deps;
+  const cache = createModelCache();
+  const instance = randomUUID();
+  let running: Promise<void> | null = null;
+  let queued: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | undefined;
+
+  const load = async () => {
+    const [m, v] = await Promise.all([db.select().from(models), db.select().from(modelVersions)]);
+    cache.replace(m, v);
+  };
+
+  /** Reloads the cache; resolves once a load that started after this call has finished. */
+  const reload = (): Promise<void> => {
+    if (!running) {
+      running = load().finally(() => {
+        running = null;
+      });
+      return running;
+    }
+    queued ??= running.then(
+      () => {
+        queued = null;
+        return reload();
+      },
+      () => {
+        queued = null;
+        return reload();
+      },
+    );
+    return queued;
+  };
+
+  /** After a commit: this replica reloads now, the others on the push. */
+  const changed = async () => {
+    await reload().catch((err: unknown) => log.warn({ err }, 'registry cache reload failed'));
+    await bus.publish(REGISTRY_CHANGED, { origin: instance }).catch((err: unknown) => {
+      log.warn({ err }, 'could not push a registry change to other replicas');
+    });
+  };
+
+  const ctxOf = { db, audit, providers: deps.providers, changed };
+  const versionOps = createVersionOps(ctxOf);
+
+  return {
+    cache,
+    ...versionOps,
+
+    async start() {
+      bus.subscribe(REGISTRY_CHANGED, (payload) => {
+        if ((payload as { origin?: string })?.origin === instance) return;
+        reload().catch((err: unknown) => log.warn({ err }, 'registry cache reload failed'));
+      });
+      await reload();
+      const every = deps.resyncIntervalMs ?? 60_000;
+      if (every > 0) {
+        timer = setInterval(
+          () => reload().catch((err: unknown) => log.warn({ err }, 'registry resync failed')),
+          every,
+        );
+        timer.unref();
+      }
+    },
+
+    async stop() {
+      clearInterval(timer);
+      await running?.catch(() => {});
+    },
+
+    async list(p: Principal, limit: number, cursor?: string): Promise<ModelWithVersions[]> {
+      requirePermission(p, 'read');
+      const rows = await db
+        .select()
+        .from(models)
+        .where(and(eq(models.orgId, p.orgId), cursor ? gt(models.id, cursor) : undefined))
+        .orderBy(asc(models.id))
+        .limit(limit + 1);
+      const ids = rows.map((r) => r.id);
+      const versions = ids.length
+        ? await db.select().from(modelVersions).where(inArray(modelVersions.modelId, ids))
+        : [];
+      return rows.map((model) => ({ model, versions: versions.filter((v) => v.modelId === model.id) }));
+    },
+
+    async get(p: Principal, id: string): Promise<ModelWithVersions> {
+      requirePermission(p, 'read');
+      const model = await findModel(db, p.orgId, id);
+      return { model, versions: await versionsOf(db, id) };
+    },
+
+    async create(p: Principal, input: CreateModelBody, ctx: AuditContext): Promise<ModelWithVersions> {
+      requirePermission(p, 'write');
+      const aliases = input.aliases ?? [];
+      const result = await db.transaction(async (tx) => {
+        await lockOrg(tx, p.orgId);
+        await checkNames(tx, p.orgId, [input.name, ...aliases], null);
+        const targets = await checkTargets(tx, p.orgId, deps.providers, input.type, input.targets);
+        const [model] = await tx
+          .insert(models)
+          .values({
+            id: newId('mdl'),
+            orgId: p.orgId,
+            name: input.name,
+            type: input.type,
+            aliases,
+            description: input.description ?? null,
+            contextLength: input.context_length ?? null,
+            defaultParams: input.default_params ?? {},
+            access: input.access ?? {},
+            fallbacks: normalizeFallbacks(input.fallbacks ?? [], [input.name, ...aliases]),
+          })
+          .returning();
+        const [version] = await tx
+          .insert(modelVersions)
+          .values({
+            id: newId('ver'),
+            modelId: model!.id,
+            version: '1',
+            targets,
+            trafficWeight: 100,
+            pricing: input.pricing ?? null,
+          })
+          .returning();
+        await audit.append(tx, ctx, {
+          orgId: p.orgId,
+          action: 'model.create',
+          target: { type: 'model', id: model!.id },
+          after: toModelDto(model!, [version!]),
+        });
+        return { model: model!, versions: [version!] };
+      });
+      await changed();
+      return result;
+    },
+
+    async update(
+      p: Principal,
+      id: string,
+      input: UpdateModelBody,
+      ctx: AuditContext,
+    ): Promise<ModelWithVersions> {
+      requirePermission(p, 'read');
+      await findModel(db, p.orgId, id);
+      requirePermission(p, 'write');
+      const result = await db.transaction(async (tx) => {
+        await lockOrg(tx, p.orgId);
+        const before = await findModel(tx, p.orgId, id);
+        const name = input.name ?? before.name;
+        const aliases = input.aliases ?? before.aliases;
+        if (input.name !== undefined || input.aliases !== undefined)
+          await checkNames(tx, p.orgId, [name, ...aliases], id);
+        const [after] = await tx
+          .update(models)
+          .set({
+            name,
+            aliases,
+            ...(input.description !== undefined ? { description: input.description } : {}),
+            ...(input.context_length !== undefined ? { contextLength: input.context_length } : {}),
+            ...(input.default_params !== undefined ? { defaultParams: input.default_params } : {}),
+            ...(input.access !== undefined ? { access: input.access } : {}),
+            ...(input.fallbacks !== undefined
+              ? { fallbacks: normalizeFallbacks(input.fallbacks, [name, ...aliases]) }
+              : {}),
+            ...(input.status !== undefined ? { status: input.status } : {}),
+            updatedAt: new Date(),
+          })
+          .where(eq(models.id, id))
+          .returning();
+        const versions = await versionsOf(tx, id);
+        const action =
+          input.status !== undefined && input.status !== before.status
+            ? STATUS_ACTIONS[input.status]
+            : 'model.update';
+        await audit.append(tx, ctx, {
+          orgId: p.orgId,
+          action,
+          target: { type: 'model', id },
+          before: toModelDto(before, versions),
+          after: toModelDto(after!, versions),
+        });
+        return { model: after!, versions };
+      });
+      await changed();
+      return result;
+    },
+
+    async remove(p: Principal, id: string, ctx: AuditContext): Promise<void> {
+      requirePermission(p, 'read');
+      await findModel(db, p.orgId, id);
+      requirePermission(p, 'write');
+      await db.transaction(async (tx) => {
+        const before = await findModel(tx, p.orgId, id);
+        const versions = await versionsOf(tx, id);
+        await tx.delete(models).where(eq(models.id, id));
+        await audit.append(tx, ctx, {
+          orgId: p.orgId,
+          action: 'model.delete',
+          target: { type: 'model', id },
+          before: toModelDto(before, versions),
+        });
+      });
+      await changed();
+    },
+  };
+}
+
+export type RegistryService = ReturnType<typeof createRegistryService>;

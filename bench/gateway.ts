@@ -1,0 +1,173 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runLoad } from './lib/load.ts';
+import { firstMessage, forkChild } from './lib/processes.ts';
+import {
+  addedOverDirect,
+  compare,
+  printComparisons,
+  printRows,
+  type Row,
+  type SystemStatus,
+} from './lib/report.ts';
+import { SCENARIOS, type Scenario } from './lib/scenarios.ts';
+import { SYSTEMS, type Target } from './lib/targets.ts';
+
+/**
+ * npm run bench:gateway [-- --duration=5 --warmup=1 --connections=1,50 --systems=direct,baseline,maas,portkey
+ *                          --scenarios=chat-json,chat-stream --out=bench/results/gateway.json]
+ *
+ * Every system runs in its own process against the same fake upstream (its own process too); one
+ * system is under load at a time; autocannon drives the load from this process.
+ */
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    connections: { type: 'string', default: '1,50' },
+    systems: { type: 'string', default: Object.keys(SYSTEMS).join(',') },
+    scenarios: { type: 'string', default: SCENARIOS.map((s) => s.name).join(',') },
+    out: { type: 'string', default: 'bench/results/gateway.json' },
+  },
+});
+const durationS = Number(args.duration);
+const warmupS = Number(args.warmup);
+const connections = args.connections.split(',').map(Number);
+const systemNames = args.systems.split(',').filter(Boolean);
+const scenarios = SCENARIOS.filter((s) => args.scenarios.split(',').includes(s.name));
+for (const name of systemNames) if (!SYSTEMS[name]) throw new Error(`unknown system ${name}`);
+
+const NOTES = [
+  'latency is per complete response (a stream ends at [DONE]), from autocannon per-response timings',
+  'portkey: its SSE reader sleeps 25 ms before relaying the first chunk (by design), which dominates its stream figures at 1 connection',
+  'portkey runs with a preload that binds it to 127.0.0.1 and gives it mutable fetch headers on Node 20 (bench/lib/portkey-preload.ts)',
+];
+
+/** one real request, so we never benchmark error pages */
+async function preflight(target: Target, scenario: Scenario): Promise<string | undefined> {
+  try {
+    const res = await fetch(`${target.url}${scenario.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...target.headers },
+      body: scenario.body(target.model),
+    });
+    return scenario.check(res.status, await res.text());
+  } catch (error) {
+    return String(error);
+  }
+}
+
+async function measure(target: Target, scenario: Scenario, c: number): Promise<Row> {
+  const spec = {
+    url: `${target.url}${scenario.path}`,
+    headers: target.headers,
+    body: scenario.body(target.model),
+    connections: c,
+  };
+  if (warmupS > 0) await runLoad({ ...spec, durationS: warmupS });
+  const m = await runLoad({ ...spec, durationS });
+  console.log(
+    `  ${target.name} ${scenario.name} c=${c}: ${m.rps.toFixed(0)} rps, p50 ${m.p50_ms.toFixed(2)} ms, p99 ${m.p99_ms.toFixed(2)} ms${m.non2xx || m.errors ? `, ${m.non2xx} non-2xx, ${m.errors} errors` : ''}`,
+  );
+  return { system: target.name, scenario: scenario.name, ...m };
+}
+
+/** starts every system; one that cannot start is recorded as unavailable */
+async function startSystems(upstream: string, systems: Record<string, SystemStatus>): Promise<Target[]> {
+  const targets: Target[] = [];
+  for (const name of systemNames) {
+    try {
+      targets.push(await SYSTEMS[name]!(upstream));
+      systems[name] = { available: true };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      systems[name] = { available: false, error: message };
+      const why = message.split('\n').filter((line) => /error/i.test(line))[0] ?? '';
+      console.log(`  ${name}: unavailable — ${message.split('\n')[0]} ${why.trim()}`);
+    }
+  }
+  return targets;
+}
+
+/**
+ * Systems are measured interleaved (each scenario and connection count, every system in turn), so
+ * drift in background load spreads over all of them instead of skewing one.
+ */
+async function measureAll(targets: Target[], systems: Record<string, SystemStatus>): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const scenario of scenarios) {
+    const ready: Target[] = [];
+    for (const target of targets) {
+      const problem = await preflight(target, scenario);
+      if (!problem) ready.push(target);
+      else {
+        const status = systems[target.name]!;
+        status.skipped = { ...status.skipped, [scenario.name]: problem };
+        console.log(`  ${target.name} ${scenario.name}: skipped — ${problem}`);
+      }
+    }
+    for (const c of connections) {
+      for (const target of ready) rows.push(await measure(target, scenario, c));
+    }
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const loadBefore = loadavg()[0]!;
+  if (availableParallelism() < 4) {
+    console.log(
+      `note: ${availableParallelism()} CPUs shared by the load generator, the upstream and the system under test — compare ratios, not absolute figures`,
+    );
+  }
+  const upstreamChild = forkChild(fileURLToPath(new URL('./lib/upstream-process.ts', import.meta.url)));
+  const { url: upstream } = await firstMessage<{ url: string }>(upstreamChild);
+  console.log(`fake upstream at ${upstream}; ${durationS}s per run, connections ${connections.join(',')}`);
+  const systems: Record<string, SystemStatus> = {};
+  let rows: Row[] = [];
+  try {
+    const targets = await startSystems(upstream, systems);
+    try {
+      rows = await measureAll(targets, systems);
+    } finally {
+      for (const target of targets) await target.stop();
+    }
+  } finally {
+    await upstreamChild.stop();
+  }
+
+  const comparisons = compare(rows);
+  const added = addedOverDirect(rows);
+  printRows(rows);
+  printComparisons(comparisons, added);
+  const report = {
+    generated_at: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpu: `${availableParallelism()} × ${cpus()[0]?.model ?? 'unknown'}`,
+    load_average_1m: { before: loadBefore, after: loadavg()[0]! },
+    settings: {
+      duration_s: durationS,
+      warmup_s: warmupS,
+      connections,
+      stream_chunks: 20,
+      upstream_delays_ms: 0,
+      maas_log_level: process.env.MAAS_LOG_LEVEL ?? 'warn',
+    },
+    systems,
+    results: rows,
+    comparisons,
+    added_latency_over_direct: added,
+    notes: NOTES,
+    wall_s: Math.round((Date.now() - started) / 100) / 10,
+  };
+  await mkdir(dirname(args.out), { recursive: true });
+  await writeFile(args.out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote ${args.out} (${report.wall_s} s)`);
+}
+
+await main();

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createScratchDatabase } from '../../packages/testkit/src/database.ts';
+import { setUpMaas } from './maas-setup.ts';
+import { type Child, firstMessage, forkChild, freePort, waitForPort } from './processes.ts';
+
+/** A system under test: where to send OpenAI-style requests, with which headers and model name. */
+export interface Target {
+  name: string;
+  /** the `/v1` base URL */
+  url: string;
+  headers: Record<string, string>;
+  model: string;
+  stop(): Promise<void>;
+}
+
+/** Starts one system in front of the fake upstream (`upstream` is its origin, without /v1). */
+export type TargetFactory = (upstream: string) => Promise<Target>;
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const UPSTREAM_KEY = 'sk-bench-upstream';
+
+async function started(child: Child): Promise<string> {
+  try {
+    return (await firstMessage<{ url: string }>(child)).url;
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+}
+
+/** The fake upstream itself: the floor every gateway adds to. */
+export const direct: TargetFactory = async (upstream) => ({
+  name: 'direct',
+  url: `${upstream}/v1`,
+  headers: { authorization: `Bearer ${UPSTREAM_KEY}` },
+  model: 'fake-chat',
+  stop: async () => {},
+});
+
+/** A bare Fastify + undici pass-through proxy. */
+export const baseline: TargetFactory = async (upstream) => {
+  const child = forkChild(here('../baseline-proxy.ts'), { env: { UPSTREAM_URL: upstream } });
+  const url = await started(child);
+  return {
+    name: 'baseline',
+    url: `${url}/v1`,
+    headers: { authorization: `Bearer ${UPSTREAM_KEY}` },
+    model: 'fake-chat',
+    stop: () => child.stop(),
+  };
+};
+
+/** Portkey's open-source gateway (`@portkey-ai/gateway`), routed with its custom-host header. */
+export const portkey: TargetFactory = async (upstream) => {
+  const port = await freePort();
+  const child = forkChild(here('../../node_modules/@portkey-ai/gateway/build/start-server.js'), {
+    args: [`--port=${port}`, '--headless'],
+    execArgv: ['--import', 'tsx', '--import', here('./portkey-preload.ts')],
+    env: { NODE_ENV: 'production' },
+  });
+  try {
+    await waitForPort(port, child);
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+  return {
+    name: 'portkey',
+    url: `http://127.0.0.1:${port}/v1`,
+    headers: {
+      authorization: `Bearer ${UPSTREAM_KEY}`,
+      'x-portkey-provider': 'openai',
+      'x-portkey-custom-host': `${upstream}/v1`,
+    },
+    model: 'fake-chat',
+    stop: () => child.stop(),
+  };
+};
+
+/**
+ * maas itself, as a child process on in-memory PGlite, configured through its admin API.
+ * `env` selects a variant (e.g. a later governance on/off comparison registers a second entry).
+ */
+export function maas(name = 'maas', env: Record<string, string> = {}): TargetFactory {
+  return async (upstream) => {
+    const admin = { email: 'bench@localhost', password: randomBytes(12).toString('hex') };
+    // on PostgreSQL, a scratch database of its own, dropped afterwards
+    const base = process.env.MAAS_BENCH_DATABASE_URL;
+    const scratch = base ? await createScratchDatabase(base) : undefined;
+    const child = forkChild(here('./maas-process.ts'), {
+      env: {
+        MAAS_ADMIN_EMAIL: admin.email,
+        MAAS_ADMIN_PASSWORD: admin.password,
+        ...env,
+        ...(scratch ? { MAAS_BENCH_DATABASE_URL: scratch.url } : {}),
+      },
+    });
+    const stop = async () => {
+      await child.stop();
+      await scratch?.drop();
+    };
+    try {
+      const url = await started(child);
+      const setup = await setUpMaas(url, admin, `${upstream}/v1`, UPSTREAM_KEY);
+      return {
+        name,
+        url: `${url}/v1`,
+        headers: { authorization: `Bearer ${setup.key}` },
+        model: setup.model,
+        stop,
+      };
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  };
+}
+
+/** Every system the bench knows, in the order they run; `--systems=a,b` picks some. */
+export const SYSTEMS: Record<string, TargetFactory> = {
+  direct,
+  baseline,
+  maas: maas(),
+  portkey,
+};
