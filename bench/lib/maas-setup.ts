@@ -33,6 +33,7 @@ export async function setUpMaas(
   upstreamV1Url: string,
   upstreamKey: string,
   model = 'bench-chat',
+  governance = true,
 ): Promise<MaasSetup> {
   const login = await call(baseUrl, undefined, 'POST', '/api/v1/auth/login', admin);
   const token: string = login.access_token;
@@ -42,7 +43,7 @@ export async function setUpMaas(
     base_url: upstreamV1Url,
     api_key: upstreamKey,
   });
-  await call(baseUrl, token, 'POST', '/api/v1/models', {
+  const created = await call(baseUrl, token, 'POST', '/api/v1/models', {
     name: model,
     type: 'chat',
     targets: [{ provider_id: provider.id, upstream_model: 'fake-chat' }],
@@ -55,5 +56,20 @@ export async function setUpMaas(
     project_id: project.id,
     scopes: ['inference'],
   });
+  if (governance) {
+    // Limits high enough never to refuse, so every request pays for admission and settlement on
+    // the key, its project and its org (rate, tokens, concurrency, quota and budget), and a price.
+    await call(baseUrl, token, 'POST', '/api/v1/prices', {
+      model_id: created.id,
+      currency: 'USD',
+      input_per_million: 0.5,
+      output_per_million: 1.5,
+    });
+    const limits = { rpm: 10_000_000, tpm: 10_000_000_000, max_concurrent: 100_000 };
+    await call(baseUrl, token, 'POST', '/api/v1/limits', { scope: 'key', scope_id: issued.id, ...limits });
+    await call(baseUrl, token, 'POST', '/api/v1/limits', { scope: 'project', scope_id: project.id, ...limits, token_quota: 1e13, quota_period: 'month' });
+    await call(baseUrl, token, 'POST', '/api/v1/limits', { scope: 'org', ...limits, budget: 1e9, budget_period: 'month' });
+    await new Promise((r) => setTimeout(r, 200)); // the policy cache reloads on the push
+  }
   return { key: issued.key, model };
 }

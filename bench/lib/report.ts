@@ -26,6 +26,8 @@ export interface Comparison {
 export const COMPARISONS: [string, string][] = [
   ['maas', 'baseline'],
   ['maas', 'portkey'],
+  ['maas', 'maas-no-governance'],
+  ['maas-redis', 'maas-no-governance'],
   ['baseline', 'direct'],
   ['portkey', 'direct'],
 ];

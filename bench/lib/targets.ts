@@ -82,7 +82,11 @@ export const portkey: TargetFactory = async (upstream) => {
  * maas itself, as a child process on in-memory PGlite, configured through its admin API.
  * `env` selects a variant (e.g. a later governance on/off comparison registers a second entry).
  */
-export function maas(name = 'maas', env: Record<string, string> = {}): TargetFactory {
+export function maas(
+  name = 'maas',
+  env: Record<string, string> = {},
+  opts: { governance?: boolean; redis?: boolean } = {},
+): TargetFactory {
   return async (upstream) => {
     const admin = { email: 'bench@localhost', password: randomBytes(12).toString('hex') };
     // on PostgreSQL, a scratch database of its own, dropped afterwards
@@ -94,6 +98,7 @@ export function maas(name = 'maas', env: Record<string, string> = {}): TargetFac
         MAAS_ADMIN_PASSWORD: admin.password,
         ...env,
         ...(scratch ? { MAAS_BENCH_DATABASE_URL: scratch.url } : {}),
+        ...(opts.redis ? { MAAS_BENCH_REDIS_URL: process.env.MAAS_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' } : {}),
       },
     });
     const stop = async () => {
@@ -102,7 +107,7 @@ export function maas(name = 'maas', env: Record<string, string> = {}): TargetFac
     };
     try {
       const url = await started(child);
-      const setup = await setUpMaas(url, admin, `${upstream}/v1`, UPSTREAM_KEY);
+      const setup = await setUpMaas(url, admin, `${upstream}/v1`, UPSTREAM_KEY, 'bench-chat', opts.governance ?? true);
       return {
         name,
         url: `${url}/v1`,
@@ -122,5 +127,7 @@ export const SYSTEMS: Record<string, TargetFactory> = {
   direct,
   baseline,
   maas: maas(),
+  'maas-no-governance': maas('maas-no-governance', {}, { governance: false }),
+  'maas-redis': maas('maas-redis', {}, { redis: true }),
   portkey,
 };

@@ -7,8 +7,9 @@ import { z } from 'zod';
  * (server-sent events) that pushes the node's desired state whenever it changes.
  */
 
-export const RUNTIMES = ['llama-cpp', 'vllm', 'sglang', 'ollama', 'custom'] as const;
-export type RuntimeName = (typeof RUNTIMES)[number];
+import { RUNTIMES } from './runtime-names.ts';
+
+export { RUNTIMES, type RuntimeName } from './runtime-names.ts';
 
 export const REPLICA_STATES = [
   'pending',

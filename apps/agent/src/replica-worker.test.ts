@@ -19,9 +19,19 @@ writeFileSync(
 const files = await startModelFileServer({ '/org/repo/resolve/main/weights.bin': weights });
 afterAll(() => files.close());
 
-let port = 43100;
+/** A port the kernel just handed out (fixed numbers collide with other suites' ephemeral ports). */
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+const ports = await Promise.all(Array.from({ length: 8 }, freePort));
+let next = 0;
 function worker(over: Partial<DesiredReplica> = {}) {
   const states: ReplicaState[] = [];
+  const port = over.port ?? ports[next++]!;
   const id = `rep_test${port}`;
   const spec: DesiredReplica = {
     id,
@@ -30,7 +40,7 @@ function worker(over: Partial<DesiredReplica> = {}) {
     runtime: 'custom',
     source: 'hf://org/repo/weights.bin',
     checksum: null,
-    port: port++,
+    port,
     gpu_indexes: [],
     memory_bytes: 0,
     context_length: null,
@@ -92,9 +102,9 @@ describe('replica worker', () => {
       reason: 'model file not found on this node: /nowhere/model.gguf',
     });
 
-    const taken = worker({ source: weights });
-    const blocker = createServer().listen(taken.w.spec.port, '127.0.0.1');
+    const blocker = createServer().listen(0, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));
+    const taken = worker({ source: weights, port: (blocker.address() as { port: number }).port });
     taken.w.start();
     await until(() => taken.w.state === 'failed');
     expect(taken.w.report()).toMatchObject({

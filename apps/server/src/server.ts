@@ -56,7 +56,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       url,
       close() {
         closing ??= (async () => {
+          // In-flight requests get the shutdown timeout to finish; then every connection is cut,
+          // including keep-alive sockets a client opened but never used (Node counts them busy).
+          const deadline = setTimeout(() => app.server.closeAllConnections(), config.shutdownTimeoutMs);
+          deadline.unref();
           await app.close();
+          clearTimeout(deadline);
           await svc.stop();
           await busRef.close();
           await database.close();

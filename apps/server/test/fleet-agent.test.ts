@@ -75,7 +75,9 @@ describe('a deployment on a real agent', { timeout: 60_000 }, () => {
     expect(res.body.estimate).toMatchObject({ method: 'gguf', architecture: 'llama', context_length: 512 });
     expect(res.body.replica_states[0]).toMatchObject({ state: 'scheduled', port: 42300 });
     const rep = await eventually(running, 40_000, 'replica running').catch(async (err: Error) => {
-      throw new Error(`${err.message}: ${JSON.stringify(await replicasOf(ts.admin, depId))}\n${agent.output.slice(-20).join('\n')}`);
+      throw new Error(
+        `${err.message}: ${JSON.stringify(await replicasOf(ts.admin, depId))}\n${agent.output.slice(-20).join('\n')}`,
+      );
     });
     const loadMs = performance.now() - started;
     expect(rep.endpoint).toBe('http://127.0.0.1:42300/v1');

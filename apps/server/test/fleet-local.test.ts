@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer, writeTinyLlama } from '@maas/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from './support/fleet-agents.ts';
 import { createKey, openai } from './support/gateway-setup.ts';
 
 /**
@@ -47,8 +48,14 @@ afterAll(async () => {
 
 describe('maas serve with its own agent', { timeout: 60_000 }, () => {
   it('has a local node without any join token', async () => {
-    const nodes = (await ts.admin.get('/api/v1/nodes')).body.data;
-    expect(nodes).toHaveLength(1);
+    const nodes = await eventually(
+      async () => {
+        const list = (await ts.admin.get('/api/v1/nodes')).body.data;
+        return list.length === 1 && list[0].status === 'ready' && list[0].runtimes.length ? list : null;
+      },
+      15_000,
+      'local node',
+    );
     expect(nodes[0]).toMatchObject({
       local: true,
       status: 'ready',

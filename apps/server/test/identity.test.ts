@@ -101,6 +101,16 @@ describe('orgs, users and memberships', () => {
     expect(login.body.org_id).toBe(created.body.id);
     const projects = await inOrg.get('/api/v1/projects');
     expect(projects.body.data).toHaveLength(1);
+    const switched = await ts.admin.post('/api/v1/auth/switch-org', { org_id: created.body.id });
+    expect(switched.status).toBe(200);
+    const asSwitched = ts.client(switched.body.access_token);
+    expect((await asSwitched.get('/api/v1/me')).body.org.id).toBe(created.body.id);
+    expect((await ts.admin.get('/api/v1/me')).body.org.slug).toBe('default');
+    const outsider = await ts.admin.post('/api/v1/users', { email: 'outsider@example.com', password: 'outsider-pass', role: 'viewer' });
+    expect(outsider.status).toBe(201);
+    const o = ts.client();
+    await o.login('outsider@example.com', 'outsider-pass');
+    expect((await o.post('/api/v1/auth/switch-org', { org_id: created.body.id })).status).toBe(404);
     const mine = await ts.admin.get('/api/v1/orgs');
     expect(mine.body.data.map((o: { slug: string }) => o.slug).sort()).toEqual(['default', 'research-lab']);
   });

@@ -31,6 +31,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     MAAS_ADMIN_EMAIL: ADMIN_EMAIL,
     MAAS_ADMIN_PASSWORD: ADMIN_PASSWORD,
     MAAS_LOG_LEVEL: process.env.MAAS_TEST_LOG_LEVEL ?? 'silent',
+    MAAS_SHUTDOWN_TIMEOUT_MS: '3000',
     ...(scratch ? { DATABASE_URL: scratch.url } : {}),
     ...(redis ? { REDIS_URL: redis } : {}),
     ...env,

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { createAgent, createHttpTransport, RUNTIMES, type RuntimeName } from '@maas/agent';
+import { RUNTIMES, type RuntimeName } from '@maas/agent/runtime-names';
 import type { Command } from 'commander';
 import { usageError } from '../lib/errors.ts';
 import { collect, examples } from '../lib/runtime.ts';
@@ -91,6 +91,9 @@ export function registerAgentCommand(program: Command): void {
           .replace(/[^A-Za-z0-9._-]/g, '-')
           .slice(0, 63);
       const labels = labelsOf(opts.label);
+      // Loaded only when an agent runs: it pulls in node-llama-cpp and the runtimes, which would
+      // slow every other `maas` command down.
+      const { createAgent, createHttpTransport } = await import('@maas/agent');
       const agent = await createAgent({
         transport: createHttpTransport({
           server,

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { RUNTIMES } from '@maas/agent/runtime-names';
 import type { Command } from 'commander';
 import { CliError, EXIT, usageError } from '../lib/errors.ts';
 import { collect, examples, parseDuration, parseInteger, runtimeOf } from '../lib/runtime.ts';
@@ -30,7 +31,6 @@ interface Evaluation {
   estimate: { method: string; context_length: number | null } | null;
   placements: { node_name: string; gpu_indexes: number[]; port: number }[];
 }
-const RUNTIMES = ['llama-cpp', 'vllm', 'sglang', 'ollama', 'custom'];
 
 function pairs(list: string[] | undefined, flag: string): Record<string, string> | undefined {
   if (!list) return undefined;
@@ -53,7 +53,8 @@ function sourceOf(text: string): string {
 
 function bodyOf(source: string, opts: Opts) {
   const runtime = opts.runtime ?? (/\.gguf$/i.test(source) ? 'llama-cpp' : 'vllm');
-  if (!RUNTIMES.includes(runtime)) throw usageError(`--runtime must be one of ${RUNTIMES.join(', ')}`);
+  if (!(RUNTIMES as readonly string[]).includes(runtime))
+    throw usageError(`--runtime must be one of ${RUNTIMES.join(', ')}`);
   const memory =
     opts.gpuMemoryGib === undefined
       ? undefined

@@ -20,6 +20,8 @@ interface Auth {
   /** what the caller's role allows in this org; the API enforces the same */
   can(permission: Permission): boolean;
   login(email: string, password: string, orgId?: string): Promise<void>;
+  /** new tokens for another org of the user's, without the password */
+  switchOrg(orgId: string): Promise<void>;
   logout(): Promise<void>;
 }
 
@@ -57,6 +59,15 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [queryClient],
   );
 
+  const switchOrg = useCallback(
+    async (orgId: string) => {
+      const pair = await api.post<TokenPair>('/api/v1/auth/switch-org', { org_id: orgId });
+      queryClient.clear();
+      sessionStore.setFromTokens(pair);
+    },
+    [queryClient],
+  );
+
   const logout = useCallback(async () => {
     try {
       await api.post('/api/v1/auth/logout', {});
@@ -76,9 +87,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       role,
       can: (permission) => (role ? grants[role].includes(permission) : false),
       login,
+      switchOrg,
       logout,
     };
-  }, [session, meQuery.data, meQuery.isLoading, meQuery.error, login, logout]);
+  }, [session, meQuery.data, meQuery.isLoading, meQuery.error, login, switchOrg, logout]);
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

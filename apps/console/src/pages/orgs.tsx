@@ -18,20 +18,19 @@ import { LimitsDrawer } from '../components/limits-drawer.tsx';
 import { Page } from '../components/page.tsx';
 import { EmptyState, ErrorAlert } from '../components/states.tsx';
 import { useT } from '../i18n/index.tsx';
-import { type OrgRef, SwitchOrgModal } from '../layout/org-switcher.tsx';
 import { formatDateTime } from '../lib/format.ts';
 import { RoleTag } from './members.tsx';
 
 export default function OrgsPage() {
   const t = useT();
-  const { me, can, logout } = useAuth();
+  const { me, can, logout, switchOrg } = useAuth();
+  const switchTo = useApiMutation((orgId: string) => switchOrg(orgId));
   const orgs = useQuery({ queryKey: useOrgKey('orgs'), queryFn: () => listAll<Org>('/api/v1/orgs') });
   const [creating, setCreating] = useState(false);
   const [limitsOpen, setLimitsOpen] = useState(false);
   const [renaming, setRenaming] = useState<Org | null>(null);
   const [deleting, setDeleting] = useState<Org | null>(null);
   const [confirmName, setConfirmName] = useState('');
-  const [switchTo, setSwitchTo] = useState<OrgRef | null>(null);
   const isPlatformAdmin = me?.user?.is_platform_admin ?? false;
   const roleIn = (orgId: string) => me?.memberships.find((m) => m.org_id === orgId)?.role;
 
@@ -104,7 +103,8 @@ export default function OrgsPage() {
                 type="link"
                 size="small"
                 icon={<SwapOutlined />}
-                onClick={() => setSwitchTo({ id: o.id, name: o.name })}
+                loading={switchTo.isPending && switchTo.variables === o.id}
+                onClick={() => switchTo.mutate(o.id)}
               >
                 {t('org.switch')}
               </Button>
@@ -214,7 +214,6 @@ export default function OrgsPage() {
         <Typography.Paragraph>{t('orgs.delete_type', { name: deleting?.name ?? '' })}</Typography.Paragraph>
         <Input value={confirmName} onChange={(e) => setConfirmName(e.target.value)} />
       </Modal>
-      <SwitchOrgModal target={switchTo} onClose={() => setSwitchTo(null)} />
       <LimitsDrawer
         scope="org"
         scopeId={limitsOpen && me ? me.org.id : null}

@@ -130,7 +130,11 @@ export async function eventually<T>(
   throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
-export async function replicasOf(api: ApiClient, deploymentId: string): Promise<any[]> {
+/** A replica as the admin API returns it. */
+// biome-ignore lint/suspicious/noExplicitAny: test data from the JSON API
+export type ReplicaView = any;
+
+export async function replicasOf(api: ApiClient, deploymentId: string): Promise<ReplicaView[]> {
   const res = await api.get(`/api/v1/deployments/${deploymentId}`);
   return res.body.replica_states ?? [];
 }
@@ -143,7 +147,7 @@ export interface FakeAgent {
   /** replica id → state to report instead of `running` */
   states: Map<string, { state: string; reason?: string; fatal?: boolean }>;
   /** replicas it was told to run at the last report */
-  desired: any[];
+  desired: ReplicaView[];
   report(): Promise<void>;
   /** keep reporting every `ms` until stop() */
   beat(ms: number): void;
@@ -184,7 +188,7 @@ export async function fakeAgent(
     desired: [],
     async report() {
       const desired = (await (await fetch(`${url}/api/v1/agent/desired`, { headers: auth })).json()) as {
-        replicas: any[];
+        replicas: ReplicaView[];
       };
       agent.desired = desired.replicas;
       const ids = new Set(desired.replicas.map((r) => r.id));

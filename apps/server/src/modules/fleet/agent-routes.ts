@@ -14,7 +14,8 @@ export async function agentRoutes(
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const streams = new Set<() => void>();
-  app.addHook('onClose', async () => {
+  // preClose, not onClose: watch streams never finish by themselves, and close() waits for them.
+  app.addHook('preClose', async () => {
     for (const end of streams) end();
   });
   const hidden = { hide: true, tags: ['agent'] };

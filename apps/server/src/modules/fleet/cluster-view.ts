@@ -1,5 +1,5 @@
 import { formatGiB, parseSource } from '@maas/agent/estimate';
-import { and, eq, inArray, isNotNull, ne } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, ne } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import type { Allocation, PlacementRequest, SchedNode } from './scheduler/index.ts';
 import {
@@ -54,7 +54,7 @@ export function toAllocation(r: ReplicaRow): Allocation {
 export async function loadCluster(
   tx: DbOrTx,
 ): Promise<{ nodes: SchedNode[]; rows: NodeRow[]; allocations: Allocation[] }> {
-  const rows = await tx.select().from(nodes);
+  const rows = await tx.select().from(nodes).orderBy(asc(nodes.name));
   const placed = await tx
     .select()
     .from(replicas)

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DesiredReplica, DesiredState } from '@maas/agent/protocol';
-import { and, eq, inArray, not, or } from 'drizzle-orm';
+import { and, eq, inArray, not } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { deployments, replicas } from './schema.ts';
 
@@ -14,11 +14,7 @@ export async function desiredFor(db: DbOrTx, nodeId: string): Promise<DesiredSta
     .from(replicas)
     .innerJoin(deployments, eq(deployments.id, replicas.deploymentId))
     .where(
-      and(
-        eq(replicas.nodeId, nodeId),
-        not(inArray(replicas.state, ['pending', 'stopping', 'stopped'])),
-        or(eq(replicas.desired, 'run'), eq(replicas.desired, 'stop')),
-      ),
+      and(eq(replicas.nodeId, nodeId), not(inArray(replicas.state, ['pending', 'stopping', 'stopped']))),
     );
   const list: DesiredReplica[] = rows
     .map(({ r, name }) => ({

@@ -55,6 +55,7 @@ export function createFleet(deps: FleetDeps) {
   });
   const nodesSvc = createNodeService({ db, audit, controller });
   let local: Agent | null = null;
+  let starting: Promise<void> | null = null;
 
   return {
     config,
@@ -70,9 +71,18 @@ export function createFleet(deps: FleetDeps) {
     async start() {
       agents.start();
       controller!.start();
-      if (config.localAgent) local = await startLocalAgent({ agents, config, dataDir: deps.dataDir, log });
+      // The local agent starts beside the server (GPU discovery must not hold the server up).
+      if (config.localAgent) {
+        starting = startLocalAgent({ agents, config, dataDir: deps.dataDir, log }).then(
+          (agent) => {
+            local = agent;
+          },
+          (err: unknown) => log.error({ err }, 'the local agent did not start'),
+        );
+      }
     },
     async stop() {
+      await starting;
       await local?.stop();
       await controller!.stop();
       await targets.idle();

@@ -7,34 +7,10 @@ import { principalOf } from '../../http/principal.ts';
 import { auditContextOf } from '../../http/request-context.ts';
 import { createJoinTokenBody, listDeploymentsQuery, updateNodeBody } from './bodies.ts';
 import type { Actor } from './deployments-service.ts';
-import { deploymentDto, joinTokenDto, nodeDto, toJoinTokenDto, toNodeDto } from './dto.ts';
+import { joinTokenDto, nodeDto, toJoinTokenDto, toNodeDto } from './dto.ts';
 import type { Fleet } from './fleet.ts';
 
 const actorOf = (req: FastifyRequest): Actor => ({ principal: principalOf(req), audit: auditContextOf(req) });
-
-const funnelStage = z.object({
-  stage: z.string(),
-  nodes: z.number(),
-  dropped: z.record(z.string(), z.number()).optional(),
-});
-const _evaluationDto = z.object({
-  fits: z.boolean(),
-  replicas: z.number(),
-  estimate: deploymentDto.shape.estimate,
-  memory_per_replica: z.number().nullable(),
-  placements: z.array(
-    z.object({
-      node_id: z.string(),
-      node_name: z.string(),
-      gpu_indexes: z.array(z.number()),
-      port: z.number(),
-      score: z.number(),
-    }),
-  ),
-  funnel: z.array(funnelStage),
-  reason: z.string().nullable(),
-});
-const _logsQuery = z.strictObject({ tail: z.coerce.number().int().min(1).max(1000).default(200) });
 
 export async function nodeRoutes(app: FastifyInstance, { fleet }: { fleet: Fleet }) {
   const r = app.withTypeProvider<ZodTypeProvider>();

@@ -132,6 +132,26 @@ export function createAuthService({ db, audit, config }: AuthDeps) {
       });
     },
 
+    /** New tokens for another org the user belongs to; the current session stays as it is. */
+    async switchOrg(principal: UserPrincipal, orgId: string, ctx: AuditContext): Promise<TokenPair> {
+      const [member] = await db
+        .select({ id: memberships.id })
+        .from(memberships)
+        .where(and(eq(memberships.userId, principal.userId), eq(memberships.orgId, orgId)));
+      if (!member) throw new AppError('not_found', 'org not found');
+      return db.transaction(async (tx) => {
+        const { sessionId, pair } = await issue(tx, principal.userId, orgId, newId('ses'), ctx);
+        await audit.append(tx, ctx, {
+          orgId,
+          action: 'auth.switch_org',
+          target: { type: 'session', id: sessionId },
+          before: { org_id: principal.orgId },
+          after: { org_id: orgId },
+        });
+        return pair;
+      });
+    },
+
     async logout(principal: UserPrincipal, ctx: AuditContext): Promise<void> {
       await db.transaction(async (tx) => {
         const [current] = await tx.select().from(sessions).where(eq(sessions.id, principal.sessionId));

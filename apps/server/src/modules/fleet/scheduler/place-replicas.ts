@@ -125,7 +125,10 @@ export function placeReplicas(
     ...(portless ? { dropped: { no_free_port: portless } } : {}),
   });
   let top: NodeCapacity | null = null;
-  for (const cap of caps) if (!top || offer(cap, req.gpus) > offer(top, req.gpus)) top = cap;
+  for (const cap of caps) {
+    const diff = top ? offer(cap, req.gpus) - offer(top, req.gpus) : 1;
+    if (diff > 0 || (diff === 0 && cap.node.name < top!.node.name)) top = cap;
+  }
   const best = top
     ? {
         nodeId: top.node.id,

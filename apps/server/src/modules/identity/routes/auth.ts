@@ -61,6 +61,23 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
   );
 
   r.post(
+    '/auth/switch-org',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Tokens for another org you belong to, without logging in again',
+        body: z.strictObject({ org_id: z.string().min(1).max(100) }),
+        response: { 200: tokenPair },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      if (p.kind !== 'user') throw new AppError('validation_failed', 'API keys belong to one org and cannot switch');
+      return auth.switchOrg(p, req.body.org_id, auditContextOf(req));
+    },
+  );
+
+  r.post(
     '/auth/logout',
     {
       schema: {
