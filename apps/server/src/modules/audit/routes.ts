@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { page, pageOf } from '../../http/pagination.ts';
 import { principalOf, requirePermission } from '../../http/principal.ts';
 import type { Services } from '../../services.ts';
-import type { AuditEventRow } from './service.ts';
+import { type AuditEventRow, toHashedFields } from './service.ts';
 
 const auditEvent = z.object({
   id: z.string(),
@@ -34,24 +34,10 @@ const listQuery = z.strictObject({
   to: z.iso.datetime({ offset: true }).optional(),
 });
 
+/** The event as it was hashed, plus its links in the chain. */
 export function toAuditEventDto(row: AuditEventRow): z.infer<typeof auditEvent> {
-  return {
-    id: row.id,
-    org_id: row.orgId,
-    actor_type: row.actorType,
-    actor_id: row.actorId,
-    action: row.action,
-    target_type: row.targetType,
-    target_id: row.targetId,
-    ip: row.ip,
-    user_agent: row.userAgent,
-    request_id: row.requestId,
-    before: row.before,
-    after: row.after,
-    created_at: row.createdAt.toISOString(),
-    prev_hash: row.prevHash,
-    hash: row.hash,
-  };
+  const { chain: _chain, ...fields } = toHashedFields(row);
+  return { ...fields, prev_hash: row.prevHash, hash: row.hash };
 }
 
 export async function auditRoutes(app: FastifyInstance, { services }: { services: Services }) {

@@ -133,7 +133,7 @@ export function createAuditService({ db }: { db: Db }): AuditService {
   };
 }
 
-function toHashedFields(row: AuditEventRow): HashedFields {
+export function toHashedFields(row: AuditEventRow): HashedFields {
   return {
     id: row.id,
     chain: row.chain,
