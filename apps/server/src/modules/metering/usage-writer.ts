@@ -35,7 +35,10 @@ export function createUsageWriter({
   let flushing: Promise<void> | null = null;
   let timer: NodeJS.Timeout | undefined;
   let databaseDown = false;
+  /** rows this process spooled and has not replayed yet */
   let spooled = 0;
+  /** a spool may hold rows (a previous process's at start, or ours): look at the next flush */
+  let spoolToReplay = false;
 
   const write = (rows: UsageRecord[]) => db.transaction((tx) => recordUsage(tx, rows));
 
@@ -45,6 +48,7 @@ export function createUsageWriter({
     try {
       await spool.append(rows);
       spooled += rows.length;
+      spoolToReplay = true;
     } catch (err) {
       buffer = rows.concat(buffer);
       log.error({ err, rows: rows.length }, 'usage spool write failed; keeping events in memory');
@@ -52,7 +56,7 @@ export function createUsageWriter({
   }
 
   async function replaySpool(): Promise<void> {
-    if (spooled === 0 && !databaseDown) return;
+    if (!spoolToReplay) return;
     for (const file of await spool.seal()) {
       const rows = await spool.read(file);
       for (let i = 0; i < rows.length; i += batchSize) await write(rows.slice(i, i + batchSize));
@@ -60,6 +64,7 @@ export function createUsageWriter({
       log.info({ rows: rows.length, file }, 'replayed spooled usage events');
     }
     spooled = 0;
+    spoolToReplay = false;
   }
 
   async function writeAll(): Promise<void> {
@@ -102,7 +107,7 @@ export function createUsageWriter({
 
     /** Replays a spool left by an earlier run, then flushes on a timer. */
     start(): void {
-      spooled = 1; // look for a spool left by a previous process on the first flush
+      spoolToReplay = true;
       timer = setInterval(() => void flush(), flushIntervalMs);
       timer.unref();
     },
