@@ -31,3 +31,24 @@ export const tokenPairSchema = z.object({
 export type TokenPair = z.infer<typeof tokenPairSchema>;
 
 export const pageSchema = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullable() });
+
+/** One row of `GET /api/v1/usage`: a time bucket, the chosen dimensions, and its figures. */
+export interface UsageRow {
+  bucket_start: string;
+  org_id?: string;
+  project_id?: string;
+  key_id?: string;
+  model?: string;
+  currency: string;
+  requests: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_tokens: number;
+  reasoning_tokens: number;
+  total_tokens: number;
+  cost: number;
+  latency_avg_ms: number;
+  latency_p50_ms: number;
+  latency_p95_ms: number;
+}

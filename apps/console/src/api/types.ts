@@ -191,25 +191,8 @@ export interface Model {
   updated_at: string;
 }
 
-export interface UsageRow {
-  bucket_start: string;
-  org_id?: string;
-  project_id?: string;
-  key_id?: string;
-  model?: string;
-  currency: string;
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cached_tokens: number;
-  reasoning_tokens: number;
-  total_tokens: number;
-  cost: number;
-  latency_avg_ms: number;
-  latency_p50_ms: number;
-  latency_p95_ms: number;
-}
+export type { UsageRow } from '@maas/contracts';
+import type { UsageRow } from '@maas/contracts';
 
 export interface UsageResult {
   data: UsageRow[];

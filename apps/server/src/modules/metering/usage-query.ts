@@ -1,3 +1,4 @@
+import type { UsageRow } from '@maas/contracts';
 import { and, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { LATENCY_BUCKETS_MS, usageRollups } from './rollups-schema.ts';
@@ -16,25 +17,7 @@ export interface UsageQuery {
   model?: string | undefined;
 }
 
-export interface UsageRow {
-  bucket_start: string;
-  org_id?: string;
-  project_id?: string;
-  key_id?: string;
-  model?: string;
-  currency: string;
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cached_tokens: number;
-  reasoning_tokens: number;
-  total_tokens: number;
-  cost: number;
-  latency_avg_ms: number;
-  latency_p50_ms: number;
-  latency_p95_ms: number;
-}
+export type { UsageRow };
 
 const columnOf: Record<UsageDimension, { column: SQL; field: 'org_id' | 'project_id' | 'key_id' | 'model' }> =
   {
