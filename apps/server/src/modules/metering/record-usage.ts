@@ -24,21 +24,15 @@ function latencyBucket(ms: number): number {
  */
 export async function recordUsage(tx: DbOrTx, records: UsageRecord[]): Promise<number> {
   if (records.length === 0) return 0;
-  const inserted = await tx.insert(usageEvents).values(records).onConflictDoNothing().returning({
-    createdAt: usageEvents.createdAt,
-    orgId: usageEvents.orgId,
-    projectId: usageEvents.projectId,
-    keyId: usageEvents.keyId,
-    modelName: usageEvents.modelName,
-    currency: usageEvents.currency,
-    outcome: usageEvents.outcome,
-    promptTokens: usageEvents.promptTokens,
-    completionTokens: usageEvents.completionTokens,
-    cachedTokens: usageEvents.cachedTokens,
-    reasoningTokens: usageEvents.reasoningTokens,
-    costNanos: usageEvents.costNanos,
-    latencyMs: usageEvents.latencyMs,
-  });
+  // Only the keys come back (cheaper than the rows); the rollups are built from the records that were new.
+  const returned = await tx
+    .insert(usageEvents)
+    .values(records)
+    .onConflictDoNothing()
+    .returning({ requestId: usageEvents.requestId });
+  const fresh = new Set(returned.map((r) => r.requestId));
+  // A request id twice in one batch is inserted once: count it once.
+  const inserted = records.filter((r) => fresh.delete(r.requestId));
   if (inserted.length === 0) return 0;
 
   const rollups = new Map<string, RollupRow>();
@@ -49,6 +43,8 @@ export async function recordUsage(tx: DbOrTx, records: UsageRecord[]): Promise<n
     ] as const) {
       const bucketStart = new Date(Math.floor(e.createdAt.getTime() / size) * size);
       const currency = e.currency ?? DEFAULT_CURRENCY;
+      const prompt = e.promptTokens ?? 0;
+      const completion = e.completionTokens ?? 0;
       const key = [
         e.orgId,
         granularity,
@@ -82,11 +78,11 @@ export async function recordUsage(tx: DbOrTx, records: UsageRecord[]): Promise<n
       }
       r.requests += 1;
       if (e.outcome !== 'success') r.errors += 1;
-      r.promptTokens += e.promptTokens;
-      r.completionTokens += e.completionTokens;
-      r.cachedTokens += e.cachedTokens;
-      r.reasoningTokens += e.reasoningTokens;
-      r.costNanos += e.costNanos;
+      r.promptTokens += prompt;
+      r.completionTokens += completion;
+      r.cachedTokens += e.cachedTokens ?? 0;
+      r.reasoningTokens += e.reasoningTokens ?? 0;
+      r.costNanos += e.costNanos ?? 0;
       r.latencyMsSum += e.latencyMs;
       r.latencyHist[latencyBucket(e.latencyMs)]! += 1;
     }
