@@ -54,6 +54,39 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     void controller.kick();
   }
 
+  /**
+   * One audited change to a deployment of the caller's org: another org's is a 404 before the role
+   * check; `changes` sees the row locked in the transaction and may refuse; the nodes hear at once.
+   */
+  async function change(
+    actor: Actor,
+    id: string,
+    action: string,
+    changes: (before: DeploymentRow) => Partial<typeof deployments.$inferInsert>,
+  ) {
+    const p = actor.principal;
+    requirePermission(p, 'read');
+    await find(db, p.orgId, id);
+    requirePermission(p, 'write');
+    await db.transaction(async (tx) => {
+      const before = await find(tx, p.orgId, id);
+      const [after] = await tx
+        .update(deployments)
+        .set({ ...changes(before), updatedAt: new Date() })
+        .where(eq(deployments.id, id))
+        .returning();
+      await audit.append(tx, actor.audit, {
+        orgId: p.orgId,
+        action,
+        target: { type: 'deployment', id },
+        before: toDeploymentDto(before, []),
+        after: toDeploymentDto(after!, []),
+      });
+    });
+    await controller.kick();
+    return view(db, await find(db, p.orgId, id));
+  }
+
   return {
     find,
 
@@ -156,101 +189,48 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         });
       }
       const next = specChanged ? await buildSpec(body as SpecInput, current.spec) : null;
-      await db.transaction(async (tx) => {
-        const before = await find(tx, p.orgId, id);
-        const [after] = await tx
-          .update(deployments)
-          .set({
-            ...(body.replicas !== undefined ? { replicas: body.replicas } : {}),
-            ...(body.placement
-              ? {
-                  placement: {
-                    strategy: body.placement.strategy ?? before.placement.strategy,
-                    node_selector: body.placement.node_selector ?? before.placement.node_selector,
-                  },
-                }
-              : {}),
-            ...(next
-              ? {
-                  spec: next,
-                  revision: before.revision + 1,
-                  previousSpec: { ...before.spec, revision: before.revision },
-                  canary: body.canary ? { replicas: body.canary.replicas, weight: body.canary.weight } : null,
-                }
-              : {}),
-            updatedAt: new Date(),
-          })
-          .where(eq(deployments.id, id))
-          .returning();
-        await audit.append(tx, actor.audit, {
-          orgId: p.orgId,
-          action: next ? (body.canary ? 'deployment.canary' : 'deployment.update') : 'deployment.scale',
-          target: { type: 'deployment', id },
-          before: toDeploymentDto(before, []),
-          after: toDeploymentDto(after!, []),
-        });
-      });
-      await controller.kick();
-      return view(db, await find(db, p.orgId, id));
+      const action = next ? (body.canary ? 'deployment.canary' : 'deployment.update') : 'deployment.scale';
+      return change(actor, id, action, (before) => ({
+        ...(body.replicas !== undefined ? { replicas: body.replicas } : {}),
+        ...(body.placement
+          ? {
+              placement: {
+                strategy: body.placement.strategy ?? before.placement.strategy,
+                node_selector: body.placement.node_selector ?? before.placement.node_selector,
+              },
+            }
+          : {}),
+        ...(next
+          ? {
+              spec: next,
+              revision: before.revision + 1,
+              previousSpec: { ...before.spec, revision: before.revision },
+              canary: body.canary ? { replicas: body.canary.replicas, weight: body.canary.weight } : null,
+            }
+          : {}),
+      }));
     },
 
     /** Back to the spec before the last update: its replicas (a canary's old ones) become current again. */
-    async rollback(actor: Actor, id: string) {
-      const p = actor.principal;
-      requirePermission(p, 'read');
-      await find(db, p.orgId, id);
-      requirePermission(p, 'write');
-      await db.transaction(async (tx) => {
-        const before = await find(tx, p.orgId, id);
+    rollback(actor: Actor, id: string) {
+      return change(actor, id, 'deployment.rollback', (before) => {
         if (!before.previousSpec) throw conflict('nothing to roll back to');
         const { revision: previousRevision, ...spec } = before.previousSpec;
-        const [after] = await tx
-          .update(deployments)
-          .set({
-            spec,
-            revision: previousRevision ?? before.revision + 1,
-            previousSpec: { ...before.spec, revision: before.revision },
-            canary: null,
-            updatedAt: new Date(),
-          })
-          .where(eq(deployments.id, id))
-          .returning();
-        await audit.append(tx, actor.audit, {
-          orgId: p.orgId,
-          action: 'deployment.rollback',
-          target: { type: 'deployment', id },
-          before: toDeploymentDto(before, []),
-          after: toDeploymentDto(after!, []),
-        });
+        return {
+          spec,
+          revision: previousRevision ?? before.revision + 1,
+          previousSpec: { ...before.spec, revision: before.revision },
+          canary: null,
+        };
       });
-      await controller.kick();
-      return view(db, await find(db, p.orgId, id));
     },
 
     /** Ends a canary: the new version rolls out to every replica, one at a time. */
-    async promote(actor: Actor, id: string) {
-      const p = actor.principal;
-      requirePermission(p, 'read');
-      await find(db, p.orgId, id);
-      requirePermission(p, 'write');
-      await db.transaction(async (tx) => {
-        const before = await find(tx, p.orgId, id);
+    promote(actor: Actor, id: string) {
+      return change(actor, id, 'deployment.promote', (before) => {
         if (!before.canary) throw conflict('this deployment has no canary to promote');
-        const [after] = await tx
-          .update(deployments)
-          .set({ canary: null, updatedAt: new Date() })
-          .where(eq(deployments.id, id))
-          .returning();
-        await audit.append(tx, actor.audit, {
-          orgId: p.orgId,
-          action: 'deployment.promote',
-          target: { type: 'deployment', id },
-          before: toDeploymentDto(before, []),
-          after: toDeploymentDto(after!, []),
-        });
+        return { canary: null };
       });
-      await controller.kick();
-      return view(db, await find(db, p.orgId, id));
     },
 
     /** Replicas leave the gateway and stop; the deployment and its registry model go once they have. */
