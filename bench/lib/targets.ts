@@ -85,7 +85,7 @@ export const portkey: TargetFactory = async (upstream) => {
 export function maas(
   name = 'maas',
   env: Record<string, string> = {},
-  opts: { governance?: boolean; redis?: boolean } = {},
+  opts: { governance?: boolean; redis?: boolean; execArgv?: string[] } = {},
 ): TargetFactory {
   return async (upstream) => {
     const admin = { email: 'bench@localhost', password: randomBytes(12).toString('hex') };
@@ -93,12 +93,15 @@ export function maas(
     const base = process.env.MAAS_BENCH_DATABASE_URL;
     const scratch = base ? await createScratchDatabase(base) : undefined;
     const child = forkChild(here('./maas-process.ts'), {
+      execArgv: opts.execArgv,
       env: {
         MAAS_ADMIN_EMAIL: admin.email,
         MAAS_ADMIN_PASSWORD: admin.password,
         ...env,
         ...(scratch ? { MAAS_BENCH_DATABASE_URL: scratch.url } : {}),
-        ...(opts.redis ? { MAAS_BENCH_REDIS_URL: process.env.MAAS_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' } : {}),
+        ...(opts.redis
+          ? { MAAS_BENCH_REDIS_URL: process.env.MAAS_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' }
+          : {}),
       },
     });
     const stop = async () => {
@@ -107,7 +110,14 @@ export function maas(
     };
     try {
       const url = await started(child);
-      const setup = await setUpMaas(url, admin, `${upstream}/v1`, UPSTREAM_KEY, 'bench-chat', opts.governance ?? true);
+      const setup = await setUpMaas(
+        url,
+        admin,
+        `${upstream}/v1`,
+        UPSTREAM_KEY,
+        'bench-chat',
+        opts.governance ?? true,
+      );
       return {
         name,
         url: `${url}/v1`,

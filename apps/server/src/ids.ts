@@ -1,6 +1,21 @@
+import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 
-const next = monotonicFactory();
+/**
+ * ulid's own generator asks the OS for one random byte at a time (16 calls per id); on the gateway's
+ * hot path that was several percent of the process. The same bytes, drawn 4 KiB at a time.
+ */
+const pool = new Uint8Array(4096);
+let cursor = pool.length;
+function pooledRandom(): number {
+  if (cursor === pool.length) {
+    randomFillSync(pool);
+    cursor = 0;
+  }
+  return pool[cursor++]! / 256;
+}
+
+const next = monotonicFactory(pooledRandom);
 
 export type IdPrefix =
   | 'org'
