@@ -8,16 +8,16 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { registerAdminAuth } from './http/authenticate.ts';
 import { AppError } from './http/app-error.ts';
+import { registerAdminAuth } from './http/authenticate.ts';
 import { registerErrorMapper, sendError } from './http/error-mapper.ts';
 import { requestIdFrom } from './http/request-context.ts';
 import { newId } from './ids.ts';
 import { auditRoutes } from './modules/audit/index.ts';
-import { gatewayRoutes } from './modules/gateway/index.ts';
 import { consoleRoutes } from './modules/console/index.ts';
-import { identityRoutes } from './modules/identity/index.ts';
 import { agentRoutes, fleetRoutes } from './modules/fleet/index.ts';
+import { gatewayRoutes } from './modules/gateway/index.ts';
+import { identityRoutes } from './modules/identity/index.ts';
 import { keyRoutes } from './modules/keys/index.ts';
 import { limitRoutes } from './modules/limits/index.ts';
 import { meteringRoutes } from './modules/metering/index.ts';
@@ -53,8 +53,10 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.addHook('onRequest', async (req, reply) => {
+  // Hooks on every request are callback-style: an async hook costs a promise and a tick per request.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    done();
   });
   registerErrorMapper(app);
   recordHttpMetrics(app, services.metrics);
@@ -64,7 +66,9 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
       openapi: '3.1.0',
       info: { title: 'maas admin API', version: '1.0.0', description: 'Model-as-a-Service control plane' },
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'JWT access token or sk-maas- API key' } },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'JWT access token or sk-maas- API key' },
+        },
       },
       security: [{ bearer: [] }],
     },
@@ -78,7 +82,11 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
     verifyApiKey: (secret) => services.keys.verify(secret),
   });
 
-  await app.register(observabilityRoutes, { database: services.database, metrics: services.metrics, isMigrated });
+  await app.register(observabilityRoutes, {
+    database: services.database,
+    metrics: services.metrics,
+    isMigrated,
+  });
   await app.register(
     async (api) => {
       await api.register(identityRoutes, { services });

@@ -9,7 +9,12 @@ const dir = () => mkdtempSync(join(tmpdir(), 'maas-config-'));
 describe('loadConfig', () => {
   it('uses the embedded defaults', () => {
     const c = loadConfig({ MAAS_DATA_DIR: dir() });
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, databaseUrl: undefined, adminEmail: 'admin@localhost' });
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      databaseUrl: undefined,
+      adminEmail: 'admin@localhost',
+    });
   });
 
   it.each([
@@ -22,7 +27,9 @@ describe('loadConfig', () => {
     ['MAAS_ADMIN_EMAIL', 'not-an-email'],
   ])('names %s when its value %s is bad', (name, value) => {
     expect(() => loadConfig({ MAAS_DATA_DIR: dir(), [name]: value })).toThrow(ConfigError);
-    expect(() => loadConfig({ MAAS_DATA_DIR: dir(), [name]: value })).toThrow(new RegExp(`^invalid ${name}: `));
+    expect(() => loadConfig({ MAAS_DATA_DIR: dir(), [name]: value })).toThrow(
+      new RegExp(`^invalid ${name}: `),
+    );
   });
 
   it('requires MAAS_SECRET_KEY in production', () => {

@@ -24,12 +24,23 @@ const envSchema = z.object({
     .string()
     .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)')
     .optional(),
-  MAAS_ADMIN_EMAIL: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an email address').default('admin@localhost'),
+  MAAS_ADMIN_EMAIL: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+$/, 'must be an email address')
+    .default('admin@localhost'),
   MAAS_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   MAAS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAAS_ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).max(86_400).default(900),
-  MAAS_REFRESH_TOKEN_TTL_S: z.coerce.number().int().min(300).default(30 * 86_400),
-  MAAS_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  MAAS_REFRESH_TOKEN_TTL_S: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .default(30 * 86_400),
+  MAAS_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(10 * 1024 * 1024),
   MAAS_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   MAAS_TRUST_PROXY: bool.default(false),
   MAAS_USAGE_SPOOL_DIR: z.string().min(1).optional(),
@@ -91,7 +102,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (!env.MAAS_SECRET_KEY && dataDir.startsWith('memory://')) {
     throw new ConfigError('missing MAAS_SECRET_KEY: required with an in-memory data directory');
   }
-  const secretKey = env.MAAS_SECRET_KEY ? Buffer.from(env.MAAS_SECRET_KEY, 'hex') : embeddedSecretKey(dataDir);
+  const secretKey = env.MAAS_SECRET_KEY
+    ? Buffer.from(env.MAAS_SECRET_KEY, 'hex')
+    : embeddedSecretKey(dataDir);
   return {
     env: env.NODE_ENV,
     host: env.MAAS_HOST,

@@ -44,7 +44,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
     log.info(
-      { url, driver: database.driver, redis: Boolean(config.redisUrl), startup_ms: Math.round(performance.now() - started) },
+      {
+        url,
+        driver: database.driver,
+        redis: Boolean(config.redisUrl),
+        startup_ms: Math.round(performance.now() - started),
+      },
       'maas is serving',
     );
     const svc = services;

@@ -5,15 +5,15 @@ import { createSecretBox } from './crypto/secret-box.ts';
 import type { Database } from './db/client.ts';
 import type { Bus } from './events/bus.ts';
 import { createAuditService } from './modules/audit/index.ts';
+import { createFleet } from './modules/fleet/index.ts';
+import { adapters, createGateway } from './modules/gateway/index.ts';
 import { createIdentityService } from './modules/identity/index.ts';
 import { createKeyService } from './modules/keys/index.ts';
 import { createLimitService } from './modules/limits/index.ts';
 import { createMeteringService } from './modules/metering/index.ts';
 import { createMetrics } from './modules/observability/metrics.ts';
-import { adapters, createGateway } from './modules/gateway/index.ts';
 import { createProviderService } from './modules/providers/index.ts';
 import { createRegistryService, modelsUsingProvider } from './modules/registry/index.ts';
-import { createFleet } from './modules/fleet/index.ts';
 
 export interface CoreDeps {
   config: Config;
@@ -34,7 +34,12 @@ export async function createServices(deps: CoreDeps) {
   await keys.start();
   // limit counters shared by every replica when Redis is configured; fail fast rather than queue when it is down
   const limitsRedis = config.redisUrl
-    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 2_000, lazyConnect: true })
+    ? new Redis(config.redisUrl, {
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        commandTimeout: 2_000,
+        lazyConnect: true,
+      })
     : undefined;
   limitsRedis?.on('error', (err) => log.warn({ err: err.message }, 'limits redis error'));
   await limitsRedis?.connect();
@@ -65,7 +70,16 @@ export async function createServices(deps: CoreDeps) {
     maxAttempts: config.gatewayMaxAttempts,
     breaker: { failureThreshold: config.breakerFailures, cooldownMs: config.breakerCooldownMs },
   });
-  const fleet = createFleet({ db, audit, bus, log, registry, providers, nodeEnv: config.env, dataDir: config.dataDir });
+  const fleet = createFleet({
+    db,
+    audit,
+    bus,
+    log,
+    registry,
+    providers,
+    nodeEnv: config.env,
+    dataDir: config.dataDir,
+  });
   await fleet.start();
   return {
     config,

@@ -1,4 +1,5 @@
 export * from '../modules/audit/schema.ts';
+export * from '../modules/fleet/schema.ts';
 export * from '../modules/identity/schema.ts';
 export * from '../modules/keys/schema.ts';
 export * from '../modules/limits/schema.ts';
@@ -8,4 +9,3 @@ export * from '../modules/metering/rollups-schema.ts';
 export * from '../modules/metering/schema.ts';
 export * from '../modules/providers/schema.ts';
 export * from '../modules/registry/schema.ts';
-export * from '../modules/fleet/schema.ts';

@@ -34,15 +34,19 @@ export function bearerToken(req: FastifyRequest): string | null {
  */
 export function registerAdminAuth(app: FastifyInstance, auth: Authenticator): void {
   app.decorateRequest('principal', null);
-  app.addHook('preHandler', async (req) => {
-    if (!req.url.startsWith('/api/v1/') || req.routeOptions.config.public) return;
-    req.principal = await authenticateAdmin(req, auth);
+  app.addHook('preHandler', (req, _reply, done) => {
+    if (!req.url.startsWith('/api/v1/') || req.routeOptions.config.public) return done();
+    authenticateAdmin(req, auth).then((principal) => {
+      req.principal = principal;
+      done();
+    }, done);
   });
 }
 
 async function authenticateAdmin(req: FastifyRequest, auth: Authenticator): Promise<Principal> {
   const token = bearerToken(req);
-  if (!token) throw new AppError('unauthenticated', 'missing credentials: send Authorization: Bearer <token>');
+  if (!token)
+    throw new AppError('unauthenticated', 'missing credentials: send Authorization: Bearer <token>');
   if (token.startsWith(API_KEY_PREFIX)) {
     const key = await auth.verifyApiKey(token);
     if (!key) throw new AppError('invalid_api_key', 'invalid, expired or revoked API key');

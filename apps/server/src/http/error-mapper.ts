@@ -11,7 +11,11 @@ export function registerErrorMapper(app: FastifyInstance): void {
     return sendError(req, reply, appErr);
   });
   app.setNotFoundHandler((req, reply) =>
-    sendError(req, reply, new AppError('not_found', `route ${req.method} ${req.url.split('?')[0]} not found`)),
+    sendError(
+      req,
+      reply,
+      new AppError('not_found', `route ${req.method} ${req.url.split('?')[0]} not found`),
+    ),
   );
 }
 
@@ -24,7 +28,11 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: AppErro
     });
   }
   return reply.send({
-    error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) },
+    error: {
+      code: err.code,
+      message: err.message,
+      ...(err.details === undefined ? {} : { details: err.details }),
+    },
   });
 }
 
@@ -67,6 +75,7 @@ function toAppError(err: FastifyError | AppError): AppError {
   const code: ErrorCode =
     byFastifyCode[err.code] ??
     (status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'validation_failed');
-  const message = err instanceof SyntaxError || code === 'invalid_json' ? 'request body is not valid JSON' : err.message;
+  const message =
+    err instanceof SyntaxError || code === 'invalid_json' ? 'request body is not valid JSON' : err.message;
   return new AppError(code, message, undefined, { status: status >= 400 && status < 500 ? status : 400 });
 }

@@ -8,7 +8,10 @@ export const listQuery = z.strictObject({
 export type ListQuery = z.infer<typeof listQuery>;
 
 /** Rows are fetched with `limit + 1`; the extra row tells whether there is a next page. */
-export function page<T extends { id: string }>(rows: T[], limit: number): { data: T[]; next_cursor: string | null } {
+export function page<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+): { data: T[]; next_cursor: string | null } {
   const data = rows.slice(0, limit);
   const next = rows.length > limit ? (data[data.length - 1]?.id ?? null) : null;
   return { data, next_cursor: next };

@@ -1,7 +1,6 @@
+import type { KeyScope, Role } from '@maas/contracts';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from './app-error.ts';
-
-import type { KeyScope, Role } from '@maas/contracts';
 
 export type { KeyScope, Role };
 

@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, gt, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { newId } from '../../ids.ts';
-import { auditEvents } from './schema.ts';
 import { GENESIS_HASH, type HashedFields, hashEvent, redact } from './canonical-hash.ts';
+import { auditEvents } from './schema.ts';
 
 export interface AuditContext {
   actorType: 'user' | 'key' | 'system' | 'anonymous';

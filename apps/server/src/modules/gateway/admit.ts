@@ -39,9 +39,13 @@ export async function admit(
   const promptTokens = Math.ceil(gw.tokens.promptText(state.endpoint, body).length / 4);
   const price = gw.prices.priceAt(model.id, null, state.createdAt);
   const cost = price
-    ? costNanos(price, { promptTokens, completionTokens: maxTokens, cachedTokens: 0, reasoningTokens: 0 }) / NANOS
+    ? costNanos(price, { promptTokens, completionTokens: maxTokens, cachedTokens: 0, reasoningTokens: 0 }) /
+      NANOS
     : undefined;
-  const { reservation, headers } = await admitRequest(gw.limits, subject, { tokens: promptTokens + maxTokens, cost });
+  const { reservation, headers } = await admitRequest(gw.limits, subject, {
+    tokens: promptTokens + maxTokens,
+    cost,
+  });
   state.reservation = reservation;
   return headers;
 }

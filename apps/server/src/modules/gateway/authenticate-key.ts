@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../http/app-error.ts';
 import { bearerToken } from '../../http/authenticate.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
@@ -10,16 +10,7 @@ export type VerifyKey = (secret: string) => KeyPrincipal | null | Promise<KeyPri
  * the `inference` scope, verified against the in-process key cache.
  */
 export function authenticateKey(verify: VerifyKey) {
-  return async (req: FastifyRequest): Promise<void> => {
-    const secret = bearerToken(req);
-    if (!secret) {
-      throw new AppError(
-        'invalid_api_key',
-        "You didn't provide an API key. Send it as Authorization: Bearer sk-maas-…",
-      );
-    }
-    const found = verify(secret);
-    const key = found instanceof Promise ? await found : found;
+  const admit = (req: FastifyRequest, key: KeyPrincipal | null): void => {
     if (!key)
       throw new AppError(
         'invalid_api_key',
@@ -32,5 +23,31 @@ export function authenticateKey(verify: VerifyKey) {
       );
     }
     req.principal = key;
+  };
+  // Callback-style: a key from the cache is verified without a promise or a tick.
+  return (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
+    try {
+      const secret = bearerToken(req);
+      if (!secret) {
+        throw new AppError(
+          'invalid_api_key',
+          "You didn't provide an API key. Send it as Authorization: Bearer sk-maas-…",
+        );
+      }
+      const found = verify(secret);
+      if (found instanceof Promise) {
+        found
+          .then((key) => {
+            admit(req, key);
+            done();
+          })
+          .catch(done);
+        return;
+      }
+      admit(req, found);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
   };
 }

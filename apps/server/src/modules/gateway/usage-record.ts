@@ -58,20 +58,22 @@ async function estimate(gw: GatewayContext, state: RequestState): Promise<Tokens
 const clean = (name: string) =>
   (name.includes('\u0000') ? name.replaceAll('\u0000', '') : name).slice(0, 256);
 
-/** An upstream's usage object as jsonb accepts it (no NUL escapes), or null. */
-function storable(raw: unknown): unknown {
-  if (raw === undefined || raw === null) return null;
-  return JSON.stringify(raw).includes('\\u0000') ? null : raw;
-}
-
 /** The usage event, priced at the price in effect when the request arrived; settles its reservation. */
 function write(gw: GatewayContext, state: RequestState, latencyMs: number, t: Tokens): void {
   const target = state.target;
-  const price = state.model ? gw.prices.priceAt(state.model.id, state.version?.id ?? null, state.createdAt) : null;
+  const price = state.model
+    ? gw.prices.priceAt(state.model.id, state.version?.id ?? null, state.createdAt)
+    : null;
   const cost = price
-    ? costNanos(price, { promptTokens: t.prompt, completionTokens: t.completion, cachedTokens: t.cached, reasoningTokens: t.reasoning })
+    ? costNanos(price, {
+        promptTokens: t.prompt,
+        completionTokens: t.completion,
+        cachedTokens: t.cached,
+        reasoningTokens: t.reasoning,
+      })
     : 0;
-  if (state.reservation) void gw.limits.settleRequest(state.reservation, { tokens: t.prompt + t.completion, cost: cost / 1e9 });
+  if (state.reservation)
+    void gw.limits.settleRequest(state.reservation, { tokens: t.prompt + t.completion, cost: cost / 1e9 });
   gw.usage.write({
     requestId: state.requestId,
     orgId: state.key.orgId,
@@ -99,7 +101,7 @@ function write(gw: GatewayContext, state: RequestState, latencyMs: number, t: To
     costNanos: cost,
     currency: price?.currency ?? null,
     priceId: price?.id ?? null,
-    rawUsage: storable(state.usage?.raw),
+    rawUsage: state.usage?.raw ?? null,
     createdAt: state.createdAt,
   });
 }

@@ -1,5 +1,5 @@
 import { hkdfSync } from 'node:crypto';
-import { SignJWT, jwtVerify } from 'jose';
+import { jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../../http/app-error.ts';
 
 export interface AccessClaims {
@@ -25,7 +25,11 @@ export function createAccessTokens(secretKey: Buffer, ttlSeconds: number) {
     async verify(token: string): Promise<AccessClaims> {
       try {
         const { payload } = await jwtVerify(token, key, { issuer: 'maas', algorithms: ['HS256'] });
-        if (typeof payload.sub !== 'string' || typeof payload.org !== 'string' || typeof payload.sid !== 'string') {
+        if (
+          typeof payload.sub !== 'string' ||
+          typeof payload.org !== 'string' ||
+          typeof payload.sid !== 'string'
+        ) {
           throw new Error('missing claims');
         }
         return { userId: payload.sub, orgId: payload.org, sessionId: payload.sid };

@@ -32,7 +32,13 @@ const REFRESH_PREFIX = 'rt_';
 export function createAuthService({ db, audit, config }: AuthDeps) {
   const tokens = createAccessTokens(config.secretKey, config.accessTokenTtlS);
 
-  async function issue(tx: Parameters<Parameters<Db['transaction']>[0]>[0], userId: string, orgId: string, familyId: string, ctx: AuditContext) {
+  async function issue(
+    tx: Parameters<Parameters<Db['transaction']>[0]>[0],
+    userId: string,
+    orgId: string,
+    familyId: string,
+    ctx: AuditContext,
+  ) {
     const refresh = `${REFRESH_PREFIX}${randomToken(32)}`;
     const sessionId = newId('ses');
     await tx.insert(sessions).values({
@@ -59,7 +65,12 @@ export function createAuthService({ db, audit, config }: AuthDeps) {
   }
 
   return {
-    async login(email: string, password: string, orgId: string | undefined, ctx: AuditContext): Promise<TokenPair> {
+    async login(
+      email: string,
+      password: string,
+      orgId: string | undefined,
+      ctx: AuditContext,
+    ): Promise<TokenPair> {
       const [user] = await db.select().from(users).where(eq(users.email, email.toLowerCase())).limit(1);
       const ok = await verifyPassword(user?.passwordHash ?? null, password);
       const member = user
@@ -72,15 +83,26 @@ export function createAuthService({ db, audit, config }: AuthDeps) {
         : [];
       const chosenOrg = member[0]?.orgId;
       if (!user || !ok || user.disabledAt || !chosenOrg) {
-        const reason = !user ? 'unknown_email' : !ok ? 'bad_password' : user.disabledAt ? 'user_disabled' : 'no_membership';
+        const reason = !user
+          ? 'unknown_email'
+          : !ok
+            ? 'bad_password'
+            : user.disabledAt
+              ? 'user_disabled'
+              : 'no_membership';
         await db.transaction((tx) =>
           audit.append(
             tx,
             { ...ctx, actorType: user ? 'user' : 'anonymous', actorId: user?.id ?? null },
-            { orgId: user ? (chosenOrg ?? null) : null, action: 'auth.login_failed', after: { email, reason } },
+            {
+              orgId: user ? (chosenOrg ?? null) : null,
+              action: 'auth.login_failed',
+              after: { email, reason },
+            },
           ),
         );
-        if (user && ok && !user.disabledAt && orgId) throw new AppError('forbidden', 'you are not a member of that org');
+        if (user && ok && !user.disabledAt && orgId)
+          throw new AppError('forbidden', 'you are not a member of that org');
         throw new AppError('invalid_credentials', 'invalid email or password');
       }
       return db.transaction(async (tx) => {
@@ -97,7 +119,11 @@ export function createAuthService({ db, audit, config }: AuthDeps) {
     async refresh(refreshToken: string, ctx: AuditContext): Promise<TokenPair> {
       const invalid = () => new AppError('invalid_token', 'invalid, expired or revoked refresh token');
       if (!refreshToken.startsWith(REFRESH_PREFIX)) throw invalid();
-      const [session] = await db.select().from(sessions).where(eq(sessions.tokenHash, sha256Hex(refreshToken))).limit(1);
+      const [session] = await db
+        .select()
+        .from(sessions)
+        .where(eq(sessions.tokenHash, sha256Hex(refreshToken)))
+        .limit(1);
       if (!session || session.revokedAt || session.expiresAt.getTime() < Date.now()) throw invalid();
       if (session.rotatedAt) {
         // A rotated token used again means it leaked: end the whole family.
@@ -109,7 +135,11 @@ export function createAuthService({ db, audit, config }: AuthDeps) {
           await audit.append(
             tx,
             { ...ctx, actorType: 'user', actorId: session.userId },
-            { orgId: session.orgId, action: 'auth.refresh_reused', target: { type: 'session', id: session.id } },
+            {
+              orgId: session.orgId,
+              action: 'auth.refresh_reused',
+              target: { type: 'session', id: session.id },
+            },
           );
         });
         throw invalid();
@@ -183,7 +213,13 @@ export function createAuthService({ db, audit, config }: AuthDeps) {
         .innerJoin(users, eq(users.id, sessions.userId))
         .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.orgId, sessions.orgId)))
         .innerJoin(orgs, eq(orgs.id, sessions.orgId))
-        .where(and(eq(sessions.id, claims.sessionId), eq(sessions.userId, claims.userId), eq(sessions.orgId, claims.orgId)));
+        .where(
+          and(
+            eq(sessions.id, claims.sessionId),
+            eq(sessions.userId, claims.userId),
+            eq(sessions.orgId, claims.orgId),
+          ),
+        );
       if (!row || row.revokedAt || row.disabledAt) {
         throw new AppError('invalid_token', 'session ended: log in again');
       }

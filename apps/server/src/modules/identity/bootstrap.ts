@@ -26,17 +26,32 @@ export async function bootstrapFirstStart(
     const userId = newId('usr');
     await tx.insert(orgs).values({ id: orgId, name: 'Default', slug: 'default' });
     await tx.insert(projects).values({ id: newId('prj'), orgId, name: 'default' });
-    await tx.insert(users).values({ id: userId, email: config.adminEmail.toLowerCase(), name: 'Administrator', passwordHash, isPlatformAdmin: true });
+    await tx
+      .insert(users)
+      .values({
+        id: userId,
+        email: config.adminEmail.toLowerCase(),
+        name: 'Administrator',
+        passwordHash,
+        isPlatformAdmin: true,
+      });
     await tx.insert(memberships).values({ id: newId('mem'), orgId, userId, role: 'owner' });
     await audit.append(
       tx,
       { actorType: 'system', actorId: null, ip: null, userAgent: null, requestId: null },
-      { orgId, action: 'system.bootstrap', target: { type: 'user', id: userId }, after: { email: config.adminEmail, org: 'default', project: 'default' } },
+      {
+        orgId,
+        action: 'system.bootstrap',
+        target: { type: 'user', id: userId },
+        after: { email: config.adminEmail, org: 'default', project: 'default' },
+      },
     );
     return true;
   });
   if (created && generated) {
-    announce(`maas: created owner ${config.adminEmail} with password ${generated} (shown only this once; set MAAS_ADMIN_PASSWORD to choose it)`);
+    announce(
+      `maas: created owner ${config.adminEmail} with password ${generated} (shown only this once; set MAAS_ADMIN_PASSWORD to choose it)`,
+    );
   } else if (created) {
     announce(`maas: created owner ${config.adminEmail} (password from MAAS_ADMIN_PASSWORD)`);
   }

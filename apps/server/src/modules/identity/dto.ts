@@ -2,12 +2,23 @@ import { z } from 'zod';
 import type { memberships, orgs, projects, users } from './schema.ts';
 
 /** Loose on purpose: internal addresses such as admin@localhost are valid here. */
-export const emailSchema = z.string().trim().max(320).regex(/^[^@\s]+@[^@\s]+$/, 'must be an email address');
+export const emailSchema = z
+  .string()
+  .trim()
+  .max(320)
+  .regex(/^[^@\s]+@[^@\s]+$/, 'must be an email address');
 
 export { roleSchema } from '@maas/contracts';
+
 import { roleSchema } from '@maas/contracts';
 
-export const orgDto = z.object({ id: z.string(), name: z.string(), slug: z.string(), created_at: z.string(), updated_at: z.string() });
+export const orgDto = z.object({
+  id: z.string(),
+  name: z.string(),
+  slug: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
 export const projectDto = z.object({
   id: z.string(),
   org_id: z.string(),
@@ -67,7 +78,10 @@ export const toUserDto = (
   updated_at: u.updatedAt.toISOString(),
 });
 
-export const toMembershipDto = (m: typeof memberships.$inferSelect, email?: string): z.infer<typeof membershipDto> => ({
+export const toMembershipDto = (
+  m: typeof memberships.$inferSelect,
+  email?: string,
+): z.infer<typeof membershipDto> => ({
   id: m.id,
   org_id: m.orgId,
   user_id: m.userId,

@@ -1,2 +1,2 @@
-export { createIdentityService, type IdentityService } from './service.ts';
 export { identityRoutes } from './routes/index.ts';
+export { createIdentityService, type IdentityService } from './service.ts';

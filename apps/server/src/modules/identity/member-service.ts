@@ -41,7 +41,13 @@ export function createMemberService({ db, audit }: Deps) {
   }
 
   /** Only an owner grants or takes away the owner role, and an org always keeps one owner. */
-  async function guardOwnerChange(tx: DbOrTx, p: Principal, orgId: string, from: Role | null, to: Role | null) {
+  async function guardOwnerChange(
+    tx: DbOrTx,
+    p: Principal,
+    orgId: string,
+    from: Role | null,
+    to: Role | null,
+  ) {
     if ((from === 'owner' || to === 'owner') && !(p.kind === 'user' && p.role === 'owner')) {
       throw forbidden('only an owner may grant or remove the owner role');
     }
@@ -111,7 +117,7 @@ export function createMemberService({ db, audit }: Deps) {
       await findMember(db, p.orgId, id);
       if (!self) {
         requirePermission(p, 'manage_members');
-        if (input.password !== undefined) throw forbidden("only the user may change their own password");
+        if (input.password !== undefined) throw forbidden('only the user may change their own password');
       }
       const passwordHash = input.password ? await hashPassword(input.password) : undefined;
       return db.transaction(async (tx) => {
@@ -169,13 +175,19 @@ export function createMemberService({ db, audit }: Deps) {
       return findMembership(db, p.orgId, id);
     },
 
-    async createMembership(p: Principal, input: { user_id?: string | undefined; email?: string | undefined; role: Role }, ctx: AuditContext) {
+    async createMembership(
+      p: Principal,
+      input: { user_id?: string | undefined; email?: string | undefined; role: Role },
+      ctx: AuditContext,
+    ) {
       requirePermission(p, 'manage_members');
       return db.transaction(async (tx) => {
         const [user] = await tx
           .select({ id: users.id })
           .from(users)
-          .where(input.user_id ? eq(users.id, input.user_id) : eq(users.email, (input.email ?? '').toLowerCase()));
+          .where(
+            input.user_id ? eq(users.id, input.user_id) : eq(users.email, (input.email ?? '').toLowerCase()),
+          );
         if (!user) throw notFound('user');
         await guardOwnerChange(tx, p, p.orgId, null, input.role);
         const [dupe] = await tx
@@ -187,7 +199,12 @@ export function createMemberService({ db, audit }: Deps) {
           .insert(memberships)
           .values({ id: newId('mem'), orgId: p.orgId, userId: user.id, role: input.role })
           .returning();
-        await audit.append(tx, ctx, { orgId: p.orgId, action: 'membership.create', target: { type: 'membership', id: row!.id }, after: row });
+        await audit.append(tx, ctx, {
+          orgId: p.orgId,
+          action: 'membership.create',
+          target: { type: 'membership', id: row!.id },
+          after: row,
+        });
         return row!;
       });
     },
@@ -205,7 +222,13 @@ export function createMemberService({ db, audit }: Deps) {
           .where(and(eq(memberships.id, id), ne(memberships.role, role)))
           .returning();
         if (!after) return before;
-        await audit.append(tx, ctx, { orgId: p.orgId, action: 'membership.update', target: { type: 'membership', id }, before, after });
+        await audit.append(tx, ctx, {
+          orgId: p.orgId,
+          action: 'membership.update',
+          target: { type: 'membership', id },
+          before,
+          after,
+        });
         return after;
       });
     },
@@ -218,7 +241,12 @@ export function createMemberService({ db, audit }: Deps) {
         const before = await findMembership(tx, p.orgId, id);
         await guardOwnerChange(tx, p, p.orgId, before.role, null);
         await tx.delete(memberships).where(eq(memberships.id, id));
-        await audit.append(tx, ctx, { orgId: p.orgId, action: 'membership.delete', target: { type: 'membership', id }, before });
+        await audit.append(tx, ctx, {
+          orgId: p.orgId,
+          action: 'membership.delete',
+          target: { type: 'membership', id },
+          before,
+        });
       });
     },
   };

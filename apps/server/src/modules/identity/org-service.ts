@@ -38,9 +38,15 @@ export function createOrgService({ db, audit, bus }: Deps) {
     /** Orgs the caller belongs to (a key sees only its own). */
     async list(p: Principal, limit: number, cursor?: string) {
       if (p.kind === 'key') {
-        return db.select().from(orgs).where(and(eq(orgs.id, p.orgId), cursor ? gt(orgs.id, cursor) : undefined));
+        return db
+          .select()
+          .from(orgs)
+          .where(and(eq(orgs.id, p.orgId), cursor ? gt(orgs.id, cursor) : undefined));
       }
-      const mine = db.select({ orgId: memberships.orgId }).from(memberships).where(eq(memberships.userId, p.userId));
+      const mine = db
+        .select({ orgId: memberships.orgId })
+        .from(memberships)
+        .where(eq(memberships.userId, p.userId));
       return db
         .select()
         .from(orgs)
@@ -64,10 +70,20 @@ export function createOrgService({ db, audit, bus }: Deps) {
       return db.transaction(async (tx) => {
         const [taken] = await tx.select({ id: orgs.id }).from(orgs).where(eq(orgs.slug, slug));
         if (taken) throw new AppError('conflict', `an org with slug "${slug}" already exists`);
-        const [org] = await tx.insert(orgs).values({ id: newId('org'), name: input.name, slug }).returning();
-        await tx.insert(memberships).values({ id: newId('mem'), orgId: org!.id, userId: p.userId, role: 'owner' });
+        const [org] = await tx
+          .insert(orgs)
+          .values({ id: newId('org'), name: input.name, slug })
+          .returning();
+        await tx
+          .insert(memberships)
+          .values({ id: newId('mem'), orgId: org!.id, userId: p.userId, role: 'owner' });
         await tx.insert(projects).values({ id: newId('prj'), orgId: org!.id, name: 'default' });
-        await audit.append(tx, ctx, { orgId: org!.id, action: 'org.create', target: { type: 'org', id: org!.id }, after: org });
+        await audit.append(tx, ctx, {
+          orgId: org!.id,
+          action: 'org.create',
+          target: { type: 'org', id: org!.id },
+          after: org,
+        });
         return org!;
       });
     },
@@ -84,7 +100,13 @@ export function createOrgService({ db, audit, bus }: Deps) {
           .set({ ...(input.name ? { name: input.name } : {}), updatedAt: new Date() })
           .where(eq(orgs.id, id))
           .returning();
-        await audit.append(tx, ctx, { orgId: id, action: 'org.update', target: { type: 'org', id }, before, after });
+        await audit.append(tx, ctx, {
+          orgId: id,
+          action: 'org.update',
+          target: { type: 'org', id },
+          before,
+          after,
+        });
         return after!;
       });
     },

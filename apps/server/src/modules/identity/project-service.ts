@@ -19,7 +19,8 @@ export interface ProjectInput {
 }
 
 const isUniqueViolation = (err: unknown) =>
-  (err as { code?: string })?.code === '23505' || (err as { cause?: { code?: string } })?.cause?.code === '23505';
+  (err as { code?: string })?.code === '23505' ||
+  (err as { cause?: { code?: string } })?.cause?.code === '23505';
 
 export function createProjectService({ db, audit, orgs }: Deps) {
   async function find(tx: DbOrTx, orgId: string, id: string) {
@@ -56,9 +57,19 @@ export function createProjectService({ db, audit, orgs }: Deps) {
         return await db.transaction(async (tx) => {
           const [row] = await tx
             .insert(projects)
-            .values({ id: newId('prj'), orgId: p.orgId, name: input.name, description: input.description ?? null })
+            .values({
+              id: newId('prj'),
+              orgId: p.orgId,
+              name: input.name,
+              description: input.description ?? null,
+            })
             .returning();
-          await audit.append(tx, ctx, { orgId: p.orgId, action: 'project.create', target: { type: 'project', id: row!.id }, after: row });
+          await audit.append(tx, ctx, {
+            orgId: p.orgId,
+            action: 'project.create',
+            target: { type: 'project', id: row!.id },
+            after: row,
+          });
           return row!;
         });
       } catch (err) {
@@ -83,7 +94,13 @@ export function createProjectService({ db, audit, orgs }: Deps) {
             })
             .where(eq(projects.id, id))
             .returning();
-          await audit.append(tx, ctx, { orgId: p.orgId, action: 'project.update', target: { type: 'project', id }, before, after });
+          await audit.append(tx, ctx, {
+            orgId: p.orgId,
+            action: 'project.update',
+            target: { type: 'project', id },
+            before,
+            after,
+          });
           return after!;
         });
       } catch (err) {
@@ -100,7 +117,12 @@ export function createProjectService({ db, audit, orgs }: Deps) {
         const before = await find(tx, p.orgId, id);
         const announce = await orgs.announceKeysGone(tx, { projectId: id });
         await tx.delete(projects).where(eq(projects.id, id));
-        await audit.append(tx, ctx, { orgId: p.orgId, action: 'project.delete', target: { type: 'project', id }, before });
+        await audit.append(tx, ctx, {
+          orgId: p.orgId,
+          action: 'project.delete',
+          target: { type: 'project', id },
+          before,
+        });
         return announce;
       });
       await announce();

@@ -20,6 +20,8 @@ export interface VerifierOptions {
 export type VerifyKey = (secret: string) => KeyPrincipal | null | Promise<KeyPrincipal | null>;
 
 const MAX_SECRET_LENGTH = 256;
+/** secrets of keys that verified, mapped to their hash: a client sends the same key on every request */
+const MAX_KNOWN_SECRETS = 10_000;
 
 /**
  * Verifies a presented secret against the in-process cache: SHA-256, one map lookup, expiry and
@@ -36,6 +38,17 @@ export function createKeyVerifier(opts: VerifierOptions): { verify: VerifyKey; f
   const timeoutMs = opts.lookupTimeoutMs ?? 2_000;
   const unknown = new Map<string, number>();
   const inFlight = new Map<string, Promise<KeyPrincipal | null>>();
+  const knownHashes = new Map<string, string>();
+
+  const hashOf = (secret: string) => knownHashes.get(secret) ?? hashSecret(secret);
+  const rememberHash = (secret: string, hash: string) => {
+    if (knownHashes.has(secret)) return;
+    if (knownHashes.size >= MAX_KNOWN_SECRETS) {
+      const oldest = knownHashes.keys().next().value;
+      if (oldest !== undefined) knownHashes.delete(oldest);
+    }
+    knownHashes.set(secret, hash);
+  };
 
   const rememberUnknown = (hash: string) => {
     if (unknown.size >= negativeMax) {
@@ -72,9 +85,12 @@ export function createKeyVerifier(opts: VerifierOptions): { verify: VerifyKey; f
 
   const verify: VerifyKey = (secret) => {
     if (!secret.startsWith(API_KEY_PREFIX) || secret.length > MAX_SECRET_LENGTH) return null;
-    const hash = hashSecret(secret);
+    const hash = hashOf(secret);
     const found = cache.lookup(hash, now());
-    if (found.status === 'hit') return found.principal;
+    if (found.status === 'hit') {
+      rememberHash(secret, hash);
+      return found.principal;
+    }
     if (found.status === 'refused') return null;
     const until = unknown.get(hash);
     if (until !== undefined) {

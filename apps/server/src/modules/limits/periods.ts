@@ -8,8 +8,19 @@ export interface PeriodBounds {
 
 const DAY_MS = 86_400_000;
 
+const lastBounds = new Map<LimitPeriod, PeriodBounds>();
+
 /** The calendar period (UTC) that contains `nowMs`; weeks start on Monday. */
 export function periodBounds(period: LimitPeriod, nowMs: number): PeriodBounds {
+  // Every request asks for the current period: answer from the last one while it lasts.
+  const last = lastBounds.get(period);
+  if (last && nowMs >= last.startMs && (last.endMs === null || nowMs < last.endMs)) return last;
+  const bounds = Object.freeze(computeBounds(period, nowMs));
+  lastBounds.set(period, bounds);
+  return bounds;
+}
+
+function computeBounds(period: LimitPeriod, nowMs: number): PeriodBounds {
   const d = new Date(nowMs);
   const dayStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
   switch (period) {

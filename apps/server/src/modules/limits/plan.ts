@@ -26,6 +26,52 @@ export function counterPrefix(policy: LimitPolicy): string {
   return `{${policy.orgId}}:${policy.scope}:${policy.scopeId}:${model}`;
 }
 
+type WindowSpec = typeof MINUTE | typeof DAY;
+
+/** What a policy asks for, without this request's amounts; built once per policy object. */
+type CheckTemplate =
+  | { dim: 'rpm' | 'rpd' | 'tpm' | 'tpd'; kind: 'window'; key: string; limit: number; spec: WindowSpec }
+  | { dim: 'concurrency'; kind: 'concurrency'; key: string; limit: number }
+  | { dim: 'token_quota' | 'budget'; kind: 'period'; key: string; limit: number; period: LimitPeriod };
+
+const templates = new WeakMap<LimitPolicy, CheckTemplate[]>();
+
+function templatesOf(policy: LimitPolicy): CheckTemplate[] {
+  let out = templates.get(policy);
+  if (out) return out;
+  const base = counterPrefix(policy);
+  out = [];
+  const windows = [
+    ['rpm', policy.rpm, MINUTE],
+    ['rpd', policy.rpd, DAY],
+    ['tpm', policy.tpm, MINUTE],
+    ['tpd', policy.tpd, DAY],
+  ] as const;
+  for (const [dim, limit, spec] of windows) {
+    if (limit !== null) out.push({ dim, kind: 'window', key: `${base}:${dim}`, limit, spec });
+  }
+  if (policy.maxConcurrent !== null) {
+    out.push({ dim: 'concurrency', kind: 'concurrency', key: `${base}:conc`, limit: policy.maxConcurrent });
+  }
+  if (policy.tokenQuota !== null) {
+    const period = policy.quotaPeriod ?? 'month';
+    out.push({
+      dim: 'token_quota',
+      kind: 'period',
+      key: `${base}:token_quota:${period}`,
+      limit: policy.tokenQuota,
+      period,
+    });
+  }
+  if (policy.budget !== null) {
+    const period = policy.budgetPeriod ?? 'month';
+    const limit = Math.round(policy.budget * MONEY_SCALE);
+    out.push({ dim: 'budget', kind: 'period', key: `${base}:budget:${period}`, limit, period });
+  }
+  templates.set(policy, out);
+  return out;
+}
+
 /**
  * The counters one policy asks for, with what this request adds to each. Quota and budget counters
  * are per calendar period: their key names the period's start, so a new period starts from zero.
@@ -36,57 +82,47 @@ export function checksOf(
   costMicros: number,
   nowMs: number,
 ): PlannedCheck[] {
-  const base = counterPrefix(policy);
   const out: PlannedCheck[] = [];
-  const window = (dim: Dimension, limit: number | null, amount: number, spec: typeof MINUTE | typeof DAY) => {
-    if (limit !== null)
-      out.push({ dim, policy, kind: 'window', key: `${base}:${dim}`, limit, amount, ...spec, expireAtMs: 0 });
-  };
-  window('rpm', policy.rpm, 1, MINUTE);
-  window('rpd', policy.rpd, 1, DAY);
-  window('tpm', policy.tpm, tokens, MINUTE);
-  window('tpd', policy.tpd, tokens, DAY);
-  if (policy.maxConcurrent !== null) {
-    out.push({
-      dim: 'concurrency',
-      policy,
-      kind: 'concurrency',
-      key: `${base}:conc`,
-      limit: policy.maxConcurrent,
-      amount: 1,
-      ...noWindow,
-    });
+  for (const t of templatesOf(policy)) {
+    if (t.kind === 'window') {
+      const amount = t.dim === 'rpm' || t.dim === 'rpd' ? 1 : tokens;
+      out.push({
+        dim: t.dim,
+        policy,
+        kind: 'window',
+        key: t.key,
+        limit: t.limit,
+        amount,
+        ...t.spec,
+        expireAtMs: 0,
+      });
+    } else if (t.kind === 'concurrency') {
+      out.push({
+        dim: t.dim,
+        policy,
+        kind: 'concurrency',
+        key: t.key,
+        limit: t.limit,
+        amount: 1,
+        ...noWindow,
+      });
+    } else {
+      const { startMs, endMs } = periodBounds(t.period, nowMs);
+      out.push({
+        dim: t.dim,
+        policy,
+        kind: 'period',
+        key: `${t.key}:${startMs}`,
+        limit: t.limit,
+        amount: t.dim === 'budget' ? costMicros : tokens,
+        bucketMs: 0,
+        buckets: 0,
+        // kept a day past the period's end so a late settle still finds it
+        expireAtMs: endMs === null ? 0 : endMs + 86_400_000,
+        period: { name: t.period, startMs, endMs },
+      });
+    }
   }
-  const period = (
-    dim: 'token_quota' | 'budget',
-    limit: number | null,
-    name: LimitPeriod | null,
-    amount: number,
-  ) => {
-    if (limit === null) return;
-    const p = name ?? 'month';
-    const { startMs, endMs } = periodBounds(p, nowMs);
-    out.push({
-      dim,
-      policy,
-      kind: 'period',
-      key: `${base}:${dim}:${p}:${startMs}`,
-      limit,
-      amount,
-      bucketMs: 0,
-      buckets: 0,
-      // kept a day past the period's end so a late settle still finds it
-      expireAtMs: endMs === null ? 0 : endMs + 86_400_000,
-      period: { name: p, startMs, endMs },
-    });
-  };
-  period('token_quota', policy.tokenQuota, policy.quotaPeriod, tokens);
-  period(
-    'budget',
-    policy.budget === null ? null : Math.round(policy.budget * MONEY_SCALE),
-    policy.budgetPeriod,
-    costMicros,
-  );
   return out;
 }
 

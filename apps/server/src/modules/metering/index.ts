@@ -1,7 +1,7 @@
-export { meteringRoutes } from './routes.ts';
-export { USAGE_OUTCOMES, usageEvents } from './schema.ts';
 export { costNanos, type PriceBook, type PriceRow, type TokenUsage } from './price-book.ts';
 export { DEFAULT_CURRENCY, recordUsage, type UsageRecord } from './record-usage.ts';
+export { meteringRoutes } from './routes.ts';
+export { USAGE_OUTCOMES, usageEvents } from './schema.ts';
 export { createMeteringService, type MeteringService } from './service.ts';
 export {
   createUsageWriter,

@@ -3,13 +3,22 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 
 const monthStart = (year: number, month: number) => new Date(Date.UTC(year, month, 1));
-const partitionName = (d: Date) => `usage_events_${d.getUTCFullYear()}_${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+const partitionName = (d: Date) =>
+  `usage_events_${d.getUTCFullYear()}_${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 
 /**
  * Keeps monthly partitions of usage_events: the last month, this one and the next two exist, and
  * months that ended more than `retentionDays` ago are dropped whole (cheap retention).
  */
-export function createUsagePartitions({ db, log, retentionDays }: { db: Db; log: Logger; retentionDays: number }) {
+export function createUsagePartitions({
+  db,
+  log,
+  retentionDays,
+}: {
+  db: Db;
+  log: Logger;
+  retentionDays: number;
+}) {
   async function ensure(now = new Date()): Promise<void> {
     for (let offset = -1; offset <= 2; offset++) {
       const from = monthStart(now.getUTCFullYear(), now.getUTCMonth() + offset);
@@ -23,7 +32,10 @@ export function createUsagePartitions({ db, log, retentionDays }: { db: Db; log:
         );
       } catch (err) {
         // Rows for that month already sit in the default partition (written before it existed).
-        log.warn({ err, partition: name }, 'could not create usage partition; rows stay in the default partition');
+        log.warn(
+          { err, partition: name },
+          'could not create usage partition; rows stay in the default partition',
+        );
       }
     }
   }
@@ -42,7 +54,8 @@ export function createUsagePartitions({ db, log, retentionDays }: { db: Db; log:
       dropped.push(row.name);
     }
     await db.execute(sql`delete from usage_events_default where created_at < ${cutoff}`);
-    if (dropped.length) log.info({ dropped, retention_days: retentionDays }, 'dropped expired usage partitions');
+    if (dropped.length)
+      log.info({ dropped, retention_days: retentionDays }, 'dropped expired usage partitions');
     return dropped;
   }
 

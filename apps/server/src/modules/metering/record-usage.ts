@@ -126,6 +126,8 @@ rolled as (
 )
 select (select count(*) from fresh)::integer as inserted`);
 
+const NUL_ESCAPE = '\\u0000';
+
 /** The batch as `{d: [dimension tuples], e: [[request id, dimension index, ...facts, raw usage, created ms]]}`. */
 export function encodeBatch(records: UsageRecord[]): string {
   const dims: unknown[][] = [];
@@ -144,6 +146,12 @@ export function encodeBatch(records: UsageRecord[]): string {
     for (const [field, , , fallback] of FACTS) event.push(r[field] ?? fallback);
     event.push(r.rawUsage ?? null, r.createdAt.getTime());
     events.push(event);
+  }
+  const payload = JSON.stringify({ d: dims, e: events });
+  if (!payload.includes(NUL_ESCAPE)) return payload;
+  // jsonb refuses NUL: an upstream usage object holding one is not kept (the counted tokens are).
+  for (const event of events) {
+    if (JSON.stringify(event[RAW_AT]).includes(NUL_ESCAPE)) event[RAW_AT] = null;
   }
   return JSON.stringify({ d: dims, e: events });
 }

@@ -9,7 +9,10 @@ export interface HealthDeps {
   isMigrated: () => boolean;
 }
 
-export async function observabilityRoutes(app: FastifyInstance, { database, metrics, isMigrated }: HealthDeps) {
+export async function observabilityRoutes(
+  app: FastifyInstance,
+  { database, metrics, isMigrated }: HealthDeps,
+) {
   const hidden = { schema: { hide: true }, config: { public: true } };
   app.get('/healthz', hidden, async () => ({ status: 'ok' }));
   app.get('/readyz', hidden, async (_req, reply) => {

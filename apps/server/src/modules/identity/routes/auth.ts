@@ -1,6 +1,7 @@
+import { tokenPairSchema } from '@maas/contracts';
+import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { tokenPairSchema } from '@maas/contracts';
 import { z } from 'zod';
 import { AppError } from '../../../http/app-error.ts';
 import { effectiveRole, principalOf } from '../../../http/principal.ts';
@@ -8,7 +9,6 @@ import { auditContextOf } from '../../../http/request-context.ts';
 import type { Services } from '../../../services.ts';
 import { roleSchema } from '../dto.ts';
 import { memberships, orgs, users } from '../schema.ts';
-import { eq } from 'drizzle-orm';
 
 const tokenPair = tokenPairSchema;
 
@@ -16,7 +16,14 @@ const me = z.object({
   kind: z.enum(['user', 'key']),
   org: z.object({ id: z.string(), name: z.string(), slug: z.string() }),
   role: roleSchema.nullable(),
-  user: z.object({ id: z.string(), email: z.string(), name: z.string().nullable(), is_platform_admin: z.boolean() }).optional(),
+  user: z
+    .object({
+      id: z.string(),
+      email: z.string(),
+      name: z.string().nullable(),
+      is_platform_admin: z.boolean(),
+    })
+    .optional(),
   key: z.object({ id: z.string(), project_id: z.string(), scopes: z.array(z.string()) }).optional(),
   memberships: z.array(z.object({ org_id: z.string(), org_name: z.string(), role: roleSchema })),
 });
@@ -72,7 +79,8 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
     },
     async (req) => {
       const p = principalOf(req);
-      if (p.kind !== 'user') throw new AppError('validation_failed', 'API keys belong to one org and cannot switch');
+      if (p.kind !== 'user')
+        throw new AppError('validation_failed', 'API keys belong to one org and cannot switch');
       return auth.switchOrg(p, req.body.org_id, auditContextOf(req));
     },
   );
@@ -89,7 +97,8 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
     },
     async (req, reply) => {
       const p = principalOf(req);
-      if (p.kind !== 'user') throw new AppError('validation_failed', 'API keys have no session to log out of');
+      if (p.kind !== 'user')
+        throw new AppError('validation_failed', 'API keys have no session to log out of');
       await auth.logout(p, auditContextOf(req));
       return reply.code(204).send(null);
     },
@@ -97,7 +106,13 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
 
   r.get(
     '/me',
-    { schema: { tags: ['auth'], summary: 'Who the caller is, in which org and with which role', response: { 200: me } } },
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Who the caller is, in which org and with which role',
+        response: { 200: me },
+      },
+    },
     async (req) => {
       const p = principalOf(req);
       const db = services.database.db;
@@ -106,7 +121,13 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
       const orgRef = { id: org.id, name: org.name, slug: org.slug };
       if (p.kind === 'key') {
         const role = effectiveRole(p);
-        return { kind: 'key' as const, org: orgRef, role, key: { id: p.keyId, project_id: p.projectId, scopes: p.scopes }, memberships: [] };
+        return {
+          kind: 'key' as const,
+          org: orgRef,
+          role,
+          key: { id: p.keyId, project_id: p.projectId, scopes: p.scopes },
+          memberships: [],
+        };
       }
       const [user] = await db.select().from(users).where(eq(users.id, p.userId));
       const mine = await db
@@ -118,7 +139,12 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
         kind: 'user' as const,
         org: orgRef,
         role: p.role,
-        user: { id: user!.id, email: user!.email, name: user!.name, is_platform_admin: user!.isPlatformAdmin },
+        user: {
+          id: user!.id,
+          email: user!.email,
+          name: user!.name,
+          is_platform_admin: user!.isPlatformAdmin,
+        },
         memberships: mine,
       };
     },

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { page, pageOf, listQuery } from '../../../http/pagination.ts';
+import { listQuery, page, pageOf } from '../../../http/pagination.ts';
+import { idParams } from '../../../http/params.ts';
 import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
 import type { Services } from '../../../services.ts';
 import { emailSchema, membershipDto, roleSchema, toMembershipDto, toUserDto, userDto } from '../dto.ts';
-import { idParams } from '../../../http/params.ts';
 
 const password = z.string().min(8, 'must be at least 8 characters').max(1024);
 
@@ -14,11 +14,28 @@ export async function memberRoutes(app: FastifyInstance, { services }: { service
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { members } = services.identity;
 
-  r.get('/users', { schema: { tags: ['users'], summary: 'Members of your org', querystring: listQuery, response: { 200: pageOf(userDto) } } }, async (req) => {
-    const rows = await members.listUsers(principalOf(req), req.query.limit, req.query.cursor);
-    const result = page(rows.map((row) => ({ ...row, id: row.user.id })), req.query.limit);
-    return { data: result.data.map((row) => toUserDto(row.user, row.role)), next_cursor: result.next_cursor };
-  });
+  r.get(
+    '/users',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Members of your org',
+        querystring: listQuery,
+        response: { 200: pageOf(userDto) },
+      },
+    },
+    async (req) => {
+      const rows = await members.listUsers(principalOf(req), req.query.limit, req.query.cursor);
+      const result = page(
+        rows.map((row) => ({ ...row, id: row.user.id })),
+        req.query.limit,
+      );
+      return {
+        data: result.data.map((row) => toUserDto(row.user, row.role)),
+        next_cursor: result.next_cursor,
+      };
+    },
+  );
 
   r.post(
     '/users',
@@ -41,10 +58,14 @@ export async function memberRoutes(app: FastifyInstance, { services }: { service
     },
   );
 
-  r.get('/users/:id', { schema: { tags: ['users'], params: idParams, response: { 200: userDto } } }, async (req) => {
-    const row = await members.getUser(principalOf(req), req.params.id);
-    return toUserDto(row.user, row.role);
-  });
+  r.get(
+    '/users/:id',
+    { schema: { tags: ['users'], params: idParams, response: { 200: userDto } } },
+    async (req) => {
+      const row = await members.getUser(principalOf(req), req.params.id);
+      return toUserDto(row.user, row.role);
+    },
+  );
 
   r.patch(
     '/users/:id',
@@ -53,19 +74,34 @@ export async function memberRoutes(app: FastifyInstance, { services }: { service
         tags: ['users'],
         summary: 'Rename a member, or change your own password',
         params: idParams,
-        body: z.strictObject({ name: z.string().trim().min(1).max(200).nullable().optional(), password: password.optional() }),
+        body: z.strictObject({
+          name: z.string().trim().min(1).max(200).nullable().optional(),
+          password: password.optional(),
+        }),
         response: { 200: userDto },
       },
     },
     async (req) => {
-      const { user, role } = await members.updateUser(principalOf(req), req.params.id, req.body, auditContextOf(req));
+      const { user, role } = await members.updateUser(
+        principalOf(req),
+        req.params.id,
+        req.body,
+        auditContextOf(req),
+      );
       return toUserDto(user, role);
     },
   );
 
   r.delete(
     '/users/:id',
-    { schema: { tags: ['users'], summary: 'Remove the user from your org', params: idParams, response: { 204: z.null() } } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Remove the user from your org',
+        params: idParams,
+        response: { 204: z.null() },
+      },
+    },
     async (req, reply) => {
       await members.removeUser(principalOf(req), req.params.id, auditContextOf(req));
       return reply.code(204).send(null);
@@ -77,8 +113,14 @@ export async function memberRoutes(app: FastifyInstance, { services }: { service
     { schema: { tags: ['memberships'], querystring: listQuery, response: { 200: pageOf(membershipDto) } } },
     async (req) => {
       const rows = await members.listMemberships(principalOf(req), req.query.limit, req.query.cursor);
-      const result = page(rows.map((row) => ({ ...row, id: row.membership.id })), req.query.limit);
-      return { data: result.data.map((row) => toMembershipDto(row.membership, row.email)), next_cursor: result.next_cursor };
+      const result = page(
+        rows.map((row) => ({ ...row, id: row.membership.id })),
+        req.query.limit,
+      );
+      return {
+        data: result.data.map((row) => toMembershipDto(row.membership, row.email)),
+        next_cursor: result.next_cursor,
+      };
     },
   );
 
@@ -89,23 +131,46 @@ export async function memberRoutes(app: FastifyInstance, { services }: { service
         tags: ['memberships'],
         summary: 'Add an existing user to your org',
         body: z
-          .strictObject({ user_id: z.string().max(100).optional(), email: emailSchema.optional(), role: roleSchema })
-          .refine((b) => Boolean(b.user_id) !== Boolean(b.email), { message: 'give exactly one of user_id or email' }),
+          .strictObject({
+            user_id: z.string().max(100).optional(),
+            email: emailSchema.optional(),
+            role: roleSchema,
+          })
+          .refine((b) => Boolean(b.user_id) !== Boolean(b.email), {
+            message: 'give exactly one of user_id or email',
+          }),
         response: { 201: membershipDto },
       },
     },
     async (req, reply) =>
-      reply.code(201).send(toMembershipDto(await members.createMembership(principalOf(req), req.body, auditContextOf(req)))),
+      reply
+        .code(201)
+        .send(
+          toMembershipDto(await members.createMembership(principalOf(req), req.body, auditContextOf(req))),
+        ),
   );
 
-  r.get('/memberships/:id', { schema: { tags: ['memberships'], params: idParams, response: { 200: membershipDto } } }, async (req) =>
-    toMembershipDto(await members.getMembership(principalOf(req), req.params.id)),
+  r.get(
+    '/memberships/:id',
+    { schema: { tags: ['memberships'], params: idParams, response: { 200: membershipDto } } },
+    async (req) => toMembershipDto(await members.getMembership(principalOf(req), req.params.id)),
   );
 
   r.patch(
     '/memberships/:id',
-    { schema: { tags: ['memberships'], summary: 'Change a member role', params: idParams, body: z.strictObject({ role: roleSchema }), response: { 200: membershipDto } } },
-    async (req) => toMembershipDto(await members.updateMembership(principalOf(req), req.params.id, req.body.role, auditContextOf(req))),
+    {
+      schema: {
+        tags: ['memberships'],
+        summary: 'Change a member role',
+        params: idParams,
+        body: z.strictObject({ role: roleSchema }),
+        response: { 200: membershipDto },
+      },
+    },
+    async (req) =>
+      toMembershipDto(
+        await members.updateMembership(principalOf(req), req.params.id, req.body.role, auditContextOf(req)),
+      ),
   );
 
   r.delete(

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { page, pageOf, listQuery } from '../../../http/pagination.ts';
+import { listQuery, page, pageOf } from '../../../http/pagination.ts';
 import { idParams } from '../../../http/params.ts';
 import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
@@ -15,10 +15,24 @@ export async function orgRoutes(app: FastifyInstance, { services }: { services: 
   const { orgs } = services.identity;
   const tags = ['orgs'];
 
-  r.get('/orgs', { schema: { tags, summary: 'Orgs you belong to', querystring: listQuery, response: { 200: pageOf(orgDto) } } }, async (req) => {
-    const result = page(await orgs.list(principalOf(req), req.query.limit, req.query.cursor), req.query.limit);
-    return { data: result.data.map(toOrgDto), next_cursor: result.next_cursor };
-  });
+  r.get(
+    '/orgs',
+    {
+      schema: {
+        tags,
+        summary: 'Orgs you belong to',
+        querystring: listQuery,
+        response: { 200: pageOf(orgDto) },
+      },
+    },
+    async (req) => {
+      const result = page(
+        await orgs.list(principalOf(req), req.query.limit, req.query.cursor),
+        req.query.limit,
+      );
+      return { data: result.data.map(toOrgDto), next_cursor: result.next_cursor };
+    },
+  );
 
   r.post(
     '/orgs',
@@ -26,11 +40,18 @@ export async function orgRoutes(app: FastifyInstance, { services }: { services: 
       schema: {
         tags,
         summary: 'Create an org (platform admins); you become its owner',
-        body: z.strictObject({ name, slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/).optional() }),
+        body: z.strictObject({
+          name,
+          slug: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9-]{0,47}$/)
+            .optional(),
+        }),
         response: { 201: orgDto },
       },
     },
-    async (req, reply) => reply.code(201).send(toOrgDto(await orgs.create(principalOf(req), req.body, auditContextOf(req)))),
+    async (req, reply) =>
+      reply.code(201).send(toOrgDto(await orgs.create(principalOf(req), req.body, auditContextOf(req)))),
   );
 
   r.get('/orgs/:id', { schema: { tags, params: idParams, response: { 200: orgDto } } }, async (req) =>
@@ -39,13 +60,28 @@ export async function orgRoutes(app: FastifyInstance, { services }: { services: 
 
   r.patch(
     '/orgs/:id',
-    { schema: { tags, params: idParams, body: z.strictObject({ name: name.optional() }), response: { 200: orgDto } } },
-    async (req) => toOrgDto(await orgs.update(principalOf(req), req.params.id, req.body, auditContextOf(req))),
+    {
+      schema: {
+        tags,
+        params: idParams,
+        body: z.strictObject({ name: name.optional() }),
+        response: { 200: orgDto },
+      },
+    },
+    async (req) =>
+      toOrgDto(await orgs.update(principalOf(req), req.params.id, req.body, auditContextOf(req))),
   );
 
   r.delete(
     '/orgs/:id',
-    { schema: { tags, summary: 'Delete the org and everything in it (owners only)', params: idParams, response: { 204: z.null() } } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete the org and everything in it (owners only)',
+        params: idParams,
+        response: { 204: z.null() },
+      },
+    },
     async (req, reply) => {
       await orgs.remove(principalOf(req), req.params.id, auditContextOf(req));
       return reply.code(204).send(null);
