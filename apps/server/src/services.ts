@@ -10,7 +10,7 @@ import { adapters, createGateway } from './modules/gateway/index.ts';
 import { createIdentityService } from './modules/identity/index.ts';
 import { createKeyService } from './modules/keys/index.ts';
 import { createLimitService } from './modules/limits/index.ts';
-import { createMeteringService } from './modules/metering/index.ts';
+import { createMeteringService, usageTotal } from './modules/metering/index.ts';
 import { createMetrics } from './modules/observability/metrics.ts';
 import { createProviderService } from './modules/providers/index.ts';
 import { createRegistryService, modelsUsingProvider } from './modules/registry/index.ts';
@@ -39,11 +39,30 @@ export async function createServices(deps: CoreDeps) {
         enableOfflineQueue: false,
         commandTimeout: 2_000,
         lazyConnect: true,
+        // concurrent requests' reserve and settle calls share one write per event-loop tick
+        enableAutoPipelining: true,
       })
     : undefined;
   limitsRedis?.on('error', (err) => log.warn({ err: err.message }, 'limits redis error'));
   await limitsRedis?.connect();
-  const limits = createLimitService({ db, audit, bus, log, redis: limitsRedis });
+  const limits = createLimitService({
+    db,
+    audit,
+    bus,
+    log,
+    redis: limitsRedis,
+    usedIn: async (policy, fromMs, toMs) => {
+      const total = await usageTotal(db, {
+        orgId: policy.orgId,
+        projectId: policy.scope === 'project' ? policy.scopeId : undefined,
+        keyId: policy.scope === 'key' ? policy.scopeId : undefined,
+        model: policy.model ?? undefined,
+        fromMs,
+        toMs,
+      });
+      return { tokens: total.tokens, cost: total.costNanos / 1e9 };
+    },
+  });
   await limits.start();
   const metering = createMeteringService({ db, bus, audit, config, log });
   await metering.start();

@@ -17,11 +17,25 @@ describe('audit trail', () => {
   it('records who did what, from where, with before and after', async () => {
     const created = await ts.admin.post('/api/v1/projects', { name: 'audited', description: 'v1' });
     await ts.admin.patch(`/api/v1/projects/${created.body.id}`, { description: 'v2' });
-    const res = await ts.admin.request('GET', `/api/v1/audit-events?target=${created.body.id}`, undefined, {});
+    const res = await ts.admin.request(
+      'GET',
+      `/api/v1/audit-events?target=${created.body.id}`,
+      undefined,
+      {},
+    );
     expect(res.status).toBe(200);
     const [update, create] = res.body.data;
-    expect(create).toMatchObject({ action: 'project.create', actor_type: 'user', target_type: 'project', target_id: created.body.id });
-    expect(update).toMatchObject({ action: 'project.update', before: { description: 'v1' }, after: { description: 'v2' } });
+    expect(create).toMatchObject({
+      action: 'project.create',
+      actor_type: 'user',
+      target_type: 'project',
+      target_id: created.body.id,
+    });
+    expect(update).toMatchObject({
+      action: 'project.update',
+      before: { description: 'v1' },
+      after: { description: 'v2' },
+    });
     expect(update.ip).toBeTruthy();
     expect(update.request_id).toMatch(/^req_/);
     expect(update.prev_hash).toMatch(/^[0-9a-f]{64}$/);
@@ -29,10 +43,17 @@ describe('audit trail', () => {
   });
 
   it('takes the caller’s x-request-id and filters by action and time', async () => {
-    const created = await ts.admin.request('POST', '/api/v1/projects', { name: 'traced' }, { 'x-request-id': 'trace-123' });
+    const created = await ts.admin.request(
+      'POST',
+      '/api/v1/projects',
+      { name: 'traced' },
+      { 'x-request-id': 'trace-123' },
+    );
     expect(created.headers.get('x-request-id')).toBe('trace-123');
     const from = new Date(Date.now() - 60_000).toISOString();
-    const res = await ts.admin.get(`/api/v1/audit-events?action=project.create&from=${encodeURIComponent(from)}`);
+    const res = await ts.admin.get(
+      `/api/v1/audit-events?action=project.create&from=${encodeURIComponent(from)}`,
+    );
     expect(res.body.data.every((e: { action: string }) => e.action === 'project.create')).toBe(true);
     expect(res.body.data.find((e: { request_id: string }) => e.request_id === 'trace-123')).toBeTruthy();
   });

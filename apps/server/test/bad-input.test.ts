@@ -1,6 +1,12 @@
 import { startTestServer, type TestServer } from '@maas/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fillPath, type JsonSchema, listOperations, type Operation, sampleBody } from './support/openapi-routes.ts';
+import {
+  fillPath,
+  type JsonSchema,
+  listOperations,
+  type Operation,
+  sampleBody,
+} from './support/openapi-routes.ts';
 
 /**
  * Throws malformed JSON, wrong types, unknown fields, oversized bodies and bad ids at every
@@ -13,7 +19,9 @@ let inferenceKey: string;
 
 beforeAll(async () => {
   ts = await startTestServer({ MAAS_BODY_LIMIT_BYTES: String(BODY_LIMIT) });
-  ops = (await listOperations(ts.admin)).filter((o) => !(o.method === 'POST' && o.path === '/api/v1/auth/logout'));
+  ops = (await listOperations(ts.admin)).filter(
+    (o) => !(o.method === 'POST' && o.path === '/api/v1/auth/logout'),
+  );
   const project = (await ts.admin.get('/api/v1/projects')).body.data[0].id;
   inferenceKey = (await ts.admin.post('/api/v1/keys', { name: 'fuzz', project_id: project })).body.key;
 });
@@ -21,7 +29,15 @@ afterAll(async () => {
   await ts?.close();
 });
 
-const badIds = ['%00', 'x'.repeat(300), '..%2F..%2Fetc%2Fpasswd', "'%20OR%201%3D1--", '%F0%9F%92%A9', '-1', 'null'];
+const badIds = [
+  '%00',
+  'x'.repeat(300),
+  '..%2F..%2Fetc%2Fpasswd',
+  "'%20OR%201%3D1--",
+  '%F0%9F%92%A9',
+  '-1',
+  'null',
+];
 
 function wrongTypeFor(schema: JsonSchema | undefined): unknown {
   const type = Array.isArray(schema?.type) ? schema?.type[0] : schema?.type;
@@ -40,13 +56,22 @@ function wrongTypeFor(schema: JsonSchema | undefined): unknown {
   }
 }
 
-function* badRequests(op: Operation): Generator<{ label: string; path: string; body?: string | undefined; headers?: Record<string, string> }> {
+function* badRequests(
+  op: Operation,
+): Generator<{ label: string; path: string; body?: string | undefined; headers?: Record<string, string> }> {
   const path = fillPath(op.path, {});
   for (const id of badIds) {
     if (op.params.length) yield { label: `bad id ${id.slice(0, 20)}`, path: op.path.replace(/\{\w+\}/g, id) };
   }
   if (op.method === 'GET' && op.query.includes('limit')) {
-    for (const q of ['limit=-1', 'limit=abc', 'limit=100000', `cursor=${'z'.repeat(500)}`, 'unknown_filter=1', 'from=yesterday']) {
+    for (const q of [
+      'limit=-1',
+      'limit=abc',
+      'limit=100000',
+      `cursor=${'z'.repeat(500)}`,
+      'unknown_filter=1',
+      'from=yesterday',
+    ]) {
       yield { label: `query ${q.slice(0, 20)}`, path: `${path}?${q}` };
     }
   }
@@ -55,15 +80,46 @@ function* badRequests(op: Operation): Generator<{ label: string; path: string; b
   yield { label: 'malformed json', path, body: '{"name": ', headers: json };
   yield { label: 'json array', path, body: '[1,2,3]', headers: json };
   yield { label: 'json string', path, body: '"hello"', headers: json };
-  yield { label: 'wrong content type', path, body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } };
-  yield { label: 'oversized', path, body: JSON.stringify({ name: 'x'.repeat(BODY_LIMIT + 10) }), headers: json };
+  yield {
+    label: 'wrong content type',
+    path,
+    body: 'name=x',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  };
+  yield {
+    label: 'oversized',
+    path,
+    body: JSON.stringify({ name: 'x'.repeat(BODY_LIMIT + 10) }),
+    headers: json,
+  };
   const valid = sampleBody(op.bodySchema);
   if (valid && typeof valid === 'object' && !Array.isArray(valid)) {
-    yield { label: 'unknown field', path, body: JSON.stringify({ ...valid, surprise_field: true }), headers: json };
+    yield {
+      label: 'unknown field',
+      path,
+      body: JSON.stringify({ ...valid, surprise_field: true }),
+      headers: json,
+    };
     for (const [name, schema] of Object.entries(op.bodySchema?.properties ?? {})) {
-      yield { label: `wrong type ${name}`, path, body: JSON.stringify({ ...valid, [name]: wrongTypeFor(schema) }), headers: json };
-      if (schema?.type === 'string') yield { label: `NUL in ${name}`, path, body: JSON.stringify({ ...valid, [name]: 'a\u0000b' }), headers: json };
-      yield { label: `null ${name}`, path, body: JSON.stringify({ ...valid, [name]: { nested: [null] } }), headers: json };
+      yield {
+        label: `wrong type ${name}`,
+        path,
+        body: JSON.stringify({ ...valid, [name]: wrongTypeFor(schema) }),
+        headers: json,
+      };
+      if (schema?.type === 'string')
+        yield {
+          label: `NUL in ${name}`,
+          path,
+          body: JSON.stringify({ ...valid, [name]: 'a\u0000b' }),
+          headers: json,
+        };
+      yield {
+        label: `null ${name}`,
+        path,
+        body: JSON.stringify({ ...valid, [name]: { nested: [null] } }),
+        headers: json,
+      };
     }
   }
 }

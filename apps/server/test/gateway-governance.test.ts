@@ -15,7 +15,10 @@ beforeAll(async () => {
   ts = await startTestServer();
   upstream = await startFakeUpstream({ chunks: 3 });
   const provider = await createProvider(ts, { name: 'fake', base_url: upstream.url });
-  modelId = await createModel(ts, { name: 'governed', targets: [{ provider_id: provider, upstream_model: 'fake-chat' }] });
+  modelId = await createModel(ts, {
+    name: 'governed',
+    targets: [{ provider_id: provider, upstream_model: 'fake-chat' }],
+  });
   const price = await ts.admin.post('/api/v1/prices', {
     model_id: modelId,
     currency: 'USD',
@@ -39,7 +42,10 @@ describe('rate limits on /v1', () => {
     const statuses: number[] = [];
     let limited: Awaited<ReturnType<typeof v1>> | undefined;
     for (let i = 0; i < 5; i++) {
-      const res = await v1(ts, key, '/chat/completions', { model: 'governed', messages: [{ role: 'user', content: 'hi' }] });
+      const res = await v1(ts, key, '/chat/completions', {
+        model: 'governed',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
       statuses.push(res.status);
       if (res.status === 200 && i === 0) {
         expect(res.headers.get('x-ratelimit-limit-requests')).toBe('3');
@@ -59,9 +65,9 @@ describe('rate limits on /v1', () => {
     await new Promise((r) => setTimeout(r, 100));
     const client = new OpenAI({ apiKey: key, baseURL: `${ts.url}/v1`, maxRetries: 0 });
     await client.chat.completions.create({ model: 'governed', messages: [{ role: 'user', content: 'one' }] });
-    await expect(client.chat.completions.create({ model: 'governed', messages: [{ role: 'user', content: 'two' }] })).rejects.toBeInstanceOf(
-      OpenAI.RateLimitError,
-    );
+    await expect(
+      client.chat.completions.create({ model: 'governed', messages: [{ role: 'user', content: 'two' }] }),
+    ).rejects.toBeInstanceOf(OpenAI.RateLimitError);
   });
 
   it('refuses with insufficient_quota once a budget is spent, without overshooting it', async () => {
@@ -72,7 +78,11 @@ describe('rate limits on /v1', () => {
     const served: string[] = [];
     let refusal: Awaited<ReturnType<typeof v1>> | undefined;
     for (let i = 0; i < 40 && !refusal; i++) {
-      const res = await v1(ts, key, '/chat/completions', { model: 'governed', max_tokens: 5, messages: [{ role: 'user', content: 'spend' }] });
+      const res = await v1(ts, key, '/chat/completions', {
+        model: 'governed',
+        max_tokens: 5,
+        messages: [{ role: 'user', content: 'spend' }],
+      });
       if (res.status === 200) served.push(res.headers.get('x-request-id')!);
       else refusal = res;
     }
@@ -89,7 +99,9 @@ describe('pricing and usage', () => {
   it('prices each request at the price in effect and shows it in usage', async () => {
     const { key } = await issueKey(ts, { name: 'priced-key' });
     const client = openai(ts, key);
-    const res = await client.chat.completions.create({ model: 'governed', messages: [{ role: 'user', content: 'price me' }] }).withResponse();
+    const res = await client.chat.completions
+      .create({ model: 'governed', messages: [{ role: 'user', content: 'price me' }] })
+      .withResponse();
     const row = await usageFor(ts, res.response.headers.get('x-request-id')!);
     expect(row.currency).toBe('USD');
     expect(row.costNanos).toBe(row.promptTokens * 2000 + row.completionTokens * 8000);

@@ -45,12 +45,26 @@ describe.skipIf(!databaseUrl || !redisUrl)('limits across replicas', () => {
     servers.push(await spawnServer(env));
     const admin = createApiClient(servers[0]!.url);
     await admin.login(ADMIN_EMAIL, ADMIN_PASSWORD);
-    const provider = await admin.post('/api/v1/providers', { name: 'fake', type: 'openai-compatible', base_url: upstream.url });
-    await admin.post('/api/v1/models', { name: 'limited', type: 'chat', targets: [{ provider_id: provider.body.id, upstream_model: 'm' }] });
+    const provider = await admin.post('/api/v1/providers', {
+      name: 'fake',
+      type: 'openai-compatible',
+      base_url: upstream.url,
+    });
+    await admin.post('/api/v1/models', {
+      name: 'limited',
+      type: 'chat',
+      targets: [{ provider_id: provider.body.id, upstream_model: 'm' }],
+    });
     const project = (await admin.get('/api/v1/projects')).body.data[0].id;
-    const created = await admin.post('/api/v1/keys', { name: 'replicated', project_id: project, scopes: ['inference'] });
+    const created = await admin.post('/api/v1/keys', {
+      name: 'replicated',
+      project_id: project,
+      scopes: ['inference'],
+    });
     key = created.body.key;
-    expect((await admin.post('/api/v1/limits', { scope: 'key', scope_id: created.body.id, rpm: 100 })).status).toBe(201);
+    expect(
+      (await admin.post('/api/v1/limits', { scope: 'key', scope_id: created.body.id, rpm: 100 })).status,
+    ).toBe(201);
     // both replicas know the model and the limit before the burst
     for (const s of servers) {
       for (let i = 0; i < 50; i++) {
@@ -74,7 +88,11 @@ describe.skipIf(!databaseUrl || !redisUrl)('limits across replicas', () => {
         fetch(`${servers[i % 2]!.url}/v1/chat/completions`, {
           method: 'POST',
           headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ model: 'limited', max_tokens: 4, messages: [{ role: 'user', content: `n${i}` }] }),
+          body: JSON.stringify({
+            model: 'limited',
+            max_tokens: 4,
+            messages: [{ role: 'user', content: `n${i}` }],
+          }),
         }).then(async (res) => {
           await res.arrayBuffer();
           return res.status;

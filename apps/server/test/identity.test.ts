@@ -13,7 +13,12 @@ describe('first start', () => {
   it('creates org default, project default and the owner', async () => {
     const me = await ts.admin.get('/api/v1/me');
     expect(me.status).toBe(200);
-    expect(me.body).toMatchObject({ kind: 'user', role: 'owner', org: { slug: 'default' }, user: { email: ADMIN_EMAIL, is_platform_admin: true } });
+    expect(me.body).toMatchObject({
+      kind: 'user',
+      role: 'owner',
+      org: { slug: 'default' },
+      user: { email: ADMIN_EMAIL, is_platform_admin: true },
+    });
     const projects = await ts.admin.get('/api/v1/projects');
     expect(projects.body.data.map((p: { name: string }) => p.name)).toEqual(['default']);
   });
@@ -28,7 +33,9 @@ describe('first start', () => {
 
 describe('login, refresh and logout', () => {
   it('issues a short-lived JWT and a refresh token', async () => {
-    const res = await ts.client().post('/api/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+    const res = await ts
+      .client()
+      .post('/api/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 900 });
     expect(res.body.access_token.split('.')).toHaveLength(3);
@@ -36,27 +43,38 @@ describe('login, refresh and logout', () => {
   });
 
   it('accepts the email in any case', async () => {
-    const res = await ts.client().post('/api/v1/auth/login', { email: ADMIN_EMAIL.toUpperCase(), password: ADMIN_PASSWORD });
+    const res = await ts
+      .client()
+      .post('/api/v1/auth/login', { email: ADMIN_EMAIL.toUpperCase(), password: ADMIN_PASSWORD });
     expect(res.status).toBe(200);
   });
 
   it('refuses a wrong password with 401 and audits the failure', async () => {
-    const res = await ts.client().post('/api/v1/auth/login', { email: ADMIN_EMAIL, password: 'wrong-password' });
+    const res = await ts
+      .client()
+      .post('/api/v1/auth/login', { email: ADMIN_EMAIL, password: 'wrong-password' });
     expect(res.status).toBe(401);
     expect(res.body.error).toMatchObject({ code: 'invalid_credentials' });
     const events = await ts.admin.get('/api/v1/audit-events?action=auth.login_failed');
-    expect(events.body.data[0]).toMatchObject({ action: 'auth.login_failed', after: { email: ADMIN_EMAIL, reason: 'bad_password' } });
+    expect(events.body.data[0]).toMatchObject({
+      action: 'auth.login_failed',
+      after: { email: ADMIN_EMAIL, reason: 'bad_password' },
+    });
     expect(JSON.stringify(events.body)).not.toContain('wrong-password');
   });
 
   it('refuses an unknown email the same way', async () => {
-    const res = await ts.client().post('/api/v1/auth/login', { email: 'nobody@example.com', password: 'whatever-pass' });
+    const res = await ts
+      .client()
+      .post('/api/v1/auth/login', { email: 'nobody@example.com', password: 'whatever-pass' });
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('invalid_credentials');
   });
 
   it('rotates refresh tokens and ends the family when an old one is reused', async () => {
-    const login = await ts.client().post('/api/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+    const login = await ts
+      .client()
+      .post('/api/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
     const first = login.body.refresh_token;
     const r1 = await ts.client().post('/api/v1/auth/refresh', { refresh_token: first });
     expect(r1.status).toBe(200);
@@ -70,14 +88,18 @@ describe('login, refresh and logout', () => {
   });
 
   it('logout ends the session: its access and refresh tokens stop working', async () => {
-    const login = await ts.client().post('/api/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+    const login = await ts
+      .client()
+      .post('/api/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
     const c = ts.client(login.body.access_token);
     expect((await c.get('/api/v1/me')).status).toBe(200);
     expect((await c.post('/api/v1/auth/logout')).status).toBe(204);
     const me = await c.get('/api/v1/me');
     expect(me.status).toBe(401);
     expect(me.body.error.code).toBe('invalid_token');
-    expect((await ts.client().post('/api/v1/auth/refresh', { refresh_token: login.body.refresh_token })).status).toBe(401);
+    expect(
+      (await ts.client().post('/api/v1/auth/refresh', { refresh_token: login.body.refresh_token })).status,
+    ).toBe(401);
   });
 
   it('refuses garbage tokens and missing credentials', async () => {
@@ -106,7 +128,11 @@ describe('orgs, users and memberships', () => {
     const asSwitched = ts.client(switched.body.access_token);
     expect((await asSwitched.get('/api/v1/me')).body.org.id).toBe(created.body.id);
     expect((await ts.admin.get('/api/v1/me')).body.org.slug).toBe('default');
-    const outsider = await ts.admin.post('/api/v1/users', { email: 'outsider@example.com', password: 'outsider-pass', role: 'viewer' });
+    const outsider = await ts.admin.post('/api/v1/users', {
+      email: 'outsider@example.com',
+      password: 'outsider-pass',
+      role: 'viewer',
+    });
     expect(outsider.status).toBe(201);
     const o = ts.client();
     await o.login('outsider@example.com', 'outsider-pass');
@@ -116,7 +142,11 @@ describe('orgs, users and memberships', () => {
   });
 
   it('creates a member who can log in with the given role, and keeps one owner', async () => {
-    const created = await ts.admin.post('/api/v1/users', { email: 'Dev@Example.com', password: 'dev-password-1', role: 'operator' });
+    const created = await ts.admin.post('/api/v1/users', {
+      email: 'Dev@Example.com',
+      password: 'dev-password-1',
+      role: 'operator',
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ email: 'dev@example.com', role: 'operator', disabled: false });
     expect(JSON.stringify(created.body)).not.toMatch(/password|argon2/);
@@ -132,10 +162,16 @@ describe('orgs, users and memberships', () => {
   });
 
   it('lets users change their own password but not other people’s', async () => {
-    const u = await ts.admin.post('/api/v1/users', { email: 'pw@example.com', password: 'first-password', role: 'viewer' });
+    const u = await ts.admin.post('/api/v1/users', {
+      email: 'pw@example.com',
+      password: 'first-password',
+      role: 'viewer',
+    });
     const self = ts.client();
     await self.login('pw@example.com', 'first-password');
-    expect((await self.patch(`/api/v1/users/${u.body.id}`, { password: 'second-password' })).status).toBe(200);
+    expect((await self.patch(`/api/v1/users/${u.body.id}`, { password: 'second-password' })).status).toBe(
+      200,
+    );
     await self.login('pw@example.com', 'second-password');
     const me = (await ts.admin.get('/api/v1/me')).body.user.id;
     expect((await self.patch(`/api/v1/users/${me}`, { password: 'hijacked-pass' })).status).toBe(403);

@@ -1,4 +1,4 @@
-import { type ApiClient, ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from '@maas/testkit';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type ApiClient, startTestServer, type TestServer } from '@maas/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillPath, listOperations, sampleBody } from './support/openapi-routes.ts';
 
@@ -13,7 +13,8 @@ let b: ApiClient;
 const orgB: Record<string, string> = {};
 
 async function created(res: { status: number; body: { id?: string } }, what: string): Promise<string> {
-  if (res.status !== 201 || !res.body.id) throw new Error(`fixture ${what}: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201 || !res.body.id)
+    throw new Error(`fixture ${what}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id;
 }
 
@@ -24,16 +25,32 @@ beforeAll(async () => {
   b = ts.client();
   await b.login(ADMIN_EMAIL, ADMIN_PASSWORD, org.body.id);
   orgB.projects = await created(await b.post('/api/v1/projects', { name: 'b-project' }), 'project');
-  const user = await b.post('/api/v1/users', { email: 'b-user@tenant-b.test', password: 'b-password', role: 'operator' });
+  const user = await b.post('/api/v1/users', {
+    email: 'b-user@tenant-b.test',
+    password: 'b-password',
+    role: 'operator',
+  });
   orgB.users = await created(user, 'user');
-  orgB.memberships = (await b.get('/api/v1/memberships')).body.data.find((m: { user_id: string }) => m.user_id === orgB.users).id;
-  orgB.keys = await created(await b.post('/api/v1/keys', { name: 'b-key', project_id: orgB.projects }), 'key');
-  orgB.limits = await created(await b.post('/api/v1/limits', { scope: 'project', scope_id: orgB.projects, rpm: 10 }), 'limit');
+  orgB.memberships = (await b.get('/api/v1/memberships')).body.data.find(
+    (m: { user_id: string }) => m.user_id === orgB.users,
+  ).id;
+  orgB.keys = await created(
+    await b.post('/api/v1/keys', { name: 'b-key', project_id: orgB.projects }),
+    'key',
+  );
+  orgB.limits = await created(
+    await b.post('/api/v1/limits', { scope: 'project', scope_id: orgB.projects, rpm: 10 }),
+    'limit',
+  );
   orgB['audit-events'] = (await b.get('/api/v1/audit-events?limit=1')).body.data[0].id;
   const ops = await listOperations(ts.admin);
   if (ops.some((o) => o.path.startsWith('/api/v1/providers'))) {
     orgB.providers = await created(
-      await b.post('/api/v1/providers', { name: 'b-provider', type: 'openai-compatible', base_url: 'http://127.0.0.1:9/v1' }),
+      await b.post('/api/v1/providers', {
+        name: 'b-provider',
+        type: 'openai-compatible',
+        base_url: 'http://127.0.0.1:9/v1',
+      }),
       'provider',
     );
   }
@@ -49,7 +66,12 @@ beforeAll(async () => {
   }
 
   orgB.prices = await created(
-    await b.post('/api/v1/prices', { model_id: orgB.models, currency: 'USD', input_per_million: 1, output_per_million: 2 }),
+    await b.post('/api/v1/prices', {
+      model_id: orgB.models,
+      currency: 'USD',
+      input_per_million: 1,
+      output_per_million: 2,
+    }),
     'price',
   );
   const bill = await b.post('/api/v1/bills', { period: '2026-01' });
@@ -61,7 +83,11 @@ beforeAll(async () => {
     // not one, so they must be a 404 to it as well.
     const joinToken = await b.post('/api/v1/join-tokens', { name: 'b-token' });
     orgB['join-tokens'] = await created(joinToken, 'join token');
-    const node = await b.post('/api/v1/agent/register', { join_token: joinToken.body.token, name: 'b-node', hostname: 'b-host' });
+    const node = await b.post('/api/v1/agent/register', {
+      join_token: joinToken.body.token,
+      name: 'b-node',
+      hostname: 'b-host',
+    });
     orgB.nodes = node.body.node_id;
     const dep = await b.post('/api/v1/deployments', {
       model: 'b-deployment',
@@ -74,7 +100,11 @@ beforeAll(async () => {
   }
 
   // An owner of org A who is not a member of org B.
-  await ts.admin.post('/api/v1/users', { email: 'a-owner@tenant-a.test', password: 'a-password', role: 'admin' });
+  await ts.admin.post('/api/v1/users', {
+    email: 'a-owner@tenant-a.test',
+    password: 'a-password',
+    role: 'admin',
+  });
   a = ts.client();
   await a.login('a-owner@tenant-a.test', 'a-password');
 });
@@ -84,7 +114,9 @@ afterAll(async () => {
 
 describe('tenant isolation', () => {
   it('answers 404 on every route that names a resource of another org', async () => {
-    const ops = (await listOperations(ts.admin)).filter((o) => o.path.startsWith('/api/v1/') && o.params.length > 0);
+    const ops = (await listOperations(ts.admin)).filter(
+      (o) => o.path.startsWith('/api/v1/') && o.params.length > 0,
+    );
     expect(ops.length).toBeGreaterThan(10);
     const failures: string[] = [];
     for (const op of ops) {
@@ -98,7 +130,8 @@ describe('tenant isolation', () => {
       const url = fillPath(op.path, values);
       const body = ['POST', 'PUT', 'PATCH'].includes(op.method) ? sampleBody(op.bodySchema) : undefined;
       const res = await a.request(op.method, url, body);
-      if (res.status !== 404) failures.push(`${op.method} ${op.path}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+      if (res.status !== 404)
+        failures.push(`${op.method} ${op.path}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
       else expect(res.body.error.code).toMatch(/not_found/);
     }
     expect(failures).toEqual([]);
@@ -112,12 +145,17 @@ describe('tenant isolation', () => {
     for (const op of ops) {
       const res = await a.get(op.path);
       expect(res.status, op.path).toBeLessThan(500);
-      for (const id of secretIds) expect(JSON.stringify(res.body), `${op.path} leaks ${id}`).not.toContain(id);
+      for (const id of secretIds)
+        expect(JSON.stringify(res.body), `${op.path} leaks ${id}`).not.toContain(id);
     }
   });
 
   it('does not let org B’s key act on org A', async () => {
-    const key = await b.post('/api/v1/keys', { name: 'b-admin', project_id: orgB.projects, scopes: ['admin:write'] });
+    const key = await b.post('/api/v1/keys', {
+      name: 'b-admin',
+      project_id: orgB.projects,
+      scopes: ['admin:write'],
+    });
     const asKey = ts.client(key.body.key);
     const projectsOfA = (await ts.admin.get('/api/v1/projects')).body.data;
     expect((await asKey.get(`/api/v1/projects/${projectsOfA[0].id}`)).status).toBe(404);

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig, startServer, type RunningServer } from '@maas/server';
-import { createScratchDatabase, startTcpProxy, type TcpProxy, testDatabaseUrl } from '@maas/testkit';
-import { sql } from 'drizzle-orm';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig, type RunningServer, startServer } from '@maas/server';
+import { createScratchDatabase, startTcpProxy, type TcpProxy, testDatabaseUrl } from '@maas/testkit';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**

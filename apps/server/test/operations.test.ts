@@ -22,8 +22,12 @@ describe('operations baseline', () => {
     await ts.client().get('/api/v1/projects');
     const text = await (await fetch(`${ts.url}/metrics`)).text();
     expect(text).toContain('# TYPE maas_http_request_duration_seconds histogram');
-    expect(text).toMatch(/maas_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/projects",status="200"\} \d+/);
-    expect(text).toMatch(/maas_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/projects",status="401"\} \d+/);
+    expect(text).toMatch(
+      /maas_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/projects",status="200"\} \d+/,
+    );
+    expect(text).toMatch(
+      /maas_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/projects",status="401"\} \d+/,
+    );
     expect(text).toContain('maas_process_resident_memory_bytes');
   });
 
@@ -37,7 +41,13 @@ describe('operations baseline', () => {
   it('publishes the OpenAPI 3.1 document and the interactive docs', async () => {
     const spec = await (await fetch(`${ts.url}/openapi.json`)).json();
     expect(spec.openapi).toBe('3.1.0');
-    for (const path of ['/api/v1/auth/login', '/api/v1/orgs', '/api/v1/projects/{id}', '/api/v1/keys', '/api/v1/audit-events/verify']) {
+    for (const path of [
+      '/api/v1/auth/login',
+      '/api/v1/orgs',
+      '/api/v1/projects/{id}',
+      '/api/v1/keys',
+      '/api/v1/audit-events/verify',
+    ]) {
       expect(Object.keys(spec.paths)).toContain(path);
     }
     const docs = await fetch(`${ts.url}/docs`, { redirect: 'follow' });

@@ -20,7 +20,11 @@ beforeAll(async () => {
   await owner.login('admin@localhost', 'admin-password-for-tests', orgId);
   as.owner = owner;
   for (const role of ['admin', 'operator', 'viewer'] as const) {
-    const created = await owner.post('/api/v1/users', { email: `${role}@matrix.test`, password: `${role}-password`, role });
+    const created = await owner.post('/api/v1/users', {
+      email: `${role}@matrix.test`,
+      password: `${role}-password`,
+      role,
+    });
     expect(created.status).toBe(201);
     const c = ts.client();
     await c.login(`${role}@matrix.test`, `${role}-password`);
@@ -35,7 +39,13 @@ const allowed = (role: Role, who: Role[]) => who.includes(role);
 
 describe.each(roles)('%s', (role) => {
   it('reads every resource list', async () => {
-    for (const path of ['/api/v1/projects', '/api/v1/users', '/api/v1/memberships', '/api/v1/audit-events', `/api/v1/orgs/${orgId}`]) {
+    for (const path of [
+      '/api/v1/projects',
+      '/api/v1/users',
+      '/api/v1/memberships',
+      '/api/v1/audit-events',
+      `/api/v1/orgs/${orgId}`,
+    ]) {
       expect((await as[role].get(path)).status, path).toBe(200);
     }
   });
@@ -48,13 +58,19 @@ describe.each(roles)('%s', (role) => {
       expect(created.body.error.code).toBe('forbidden');
       return;
     }
-    expect((await as[role].patch(`/api/v1/projects/${created.body.id}`, { description: 'x' })).status).toBe(200);
+    expect((await as[role].patch(`/api/v1/projects/${created.body.id}`, { description: 'x' })).status).toBe(
+      200,
+    );
     expect((await as[role].delete(`/api/v1/projects/${created.body.id}`)).status).toBe(204);
   });
 
   it('manages members only as admin or owner', async () => {
     const ok = allowed(role, ['owner', 'admin']);
-    const created = await as[role].post('/api/v1/users', { email: `new-by-${role}@matrix.test`, password: 'password-123', role: 'viewer' });
+    const created = await as[role].post('/api/v1/users', {
+      email: `new-by-${role}@matrix.test`,
+      password: 'password-123',
+      role: 'viewer',
+    });
     expect(created.status).toBe(ok ? 201 : 403);
     const memberships = (await as.owner.get('/api/v1/memberships')).body.data;
     const viewer = memberships.find((m: { email: string }) => m.email === 'viewer@matrix.test');
@@ -90,7 +106,9 @@ describe('org deletion', () => {
     expect((await owner.delete(`/api/v1/orgs/${org.body.id}`)).status).toBe(204);
     expect((await owner.get('/api/v1/projects')).status).toBe(401);
     const again = ts.client();
-    await expect(again.login('admin@localhost', 'admin-password-for-tests', org.body.id)).rejects.toThrow(/403/);
+    await expect(again.login('admin@localhost', 'admin-password-for-tests', org.body.id)).rejects.toThrow(
+      /403/,
+    );
   });
 
   it('is refused to a non-platform-admin creating orgs', async () => {

@@ -31,7 +31,13 @@ export async function listOperations(client: ApiClient): Promise<Operation[]> {
   const spec = (await client.get('/openapi.json')).body as {
     paths: Record<
       string,
-      Record<string, { parameters?: { in: string; name: string }[]; requestBody?: { content?: Record<string, { schema?: JsonSchema }> } }>
+      Record<
+        string,
+        {
+          parameters?: { in: string; name: string }[];
+          requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+        }
+      >
     >;
   };
   const ops: Operation[] = [];

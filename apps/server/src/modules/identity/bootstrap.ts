@@ -26,15 +26,13 @@ export async function bootstrapFirstStart(
     const userId = newId('usr');
     await tx.insert(orgs).values({ id: orgId, name: 'Default', slug: 'default' });
     await tx.insert(projects).values({ id: newId('prj'), orgId, name: 'default' });
-    await tx
-      .insert(users)
-      .values({
-        id: userId,
-        email: config.adminEmail.toLowerCase(),
-        name: 'Administrator',
-        passwordHash,
-        isPlatformAdmin: true,
-      });
+    await tx.insert(users).values({
+      id: userId,
+      email: config.adminEmail.toLowerCase(),
+      name: 'Administrator',
+      passwordHash,
+      isPlatformAdmin: true,
+    });
     await tx.insert(memberships).values({ id: newId('mem'), orgId, userId, role: 'owner' });
     await audit.append(
       tx,

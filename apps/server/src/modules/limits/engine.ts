@@ -209,6 +209,26 @@ export function createLimitEngine(deps: LimitEngineDeps) {
     await settle(reservation, { tokens: 0, cost: 0 });
   }
 
+  /**
+   * Starts a policy's quota and budget counters of the current period from what was used in it
+   * already (`usedIn` reads the metered usage), where the store holds nothing for them yet.
+   */
+  async function seed(
+    policy: LimitPolicy,
+    usedIn: (startMs: number, endMs: number | null) => Promise<{ tokens: number; cost: number }>,
+  ): Promise<void> {
+    const periods = checksOf(policy, 0, 0, clock()).filter((c) => c.kind === 'period' && c.period);
+    if (periods.length === 0) return;
+    const seeds = [];
+    for (const c of periods) {
+      const used = await usedIn(c.period!.startMs, c.period!.endMs);
+      const amount =
+        c.dim === 'budget' ? whole(used.cost * MONEY_SCALE, Math.round) : whole(used.tokens, Math.round);
+      seeds.push({ key: c.key, used: amount, expireAtMs: c.expireAtMs });
+    }
+    await store.seed(seeds);
+  }
+
   /** Current figures of one policy's counters (reads only). */
   async function usage(
     policy: LimitPolicy,
@@ -227,5 +247,5 @@ export function createLimitEngine(deps: LimitEngineDeps) {
     return { checks, states: out.states, nowMs };
   }
 
-  return { admit, settle, release, usage, store };
+  return { admit, settle, release, seed, usage, store };
 }

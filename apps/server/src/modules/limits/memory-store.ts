@@ -2,6 +2,7 @@ import {
   bucketOf,
   type CheckState,
   type LimitStore,
+  type PeriodSeed,
   type ReserveInput,
   type ReserveOutput,
   type SettleInput,
@@ -226,6 +227,15 @@ export function createMemoryStore(): LimitStore {
         crossed.push(fire);
       }
       return { used, crossed };
+    },
+
+    async seed(seeds: readonly PeriodSeed[]): Promise<void> {
+      const nowMs = Date.now();
+      for (const s of seeds) {
+        if (s.used > 0 && counter(s.key, nowMs)?.fields.get('used') === undefined) {
+          incr(s.key, 'used', s.used, nowMs, s.expireAtMs);
+        }
+      }
     },
   };
 }

@@ -153,6 +153,7 @@ export function createPolicyCache(deps: { db: Db; bus: Bus; log: Logger; reconci
     },
 
     get: (id: string) => byId.get(id),
+    all: () => [...byId.values()],
     get size() {
       return byId.size;
     },

@@ -3,6 +3,7 @@ import { RESERVE_LUA, SETTLE_LUA } from './redis-scripts.ts';
 import type {
   CheckState,
   LimitStore,
+  PeriodSeed,
   ReserveInput,
   ReserveOutput,
   SettleInput,
@@ -73,6 +74,16 @@ export function createRedisStore(redis: Redis, prefix = 'maas:lim:'): LimitStore
         used: input.periods.map((_, i) => Number(out[i * 2])),
         crossed: input.periods.map((_, i) => Number(out[i * 2 + 1]) === 1),
       };
+    },
+
+    async seed(seeds: readonly PeriodSeed[]): Promise<void> {
+      const pipeline = redis.pipeline();
+      for (const s of seeds) {
+        if (s.used <= 0) continue;
+        pipeline.hsetnx(k(s.key), 'used', Math.round(s.used));
+        if (s.expireAtMs > 0) pipeline.pexpireat(k(s.key), s.expireAtMs);
+      }
+      await pipeline.exec();
     },
   };
 }

@@ -16,7 +16,7 @@ import {
   type Demand,
   type Reservation,
 } from './engine.ts';
-import type { LimitSubject } from './policy.ts';
+import type { LimitPolicy, LimitSubject } from './policy.ts';
 import { createPolicyCache, toPolicy } from './policy-cache.ts';
 import { assertEnforcesSomething, columnsOf, definedOf, type LimitFields } from './policy-fields.ts';
 import { type LimitScope, limitNotifications, limitPolicies } from './schema.ts';
@@ -33,7 +33,18 @@ export interface LimitServiceDeps {
   leaseMs?: number;
   reconcileIntervalMs?: number;
   webhookTimeoutMs?: number;
+  /**
+   * What a policy's scope used in a period (tokens, money in the price currency), from metered usage:
+   * quota and budget counters start from it instead of zero after a restart or when a policy is set.
+   */
+  usedIn?: UsedIn;
 }
+
+export type UsedIn = (
+  policy: LimitPolicy,
+  startMs: number,
+  endMs: number | null,
+) => Promise<{ tokens: number; cost: number }>;
 
 export interface LimitActor {
   principal: Principal;
@@ -102,8 +113,21 @@ export function createLimitService(deps: LimitServiceDeps) {
     return row;
   };
 
+  const seed = async (policy: LimitPolicy | undefined) => {
+    const usedIn = deps.usedIn;
+    if (!usedIn || !policy || (policy.tokenQuota === null && policy.budget === null)) return;
+    try {
+      await engine.seed(policy, (startMs, endMs) => usedIn(policy, startMs, endMs));
+    } catch (err) {
+      log.warn({ err, policy_id: policy.id }, 'could not start quota counters from metered usage');
+    }
+  };
+
   return {
-    start: () => cache.start(),
+    async start() {
+      await cache.start();
+      for (const policy of cache.all()) await seed(policy);
+    },
     async stop() {
       await cache.stop();
       await notifier.drain();
@@ -207,6 +231,7 @@ export function createLimitService(deps: LimitServiceDeps) {
           throw err;
         });
       await cache.changed(row.id, row);
+      await seed(cache.get(row.id));
       return row;
     },
 
@@ -240,6 +265,7 @@ export function createLimitService(deps: LimitServiceDeps) {
       });
       if (!row) return get(orgId, id);
       await cache.changed(row.id, row);
+      await seed(cache.get(row.id));
       return row;
     },
 

@@ -92,6 +92,17 @@ export interface LimitStore {
   reserve(input: ReserveInput): Promise<ReserveOutput>;
   /** Returns the lease's period and concurrency reservations (if still held) and applies actual usage. */
   settle(input: SettleInput): Promise<SettleOutput>;
+  /**
+   * Sets a period counter's settled usage where the store holds none yet (a fresh process, a fresh
+   * Redis): counters then start from what was already used in the period, not from zero.
+   */
+  seed(counters: readonly PeriodSeed[]): Promise<void>;
+}
+
+export interface PeriodSeed {
+  key: string;
+  used: number;
+  expireAtMs: number;
 }
 
 export const bucketOf = (nowMs: number, bucketMs: number) => Math.floor(nowMs / bucketMs);

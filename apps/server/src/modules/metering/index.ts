@@ -3,6 +3,7 @@ export { DEFAULT_CURRENCY, recordUsage, type UsageRecord } from './record-usage.
 export { meteringRoutes } from './routes.ts';
 export { USAGE_OUTCOMES, usageEvents } from './schema.ts';
 export { createMeteringService, type MeteringService } from './service.ts';
+export { usageTotal } from './usage-query.ts';
 export {
   createUsageWriter,
   type UsageEvent,

@@ -160,3 +160,38 @@ function toRow(r: Record<string, unknown>, groupBy: UsageDimension[], hist: numb
   };
   return row;
 }
+
+export interface UsageTotalFilter {
+  orgId: string;
+  projectId?: string | undefined;
+  keyId?: string | undefined;
+  model?: string | undefined;
+  /** whole UTC days: the daily rollups are summed */
+  fromMs: number;
+  /** null: up to now */
+  toMs: number | null;
+}
+
+/** Tokens and cost (nano-units, every currency together) used by a scope between two day boundaries. */
+export async function usageTotal(
+  db: Db,
+  f: UsageTotalFilter,
+): Promise<{ tokens: number; costNanos: number }> {
+  const where: SQL[] = [
+    eq(usageRollups.orgId, f.orgId),
+    eq(usageRollups.granularity, 'day'),
+    gte(usageRollups.bucketStart, new Date(f.fromMs)),
+  ];
+  if (f.toMs !== null) where.push(lt(usageRollups.bucketStart, new Date(f.toMs)));
+  if (f.projectId) where.push(eq(usageRollups.projectId, f.projectId));
+  if (f.keyId) where.push(eq(usageRollups.keyId, f.keyId));
+  if (f.model) where.push(eq(usageRollups.modelName, f.model));
+  const [row] = await db
+    .select({
+      tokens: sql<string>`coalesce(sum(${usageRollups.promptTokens} + ${usageRollups.completionTokens}), 0)`,
+      costNanos: sql<string>`coalesce(sum(${usageRollups.costNanos}), 0)`,
+    })
+    .from(usageRollups)
+    .where(and(...where));
+  return { tokens: Number(row?.tokens ?? 0), costNanos: Number(row?.costNanos ?? 0) };
+}
