@@ -200,6 +200,37 @@ describe('circuit breaker', () => {
 });
 
 describe('streams that go wrong', () => {
+  it('turns a JSON answer to a stream request into a stream the SDK reads, usage chunk included', async () => {
+    a.setFaults({ model: 'solo', ignoreStream: true, times: 2 });
+    const { data: stream, request_id: id } = await client.chat.completions
+      .create({ model: 'solo', messages: user('j k'), stream: true, stream_options: { include_usage: true } })
+      .withResponse();
+    seen.push(id!);
+    let text = '';
+    let usage: { completion_tokens: number } | null | undefined;
+    const finishes: (string | null)[] = [];
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.choices[0]?.finish_reason) finishes.push(chunk.choices[0].finish_reason);
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text.length).toBeGreaterThan(0);
+    expect(finishes).toEqual(['stop']);
+    expect(usage?.completion_tokens).toBe(4);
+    expect(await usageFor(ts, id!)).toMatchObject({
+      outcome: 'success',
+      stream: true,
+      completionTokens: 4,
+      estimated: false,
+    });
+
+    // without include_usage the client gets no usage chunk, and the stream still ends with [DONE]
+    const raw = await call({ model: 'solo', messages: user('j k'), stream: true });
+    expect(raw.headers.get('content-type')).toContain('text/event-stream');
+    expect(raw.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    expect(raw.text).not.toContain('"usage"');
+  });
+
   it('passes a malformed SSE event through unchanged and still meters the stream', async () => {
     a.setFaults({ model: 'solo', malformedSse: true, times: 1 });
     const res = await call({ model: 'solo', messages: user('m n'), stream: true });

@@ -7,7 +7,12 @@ export interface ApiResponse<T = any> {
 export interface ApiClient {
   baseUrl: string;
   token: string | undefined;
-  request<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse<T>>;
   get<T = any>(path: string): Promise<ApiResponse<T>>;
   post<T = any>(path: string, body?: unknown): Promise<ApiResponse<T>>;
   patch<T = any>(path: string, body?: unknown): Promise<ApiResponse<T>>;
@@ -43,7 +48,11 @@ export function createApiClient(baseUrl: string, token?: string): ApiClient {
     patch: (path, body) => client.request('PATCH', path, body ?? {}),
     delete: (path) => client.request('DELETE', path),
     async login(email, password, orgId) {
-      const res = await client.request('POST', '/api/v1/auth/login', { email, password, ...(orgId ? { org_id: orgId } : {}) });
+      const res = await client.request('POST', '/api/v1/auth/login', {
+        email,
+        password,
+        ...(orgId ? { org_id: orgId } : {}),
+      });
       if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
       client.token = res.body.access_token;
       return res;

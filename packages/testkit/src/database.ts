@@ -13,7 +13,9 @@ export function testRedisUrl(): string | undefined {
   return process.env.MAAS_TEST_REDIS_URL || undefined;
 }
 
-export async function createScratchDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createScratchDatabase(
+  baseUrl: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `maas_t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();

@@ -8,7 +8,13 @@ export {
   type RecordedRequest,
   startFakeUpstream,
 } from './fake-upstream/index.ts';
+export {
+  type ModelFileServer,
+  startModelFileServer,
+  tinyLlamaGguf,
+  writeGguf,
+  writeTinyLlama,
+} from './gguf/index.ts';
 export { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from './server-harness.ts';
 export { type SpawnedServer, type SpawnOptions, spawnServer } from './spawn-server.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
-export { type ModelFileServer, startModelFileServer, tinyLlamaGguf, writeGguf, writeTinyLlama } from './gguf/index.ts';

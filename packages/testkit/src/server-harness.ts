@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { type RunningServer, loadConfig, startServer } from '@maas/server';
-import { createScratchDatabase, testDatabaseUrl, testRedisUrl } from './database.ts';
+import { loadConfig, type RunningServer, startServer } from '@maas/server';
 import { type ApiClient, createApiClient } from './api-client.ts';
+import { createScratchDatabase, testDatabaseUrl, testRedisUrl } from './database.ts';
 
 export const ADMIN_EMAIL = 'admin@localhost';
 export const ADMIN_PASSWORD = 'admin-password-for-tests';

@@ -27,6 +27,8 @@ export interface Behavior {
   malformedSse?: boolean;
   /** streams: stop after K events, without usage and without `[DONE]` */
   cutAfterChunks?: number;
+  /** answer a stream request with a plain JSON body, as some servers do */
+  ignoreStream?: boolean;
   /** how a cut stream stops: end the response cleanly (default) or destroy the socket */
   cut?: 'end' | 'reset';
 }

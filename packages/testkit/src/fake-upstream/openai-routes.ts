@@ -51,7 +51,7 @@ export async function chatCompletions({ res, body, behavior, seq }: RouteContext
   const model = String(body.model ?? 'fake-chat');
   const tokens = echoTokens(lastUserText(body.messages), completionLength(body, behavior.chunks));
   const usage = usageOf(promptTokensOfMessages(body.messages), tokens.length);
-  if (!body.stream) {
+  if (!body.stream || behavior.ignoreStream) {
     return sendJson(res, 200, {
       id,
       object: 'chat.completion',
@@ -95,7 +95,7 @@ export async function completions({ res, body, behavior, seq }: RouteContext): P
   const model = String(body.model ?? 'fake-completion');
   const tokens = echoTokens(prompt, completionLength(body, behavior.chunks));
   const usage = usageOf(countTokens(prompt), tokens.length);
-  if (!body.stream) {
+  if (!body.stream || behavior.ignoreStream) {
     return sendJson(res, 200, {
       id,
       object: 'text_completion',

@@ -1,7 +1,7 @@
-import type { StreamTranslator } from './adapters/types.ts';
 import type { AttemptResult, Relay } from './attempt.ts';
 import { clientGone, failure } from './failures.ts';
-import { drained } from './read-body.ts';
+import { completionAsEvents } from './json-as-stream.ts';
+import { drained, readBody } from './read-body.ts';
 import { responseHeaders } from './response-headers.ts';
 
 const STREAM_ERROR = `\n\ndata: ${JSON.stringify({
@@ -20,6 +20,8 @@ const STREAM_ERROR = `\n\ndata: ${JSON.stringify({
  */
 export async function relayStream(relay: Relay): Promise<AttemptResult> {
   const { state, pick, reply } = relay;
+  const contentType = relay.res.headers['content-type'];
+  if (typeof contentType === 'string' && contentType.includes('json')) return relayJsonAsStream(relay);
   const translator = pick.provider.adapter.streamTranslator({
     endpoint: state.endpoint,
     model: state.modelName,
@@ -58,7 +60,7 @@ export async function relayStream(relay: Relay): Promise<AttemptResult> {
     relay.verdict = 'neutral';
     return { kind: 'fail', failure: clientGone() };
   }
-  commit(relay, translator);
+  commit(relay, () => translator.completionText());
   const raw = reply.raw;
   raw.write(first);
   let broken = false;
@@ -92,7 +94,52 @@ export async function relayStream(relay: Relay): Promise<AttemptResult> {
   return { kind: 'done' };
 }
 
-function commit(relay: Relay, translator: StreamTranslator): void {
+/** The upstream ignored `stream: true` and sent one JSON answer: the client still gets a stream. */
+async function relayJsonAsStream(relay: Relay): Promise<AttemptResult> {
+  const { state, pick, reply } = relay;
+  let buf: Buffer;
+  try {
+    buf = await readBody(relay.res.body, relay.gw.maxResponseBytes);
+  } catch (err) {
+    return relay.failed(err);
+  }
+  relay.stopTimer();
+  const translated = pick.provider.adapter.readResponse(buf, {
+    endpoint: state.endpoint,
+    encodingFormat: undefined,
+    model: state.modelName,
+    requestId: state.requestId,
+  });
+  const events = completionAsEvents(
+    translated.body,
+    state.endpoint,
+    translated.usage,
+    state.clientWantsUsage,
+  );
+  if (events === null) {
+    relay.verdict = 'fail';
+    return {
+      kind: 'retry',
+      failure: failure(
+        'unavailable',
+        502,
+        'upstream_error',
+        'The upstream answered a stream request with a body that is not a completion.',
+      ),
+    };
+  }
+  if (state.clientGone) {
+    relay.verdict = 'neutral';
+    return { kind: 'fail', failure: clientGone() };
+  }
+  state.usage = translated.usage;
+  commit(relay, () => translated.completionText);
+  relay.verdict = 'ok';
+  reply.raw.end(events);
+  return { kind: 'done' };
+}
+
+function commit(relay: Relay, completionText: () => string): void {
   const { state, pick, reply } = relay;
   const upstreamMs = performance.now() - relay.started;
   reply.hijack();
@@ -106,5 +153,5 @@ function commit(relay: Relay, translator: StreamTranslator): void {
   state.committed = true;
   state.billable = true;
   state.ttftMs = Math.round(performance.now() - state.startedAt);
-  state.completionText = () => translator.completionText();
+  state.completionText = completionText;
 }
