@@ -71,6 +71,17 @@ beforeAll(async () => {
     fallbacks: [{ model: 'long', on: ['context_length'] }],
   });
   await createModel(ts, {
+    name: 'small-window',
+    context_length: 32,
+    targets: [{ provider_id: providerA, upstream_model: 'small-window' }],
+    fallbacks: [{ model: 'long', on: ['context_length'] }],
+  });
+  await createModel(ts, {
+    name: 'small-window-alone',
+    context_length: 32,
+    targets: [{ provider_id: providerA, upstream_model: 'small-window-alone' }],
+  });
+  await createModel(ts, {
     name: 'short-strict',
     targets: [{ provider_id: providerA, upstream_model: 'short' }],
     fallbacks: [{ model: 'long', on: ['unavailable'] }],
@@ -163,6 +174,37 @@ describe('fallbacks', () => {
       type: 'invalid_request_error',
       code: 'context_length_exceeded',
     });
+  });
+});
+
+describe('context length', () => {
+  const long = 'many words that together are well over thirty two tokens of prompt '.repeat(4);
+
+  it('sends a prompt over the context length to the fallback for it, never to the small model', async () => {
+    a.clearRequests();
+    const res = await call({ model: 'small-window', messages: user(long), max_tokens: 8 });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-maas-target')).toBe('b/long');
+    expect(res.headers.get('x-maas-fallback-from')).toBe('small-window');
+    // a short prompt still goes to the model itself
+    const short = await call({ model: 'small-window', messages: user('hi'), max_tokens: 8 });
+    expect(short.headers.get('x-maas-target')).toBe('a/small-window');
+    expect(a.requests.filter((r) => r.body?.model === 'small-window')).toHaveLength(1);
+  });
+
+  it("answers OpenAI's context_length_exceeded without calling the upstream when no fallback takes it", async () => {
+    a.clearRequests();
+    const err = await client.chat.completions
+      .create({ model: 'small-window-alone', messages: user(long), max_tokens: 8 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('context_length_exceeded');
+    expect((err as Error).message).toMatch(/maximum context length is 32 tokens/);
+    expect(a.requests).toHaveLength(0);
+    const fits = await call({ model: 'small-window-alone', messages: user('hi'), max_tokens: 30 });
+    expect(fits.status).toBe(400); // prompt + max_tokens over 32
+    const ok = await call({ model: 'small-window-alone', messages: user('hi'), max_tokens: 8 });
+    expect(ok.status).toBe(200);
   });
 });
 

@@ -8,6 +8,7 @@ import { admit } from './admit.ts';
 import { attempt } from './attempt.ts';
 import { chooseTarget, pickVersion, soonestRetryMs } from './choose-target.ts';
 import type { GatewayContext } from './context.ts';
+import { contextOverflow } from './context-check.ts';
 import { clientGone, type Failure, failure, toAppError } from './failures.ts';
 import { newRequestState, type RequestState } from './request-state.ts';
 import { findUsableModel, resolveModel, servesEndpoint } from './resolve-model.ts';
@@ -71,7 +72,13 @@ function settleFailure(state: RequestState, f: Failure): AppError {
   state.httpStatus = f.status;
   state.errorCode = f.cls === 'aborted' ? 'client_closed_request' : f.code;
   state.outcome =
-    f.cls === 'aborted' ? 'client_abort' : f.code === 'upstream_timeout' ? 'timeout' : 'upstream_error';
+    f.cls === 'aborted'
+      ? 'client_abort'
+      : f.code === 'upstream_timeout'
+        ? 'timeout'
+        : f.cls === 'context_length' && state.attempts === 0
+          ? 'rejected' // refused before any upstream saw it
+          : 'upstream_error';
   return toAppError(f);
 }
 
@@ -133,6 +140,8 @@ async function tryModel(
       `The model \`${model.name}\` has no version with traffic.`,
     );
   const merged = model.defaultParams ? { ...model.defaultParams, ...body } : body;
+  const overflow = await contextOverflow(gw.tokens, state.endpoint, merged, model);
+  if (overflow) return overflow;
   let tried: Set<string> | null = null;
   let last: Failure | null = null;
   for (let i = 0; i < gw.maxAttempts; i++) {
