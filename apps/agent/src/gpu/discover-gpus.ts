@@ -3,9 +3,16 @@ import type { GpuInfo } from '../protocol.ts';
 import { NVIDIA_SMI_ARGS, parseNvidiaSmi } from './parse-nvidia-smi.ts';
 import { parseRocmSmi, ROCM_SMI_ARGS } from './parse-rocm-smi.ts';
 
+/** A tool that is not installed is looked for again only after this long (a report runs every few seconds). */
+const MISSING_RETRY_MS = 60_000;
+const missingUntil = new Map<string, number>();
+
 function run(command: string, args: string[], timeoutMs: number): Promise<string | null> {
+  if ((missingUntil.get(command) ?? 0) > Date.now()) return Promise.resolve(null);
   return new Promise((resolve) => {
     execFile(command, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout) => {
+      if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT')
+        missingUntil.set(command, Date.now() + MISSING_RETRY_MS);
       resolve(err ? null : stdout);
     });
   });

@@ -192,6 +192,7 @@ export interface Model {
 }
 
 export type { UsageRow } from '@maas/contracts';
+
 import type { UsageRow } from '@maas/contracts';
 
 export interface UsageResult {
