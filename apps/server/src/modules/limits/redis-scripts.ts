@@ -88,10 +88,11 @@ for c = 1, count do
         end
       end
     end
-    st[c] = {idx, cutoff, sum}
+    st[c] = {idx, cutoff, sum, hi, live}
   elseif kind == 'p' then
     local h = redis.call('HMGET', key, 'used', 'reserved')
     used, reserved = tonumber(h[1]) or 0, tonumber(h[2]) or 0
+    st[c] = {h[1] or h[2]}
     fits = used + reserved + amount <= limit and used + reserved < limit
     if not fits then retry = -1 end
   else
@@ -117,18 +118,26 @@ for c = 1, count do
   local o = 1 + (c - 1) * 5
   if kind == 'w' then
     local b, n = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
-    local idx, cutoff, sum = st[c][1], st[c][2], st[c][3]
+    local idx, cutoff, sum, hi, live = st[c][1], st[c][2], st[c][3], st[c][4], st[c][5]
     redis.call('HINCRBY', key, S(idx), amountArg)
-    redis.call('HSET', key, 'sum', S(sum + amount), 'hi', S(idx))
-    redis.call('HSETNX', key, 'lo', S(cutoff))
-    expire_at(key, (idx + n + 2) * b)
+    -- every call a script makes costs: the expiry only moves when a new sub-bucket starts
+    if not live then
+      redis.call('HSET', key, 'sum', S(sum + amount), 'hi', S(idx), 'lo', S(cutoff))
+      expire_at(key, (idx + n + 2) * b)
+    elseif hi ~= idx then
+      redis.call('HSET', key, 'sum', S(sum + amount), 'hi', S(idx))
+      expire_at(key, (idx + n + 2) * b)
+    else
+      redis.call('HSET', key, 'sum', S(sum + amount))
+    end
     out[o + 1] = sum + amount
     out[o + 4] = (idx + n + 1) * b - now
   elseif kind == 'p' then
     if amount > 0 then
       out[o + 2] = redis.call('HINCRBY', key, 'reserved', amountArg)
       local exp = tonumber(ARGV[a + 6])
-      if exp > 0 then expire_at(key, exp) end
+      -- a period key's expiry is fixed (its end): set by whoever created the key
+      if exp > 0 and not st[c][1] then expire_at(key, exp) end
       undos[#undos + 1] = {key, 'reserved', amountArg}
     end
   else
@@ -155,14 +164,16 @@ for w = 1, nw do
   local a = 4 + (w - 1) * 4
   local key = KEYS[2 + w]
   local bucket, b, n, delta = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
-  local idx, cutoff, sum, hi, live = window(key, b, n)
-  if live and bucket >= cutoff and delta ~= 0 then
-    local cur = tonumber(redis.call('HGET', key, S(bucket))) or 0
-    local applied = delta
-    if cur + delta < 0 then applied = -cur end
-    if applied ~= 0 then
-      redis.call('HINCRBY', key, S(bucket), S(applied))
-      redis.call('HINCRBY', key, 'sum', S(applied))
+  if delta ~= 0 then
+    local idx, cutoff, sum, hi, live = window(key, b, n)
+    if live and bucket >= cutoff then
+      local cur = tonumber(redis.call('HGET', key, S(bucket))) or 0
+      local applied = delta
+      if cur + delta < 0 then applied = -cur end
+      if applied ~= 0 then
+        redis.call('HINCRBY', key, S(bucket), S(applied))
+        redis.call('HINCRBY', key, 'sum', S(applied))
+      end
     end
   end
 end
@@ -174,7 +185,8 @@ for p = 1, np do
   local used
   if amount > 0 then
     used = redis.call('HINCRBY', key, 'used', ARGV[a + 1])
-    if exp > 0 then expire_at(key, exp) end
+    -- the first charge may have created the key (its expiry is fixed: the period's end)
+    if exp > 0 and used == amount then expire_at(key, exp) end
   else
     used = tonumber(redis.call('HGET', key, 'used')) or 0
   end
