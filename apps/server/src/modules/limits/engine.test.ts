@@ -183,6 +183,37 @@ describe.each(stores)('limit engine on the %s store', (_name, make) => {
     expect(after.ok).toBe(true);
   });
 
+  it('starts quota and budget counters from the usage already metered, once', async () => {
+    const { engine } = make();
+    const p = policy({ tokenQuota: 100, quotaPeriod: 'month', budget: 1, budgetPeriod: 'month' });
+    const asked: [number, number | null][] = [];
+    await engine.seed(p, async (startMs, endMs) => {
+      asked.push([startMs, endMs]);
+      return { tokens: 90, cost: 0.5 };
+    });
+    expect(asked).toEqual([
+      [periodBounds('month', T0).startMs, periodBounds('month', T0).endMs],
+      [periodBounds('month', T0).startMs, periodBounds('month', T0).endMs],
+    ]);
+    expect(await engine.admit(subject, { tokens: 20 }, [p])).toMatchObject({
+      ok: false,
+      code: 'insufficient_quota',
+    });
+    const r = admitted(await engine.admit(subject, { tokens: 10, cost: 0.4 }, [p]));
+    await engine.settle(r, { tokens: 10, cost: 0.4 });
+    // a second seed finds counters in the store and leaves them as they are
+    await engine.seed(p, async () => ({ tokens: 0, cost: 0 }));
+    expect((await engine.admit(subject, { tokens: 1 }, [p])).ok).toBe(false);
+    const budgetOnly = policy({ budget: 1, budgetPeriod: 'month', scopeId: 'key_b' });
+    await engine.seed(budgetOnly, async () => ({ tokens: 0, cost: 0.95 }));
+    const other = { ...subject, keyId: 'key_b' };
+    expect(await engine.admit(other, { tokens: 1, cost: 0.1 }, [budgetOnly])).toMatchObject({
+      ok: false,
+      code: 'insufficient_quota',
+    });
+    expect((await engine.admit(other, { tokens: 1, cost: 0.04 }, [budgetOnly])).ok).toBe(true);
+  });
+
   it('enforces a token quota per period with insufficient_quota until the period ends', async () => {
     const { engine, clock } = make();
     const p = [policy({ tokenQuota: 1000, quotaPeriod: 'day' })];

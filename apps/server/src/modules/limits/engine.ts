@@ -217,7 +217,8 @@ export function createLimitEngine(deps: LimitEngineDeps) {
     policy: LimitPolicy,
     usedIn: (startMs: number, endMs: number | null) => Promise<{ tokens: number; cost: number }>,
   ): Promise<void> {
-    const periods = checksOf(policy, 0, 0, clock()).filter((c) => c.kind === 'period' && c.period);
+    const nowMs = clock();
+    const periods = checksOf(policy, 0, 0, nowMs).filter((c) => c.kind === 'period' && c.period);
     if (periods.length === 0) return;
     const seeds = [];
     for (const c of periods) {
@@ -226,7 +227,7 @@ export function createLimitEngine(deps: LimitEngineDeps) {
         c.dim === 'budget' ? whole(used.cost * MONEY_SCALE, Math.round) : whole(used.tokens, Math.round);
       seeds.push({ key: c.key, used: amount, expireAtMs: c.expireAtMs });
     }
-    await store.seed(seeds);
+    await store.seed(nowMs, seeds);
   }
 
   /** Current figures of one policy's counters (reads only). */

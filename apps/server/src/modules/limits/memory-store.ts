@@ -229,8 +229,7 @@ export function createMemoryStore(): LimitStore {
       return { used, crossed };
     },
 
-    async seed(seeds: readonly PeriodSeed[]): Promise<void> {
-      const nowMs = Date.now();
+    async seed(nowMs: number, seeds: readonly PeriodSeed[]): Promise<void> {
       for (const s of seeds) {
         if (s.used > 0 && counter(s.key, nowMs)?.fields.get('used') === undefined) {
           incr(s.key, 'used', s.used, nowMs, s.expireAtMs);

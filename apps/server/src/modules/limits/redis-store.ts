@@ -76,7 +76,7 @@ export function createRedisStore(redis: Redis, prefix = 'maas:lim:'): LimitStore
       };
     },
 
-    async seed(seeds: readonly PeriodSeed[]): Promise<void> {
+    async seed(_nowMs: number, seeds: readonly PeriodSeed[]): Promise<void> {
       const pipeline = redis.pipeline();
       for (const s of seeds) {
         if (s.used <= 0) continue;

@@ -96,7 +96,7 @@ export interface LimitStore {
    * Sets a period counter's settled usage where the store holds none yet (a fresh process, a fresh
    * Redis): counters then start from what was already used in the period, not from zero.
    */
-  seed(counters: readonly PeriodSeed[]): Promise<void>;
+  seed(nowMs: number, counters: readonly PeriodSeed[]): Promise<void>;
 }
 
 export interface PeriodSeed {
