@@ -17,7 +17,7 @@ import { SCENARIOS, type Scenario } from './lib/scenarios.ts';
 import { SYSTEMS, type Target } from './lib/targets.ts';
 
 /**
- * npm run bench:gateway [-- --duration=5 --warmup=1 --connections=1,50 --systems=direct,baseline,maas,portkey
+ * npm run bench:gateway [-- --duration=5 --warmup=2 --connections=1,50 --systems=direct,baseline,maas,portkey
  *                          --scenarios=chat-json,chat-stream --out=bench/results/gateway.json]
  *
  * Every system runs in its own process against the same fake upstream (its own process too); one
@@ -26,7 +26,7 @@ import { SYSTEMS, type Target } from './lib/targets.ts';
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '1,50' },
     systems: { type: 'string', default: Object.keys(SYSTEMS).join(',') },
     scenarios: { type: 'string', default: SCENARIOS.map((s) => s.name).join(',') },
