@@ -1,16 +1,19 @@
+import type { TranslatedResponse } from './adapters/types.ts';
 import type { AttemptResult, Relay } from './attempt.ts';
 import { clientGone } from './failures.ts';
 import { readBody } from './read-body.ts';
 import { responseHeaders } from './response-headers.ts';
 
-/** A non-stream answer: read it, take its usage, translate if needed, send it. */
-export async function relayJson(relay: Relay): Promise<AttemptResult> {
-  const { state, pick, reply } = relay;
+/** Reads a whole answer and hands it to the adapter; when reading fails, the attempt's result instead. */
+export async function readAnswer(
+  relay: Relay,
+): Promise<{ translated: TranslatedResponse; upstreamMs: number } | { failed: AttemptResult }> {
+  const { state, pick } = relay;
   let buf: Buffer;
   try {
     buf = await readBody(relay.res.body, relay.gw.maxResponseBytes);
   } catch (err) {
-    return relay.failed(err);
+    return { failed: relay.failed(err) };
   }
   const upstreamMs = performance.now() - relay.started;
   const body = state.body!;
@@ -20,6 +23,15 @@ export async function relayJson(relay: Relay): Promise<AttemptResult> {
     model: state.modelName,
     requestId: state.requestId,
   });
+  return { translated, upstreamMs };
+}
+
+/** A non-stream answer: read it, take its usage, translate if needed, send it. */
+export async function relayJson(relay: Relay): Promise<AttemptResult> {
+  const { state, pick, reply } = relay;
+  const answer = await readAnswer(relay);
+  if ('failed' in answer) return answer.failed;
+  const { translated, upstreamMs } = answer;
   relay.verdict = 'ok';
   state.billable = true;
   state.usage = translated.usage;

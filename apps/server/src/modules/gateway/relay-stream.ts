@@ -1,7 +1,8 @@
 import type { AttemptResult, Relay } from './attempt.ts';
 import { clientGone, failure } from './failures.ts';
 import { completionAsEvents } from './json-as-stream.ts';
-import { drained, readBody } from './read-body.ts';
+import { drained } from './read-body.ts';
+import { readAnswer } from './relay-json.ts';
 import { responseHeaders } from './response-headers.ts';
 
 const STREAM_ERROR = `\n\ndata: ${JSON.stringify({
@@ -36,18 +37,8 @@ export async function relayStream(relay: Relay): Promise<AttemptResult> {
       const next = await chunks.next();
       if (next.done) {
         first = translator.end();
-        if (first === null) {
-          relay.verdict = 'fail';
-          return {
-            kind: 'retry',
-            failure: failure(
-              'unavailable',
-              502,
-              'upstream_error',
-              'The upstream closed the stream before sending anything.',
-            ),
-          };
-        }
+        if (first === null)
+          return retryBadStream(relay, 'The upstream closed the stream before sending anything.');
         break;
       }
       first = translator.push(next.value);
@@ -94,22 +85,19 @@ export async function relayStream(relay: Relay): Promise<AttemptResult> {
   return { kind: 'done' };
 }
 
+/** A stream that failed before its first byte reached the client: another target may do better. */
+function retryBadStream(relay: Relay, message: string): AttemptResult {
+  relay.verdict = 'fail';
+  return { kind: 'retry', failure: failure('unavailable', 502, 'upstream_error', message) };
+}
+
 /** The upstream ignored `stream: true` and sent one JSON answer: the client still gets a stream. */
 async function relayJsonAsStream(relay: Relay): Promise<AttemptResult> {
-  const { state, pick, reply } = relay;
-  let buf: Buffer;
-  try {
-    buf = await readBody(relay.res.body, relay.gw.maxResponseBytes);
-  } catch (err) {
-    return relay.failed(err);
-  }
+  const { state, reply } = relay;
+  const answer = await readAnswer(relay);
+  if ('failed' in answer) return answer.failed;
   relay.stopTimer();
-  const translated = pick.provider.adapter.readResponse(buf, {
-    endpoint: state.endpoint,
-    encodingFormat: undefined,
-    model: state.modelName,
-    requestId: state.requestId,
-  });
+  const { translated } = answer;
   const events = completionAsEvents(
     translated.body,
     state.endpoint,
@@ -117,16 +105,10 @@ async function relayJsonAsStream(relay: Relay): Promise<AttemptResult> {
     state.clientWantsUsage,
   );
   if (events === null) {
-    relay.verdict = 'fail';
-    return {
-      kind: 'retry',
-      failure: failure(
-        'unavailable',
-        502,
-        'upstream_error',
-        'The upstream answered a stream request with a body that is not a completion.',
-      ),
-    };
+    return retryBadStream(
+      relay,
+      'The upstream answered a stream request with a body that is not a completion.',
+    );
   }
   if (state.clientGone) {
     relay.verdict = 'neutral';
