@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
@@ -9,6 +9,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
+import { PgliteThread } from './pglite-thread.ts';
 import * as schema from './schema.ts';
 
 export type Schema = typeof schema;
@@ -61,11 +62,9 @@ async function openPostgres(url: string, max: number): Promise<Database> {
 
 async function openPglite(dataDir: string): Promise<Database> {
   let release: (() => Promise<void>) | undefined;
-  let client: PGlite;
-  if (dataDir.startsWith('memory://')) {
-    client = new PGlite();
-  } else {
-    const dir = join(dataDir, 'pgdata');
+  let dir: string | undefined;
+  if (!dataDir.startsWith('memory://')) {
+    dir = join(dataDir, 'pgdata');
     mkdirSync(dir, { recursive: true });
     try {
       // Two processes on one PGlite directory would corrupt it: the second is refused.
@@ -75,14 +74,22 @@ async function openPglite(dataDir: string): Promise<Database> {
         `data directory ${dataDir} is in use by another maas process (only one process may open an embedded database; use DATABASE_URL for several)`,
       );
     }
-    client = new PGlite(dir);
   }
-  await client.waitReady;
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const client = new PgliteThread(dir);
+  try {
+    await client.waitReady;
+  } catch (err) {
+    await client.close();
+    await release?.();
+    throw err;
+  }
+  // drizzle's PGlite driver only calls query() and transaction(), which the thread provides
+  const pglite = client as unknown as PGlite;
+  const db = drizzlePglite(pglite, { schema }) as unknown as Db;
   return {
     db,
     driver: 'pglite',
-    migrate: () => migratePglite(drizzlePglite(client), { migrationsFolder }),
+    migrate: () => migratePglite(drizzlePglite(pglite), { migrationsFolder }),
     ping: async () => {
       await client.query('select 1');
     },
