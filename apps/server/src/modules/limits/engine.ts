@@ -8,7 +8,7 @@ import { headlineFigures, type LimitRejection, renderRateLimitHeaders } from './
 import { createRedisStore } from './redis-store.ts';
 import { explainRejection } from './rejection.ts';
 import type { LimitPeriod } from './schema.ts';
-import type { CheckState, LimitStore } from './store.ts';
+import type { CheckState, LimitStore, PeriodCharge, WindowAdjust } from './store.ts';
 
 export interface Demand {
   /** prompt tokens plus `max_tokens` (or the model's default): the most this request can use */
@@ -81,6 +81,54 @@ export type LimitEngine = ReturnType<typeof createLimitEngine>;
 /** Counters take whole, non-negative, finite amounts. */
 const whole = (n: number, round: (x: number) => number) => (Number.isFinite(n) && n > 0 ? round(n) : 0);
 
+// The helpers below run twice per request: plain loops, no closures (this is the hot path).
+
+function reservationOf(
+  subject: LimitSubject,
+  tokens: number,
+  costMicros: number,
+  checks: PlannedCheck[],
+  nowMs: number,
+): Reservation {
+  const windows: Reservation['windows'][number][] = [];
+  const periods: HeldPeriod[] = [];
+  for (const c of checks) {
+    if (c.dim === 'tpm' || c.dim === 'tpd') {
+      windows.push({
+        key: c.key,
+        bucket: Math.floor(nowMs / c.bucketMs),
+        bucketMs: c.bucketMs,
+        buckets: c.buckets,
+      });
+    } else if (c.dim === 'token_quota' || c.dim === 'budget') {
+      periods.push({
+        key: c.key,
+        dim: c.dim,
+        limit: c.limit,
+        policy: c.policy,
+        period: c.period!,
+        expireAtMs: c.expireAtMs,
+      });
+    }
+  }
+  return {
+    id: randomUUID(),
+    subject,
+    tokens,
+    costMicros,
+    windows,
+    periods,
+    held: checks.length > 0,
+    open: true,
+  };
+}
+
+/** Settled usage at which a period's soft alert fires (0: none). */
+function softAt(p: HeldPeriod): number {
+  const t = p.policy.softThreshold;
+  return t === null || t <= 0 ? 0 : Math.max(1, Math.ceil(p.limit * t));
+}
+
 export function createLimitEngine(deps: LimitEngineDeps) {
   const clock = deps.clock ?? Date.now;
   const leaseMs = deps.leaseMs ?? 15 * 60_000;
@@ -88,42 +136,6 @@ export function createLimitEngine(deps: LimitEngineDeps) {
   const store =
     deps.store ?? (deps.redis ? createRedisStore(deps.redis, deps.keyPrefix) : createMemoryStore());
   const { log } = deps;
-
-  const reservationOf = (
-    subject: LimitSubject,
-    tokens: number,
-    costMicros: number,
-    checks: PlannedCheck[],
-    nowMs: number,
-  ): Reservation => ({
-    id: randomUUID(),
-    subject,
-    tokens,
-    costMicros,
-    windows: checks
-      .filter((c) => c.dim === 'tpm' || c.dim === 'tpd')
-      .map((c) => ({
-        key: c.key,
-        bucket: Math.floor(nowMs / c.bucketMs),
-        bucketMs: c.bucketMs,
-        buckets: c.buckets,
-      })),
-    periods: checks
-      .filter(
-        (c): c is PlannedCheck & { dim: 'token_quota' | 'budget' } =>
-          c.dim === 'token_quota' || c.dim === 'budget',
-      )
-      .map((c) => ({
-        key: c.key,
-        dim: c.dim,
-        limit: c.limit,
-        policy: c.policy,
-        period: c.period!,
-        expireAtMs: c.expireAtMs,
-      })),
-    held: checks.length > 0,
-    open: true,
-  });
 
   async function admit(
     subject: LimitSubject,
@@ -133,7 +145,8 @@ export function createLimitEngine(deps: LimitEngineDeps) {
     const tokens = whole(demand.tokens, Math.ceil);
     const costMicros = whole((demand.cost ?? 0) * MONEY_SCALE, Math.ceil);
     const nowMs = clock();
-    const checks = policies.flatMap((p) => checksOf(p, tokens, costMicros, nowMs));
+    const checks: PlannedCheck[] = [];
+    for (const p of policies) for (const c of checksOf(p, tokens, costMicros, nowMs)) checks.push(c);
     const reservation = reservationOf(subject, tokens, costMicros, checks, nowMs);
     if (checks.length === 0) return { ok: true, reservation, headers: {} };
     let result: { ok: boolean; states: CheckState[] };
@@ -164,26 +177,30 @@ export function createLimitEngine(deps: LimitEngineDeps) {
     if (!reservation.held) return [];
     const tokens = whole(actual.tokens, Math.round);
     const costMicros = whole(actual.cost * MONEY_SCALE, Math.round);
-    const softAt = (p: HeldPeriod) => {
-      const t = p.policy.softThreshold;
-      return t === null || t <= 0 ? 0 : Math.max(1, Math.ceil(p.limit * t));
-    };
+    const delta = tokens - reservation.tokens;
+    const windows: WindowAdjust[] = [];
+    for (const w of reservation.windows) windows.push({ ...w, delta });
+    const periods: PeriodCharge[] = [];
+    for (const p of reservation.periods) {
+      periods.push({
+        key: p.key,
+        amount: p.dim === 'budget' ? costMicros : tokens,
+        softAt: softAt(p),
+        expireAtMs: p.expireAtMs,
+      });
+    }
     try {
       const out = await store.settle({
         group: reservation.subject.orgId,
         id: reservation.id,
         nowMs: clock(),
-        windows: reservation.windows.map((w) => ({ ...w, delta: tokens - reservation.tokens })),
-        periods: reservation.periods.map((p) => ({
-          key: p.key,
-          amount: p.dim === 'budget' ? costMicros : tokens,
-          softAt: softAt(p),
-          expireAtMs: p.expireAtMs,
-        })),
+        windows,
+        periods,
       });
       const alerts: SoftAlert[] = [];
-      reservation.periods.forEach((p, i) => {
-        if (!out.crossed[i]) return;
+      for (let i = 0; i < reservation.periods.length; i++) {
+        if (!out.crossed[i]) continue;
+        const p = reservation.periods[i]!;
         const money = p.dim === 'budget';
         const scale = money ? MONEY_SCALE : 1;
         alerts.push({
@@ -196,7 +213,7 @@ export function createLimitEngine(deps: LimitEngineDeps) {
           used: (out.used[i] ?? 0) / scale,
           threshold: p.policy.softThreshold ?? 0,
         });
-      });
+      }
       return alerts;
     } catch (err) {
       log.error({ err, org_id: reservation.subject.orgId }, 'limit settle failed; the lease will expire');

@@ -31,12 +31,16 @@ export function renderRateLimitHeaders(figures: {
   retryAfterMs?: number | null | undefined;
 }): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const kind of ['requests', 'tokens'] as const) {
-    const f = figures[kind];
-    if (!f) continue;
-    headers[`x-ratelimit-limit-${kind}`] = String(f.limit);
-    headers[`x-ratelimit-remaining-${kind}`] = String(Math.max(0, f.remaining));
-    headers[`x-ratelimit-reset-${kind}`] = formatResetDuration(f.resetMs);
+  const { requests, tokens } = figures;
+  if (requests) {
+    headers['x-ratelimit-limit-requests'] = String(requests.limit);
+    headers['x-ratelimit-remaining-requests'] = String(Math.max(0, requests.remaining));
+    headers['x-ratelimit-reset-requests'] = formatResetDuration(requests.resetMs);
+  }
+  if (tokens) {
+    headers['x-ratelimit-limit-tokens'] = String(tokens.limit);
+    headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, tokens.remaining));
+    headers['x-ratelimit-reset-tokens'] = formatResetDuration(tokens.resetMs);
   }
   if (figures.retryAfterMs !== undefined && figures.retryAfterMs !== null) {
     headers['retry-after'] = String(Math.max(1, Math.ceil(figures.retryAfterMs / 1000)));
@@ -51,15 +55,17 @@ export function headlineFigures(
   states: readonly CheckState[],
 ): { requests?: RateLimitFigures; tokens?: RateLimitFigures } {
   const out: { requests?: RateLimitFigures; tokens?: RateLimitFigures } = {};
-  checks.forEach((c, i) => {
+  for (let i = 0; i < checks.length; i++) {
+    const c = checks[i]!;
     const kind =
       c.dim === 'rpm' || c.dim === 'rpd' ? 'requests' : c.dim === 'tpm' || c.dim === 'tpd' ? 'tokens' : null;
     const s = states[i];
-    if (!kind || !s) return;
-    const figures = { limit: c.limit, remaining: Math.max(0, c.limit - s.used), resetMs: s.resetMs };
+    if (!kind || !s) continue;
+    const remaining = Math.max(0, c.limit - s.used);
     const current = out[kind];
-    if (!current || figures.remaining < current.remaining) out[kind] = figures;
-  });
+    if (!current || remaining < current.remaining)
+      out[kind] = { limit: c.limit, remaining, resetMs: s.resetMs };
+  }
   return out;
 }
 
