@@ -192,7 +192,7 @@ describe('enforcement from the cached policies', () => {
       'x-ratelimit-remaining-requests': '1',
     });
     await admitRequest(limits, s, { tokens: 10 });
-    const refused = await admitRequest(limits, s, { tokens: 10 }).catch((e: unknown) => e);
+    const refused = await (async () => admitRequest(limits, s, { tokens: 10 }))().catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'rate_limit_exceeded', status: 429, type: 'rate_limit_error' });
     expect((refused as { headers: Record<string, string> }).headers['retry-after']).toMatch(/^\d+$/);
 
@@ -232,7 +232,9 @@ describe('enforcement from the cached policies', () => {
     await spend(0.3);
     await spend(0.3);
     await limits.drainNotifications();
-    const refused = await admitRequest(limits, s, { tokens: 100, cost: 0.3 }).catch((e: unknown) => e);
+    const refused = await (async () => admitRequest(limits, s, { tokens: 100, cost: 0.3 }))().catch(
+      (e: unknown) => e,
+    );
     expect(refused).toMatchObject({ code: 'insufficient_quota', status: 429, type: 'insufficient_quota' });
 
     const notes = (await ts.admin.get(`/api/v1/notifications?policy_id=${id}`)).body.data;

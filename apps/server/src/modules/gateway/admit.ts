@@ -16,12 +16,12 @@ const positive = (v: unknown): number | null => (typeof v === 'number' && v > 0 
  * anything is dispatched. Throws the 429 when refused; returns the x-ratelimit-* headers otherwise.
  * A request no policy applies to costs one map lookup.
  */
-export async function admit(
+export function admit(
   gw: GatewayContext,
   state: RequestState,
   model: CompiledModel,
   body: Record<string, unknown>,
-): Promise<Record<string, string> | null> {
+): Record<string, string> | null | Promise<Record<string, string> | null> {
   const subject = {
     orgId: state.key.orgId,
     projectId: state.key.projectId,
@@ -42,10 +42,14 @@ export async function admit(
     ? costNanos(price, { promptTokens, completionTokens: maxTokens, cachedTokens: 0, reasoningTokens: 0 }) /
       NANOS
     : undefined;
-  const { reservation, headers } = await admitRequest(gw.limits, subject, {
-    tokens: promptTokens + maxTokens,
-    cost,
-  });
-  state.reservation = reservation;
-  return headers;
+  // synchronous with in-process limits; a promise with Redis
+  const admitted = admitRequest(gw.limits, subject, { tokens: promptTokens + maxTokens, cost });
+  if (admitted instanceof Promise) {
+    return admitted.then(({ reservation, headers }) => {
+      state.reservation = reservation;
+      return headers;
+    });
+  }
+  state.reservation = admitted.reservation;
+  return admitted.headers;
 }

@@ -45,7 +45,8 @@ export async function proxyRequest(
       state.stream && (body.stream_options as { include_usage?: unknown } | null)?.include_usage === true;
     const model = resolveModel(gw.models, state.key, state.modelName, endpoint);
     state.model = model;
-    const limitHeaders = await admit(gw, state, model, body);
+    const admitted = admit(gw, state, model, body);
+    const limitHeaders = admitted instanceof Promise ? await admitted : admitted;
     if (limitHeaders) reply.headers(limitHeaders);
     const failed = await route(gw, state, model, body, reply);
     if (failed) throw settleFailure(state, failed);

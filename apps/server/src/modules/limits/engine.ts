@@ -8,7 +8,14 @@ import { headlineFigures, type LimitRejection, renderRateLimitHeaders } from './
 import { createRedisStore } from './redis-store.ts';
 import { explainRejection } from './rejection.ts';
 import type { LimitPeriod } from './schema.ts';
-import type { CheckState, LimitStore, PeriodCharge, WindowAdjust } from './store.ts';
+import type {
+  CheckState,
+  LimitStore,
+  PeriodCharge,
+  ReserveOutput,
+  SettleOutput,
+  WindowAdjust,
+} from './store.ts';
 
 export interface Demand {
   /** prompt tokens plus `max_tokens` (or the model's default): the most this request can use */
@@ -123,6 +130,28 @@ function reservationOf(
   };
 }
 
+/** The soft alerts a settle crossed, one per period charge that crossed its threshold first. */
+function alertsOf(reservation: Reservation, out: SettleOutput): SoftAlert[] {
+  const alerts: SoftAlert[] = [];
+  for (let i = 0; i < reservation.periods.length; i++) {
+    if (!out.crossed[i]) continue;
+    const p = reservation.periods[i]!;
+    const money = p.dim === 'budget';
+    const scale = money ? MONEY_SCALE : 1;
+    alerts.push({
+      policy: p.policy,
+      metric: money ? 'cost' : 'tokens',
+      period: p.period.name,
+      periodStartMs: p.period.startMs,
+      periodEndMs: p.period.endMs,
+      limit: p.limit / scale,
+      used: (out.used[i] ?? 0) / scale,
+      threshold: p.policy.softThreshold ?? 0,
+    });
+  }
+  return alerts;
+}
+
 /** Settled usage at which a period's soft alert fires (0: none). */
 function softAt(p: HeldPeriod): number {
   const t = p.policy.softThreshold;
@@ -137,11 +166,12 @@ export function createLimitEngine(deps: LimitEngineDeps) {
     deps.store ?? (deps.redis ? createRedisStore(deps.redis, deps.keyPrefix) : createMemoryStore());
   const { log } = deps;
 
-  async function admit(
+  /** Synchronous with the in-process store: a promise only when the counters live in Redis. */
+  function admit(
     subject: LimitSubject,
     demand: Demand,
     policies: ResolvedPolicies,
-  ): Promise<AdmitResult> {
+  ): AdmitResult | Promise<AdmitResult> {
     const tokens = whole(demand.tokens, Math.ceil);
     const costMicros = whole((demand.cost ?? 0) * MONEY_SCALE, Math.ceil);
     const nowMs = clock();
@@ -149,29 +179,38 @@ export function createLimitEngine(deps: LimitEngineDeps) {
     for (const p of policies) for (const c of checksOf(p, tokens, costMicros, nowMs)) checks.push(c);
     const reservation = reservationOf(subject, tokens, costMicros, checks, nowMs);
     if (checks.length === 0) return { ok: true, reservation, headers: {} };
-    let result: { ok: boolean; states: CheckState[] };
-    try {
-      result = await store.reserve({ group: subject.orgId, id: reservation.id, nowMs, leaseMs, checks });
-    } catch (err) {
+    const storeFailed = (err: unknown): AdmitResult => {
       if (!failOpen) throw err;
       log.error({ err, org_id: subject.orgId }, 'limit store failed; admitting without limits');
       reservation.open = false;
       return { ok: true, reservation, headers: {} };
-    }
-    const figures = headlineFigures(checks, result.states);
-    if (result.ok) return { ok: true, reservation, headers: renderRateLimitHeaders(figures) };
-    const why = explainRejection(subject, checks, result.states, nowMs);
-    return {
-      ok: false,
-      code: why.code,
-      retryAfterS: why.retryAfterMs === null ? null : Math.max(1, Math.ceil(why.retryAfterMs / 1000)),
-      headers: renderRateLimitHeaders({ ...figures, retryAfterMs: why.retryAfterMs }),
-      message: why.message,
     };
+    const decide = (result: ReserveOutput): AdmitResult => {
+      const figures = headlineFigures(checks, result.states);
+      if (result.ok) return { ok: true, reservation, headers: renderRateLimitHeaders(figures) };
+      const why = explainRejection(subject, checks, result.states, nowMs);
+      return {
+        ok: false,
+        code: why.code,
+        retryAfterS: why.retryAfterMs === null ? null : Math.max(1, Math.ceil(why.retryAfterMs / 1000)),
+        headers: renderRateLimitHeaders({ ...figures, retryAfterMs: why.retryAfterMs }),
+        message: why.message,
+      };
+    };
+    let pending: ReserveOutput | Promise<ReserveOutput>;
+    try {
+      pending = store.reserve({ group: subject.orgId, id: reservation.id, nowMs, leaseMs, checks });
+    } catch (err) {
+      return storeFailed(err);
+    }
+    return pending instanceof Promise ? pending.then(decide, storeFailed) : decide(pending);
   }
 
-  /** Returns what the request reserved and charges what it used; yields the soft alerts it crossed. */
-  async function settle(reservation: Reservation, actual: ActualUsage): Promise<SoftAlert[]> {
+  /**
+   * Returns what the request reserved and charges what it used; yields the soft alerts it crossed.
+   * Synchronous with the in-process store. Never throws.
+   */
+  function settle(reservation: Reservation, actual: ActualUsage): SoftAlert[] | Promise<SoftAlert[]> {
     if (!reservation.open) return [];
     reservation.open = false;
     if (!reservation.held) return [];
@@ -189,36 +228,25 @@ export function createLimitEngine(deps: LimitEngineDeps) {
         expireAtMs: p.expireAtMs,
       });
     }
+    const failed = (err: unknown): SoftAlert[] => {
+      log.error({ err, org_id: reservation.subject.orgId }, 'limit settle failed; the lease will expire');
+      return [];
+    };
+    let pending: SettleOutput | Promise<SettleOutput>;
     try {
-      const out = await store.settle({
+      pending = store.settle({
         group: reservation.subject.orgId,
         id: reservation.id,
         nowMs: clock(),
         windows,
         periods,
       });
-      const alerts: SoftAlert[] = [];
-      for (let i = 0; i < reservation.periods.length; i++) {
-        if (!out.crossed[i]) continue;
-        const p = reservation.periods[i]!;
-        const money = p.dim === 'budget';
-        const scale = money ? MONEY_SCALE : 1;
-        alerts.push({
-          policy: p.policy,
-          metric: money ? 'cost' : 'tokens',
-          period: p.period.name,
-          periodStartMs: p.period.startMs,
-          periodEndMs: p.period.endMs,
-          limit: p.limit / scale,
-          used: (out.used[i] ?? 0) / scale,
-          threshold: p.policy.softThreshold ?? 0,
-        });
-      }
-      return alerts;
     } catch (err) {
-      log.error({ err, org_id: reservation.subject.orgId }, 'limit settle failed; the lease will expire');
-      return [];
+      return failed(err);
     }
+    return pending instanceof Promise
+      ? pending.then((out) => alertsOf(reservation, out), failed)
+      : alertsOf(reservation, pending);
   }
 
   /** The request did not run: gives back everything it reserved except its place in the request counts. */

@@ -1,4 +1,4 @@
-import type { ActualUsage, Demand, Reservation } from './engine.ts';
+import type { ActualUsage, AdmitResult, Demand, Reservation } from './engine.ts';
 import type { LimitSubject } from './policy.ts';
 import { toLimitError } from './rate-limit-headers.ts';
 import type { LimitService } from './service.ts';
@@ -29,12 +29,18 @@ export { createLimitService, type LimitService, type LimitServiceDeps } from './
  * `insufficient_quota`, OpenAI's shape on /v1, with Retry-After and x-ratelimit-* headers) when refused;
  * otherwise returns the reservation and the x-ratelimit-* headers to put on the response.
  */
-export async function admitRequest(
+export function admitRequest(
   limits: LimitService,
   subject: LimitSubject,
   demand: Demand,
-): Promise<{ reservation: Reservation; headers: Record<string, string> }> {
-  const result = await limits.admitRequest(subject, demand);
+):
+  | { reservation: Reservation; headers: Record<string, string> }
+  | Promise<{ reservation: Reservation; headers: Record<string, string> }> {
+  const result = limits.admitRequest(subject, demand);
+  return result instanceof Promise ? result.then(admittedOrThrow) : admittedOrThrow(result);
+}
+
+function admittedOrThrow(result: AdmitResult): { reservation: Reservation; headers: Record<string, string> } {
   if (!result.ok) throw toLimitError(result);
   return { reservation: result.reservation, headers: result.headers };
 }
@@ -47,6 +53,6 @@ export function settleRequest(
   limits: LimitService,
   reservation: Reservation,
   actual: ActualUsage,
-): Promise<void> {
+): void | Promise<void> {
   return limits.settleRequest(reservation, actual);
 }

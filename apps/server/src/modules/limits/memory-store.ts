@@ -96,8 +96,10 @@ export function createMemoryStore(): LimitStore {
   const sweepLeases = (group: string, nowMs: number) => {
     const held = leases.get(group);
     if (!held) return;
+    // Leases are kept in the order they were taken, and one engine gives them all the same length:
+    // the first one still running ends the sweep (checking every lease would cost O(in flight) per request).
     for (const [id, lease] of held) {
-      if (lease.expiresAtMs > nowMs) continue;
+      if (lease.expiresAtMs > nowMs) break;
       for (const u of lease.undo) incr(u.key, u.field, -u.amount, nowMs, 0);
       held.delete(id);
     }
@@ -175,7 +177,7 @@ export function createMemoryStore(): LimitStore {
   return {
     kind: 'memory',
 
-    async reserve(input: ReserveInput): Promise<ReserveOutput> {
+    reserve(input: ReserveInput): ReserveOutput {
       gc(input.nowMs);
       sweepLeases(input.group, input.nowMs);
       const states = input.checks.map((c) => inspect(c, input.nowMs));
@@ -194,7 +196,7 @@ export function createMemoryStore(): LimitStore {
       return { ok, states };
     },
 
-    async settle(input: SettleInput): Promise<SettleOutput> {
+    settle(input: SettleInput): SettleOutput {
       const { nowMs } = input;
       const held = leases.get(input.group);
       const lease = held?.get(input.id);

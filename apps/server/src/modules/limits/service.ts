@@ -140,13 +140,18 @@ export function createLimitService(deps: LimitServiceDeps) {
     drainNotifications: () => notifier.drain(),
 
     /** Reserves for one request against every policy of its key, project and org. */
-    admitRequest(subject: LimitSubject, demand: Demand): Promise<AdmitResult> {
+    admitRequest(subject: LimitSubject, demand: Demand): AdmitResult | Promise<AdmitResult> {
       return engine.admit(subject, demand, cache.resolve(subject));
     },
 
     /** Charges actual usage and frees the reservation; soft-threshold alerts go out in the background. Never throws. */
-    async settleRequest(reservation: Reservation, actual: ActualUsage): Promise<void> {
-      const alerts = await engine.settle(reservation, actual);
+    settleRequest(reservation: Reservation, actual: ActualUsage): void | Promise<void> {
+      const alerts = engine.settle(reservation, actual);
+      if (alerts instanceof Promise) {
+        return alerts.then((crossed) => {
+          if (crossed.length > 0) notifier.notify(crossed);
+        });
+      }
       if (alerts.length > 0) notifier.notify(alerts);
     },
 

@@ -89,9 +89,10 @@ export interface SettleOutput {
 
 export interface LimitStore {
   readonly kind: 'memory' | 'redis';
-  reserve(input: ReserveInput): Promise<ReserveOutput>;
+  /** the in-process store answers synchronously (no promise on the hot path) */
+  reserve(input: ReserveInput): ReserveOutput | Promise<ReserveOutput>;
   /** Returns the lease's period and concurrency reservations (if still held) and applies actual usage. */
-  settle(input: SettleInput): Promise<SettleOutput>;
+  settle(input: SettleInput): SettleOutput | Promise<SettleOutput>;
   /**
    * Sets a period counter's settled usage where the store holds none yet (a fresh process, a fresh
    * Redis): counters then start from what was already used in the period, not from zero.
