@@ -14,7 +14,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     duration: { type: 'string', default: '10' },
     dir: { type: 'string', default: 'bench/results/profiles' },
-    governance: { type: 'boolean', default: true },
+    governance: { type: 'string', default: 'on' },
   },
 });
 const scenario = SCENARIOS.find((s) => s.name === args.scenario);
@@ -24,7 +24,7 @@ const { url: upstream } = await firstMessage<{ url: string }>(upstreamChild);
 const target = await maas(
   'maas',
   {},
-  { governance: args.governance, execArgv: ['--import', 'tsx', '--cpu-prof', `--cpu-prof-dir=${args.dir}`] },
+  { governance: args.governance !== 'off', execArgv: ['--import', 'tsx', '--cpu-prof', `--cpu-prof-dir=${args.dir}`] },
 )(upstream);
 const spec = {
   url: `${target.url}${scenario.path}`,

@@ -130,6 +130,25 @@ function reservationOf(
   };
 }
 
+/** The answer to a reserve: admitted with the x-ratelimit headers, or the refusal and why. */
+function decide(
+  checks: PlannedCheck[],
+  reservation: Reservation,
+  nowMs: number,
+  result: ReserveOutput,
+): AdmitResult {
+  const figures = headlineFigures(checks, result.states);
+  if (result.ok) return { ok: true, reservation, headers: renderRateLimitHeaders(figures) };
+  const why = explainRejection(reservation.subject, checks, result.states, nowMs);
+  return {
+    ok: false,
+    code: why.code,
+    retryAfterS: why.retryAfterMs === null ? null : Math.max(1, Math.ceil(why.retryAfterMs / 1000)),
+    headers: renderRateLimitHeaders({ ...figures, retryAfterMs: why.retryAfterMs }),
+    message: why.message,
+  };
+}
+
 /** The soft alerts a settle crossed, one per period charge that crossed its threshold first. */
 function alertsOf(reservation: Reservation, out: SettleOutput): SoftAlert[] {
   const alerts: SoftAlert[] = [];
@@ -179,31 +198,31 @@ export function createLimitEngine(deps: LimitEngineDeps) {
     for (const p of policies) for (const c of checksOf(p, tokens, costMicros, nowMs)) checks.push(c);
     const reservation = reservationOf(subject, tokens, costMicros, checks, nowMs);
     if (checks.length === 0) return { ok: true, reservation, headers: {} };
-    const storeFailed = (err: unknown): AdmitResult => {
-      if (!failOpen) throw err;
-      log.error({ err, org_id: subject.orgId }, 'limit store failed; admitting without limits');
-      reservation.open = false;
-      return { ok: true, reservation, headers: {} };
-    };
-    const decide = (result: ReserveOutput): AdmitResult => {
-      const figures = headlineFigures(checks, result.states);
-      if (result.ok) return { ok: true, reservation, headers: renderRateLimitHeaders(figures) };
-      const why = explainRejection(subject, checks, result.states, nowMs);
-      return {
-        ok: false,
-        code: why.code,
-        retryAfterS: why.retryAfterMs === null ? null : Math.max(1, Math.ceil(why.retryAfterMs / 1000)),
-        headers: renderRateLimitHeaders({ ...figures, retryAfterMs: why.retryAfterMs }),
-        message: why.message,
-      };
-    };
     let pending: ReserveOutput | Promise<ReserveOutput>;
     try {
       pending = store.reserve({ group: subject.orgId, id: reservation.id, nowMs, leaseMs, checks });
     } catch (err) {
-      return storeFailed(err);
+      return reserveFailed(err, reservation);
     }
-    return pending instanceof Promise ? pending.then(decide, storeFailed) : decide(pending);
+    if (pending instanceof Promise) {
+      return pending.then(
+        (result) => decide(checks, reservation, nowMs, result),
+        (err: unknown) => reserveFailed(err, reservation),
+      );
+    }
+    return decide(checks, reservation, nowMs, pending);
+  }
+
+  function reserveFailed(err: unknown, reservation: Reservation): AdmitResult {
+    if (!failOpen) throw err;
+    log.error({ err, org_id: reservation.subject.orgId }, 'limit store failed; admitting without limits');
+    reservation.open = false;
+    return { ok: true, reservation, headers: {} };
+  }
+
+  function settleFailed(err: unknown, reservation: Reservation): SoftAlert[] {
+    log.error({ err, org_id: reservation.subject.orgId }, 'limit settle failed; the lease will expire');
+    return [];
   }
 
   /**
@@ -218,7 +237,9 @@ export function createLimitEngine(deps: LimitEngineDeps) {
     const costMicros = whole(actual.cost * MONEY_SCALE, Math.round);
     const delta = tokens - reservation.tokens;
     const windows: WindowAdjust[] = [];
-    for (const w of reservation.windows) windows.push({ ...w, delta });
+    for (const w of reservation.windows) {
+      windows.push({ key: w.key, bucket: w.bucket, bucketMs: w.bucketMs, buckets: w.buckets, delta });
+    }
     const periods: PeriodCharge[] = [];
     for (const p of reservation.periods) {
       periods.push({
@@ -228,10 +249,6 @@ export function createLimitEngine(deps: LimitEngineDeps) {
         expireAtMs: p.expireAtMs,
       });
     }
-    const failed = (err: unknown): SoftAlert[] => {
-      log.error({ err, org_id: reservation.subject.orgId }, 'limit settle failed; the lease will expire');
-      return [];
-    };
     let pending: SettleOutput | Promise<SettleOutput>;
     try {
       pending = store.settle({
@@ -242,11 +259,15 @@ export function createLimitEngine(deps: LimitEngineDeps) {
         periods,
       });
     } catch (err) {
-      return failed(err);
+      return settleFailed(err, reservation);
     }
-    return pending instanceof Promise
-      ? pending.then((out) => alertsOf(reservation, out), failed)
-      : alertsOf(reservation, pending);
+    if (pending instanceof Promise) {
+      return pending.then(
+        (out) => alertsOf(reservation, out),
+        (err: unknown) => settleFailed(err, reservation),
+      );
+    }
+    return alertsOf(reservation, pending);
   }
 
   /** The request did not run: gives back everything it reserved except its place in the request counts. */

@@ -18,8 +18,6 @@ export interface PlannedCheck extends StoreCheck {
   period?: { name: LimitPeriod; startMs: number; endMs: number | null };
 }
 
-const noWindow = { bucketMs: 0, buckets: 0, expireAtMs: 0 };
-
 /** Every counter key of one org shares the `{orgId}` hash tag (one Redis slot per org). */
 export function counterPrefix(policy: LimitPolicy): string {
   const model = policy.model === null ? '*' : encodeURIComponent(policy.model);
@@ -93,7 +91,8 @@ export function checksOf(
         key: t.key,
         limit: t.limit,
         amount,
-        ...t.spec,
+        bucketMs: t.spec.bucketMs,
+        buckets: t.spec.buckets,
         expireAtMs: 0,
       });
     } else if (t.kind === 'concurrency') {
@@ -104,7 +103,9 @@ export function checksOf(
         key: t.key,
         limit: t.limit,
         amount: 1,
-        ...noWindow,
+        bucketMs: 0,
+        buckets: 0,
+        expireAtMs: 0,
       });
     } else {
       const { startMs, endMs } = periodBounds(t.period, nowMs);
