@@ -26,6 +26,7 @@ export function authenticateKey(verify: VerifyKey) {
   };
   // Callback-style: a key from the cache is verified without a promise or a tick.
   return (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
+    let found: ReturnType<VerifyKey>;
     try {
       const secret = bearerToken(req);
       if (!secret) {
@@ -34,20 +35,13 @@ export function authenticateKey(verify: VerifyKey) {
           "You didn't provide an API key. Send it as Authorization: Bearer sk-maas-…",
         );
       }
-      const found = verify(secret);
-      if (found instanceof Promise) {
-        found
-          .then((key) => {
-            admit(req, key);
-            done();
-          })
-          .catch(done);
-        return;
-      }
-      admit(req, found);
+      found = verify(secret);
+      if (!(found instanceof Promise)) admit(req, found);
     } catch (err) {
-      return done(err as Error);
+      done(err as Error);
+      return;
     }
-    done();
+    if (found instanceof Promise) found.then((key) => admit(req, key)).then(() => done(), done);
+    else done();
   };
 }
