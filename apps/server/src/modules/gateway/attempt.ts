@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { describeError } from '../providers/probe.ts';
+import { AbortSwitch } from './abort-switch.ts';
 import type { Pick } from './choose-target.ts';
 import type { GatewayContext } from './context.ts';
 import { clientGone, connectionFailure, type Failure, timeoutFailure, upstreamFailure } from './failures.ts';
@@ -49,7 +50,7 @@ export async function attempt(
     stream: state.stream,
     includeUsage,
   });
-  const controller = new AbortController();
+  const controller = new AbortSwitch();
   state.controller = controller;
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined = setTimeout(() => {
@@ -91,7 +92,7 @@ export async function attempt(
         path: upstream.path,
         headers: provider.headers,
         body: upstream.body,
-        signal: controller.signal,
+        signal: controller,
         headersTimeout: provider.timeoutMs,
         bodyTimeout: provider.timeoutMs,
       });

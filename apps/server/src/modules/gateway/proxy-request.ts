@@ -3,6 +3,7 @@ import { AppError } from '../../http/app-error.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import type { FallbackClass } from '../registry/dto.ts';
 import type { CompiledModel } from '../registry/index.ts';
+import { AbortSwitch } from './abort-switch.ts';
 import type { Endpoint } from './adapters/types.ts';
 import { admit } from './admit.ts';
 import { attempt } from './attempt.ts';
@@ -178,10 +179,10 @@ async function tryModel(
 }
 
 async function pause(state: RequestState, ms: number): Promise<void> {
-  const controller = new AbortController();
+  const controller = new AbortSwitch();
   state.controller = controller;
   const started = performance.now();
-  await sleep(ms, controller.signal);
+  await sleep(ms, controller);
   state.waitedMs += performance.now() - started;
   if (state.controller === controller) state.controller = null;
 }

@@ -2,6 +2,7 @@ import type { KeyPrincipal } from '../../http/principal.ts';
 import type { Reservation } from '../limits/index.ts';
 import type { USAGE_OUTCOMES } from '../metering/index.ts';
 import type { CompiledModel, CompiledVersion, RouteTarget } from '../registry/index.ts';
+import type { AbortSwitch } from './abort-switch.ts';
 import type { Endpoint, Usage } from './adapters/types.ts';
 
 export type Outcome = (typeof USAGE_OUTCOMES)[number];
@@ -27,7 +28,7 @@ export interface RequestState {
   committed: boolean;
   clientGone: boolean;
   /** aborts the attempt in flight */
-  controller: AbortController | null;
+  controller: AbortSwitch | null;
   /** ms spent waiting on upstreams and backoff, for x-maas-overhead-ms */
   waitedMs: number;
   ttftMs: number | null;

@@ -1,3 +1,5 @@
+import type { AbortSwitch } from './abort-switch.ts';
+
 /** Statuses after which another attempt (same or other target) may succeed. */
 const RETRYABLE = new Set([401, 403, 404, 408, 409, 425, 429, 500, 502, 503, 504, 529]);
 
@@ -45,16 +47,16 @@ export function backoffMs(
   return Math.max(retryAfter ?? 0, Math.round(jittered));
 }
 
-/** Waits `ms`, or less when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
+/** Waits `ms`, or less when the switch is thrown. */
+export function sleep(ms: number, signal?: AbortSwitch): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
+      signal?.off('abort', done);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
+    signal?.once('abort', done);
   });
 }

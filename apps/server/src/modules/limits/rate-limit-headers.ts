@@ -6,13 +6,13 @@ import type { CheckState } from './store.ts';
 export function formatResetDuration(ms: number): string {
   if (ms <= 0) return '0s';
   if (ms < 1000) return `${Math.ceil(ms)}ms`;
-  let s = ms / 1000;
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
-  const secs = Number(s.toFixed(3)).toString();
-  return `${h > 0 ? `${h}h` : ''}${h > 0 || m > 0 ? `${m}m` : ''}${secs}s`;
+  // whole milliseconds in integer arithmetic: String(n / 1000) prints at most 3 decimals
+  let rest = Math.round(ms);
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  return `${h > 0 ? `${h}h` : ''}${h > 0 || m > 0 ? `${m}m` : ''}${rest / 1000}s`;
 }
 
 export interface RateLimitFigures {
