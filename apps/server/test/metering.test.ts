@@ -115,6 +115,53 @@ describe('usage rollups and the usage API', () => {
     expect(after.body.totals[0].requests - before).toBe(1);
   });
 
+  it('rolls a fresh batch up exactly as a retried one (summed by the writer vs per new event in SQL)', async () => {
+    const db = ts.server.services.database.db;
+    const at = new Date(Date.UTC(2025, 0, 31, 23, 59, 59, 999)); // last ms of an hour, a day and a month
+    const shapes: Partial<UsageRecord>[] = [
+      { latencyMs: 0 },
+      { latencyMs: 25 },
+      { latencyMs: 26, outcome: 'client_abort', httpStatus: 499 },
+      { latencyMs: 60_000, cachedTokens: 3, reasoningTokens: 7, costNanos: 1_500_000, currency: 'EUR' },
+      { latencyMs: 70_000, outcome: 'timeout', httpStatus: 504, costNanos: 2_000_000, currency: 'EUR' },
+      { latencyMs: 400, createdAt: new Date(at.getTime() + 1) }, // the next hour, day and month
+    ];
+    const batch = (model: string) => shapes.map((s) => usage({ modelName: model, createdAt: at, ...s }));
+    await write(batch('rolled-fresh'));
+    const retried = batch('rolled-retried');
+    await write([retried[0]!]);
+    await write(retried); // one event already written: only the others may count
+    const rollups = async (model: string) =>
+      (
+        (await db.execute(
+          sql`select granularity, bucket_start, currency, requests, errors, prompt_tokens, completion_tokens,
+                cached_tokens, reasoning_tokens, cost_nanos, latency_ms_sum, latency_hist
+              from usage_rollups where model_name = ${model} order by granularity, bucket_start, currency`,
+        )) as unknown as { rows: Record<string, unknown>[] }
+      ).rows.map(
+        (r): Record<string, unknown> => ({
+          // node-postgres reads bigint as text
+          ...Object.fromEntries(
+            Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v]),
+          ),
+          bucket_start: new Date(r.bucket_start as string).toISOString(),
+        }),
+      );
+    const fresh = await rollups('rolled-fresh');
+    expect(fresh).toEqual(await rollups('rolled-retried'));
+    // 2 granularities x (this hour: USD + EUR, next hour: USD)
+    expect(fresh).toHaveLength(6);
+    const hourUsd = fresh.find(
+      (r) =>
+        r.granularity === 'hour' && r.currency === 'USD' && r.bucket_start === '2025-01-31T23:00:00.000Z',
+    );
+    expect(hourUsd).toMatchObject({ requests: 3, errors: 1, latency_ms_sum: 51 });
+    expect(hourUsd!.latency_hist).toEqual([2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const dayEur = fresh.find((r) => r.granularity === 'day' && r.currency === 'EUR');
+    expect(dayEur).toMatchObject({ requests: 2, errors: 1, cost_nanos: 3_500_000, cached_tokens: 3 });
+    expect(dayEur!.latency_hist).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
+  });
+
   it('exports CSV', async () => {
     const res = await fetch(`${ts.url}/api/v1/usage?group_by=model&format=csv`, {
       headers: { authorization: `Bearer ${ts.admin.token}` },

@@ -93,6 +93,12 @@ const rollupSet = ['requests', 'errors', ...SUMMED.map((c) => (c === 'latency_ms
  * travels as one compact JSON parameter (positional, repeating columns sent once), because on the
  * embedded database the bytes a statement carries are most of what it costs.
  */
+// A prerolled total: [...ROLLUP_KEY values (bucket_start in ms), requests, errors, ...SUMMED sums, histogram]
+const PREROLLED_FIGURES = ['requests', 'errors', ...SUMMED]
+  .map((_, i) => `(r->>${ROLLUP_KEY.length + i})::bigint`)
+  .join(', ');
+const PREROLLED_HIST = ROLLUP_KEY.length + 2 + SUMMED.length;
+
 const HEAD = sql.raw('with batch as (select ');
 const TAIL = sql.raw(`::jsonb as j),
 events as (
@@ -106,10 +112,14 @@ fresh as (
   returning org_id, project_id, key_id, model_name, coalesce(currency, '${DEFAULT_CURRENCY}') as currency, outcome,
     ${SUMMED.join(', ')}, created_at
 ),
+counted as (select count(*)::integer as n from fresh),
+-- rolled up here only when some event of the batch was written before (a retried batch): exactly the
+-- new ones count; otherwise the totals the writer computed (prerolled) go in as they are
 buckets as (
   select g.granularity, date_trunc(g.granularity, fresh.created_at, 'UTC') as bucket_start,
     ${latencyBucket} as latency_bucket, fresh.*
   from fresh cross join (values ('hour'), ('day')) as g(granularity)
+  where (select n from counted) < jsonb_array_length((select j from batch)->'e')
 ),
 rolled as (
   insert into usage_rollups (${ROLLUP_KEY.join(', ')}, requests, errors, ${SUMMED.slice(0, -1).join(', ')}, latency_ms_sum, latency_hist)
@@ -123,16 +133,89 @@ rolled as (
     latency_hist = array(select coalesce(a, 0) + coalesce(b, 0)
       from unnest(usage_rollups.latency_hist, excluded.latency_hist) as t(a, b))
   returning 1
+),
+prerolled as (
+  insert into usage_rollups (${ROLLUP_KEY.join(', ')}, requests, errors, ${SUMMED.slice(0, -1).join(', ')}, latency_ms_sum, latency_hist)
+  select r->>0, r->>1, to_timestamp((r->>2)::bigint / 1000.0), r->>3, r->>4, r->>5, r->>6,
+    ${PREROLLED_FIGURES}, array(select jsonb_array_elements_text(r->${PREROLLED_HIST}))::integer[]
+  from batch, jsonb_array_elements(batch.j->'r') as r
+  where (select n from counted) = jsonb_array_length(batch.j->'e')
+  order by 1, 2, 3, 4, 5, 6, 7
+  on conflict (${ROLLUP_KEY.join(', ')}) do update set ${rollupSet},
+    latency_hist = array(select coalesce(a, 0) + coalesce(b, 0)
+      from unnest(usage_rollups.latency_hist, excluded.latency_hist) as t(a, b))
+  returning 1
 )
-select (select count(*) from fresh)::integer as inserted`);
+select (select n from counted) as inserted`);
 
 const NUL_ESCAPE = '\\u0000';
 
-/** The batch as `{d: [dimension tuples], e: [[request id, dimension index, ...facts, raw usage, created ms]]}`. */
+/** The histogram bucket of a latency: the first whose bound is at least L (as width_bucket above). */
+function latencyBucketOf(latencyMs: number): number {
+  let i = 0;
+  while (i < LATENCY_BUCKETS_MS.length && LATENCY_BUCKETS_MS[i]! < latencyMs) i++;
+  return i;
+}
+
+interface Total {
+  /** the ROLLUP_KEY values, bucket_start in ms */
+  key: (string | number)[];
+  /** requests, errors, then the SUMMED columns */
+  figures: number[];
+  hist: number[];
+}
+
+const GRANULARITIES = [
+  ['hour', 3_600_000],
+  ['day', 86_400_000],
+] as const;
+
+/** Adds an event to the hourly and daily totals of its org, project, key, model and currency. */
+function rollUp(totals: Map<string, Total>, r: UsageRecord): void {
+  const at = r.createdAt.getTime();
+  const currency = r.currency ?? DEFAULT_CURRENCY;
+  const bucket = latencyBucketOf(r.latencyMs);
+  const summed = [
+    r.outcome === 'success' ? 0 : 1,
+    r.promptTokens ?? 0,
+    r.completionTokens ?? 0,
+    r.cachedTokens ?? 0,
+    r.reasoningTokens ?? 0,
+    r.costNanos ?? 0,
+    r.latencyMs,
+  ];
+  for (const [granularity, width] of GRANULARITIES) {
+    const key = [
+      r.orgId,
+      granularity,
+      Math.floor(at / width) * width,
+      r.projectId,
+      r.keyId,
+      r.modelName,
+      currency,
+    ];
+    const id = key.join('\u0000');
+    let t = totals.get(id);
+    if (!t) {
+      t = { key, figures: [0, 0, 0, 0, 0, 0, 0, 0], hist: new Array(LATENCY_BUCKETS_MS.length + 1).fill(0) };
+      totals.set(id, t);
+    }
+    t.figures[0]! += 1;
+    for (let i = 0; i < summed.length; i++) t.figures[i + 1]! += summed[i]!;
+    t.hist[bucket]! += 1;
+  }
+}
+
+/**
+ * The batch as `{d: [dimension tuples], e: [[request id, dimension index, ...facts, raw usage,
+ * created ms]], r: [prerolled totals]}`: the rollups are summed here, where it is cheap, and used
+ * whenever every event of the batch is new.
+ */
 export function encodeBatch(records: UsageRecord[]): string {
   const dims: unknown[][] = [];
   const dimIndex = new Map<string, number>();
   const events: unknown[][] = [];
+  const totals = new Map<string, Total>();
   for (const r of records) {
     const dim = DIMENSIONS.map(([field]) => r[field] ?? null);
     const key = dim.join('\u0000');
@@ -146,19 +229,21 @@ export function encodeBatch(records: UsageRecord[]): string {
     for (const [field, , , fallback] of FACTS) event.push(r[field] ?? fallback);
     event.push(r.rawUsage ?? null, r.createdAt.getTime());
     events.push(event);
+    rollUp(totals, r);
   }
-  const payload = JSON.stringify({ d: dims, e: events });
+  const rolled = [...totals.values()].map((t) => [...t.key, ...t.figures, t.hist]);
+  const payload = JSON.stringify({ d: dims, e: events, r: rolled });
   if (!payload.includes(NUL_ESCAPE)) return payload;
   // jsonb refuses NUL: an upstream usage object holding one is not kept (the counted tokens are).
   for (const event of events) {
     if (JSON.stringify(event[RAW_AT]).includes(NUL_ESCAPE)) event[RAW_AT] = null;
   }
-  return JSON.stringify({ d: dims, e: events });
+  return JSON.stringify({ d: dims, e: events, r: rolled });
 }
 
 /**
  * Appends usage events, idempotent by request id, and adds exactly the events that were new to the
- * hourly and daily rollups, in the caller's transaction. Returns how many events were new.
+ * hourly and daily rollups, in one statement (atomic without a transaction). Returns how many events were new.
  */
 export async function recordUsage(tx: DbOrTx, records: UsageRecord[]): Promise<number> {
   if (records.length === 0) return 0;

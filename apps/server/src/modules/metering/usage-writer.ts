@@ -40,7 +40,8 @@ export function createUsageWriter({
   /** a spool may hold rows (a previous process's at start, or ours): look at the next flush */
   let spoolToReplay = false;
 
-  const write = (rows: UsageRecord[]) => db.transaction((tx) => recordUsage(tx, rows));
+  // one statement is atomic on its own: no BEGIN/COMMIT round trips per batch
+  const write = (rows: UsageRecord[]) => recordUsage(db, rows);
 
   async function spill(): Promise<void> {
     const rows = buffer;
