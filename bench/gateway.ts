@@ -3,6 +3,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuTimeMs } from './lib/cpu-time.ts';
 import { runLoad } from './lib/load.ts';
 import { firstMessage, forkChild } from './lib/processes.ts';
 import {
@@ -68,11 +69,18 @@ async function measure(target: Target, scenario: Scenario, c: number): Promise<R
     connections: c,
   };
   if (warmupS > 0) await runLoad({ ...spec, durationS: warmupS });
+  const cpuBefore = cpuTimeMs(target.pid);
   const m = await runLoad({ ...spec, durationS });
+  const cpuAfter = cpuTimeMs(target.pid);
+  const requests = m.rps * durationS;
+  const cpu_us_per_request =
+    cpuBefore !== null && cpuAfter !== null && requests > 0
+      ? ((cpuAfter - cpuBefore) * 1000) / requests
+      : null;
   console.log(
     `  ${target.name} ${scenario.name} c=${c}: ${m.rps.toFixed(0)} rps, p50 ${m.p50_ms.toFixed(2)} ms, p99 ${m.p99_ms.toFixed(2)} ms${m.non2xx || m.errors ? `, ${m.non2xx} non-2xx, ${m.errors} errors` : ''}`,
   );
-  return { system: target.name, scenario: scenario.name, ...m };
+  return { system: target.name, scenario: scenario.name, ...m, cpu_us_per_request };
 }
 
 /** starts every system; one that cannot start is recorded as unavailable */

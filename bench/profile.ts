@@ -24,7 +24,10 @@ const { url: upstream } = await firstMessage<{ url: string }>(upstreamChild);
 const target = await maas(
   'maas',
   {},
-  { governance: args.governance !== 'off', execArgv: ['--import', 'tsx', '--cpu-prof', `--cpu-prof-dir=${args.dir}`] },
+  {
+    governance: args.governance !== 'off',
+    execArgv: ['--import', 'tsx', '--cpu-prof', `--cpu-prof-dir=${args.dir}`],
+  },
 )(upstream);
 const spec = {
   url: `${target.url}${scenario.path}`,

@@ -67,8 +67,19 @@ export async function setUpMaas(
     });
     const limits = { rpm: 10_000_000, tpm: 10_000_000_000, max_concurrent: 100_000 };
     await call(baseUrl, token, 'POST', '/api/v1/limits', { scope: 'key', scope_id: issued.id, ...limits });
-    await call(baseUrl, token, 'POST', '/api/v1/limits', { scope: 'project', scope_id: project.id, ...limits, token_quota: 1e13, quota_period: 'month' });
-    await call(baseUrl, token, 'POST', '/api/v1/limits', { scope: 'org', ...limits, budget: 1e9, budget_period: 'month' });
+    await call(baseUrl, token, 'POST', '/api/v1/limits', {
+      scope: 'project',
+      scope_id: project.id,
+      ...limits,
+      token_quota: 1e13,
+      quota_period: 'month',
+    });
+    await call(baseUrl, token, 'POST', '/api/v1/limits', {
+      scope: 'org',
+      ...limits,
+      budget: 1e9,
+      budget_period: 'month',
+    });
     await new Promise((r) => setTimeout(r, 200)); // the policy cache reloads on the push
   }
   return { key: issued.key, model };

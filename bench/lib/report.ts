@@ -3,6 +3,8 @@ import type { Measurement } from './load.ts';
 export interface Row extends Measurement {
   system: string;
   scenario: string;
+  /** CPU time of the system's process per request (µs); null for `direct` or without /proc */
+  cpu_us_per_request: number | null;
 }
 
 export interface SystemStatus {
@@ -20,6 +22,8 @@ export interface Comparison {
   rps_ratio: number;
   p50_ratio: number;
   p99_ratio: number;
+  /** CPU per request, a over b (null when either has none) */
+  cpu_ratio: number | null;
 }
 
 /** the pairs compared; a later governance on/off run adds e.g. ['maas', 'maas-governance-off'] */
@@ -49,6 +53,10 @@ export function compare(rows: Row[], pairs = COMPARISONS): Comparison[] {
         rps_ratio: ratio(left.rps, right.rps),
         p50_ratio: ratio(left.p50_ms, right.p50_ms),
         p99_ratio: ratio(left.p99_ms, right.p99_ms),
+        cpu_ratio:
+          left.cpu_us_per_request !== null && right.cpu_us_per_request !== null
+            ? ratio(left.cpu_us_per_request, right.cpu_us_per_request)
+            : null,
       });
     }
   }
@@ -87,11 +95,11 @@ const pad = (value: unknown, width: number) => String(value).padStart(width);
 
 export function printRows(rows: Row[]): void {
   console.log(
-    `\n${'system'.padEnd(10)} ${'scenario'.padEnd(12)} ${pad('conn', 4)} ${pad('rps', 9)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('non2xx', 6)} ${pad('errors', 6)}`,
+    `\n${'system'.padEnd(10)} ${'scenario'.padEnd(12)} ${pad('conn', 4)} ${pad('rps', 9)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('non2xx', 6)} ${pad('errors', 6)} ${pad('cpu µs/req', 10)}`,
   );
   for (const r of rows) {
     console.log(
-      `${r.system.padEnd(10)} ${r.scenario.padEnd(12)} ${pad(r.connections, 4)} ${pad(r.rps.toFixed(0), 9)} ${pad(r.p50_ms.toFixed(2), 8)} ${pad(r.p99_ms.toFixed(2), 8)} ${pad(r.non2xx, 6)} ${pad(r.errors, 6)}`,
+      `${r.system.padEnd(10)} ${r.scenario.padEnd(12)} ${pad(r.connections, 4)} ${pad(r.rps.toFixed(0), 9)} ${pad(r.p50_ms.toFixed(2), 8)} ${pad(r.p99_ms.toFixed(2), 8)} ${pad(r.non2xx, 6)} ${pad(r.errors, 6)} ${pad(r.cpu_us_per_request === null ? '-' : r.cpu_us_per_request.toFixed(0), 10)}`,
     );
   }
 }
@@ -99,11 +107,11 @@ export function printRows(rows: Row[]): void {
 export function printComparisons(comparisons: Comparison[], added: AddedLatency[]): void {
   if (comparisons.length > 0) {
     console.log(
-      `\n${'ratio'.padEnd(18)} ${'scenario'.padEnd(12)} ${pad('conn', 4)} ${pad('rps', 7)} ${pad('p50', 7)} ${pad('p99', 7)}`,
+      `\n${'ratio'.padEnd(18)} ${'scenario'.padEnd(12)} ${pad('conn', 4)} ${pad('rps', 7)} ${pad('p50', 7)} ${pad('p99', 7)} ${pad('cpu', 7)}`,
     );
     for (const c of comparisons) {
       console.log(
-        `${c.name.padEnd(18)} ${c.scenario.padEnd(12)} ${pad(c.connections, 4)} ${pad(c.rps_ratio.toFixed(2), 7)} ${pad(c.p50_ratio.toFixed(2), 7)} ${pad(c.p99_ratio.toFixed(2), 7)}`,
+        `${c.name.padEnd(18)} ${c.scenario.padEnd(12)} ${pad(c.connections, 4)} ${pad(c.rps_ratio.toFixed(2), 7)} ${pad(c.p50_ratio.toFixed(2), 7)} ${pad(c.p99_ratio.toFixed(2), 7)} ${pad(c.cpu_ratio === null ? '-' : c.cpu_ratio.toFixed(2), 7)}`,
       );
     }
   }

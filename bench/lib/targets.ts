@@ -11,6 +11,8 @@ export interface Target {
   url: string;
   headers: Record<string, string>;
   model: string;
+  /** the system's process, for its CPU time (none for `direct`: the upstream is every system's) */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export const baseline: TargetFactory = async (upstream) => {
     url: `${url}/v1`,
     headers: { authorization: `Bearer ${UPSTREAM_KEY}` },
     model: 'fake-chat',
+    pid: child.process.pid,
     stop: () => child.stop(),
   };
 };
@@ -74,6 +77,7 @@ export const portkey: TargetFactory = async (upstream) => {
       'x-portkey-custom-host': `${upstream}/v1`,
     },
     model: 'fake-chat',
+    pid: child.process.pid,
     stop: () => child.stop(),
   };
 };
@@ -123,6 +127,7 @@ export function maas(
         url: `${url}/v1`,
         headers: { authorization: `Bearer ${setup.key}` },
         model: setup.model,
+        pid: child.process.pid,
         stop,
       };
     } catch (error) {
