@@ -5,7 +5,7 @@ import { SCENARIOS } from './lib/scenarios.ts';
 import { maas } from './lib/targets.ts';
 
 /**
- * npm run bench:profile [-- --scenario=chat-json --connections=50 --duration=10 --dir=bench/results/profiles]
+ * npm run bench:profile [-- --scenario=chat-json --connections=50 --duration=10 --dir=bench/results/profiles --redis]
  * Runs maas under load with --cpu-prof and leaves the .cpuprofile in --dir (open it in Chrome DevTools).
  */
 const { values: args } = parseArgs({
@@ -15,6 +15,8 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     dir: { type: 'string', default: 'bench/results/profiles' },
     governance: { type: 'string', default: 'on' },
+    /** limits in Redis (MAAS_BENCH_REDIS_URL or the local one) instead of in process */
+    redis: { type: 'boolean', default: false },
   },
 });
 const scenario = SCENARIOS.find((s) => s.name === args.scenario);
@@ -26,6 +28,7 @@ const target = await maas(
   {},
   {
     governance: args.governance !== 'off',
+    redis: args.redis,
     execArgv: ['--import', 'tsx', '--cpu-prof', `--cpu-prof-dir=${args.dir}`],
   },
 )(upstream);
