@@ -2,18 +2,26 @@
  * Lua run atomically by Redis: the same algorithm as memory-store.ts (see store.ts for the counters).
  * Every key of one org carries the org in a hash tag, so a script touches one slot.
  *
+ * The figures of one check travel as one space-separated argument: each argument costs the client
+ * (ioredis builds and writes it) and the server (parses it), and a request carries a dozen checks.
+ *
  * reserve — KEYS: leases (zset), lease data (hash), then one key per check.
- *   ARGV: now, id, lease expiry, dry run (0|1), then per check: kind (w|p|c), limit, amount,
- *   bucketMs, buckets, expireAt. Returns ok, then per check: used, reserved, fits, resetMs, retryMs.
+ *   ARGV: now, id, lease expiry, dry run (0|1), then per check "kind limit amount bucketMs buckets
+ *   expireAt" (kind w|p|c). Returns ok, then per check: used, reserved, fits, resetMs, retryMs.
  * settle — KEYS: leases, lease data, then window keys, period keys, alert keys (one per period).
- *   ARGV: now, id, window count, period count, then per window: bucket, bucketMs, buckets, delta;
- *   per period: amount, softAt, expireAt. Returns per period: used, crossed.
+ *   ARGV: now, id, window count, period count, then per window "bucket bucketMs buckets delta", per
+ *   period "amount softAt expireAt". Returns per period: used, crossed.
  */
 const COMMON = `
 local now = tonumber(ARGV[1])
 local id = ARGV[2]
 local leases, leasedata = KEYS[1], KEYS[2]
 local function S(x) return string.format('%d', x) end
+local function fields(arg)
+  local f = {}
+  for v in string.gmatch(arg, '%S+') do f[#f + 1] = v end
+  return f
+end
 -- expiries are relative to the caller's clock (replicas' clocks may differ from the Redis server's)
 local function expire_at(key, at)
   local ttl = at - now
@@ -63,13 +71,15 @@ local count = #KEYS - 2
 local out = {0}
 local ok = true
 local st = {}
+local checks = {}
 for c = 1, count do
-  local a = 4 + (c - 1) * 6
-  local kind, limit, amount = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local f = fields(ARGV[4 + c])
+  checks[c] = f
+  local kind, limit, amount = f[1], tonumber(f[2]), tonumber(f[3])
   local key = KEYS[c + 2]
   local used, reserved, fits, reset, retry = 0, 0, true, 0, 0
   if kind == 'w' then
-    local b, n = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
+    local b, n = tonumber(f[4]), tonumber(f[5])
     local idx, cutoff, sum, hi, live = window(key, b, n)
     used = sum
     fits = sum + amount <= limit and sum < limit
@@ -111,13 +121,13 @@ if not ok or dry then return out end
 out[1] = 1
 local undos = {}
 for c = 1, count do
-  local a = 4 + (c - 1) * 6
-  local kind, amountArg = ARGV[a + 1], ARGV[a + 3]
+  local f = checks[c]
+  local kind, amountArg = f[1], f[3]
   local amount = tonumber(amountArg)
   local key = KEYS[c + 2]
   local o = 1 + (c - 1) * 5
   if kind == 'w' then
-    local b, n = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
+    local b, n = tonumber(f[4]), tonumber(f[5])
     local idx, cutoff, sum, hi, live = st[c][1], st[c][2], st[c][3], st[c][4], st[c][5]
     redis.call('HINCRBY', key, S(idx), amountArg)
     -- every call a script makes costs: the expiry only moves when a new sub-bucket starts
@@ -135,7 +145,7 @@ for c = 1, count do
   elseif kind == 'p' then
     if amount > 0 then
       out[o + 2] = redis.call('HINCRBY', key, 'reserved', amountArg)
-      local exp = tonumber(ARGV[a + 6])
+      local exp = tonumber(f[6])
       -- a period key's expiry is fixed (its end): set by whoever created the key
       if exp > 0 and not st[c][1] then expire_at(key, exp) end
       undos[#undos + 1] = {key, 'reserved', amountArg}
@@ -161,9 +171,9 @@ if redis.call('ZREM', leases, id) == 1 then
   redis.call('HDEL', leasedata, id)
 end
 for w = 1, nw do
-  local a = 4 + (w - 1) * 4
+  local f = fields(ARGV[4 + w])
   local key = KEYS[2 + w]
-  local bucket, b, n, delta = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local bucket, b, n, delta = tonumber(f[1]), tonumber(f[2]), tonumber(f[3]), tonumber(f[4])
   if delta ~= 0 then
     local idx, cutoff, sum, hi, live = window(key, b, n)
     if live and bucket >= cutoff then
@@ -179,12 +189,12 @@ for w = 1, nw do
 end
 local out = {}
 for p = 1, np do
-  local a = 4 + nw * 4 + (p - 1) * 3
+  local f = fields(ARGV[4 + nw + p])
   local key, alertKey = KEYS[2 + nw + p], KEYS[2 + nw + np + p]
-  local amount, softAt, exp = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local amount, softAt, exp = tonumber(f[1]), tonumber(f[2]), tonumber(f[3])
   local used
   if amount > 0 then
-    used = redis.call('HINCRBY', key, 'used', ARGV[a + 1])
+    used = redis.call('HINCRBY', key, 'used', f[1])
     -- the first charge may have created the key (its expiry is fixed: the period's end)
     if exp > 0 and used == amount then expire_at(key, exp) end
   else
