@@ -4,46 +4,27 @@ import type { Readable } from 'node:stream';
 export class BodyTooLargeError extends Error {}
 
 /**
- * Reads a whole response body, refusing one over `limit` bytes. Event listeners rather than
- * `for await`: an async iterator costs a promise per chunk on the hot path.
+ * Reads a whole response body, refusing one over `limit` bytes. Listeners rather than `for await`
+ * (an async iterator costs a promise per chunk), passed inline: the source runs through tsx, which
+ * renames every named closure it makes, per request. Once the body ended, failed or closed, later
+ * events settle nothing: the promise is settled already.
  */
 export function readBody(body: Readable, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer) => {
+    body.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        body.destroy();
+      if (size <= limit) chunks.push(chunk);
+      else {
         reject(new BodyTooLargeError(`upstream answer larger than ${limit} bytes`));
-        return;
+        body.destroy();
       }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    // a body destroyed without an error (an abort) must not leave the promise pending
-    const onClose = () => {
-      cleanup();
-      reject(body.errored ?? new Error('upstream body closed before its end'));
-    };
-    const cleanup = () => {
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-      body.off('close', onClose);
-    };
-    body.on('data', onData);
-    body.on('end', onEnd);
-    body.on('error', onError);
-    body.on('close', onClose);
+    });
+    body.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    body.on('error', reject);
+    // destroyed without an error (an abort): the promise must not stay pending
+    body.on('close', () => reject(body.errored ?? new Error('upstream body closed before its end')));
   });
 }
 
