@@ -17,10 +17,9 @@ local now = tonumber(ARGV[1])
 local id = ARGV[2]
 local leases, leasedata = KEYS[1], KEYS[2]
 local function S(x) return string.format('%d', x) end
+-- one string.match per argument: cheaper in Lua than a gmatch loop building the table
 local function fields(arg)
-  local f = {}
-  for v in string.gmatch(arg, '%S+') do f[#f + 1] = v end
-  return f
+  return {string.match(arg, '^(%S+) (%S+) (%S+) ?(%S*) ?(%S*) ?(%S*)$')}
 end
 -- expiries are relative to the caller's clock (replicas' clocks may differ from the Redis server's)
 local function expire_at(key, at)
