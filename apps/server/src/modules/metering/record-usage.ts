@@ -87,18 +87,19 @@ const rollupSet = ['requests', 'errors', ...SUMMED.map((c) => (c === 'latency_ms
   .map((c) => `${c} = usage_rollups.${c} + excluded.${c}`)
   .join(', ');
 
-/**
- * One statement per batch: the events go in (a request id already written is skipped) and exactly
- * the new ones are added to the hourly and daily rollups, without a row travelling back. The batch
- * travels as one compact JSON parameter (positional, repeating columns sent once), because on the
- * embedded database the bytes a statement carries are most of what it costs.
- */
 // A prerolled total: [...ROLLUP_KEY values (bucket_start in ms), requests, errors, ...SUMMED sums, histogram]
 const PREROLLED_FIGURES = ['requests', 'errors', ...SUMMED]
   .map((_, i) => `(r->>${ROLLUP_KEY.length + i})::bigint`)
   .join(', ');
 const PREROLLED_HIST = ROLLUP_KEY.length + 2 + SUMMED.length;
 
+/**
+ * One statement per batch: the events go in (a request id already written is skipped) and exactly
+ * the new ones are added to the hourly and daily rollups (the writer's totals when all are new, else
+ * summed here from the new ones), without a row travelling back. The batch
+ * travels as one compact JSON parameter (positional, repeating columns sent once), because on the
+ * embedded database the bytes a statement carries are most of what it costs.
+ */
 const HEAD = sql.raw('with batch as (select ');
 const TAIL = sql.raw(`::jsonb as j),
 events as (
