@@ -10,10 +10,6 @@ import type {
   SettleOutput,
 } from './store.ts';
 
-/** Counters are integers; a figure must never reach Lua in exponent notation. */
-const int = (x: number): string =>
-  Number.isSafeInteger(x) ? String(x) : Math.round(x).toLocaleString('en-US', { useGrouping: false });
-
 type ScriptFn = (numKeys: number, ...args: (string | number)[]) => Promise<number[]>;
 
 interface ScriptedRedis {
@@ -47,9 +43,7 @@ export function createRedisStore(redis: Redis, prefix = 'maas:lim:'): LimitStore
       ];
       for (const c of input.checks) {
         const kind = c.kind === 'window' ? 'w' : c.kind === 'period' ? 'p' : 'c';
-        args.push(
-          `${kind} ${int(c.limit)} ${int(c.amount)} ${int(c.bucketMs)} ${int(c.buckets)} ${int(c.expireAtMs)}`,
-        );
+        args.push(`${kind} ${c.limit} ${c.amount} ${c.bucketMs} ${c.buckets} ${c.expireAtMs}`);
       }
       const out = await r.maasLimitReserve(keys.length, ...keys, ...args);
       const states: CheckState[] = input.checks.map((_, i) => {
@@ -73,9 +67,8 @@ export function createRedisStore(redis: Redis, prefix = 'maas:lim:'): LimitStore
         ...input.periods.map((p) => k(`${p.key}:alert:${p.softAt}`)),
       ];
       const args: (string | number)[] = [input.nowMs, input.id, input.windows.length, input.periods.length];
-      for (const w of input.windows)
-        args.push(`${int(w.bucket)} ${int(w.bucketMs)} ${int(w.buckets)} ${int(w.delta)}`);
-      for (const p of input.periods) args.push(`${int(p.amount)} ${int(p.softAt)} ${int(p.expireAtMs)}`);
+      for (const w of input.windows) args.push(`${w.bucket} ${w.bucketMs} ${w.buckets} ${w.delta}`);
+      for (const p of input.periods) args.push(`${p.amount} ${p.softAt} ${p.expireAtMs}`);
       const out = await r.maasLimitSettle(keys.length, ...keys, ...args);
       return {
         used: input.periods.map((_, i) => Number(out[i * 2])),
