@@ -178,7 +178,7 @@ describe('web console', { timeout: 45_000 }, () => {
     await visit('/usage');
     await eventually(() => page.getByTestId('usage-table').textContent()).toContain('fake-chat');
     await page.getByTestId('usage-chart').locator('canvas').waitFor();
-    expect(await page.getByTestId('usage-table').textContent()).toMatch(/fake-chat\s*1/);
+    await eventually(() => page.getByTestId('usage-table').textContent()).toMatch(/fake-chat\s*1/);
     await shot('07-usage');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
@@ -201,7 +201,8 @@ describe('web console', { timeout: 45_000 }, () => {
   it('lists the key changes in the audit log with a before/after diff and a verified chain', async () => {
     await visit('/audit');
     await eventually(() => page.getByTestId('audit-chain').textContent()).toContain('Audit chain intact');
-    expect(await page.locator('.ant-table-tbody').textContent()).toContain('key.create');
+    // The chain status and the event list are two requests: wait for the rows, not only the status.
+    await eventually(() => page.locator('.ant-table-tbody').textContent()).toContain('key.create');
     const row = page.locator('.ant-table-row', { hasText: 'key.rotate' }).first();
     await row.locator('.ant-table-row-expand-icon').click();
     const diff = page.getByTestId('audit-diff').first();
