@@ -39,8 +39,6 @@ export async function createServices(deps: CoreDeps) {
         enableOfflineQueue: false,
         commandTimeout: 2_000,
         lazyConnect: true,
-        // concurrent requests' reserve and settle calls share one write per event-loop tick
-        enableAutoPipelining: true,
       })
     : undefined;
   limitsRedis?.on('error', (err) => log.warn({ err: err.message }, 'limits redis error'));

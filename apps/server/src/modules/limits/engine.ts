@@ -314,5 +314,10 @@ export function createLimitEngine(deps: LimitEngineDeps) {
     return { checks, states: out.states, nowMs };
   }
 
-  return { admit, settle, release, seed, usage, store };
+  /** Sends settles the store still batches (shutdown: before its Redis connection closes). */
+  async function flush(): Promise<void> {
+    await store.flush?.();
+  }
+
+  return { admit, settle, release, seed, usage, flush, store };
 }

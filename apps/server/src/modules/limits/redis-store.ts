@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RESERVE_LUA, SETTLE_LUA } from './redis-scripts.ts';
+import { BATCH_LUA } from './redis-scripts.ts';
 import type {
   CheckState,
   LimitStore,
@@ -10,78 +10,209 @@ import type {
   SettleOutput,
 } from './store.ts';
 
-type ScriptFn = (numKeys: number, ...args: (string | number)[]) => Promise<number[]>;
+type ScriptFn = (numKeys: number, ...args: string[]) => Promise<number[]>;
 
 interface ScriptedRedis {
-  maasLimitReserve: ScriptFn;
-  maasLimitSettle: ScriptFn;
+  maasLimitBatch: ScriptFn;
 }
 
+type Operation =
+  | { kind: 'reserve'; input: ReserveInput; resolve: (out: ReserveOutput) => void; reject: (e: unknown) => void }
+  | { kind: 'settle'; input: SettleInput; resolve: (out: SettleOutput) => void; reject: (e: unknown) => void };
+
+interface Queue {
+  /** the batch in flight, if any */
+  flight: Promise<void> | undefined;
+  waiting: Operation[];
+  /** how many of the waiting operations are reserves */
+  reserves: number;
+  /** a settle waiting for company (see SETTLE_WAIT_MS) */
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Operations of one org in one script call at most (bounds how long one script holds Redis). */
+const MAX_BATCH = 64;
 /**
- * The shared store: one Lua call per reserve and per settle (EVALSHA through ioredis' defineCommand,
- * which falls back to EVAL when the script is not cached yet), so counters are exact across replicas.
- * `prefix` namespaces every key (tests use a random one).
+ * How long a settle waits for a reserve to travel with when nothing is in flight. A settle only
+ * gives back what a request held (its concurrency slot, the unused part of its reservation), so
+ * holding it a few milliseconds longer never admits too much; under steady traffic it then costs
+ * no round trip of its own.
+ */
+const SETTLE_WAIT_MS = 5;
+
+/**
+ * The shared store: counters are exact across replicas because every change runs inside one Lua
+ * script (EVALSHA through ioredis' defineCommand, which falls back to EVAL when the script is not
+ * cached yet). `prefix` namespaces every key (tests use a random one).
+ *
+ * Operations are batched per org: with no script of that org in flight an operation is sent at
+ * once (no added latency when idle); otherwise it waits for the one in flight and goes with every
+ * other operation that arrived meanwhile, in arrival order. A batch costs Redis about what one
+ * operation did (see redis-scripts.ts), so under load the cost per request falls with the batch.
  */
 export function createRedisStore(redis: Redis, prefix = 'maas:lim:'): LimitStore {
   const scripted = redis as unknown as Partial<ScriptedRedis>;
-  if (!scripted.maasLimitReserve) redis.defineCommand('maasLimitReserve', { lua: RESERVE_LUA });
-  if (!scripted.maasLimitSettle) redis.defineCommand('maasLimitSettle', { lua: SETTLE_LUA });
+  if (!scripted.maasLimitBatch) redis.defineCommand('maasLimitBatch', { lua: BATCH_LUA });
   const r = redis as unknown as ScriptedRedis;
-  const leaseKeys = (group: string) => [`${prefix}{${group}}:leases`, `${prefix}{${group}}:leasedata`];
-  const k = (key: string) => `${prefix}${key}`;
+  const queues = new Map<string, Queue>();
+
+  function submit(group: string, op: Operation): void {
+    let q = queues.get(group);
+    if (!q) {
+      q = { flight: undefined, waiting: [], reserves: 0, timer: undefined };
+      queues.set(group, q);
+    }
+    q.waiting.push(op);
+    if (op.kind === 'reserve') q.reserves++;
+    kick(group, q);
+  }
+
+  /** With nothing in flight: a waiting reserve goes at once, settles alone wait for company. */
+  function kick(group: string, q: Queue): void {
+    if (q.flight) return;
+    if (q.reserves > 0) send(group, q);
+    else if (q.waiting.length > 0) q.timer ??= setTimeout(sendWaiting, SETTLE_WAIT_MS, group, q).unref();
+    else if (!q.timer) queues.delete(group);
+  }
+
+  function sendWaiting(group: string, q: Queue): void {
+    q.timer = undefined;
+    if (!q.flight && q.waiting.length > 0) send(group, q);
+  }
+
+  function send(group: string, q: Queue): void {
+    if (q.timer) {
+      clearTimeout(q.timer);
+      q.timer = undefined;
+    }
+    const batch = q.waiting.length <= MAX_BATCH ? q.waiting : q.waiting.slice(0, MAX_BATCH);
+    q.waiting = batch === q.waiting ? [] : q.waiting.slice(MAX_BATCH);
+    q.reserves = 0;
+    for (const op of q.waiting) if (op.kind === 'reserve') q.reserves++;
+    const { keys, args } = encode(group, batch);
+    q.flight = r
+      .maasLimitBatch(keys.length, ...keys, ...args)
+      .then(
+        (out) => {
+          try {
+            decode(batch, out);
+          } catch (err) {
+            fail(batch, err);
+          }
+        },
+        (err: unknown) => fail(batch, err),
+      )
+      .finally(() => {
+        q.flight = undefined;
+        kick(group, q);
+      });
+  }
+
+  /** Sends every waiting operation and resolves when no batch is in flight (used at shutdown). */
+  async function flush(): Promise<void> {
+    while (queues.size > 0) {
+      const flights: Promise<void>[] = [];
+      for (const [group, q] of queues) {
+        if (!q.flight && q.waiting.length > 0) send(group, q);
+        if (q.flight) flights.push(q.flight);
+      }
+      await Promise.all(flights);
+    }
+  }
+
+  /** Settles every operation of the batch not settled yet (a promise settles once). */
+  function fail(batch: Operation[], err: unknown): void {
+    for (const op of batch) op.reject(err);
+  }
+
+  function encode(group: string, batch: Operation[]): { keys: string[]; args: string[] } {
+    const keys = [`${prefix}{${group}}:leases`, `${prefix}{${group}}:leasedata`];
+    const index = new Map<string, number>();
+    const ref = (key: string) => {
+      let i = index.get(key);
+      if (i === undefined) {
+        i = keys.push(`${prefix}${key}`);
+        index.set(key, i);
+      }
+      return i;
+    };
+    const args: string[] = [];
+    for (const op of batch) {
+      if (op.kind === 'reserve') {
+        const { input } = op;
+        const expiry = input.nowMs + input.leaseMs;
+        args.push(`r ${input.nowMs} ${input.id} ${expiry} ${input.dryRun ? 1 : 0} ${input.checks.length}`);
+        for (const c of input.checks) {
+          const kind = c.kind === 'window' ? 'w' : c.kind === 'period' ? 'p' : 'c';
+          args.push(
+            `${kind} ${c.limit} ${c.amount} ${c.bucketMs} ${c.buckets} ${c.expireAtMs} ${ref(c.key)}`,
+          );
+        }
+      } else {
+        const { input } = op;
+        args.push(`s ${input.nowMs} ${input.id} ${input.windows.length} ${input.periods.length}`);
+        for (const w of input.windows) {
+          args.push(`${ref(w.key)} ${w.bucket} ${w.bucketMs} ${w.buckets} ${w.delta}`);
+        }
+        for (const p of input.periods) {
+          const alert = ref(`${p.key}:alert:${p.softAt}`);
+          args.push(`${ref(p.key)} ${alert} ${p.amount} ${p.softAt} ${p.expireAtMs}`);
+        }
+      }
+    }
+    return { keys, args };
+  }
+
+  function decode(batch: Operation[], out: number[]): void {
+    let at = 0;
+    for (const op of batch) {
+      if (op.kind === 'reserve') {
+        const ok = Number(out[at]) === 1;
+        const states: CheckState[] = [];
+        for (let i = 0; i < op.input.checks.length; i++) {
+          const o = at + 1 + i * 5;
+          states.push({
+            used: Number(out[o]),
+            reserved: Number(out[o + 1]),
+            fits: Number(out[o + 2]) === 1,
+            resetMs: Number(out[o + 3]),
+            retryMs: Number(out[o + 4]),
+          });
+        }
+        at += 1 + op.input.checks.length * 5;
+        op.resolve({ ok, states });
+      } else {
+        const used: number[] = [];
+        const crossed: boolean[] = [];
+        for (let i = 0; i < op.input.periods.length; i++) {
+          used.push(Number(out[at + i * 2]));
+          crossed.push(Number(out[at + i * 2 + 1]) === 1);
+        }
+        at += op.input.periods.length * 2;
+        op.resolve({ used, crossed });
+      }
+    }
+  }
 
   return {
     kind: 'redis',
 
-    async reserve(input: ReserveInput): Promise<ReserveOutput> {
-      const keys = [...leaseKeys(input.group), ...input.checks.map((c) => k(c.key))];
-      const args: (string | number)[] = [
-        input.nowMs,
-        input.id,
-        input.nowMs + input.leaseMs,
-        input.dryRun ? 1 : 0,
-      ];
-      for (const c of input.checks) {
-        const kind = c.kind === 'window' ? 'w' : c.kind === 'period' ? 'p' : 'c';
-        args.push(`${kind} ${c.limit} ${c.amount} ${c.bucketMs} ${c.buckets} ${c.expireAtMs}`);
-      }
-      const out = await r.maasLimitReserve(keys.length, ...keys, ...args);
-      const states: CheckState[] = input.checks.map((_, i) => {
-        const o = 1 + i * 5;
-        return {
-          used: Number(out[o]),
-          reserved: Number(out[o + 1]),
-          fits: Number(out[o + 2]) === 1,
-          resetMs: Number(out[o + 3]),
-          retryMs: Number(out[o + 4]),
-        };
-      });
-      return { ok: Number(out[0]) === 1, states };
+    reserve(input: ReserveInput): Promise<ReserveOutput> {
+      return new Promise((resolve, reject) => submit(input.group, { kind: 'reserve', input, resolve, reject }));
     },
 
-    async settle(input: SettleInput): Promise<SettleOutput> {
-      const keys = [
-        ...leaseKeys(input.group),
-        ...input.windows.map((w) => k(w.key)),
-        ...input.periods.map((p) => k(p.key)),
-        ...input.periods.map((p) => k(`${p.key}:alert:${p.softAt}`)),
-      ];
-      const args: (string | number)[] = [input.nowMs, input.id, input.windows.length, input.periods.length];
-      for (const w of input.windows) args.push(`${w.bucket} ${w.bucketMs} ${w.buckets} ${w.delta}`);
-      for (const p of input.periods) args.push(`${p.amount} ${p.softAt} ${p.expireAtMs}`);
-      const out = await r.maasLimitSettle(keys.length, ...keys, ...args);
-      return {
-        used: input.periods.map((_, i) => Number(out[i * 2])),
-        crossed: input.periods.map((_, i) => Number(out[i * 2 + 1]) === 1),
-      };
+    settle(input: SettleInput): Promise<SettleOutput> {
+      return new Promise((resolve, reject) => submit(input.group, { kind: 'settle', input, resolve, reject }));
     },
+
+    flush,
 
     async seed(_nowMs: number, seeds: readonly PeriodSeed[]): Promise<void> {
       const pipeline = redis.pipeline();
       for (const s of seeds) {
         if (s.used <= 0) continue;
-        pipeline.hsetnx(k(s.key), 'used', Math.round(s.used));
-        if (s.expireAtMs > 0) pipeline.pexpireat(k(s.key), s.expireAtMs);
+        pipeline.hsetnx(`${prefix}${s.key}`, 'used', Math.round(s.used));
+        if (s.expireAtMs > 0) pipeline.pexpireat(`${prefix}${s.key}`, s.expireAtMs);
       }
       await pipeline.exec();
     },

@@ -130,6 +130,7 @@ export function createLimitService(deps: LimitServiceDeps) {
     },
     async stop() {
       await cache.stop();
+      await engine.flush();
       await notifier.drain();
     },
     engine,

@@ -98,6 +98,8 @@ export interface LimitStore {
    * Redis): counters then start from what was already used in the period, not from zero.
    */
   seed(nowMs: number, counters: readonly PeriodSeed[]): Promise<void>;
+  /** Writes what the store still holds back (a store that batches); resolves when nothing is pending. */
+  flush?(): Promise<void>;
 }
 
 export interface PeriodSeed {
