@@ -70,17 +70,25 @@ async function measure(target: Target, scenario: Scenario, c: number): Promise<R
   };
   if (warmupS > 0) await runLoad({ ...spec, durationS: warmupS });
   const cpuBefore = cpuTimeMs(target.pid);
+  const serverBefore = (await target.serverCpuMs?.()) ?? null;
   const m = await runLoad({ ...spec, durationS });
   const cpuAfter = cpuTimeMs(target.pid);
+  const serverAfter = (await target.serverCpuMs?.()) ?? null;
   const requests = m.rps * durationS;
-  const cpu_us_per_request =
-    cpuBefore !== null && cpuAfter !== null && requests > 0
-      ? ((cpuAfter - cpuBefore) * 1000) / requests
-      : null;
+  const perRequest = (before: number | null, after: number | null) =>
+    before !== null && after !== null && requests > 0 ? ((after - before) * 1000) / requests : null;
+  const cpu_us_per_request = perRequest(cpuBefore, cpuAfter);
+  const server_cpu_us_per_request = perRequest(serverBefore, serverAfter);
   console.log(
     `  ${target.name} ${scenario.name} c=${c}: ${m.rps.toFixed(0)} rps, p50 ${m.p50_ms.toFixed(2)} ms, p99 ${m.p99_ms.toFixed(2)} ms${m.non2xx || m.errors ? `, ${m.non2xx} non-2xx, ${m.errors} errors` : ''}`,
   );
-  return { system: target.name, scenario: scenario.name, ...m, cpu_us_per_request };
+  return {
+    system: target.name,
+    scenario: scenario.name,
+    ...m,
+    cpu_us_per_request,
+    server_cpu_us_per_request,
+  };
 }
 
 /** starts every system; one that cannot start is recorded as unavailable */

@@ -5,6 +5,8 @@ export interface Row extends Measurement {
   scenario: string;
   /** CPU time of the system's process per request (µs); null for `direct` or without /proc */
   cpu_us_per_request: number | null;
+  /** CPU time per request (µs) of a server the system calls, not counted above (Redis for maas-redis); null for none */
+  server_cpu_us_per_request: number | null;
 }
 
 export interface SystemStatus {
@@ -95,11 +97,11 @@ const pad = (value: unknown, width: number) => String(value).padStart(width);
 
 export function printRows(rows: Row[]): void {
   console.log(
-    `\n${'system'.padEnd(10)} ${'scenario'.padEnd(12)} ${pad('conn', 4)} ${pad('rps', 9)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('non2xx', 6)} ${pad('errors', 6)} ${pad('cpu µs/req', 10)}`,
+    `\n${'system'.padEnd(10)} ${'scenario'.padEnd(12)} ${pad('conn', 4)} ${pad('rps', 9)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('non2xx', 6)} ${pad('errors', 6)} ${pad('cpu µs/req', 10)} ${pad('+server', 7)}`,
   );
   for (const r of rows) {
     console.log(
-      `${r.system.padEnd(10)} ${r.scenario.padEnd(12)} ${pad(r.connections, 4)} ${pad(r.rps.toFixed(0), 9)} ${pad(r.p50_ms.toFixed(2), 8)} ${pad(r.p99_ms.toFixed(2), 8)} ${pad(r.non2xx, 6)} ${pad(r.errors, 6)} ${pad(r.cpu_us_per_request === null ? '-' : r.cpu_us_per_request.toFixed(0), 10)}`,
+      `${r.system.padEnd(10)} ${r.scenario.padEnd(12)} ${pad(r.connections, 4)} ${pad(r.rps.toFixed(0), 9)} ${pad(r.p50_ms.toFixed(2), 8)} ${pad(r.p99_ms.toFixed(2), 8)} ${pad(r.non2xx, 6)} ${pad(r.errors, 6)} ${pad(r.cpu_us_per_request === null ? '-' : r.cpu_us_per_request.toFixed(0), 10)} ${pad(r.server_cpu_us_per_request === null ? '-' : r.server_cpu_us_per_request.toFixed(0), 7)}`,
     );
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { createScratchDatabase } from '../../packages/testkit/src/database.ts';
 import { setUpMaas } from './maas-setup.ts';
 import { type Child, firstMessage, forkChild, freePort, waitForPort } from './processes.ts';
@@ -13,6 +14,8 @@ export interface Target {
   model: string;
   /** the system's process, for its CPU time (none for `direct`: the upstream is every system's) */
   pid?: number;
+  /** CPU time (ms) so far of a server the system calls per request and the bench does not count in `pid` (Redis) */
+  serverCpuMs?: () => Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -96,6 +99,8 @@ export function maas(
     // on PostgreSQL, a scratch database of its own, dropped afterwards
     const base = process.env.MAAS_BENCH_DATABASE_URL;
     const scratch = base ? await createScratchDatabase(base) : undefined;
+    const redisUrl = opts.redis ? (process.env.MAAS_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379') : undefined;
+    const redis = redisUrl ? new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 }) : undefined;
     const child = forkChild(here('./maas-process.ts'), {
       execArgv: opts.execArgv,
       env: {
@@ -103,14 +108,13 @@ export function maas(
         MAAS_ADMIN_PASSWORD: admin.password,
         ...env,
         ...(scratch ? { MAAS_BENCH_DATABASE_URL: scratch.url } : {}),
-        ...(opts.redis
-          ? { MAAS_BENCH_REDIS_URL: process.env.MAAS_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' }
-          : {}),
+        ...(redisUrl ? { MAAS_BENCH_REDIS_URL: redisUrl } : {}),
       },
     });
     const stop = async () => {
       await child.stop();
       await scratch?.drop();
+      redis?.disconnect();
     };
     try {
       const url = await started(child);
@@ -128,6 +132,7 @@ export function maas(
         headers: { authorization: `Bearer ${setup.key}` },
         model: setup.model,
         pid: child.process.pid,
+        ...(redis ? { serverCpuMs: () => redisCpuMs(redis) } : {}),
         stop,
       };
     } catch (error) {
@@ -135,6 +140,19 @@ export function maas(
       throw error;
     }
   };
+}
+
+/** The Redis server's CPU time so far (INFO cpu: user + system, main and background threads), ms. */
+async function redisCpuMs(redis: Redis): Promise<number | null> {
+  try {
+    const info = await redis.info('cpu');
+    const field = (name: string) =>
+      Number(info.match(new RegExp(`^${name}:([\\d.]+)`, 'm'))?.[1] ?? Number.NaN);
+    const ms = (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+    return Number.isFinite(ms) ? ms : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Every system the bench knows, in the order they run; `--systems=a,b` picks some. */

@@ -326,6 +326,56 @@ describe.each(stores)('limit engine on the %s store', (_name, make) => {
       true,
     );
   });
+
+  it('gives a slot back to the next request even when its settle was not awaited', async () => {
+    const { engine, replica } = make();
+    const p = [policy({ maxConcurrent: 1, tpm: 100 })];
+    for (let i = 0; i < 5; i++) {
+      const r = admitted(await engine.admit(subject, { tokens: 20 }, p));
+      void engine.settle(r, { tokens: 5, cost: 0 });
+    }
+    // settles still waiting to be sent are sent before the next reserve, in order
+    const last = await engine.admit(subject, { tokens: 20 }, p);
+    expect(last.ok).toBe(true);
+    expect(last.ok && last.headers['x-ratelimit-remaining-tokens']).toBe(String(100 - 5 * 5 - 20));
+    // and flush sends what is left, so another replica sees the slot free at once
+    void engine.settle(admitted(last), { tokens: 5, cost: 0 });
+    await engine.flush();
+    expect((await replica().admit(subject, { tokens: 1 }, p)).ok).toBe(true);
+  });
+});
+
+describe.skipIf(!redisUrl)('limit engine on Redis, batching', () => {
+  it('runs concurrent requests of one org in a few script calls, each with its own answer', async () => {
+    const redis = new Redis(redisUrl!);
+    connections.push(redis);
+    const keyPrefix = `maas:test:${randomBytes(6).toString('hex')}:`;
+    prefixes.push(keyPrefix);
+    const engine = createLimitEngine({ log, redis, keyPrefix, failOpen: false });
+    const scripted = redis as unknown as { maasLimitBatch: (...args: unknown[]) => Promise<unknown> };
+    const run = scripted.maasLimitBatch.bind(redis);
+    let calls = 0;
+    scripted.maasLimitBatch = (...args: unknown[]) => {
+      calls++;
+      return run(...args);
+    };
+    const p = [policy({ rpm: 30, tpm: 1_000, maxConcurrent: 100 })];
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () => engine.admit(subject, { tokens: 10 }, p)),
+    );
+    const ok = results.filter((r) => r.ok);
+    expect(ok).toHaveLength(30);
+    // every admitted request saw its own place in the counters
+    const remaining = ok
+      .map((r) => Number(r.ok && r.headers['x-ratelimit-remaining-requests']))
+      .sort((a, b) => a - b);
+    expect(remaining).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(calls).toBeLessThanOrEqual(3);
+    await Promise.all(ok.map((r) => r.ok && engine.settle(r.reservation, { tokens: 4, cost: 0 })));
+    expect(calls).toBeLessThanOrEqual(4);
+    const usage = await engine.usage(p[0]!);
+    expect(usage.states.map((s) => s.used)).toEqual([30, 30 * 4, 0]);
+  });
 });
 
 describe('limit engine when its Redis is unreachable', () => {

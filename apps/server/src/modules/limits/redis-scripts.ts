@@ -3,151 +3,138 @@
  * Every key of one org carries the org in a hash tag, so a script touches one slot.
  *
  * One script runs a batch of reserves and settles of one org, in order, each exactly as if it ran
- * alone. What makes a batch cheap is the cache below: a field read by many operations is fetched
- * once (one HMGET per key for everything the batch is known to need), and each key is written once
- * at the end. A redis.call costs about a microsecond; a request makes ~30 counter reads and writes,
- * so under load most of a script's time was these calls, not the arithmetic.
+ * alone. What makes a batch cheap is the field cache: everything the batch is known to need is
+ * fetched with one HMGET per key, operations then work on Lua tables, and each key is written once
+ * at the end. A redis.call costs one to three microseconds and a request touches ~30 counter fields,
+ * so with one script per operation most of the time went to these calls.
  *
  * KEYS: leases (zset), lease data (hash), then every counter key of the batch once.
- * ARGV: per operation a header, then its items (the figures of an item are one space-separated
- * argument: each argument costs the client and the server; "k" is an index into KEYS):
- *   reserve  "r now id leaseExpiry dryRun(0|1) n", then n × "kind limit amount bucketMs buckets expireAt k"
- *            (kind w|p|c)
- *   settle   "s now id nw np", then nw × "k bucket bucketMs buckets delta",
- *            then np × "k alertK amount softAt expireAt"
+ * ARGV: one JSON array per operation (one C call decodes it; "k" is an index into KEYS, "field" the
+ * sub-bucket's field name):
+ *   reserve  ["r", now, id, leaseExpiry, dryRun 0|1, [[kind, limit, amount, bucketMs, buckets, expireAt, k, field], …]]
+ *            (kind "w" window, "p" period, "c" concurrency; bucketMs, buckets and field only for windows)
+ *   settle   ["s", now, id, [[k, field, bucketMs, buckets, delta], …], [[k, alertK, amount, softAt, expireAt], …]]
  * Returns, per operation in order: reserve: ok, then per check used, reserved, fits, resetMs,
  * retryMs; settle: per period used, crossed.
  *
- * The key layout and field names are those of the one-operation scripts this replaced, so replicas
- * of both versions share counters during a rolling upgrade.
+ * Keys and field names are those of the earlier one-operation scripts, so replicas of both versions
+ * share counters during a rolling upgrade. A concurrency counter also keeps "x", the expiry last
+ * set on it, so its key's TTL moves once per lease length instead of on every reserve.
  */
 export const BATCH_LUA = `
 local leases, leasedata = KEYS[1], KEYS[2]
 local function S(x) return string.format('%d', x) end
--- one string.match per argument: cheaper in Lua than a gmatch loop building the table
-local function fields(arg)
-  return {string.match(arg, '^(%S+) ?(%S*) ?(%S*) ?(%S*) ?(%S*) ?(%S*) ?(%S*)$')}
-end
 
--- The cache: per key, the fields read (false: absent) and written, and the expiry to set.
-local cache, order = {}, {}
-local function entry(key)
-  local e = cache[key]
-  if not e then
-    e = {v = {}, dirty = {}, names = {}}
-    cache[key] = e
-    order[#order + 1] = key
-  end
-  return e
+-- The field cache. V[key]: field -> number, or false when absent; a field nobody fetched is read
+-- on first use (HGET), so a miss costs a call, never a wrong answer. D[key]: fields written.
+local V, D, WIPED, TTL, order = {}, {}, {}, {}, {}
+local function values(key)
+  local t = V[key]
+  if t then return t end
+  t = setmetatable({}, {__index = function(t, f)
+    local v = false
+    if not WIPED[key] then v = tonumber(redis.call('HGET', key, f)) or false end
+    rawset(t, f, v)
+    return v
+  end})
+  V[key], D[key] = t, {}
+  order[#order + 1] = key
+  return t
 end
+local WANT = {}
 local function want(key, f)
-  local e = entry(key)
-  if e.v[f] == nil and not e.names[f] then
-    e.names[f] = true
-    e.names[#e.names + 1] = f
+  local w = WANT[key]
+  if not w then
+    w = {}
+    WANT[key] = w
+  end
+  if not w[f] then
+    w[f] = true
+    w[#w + 1] = f
   end
 end
 local function fetch(key)
-  local e = cache[key]
+  local w = WANT[key]
+  if not w then return end
+  WANT[key] = nil
+  local t = values(key)
   local names = {}
-  for _, f in ipairs(e.names) do
-    if e.v[f] == nil then names[#names + 1] = f end
+  for _, f in ipairs(w) do
+    if rawget(t, f) == nil then names[#names + 1] = f end
   end
-  e.names = {}
   if #names == 0 then return end
-  if e.wiped then
-    for _, f in ipairs(names) do e.v[f] = false end
+  if WIPED[key] then
+    for _, f in ipairs(names) do rawset(t, f, false) end
     return
   end
   local got = redis.call('HMGET', key, unpack(names))
-  for i, f in ipairs(names) do e.v[f] = tonumber(got[i]) or false end
-end
-local function has(key, f)
-  local e = entry(key)
-  local v = e.v[f]
-  if v == nil then
-    v = false
-    if not e.wiped then v = tonumber(redis.call('HGET', key, f)) or false end
-    e.v[f] = v
-  end
-  return v ~= false
-end
-local function get(key, f)
-  has(key, f)
-  return cache[key].v[f] or 0
-end
-local function put(key, f, x)
-  local e = entry(key)
-  e.v[f] = x
-  e.dirty[f] = true
+  for i, f in ipairs(names) do rawset(t, f, tonumber(got[i]) or false) end
 end
 -- the key is gone: DEL at the end, and every field reads as absent until written
 local function wipe(key)
-  local e = entry(key)
-  e.v, e.dirty, e.wiped = {}, {}, true
+  values(key)
+  WIPED[key] = true
+  local t = V[key]
+  for f in pairs(t) do rawset(t, f, false) end
+  D[key] = {}
 end
 -- expiries are relative to the caller's clock (replicas' clocks may differ from the Redis server's)
 local function expire_at(key, at, now)
   local ttl = at - now
   if ttl < 1000 then ttl = 1000 end
-  local e = entry(key)
-  if not e.ttl or ttl > e.ttl then e.ttl = ttl end
+  if not TTL[key] or ttl > TTL[key] then TTL[key] = ttl end
 end
 local function undo(list)
-  for _, u in ipairs(list) do put(u[1], u[2], get(u[1], u[2]) - tonumber(u[3])) end
-end
-local function window(key, b, n, now)
-  local idx = math.floor(now / b)
-  local cutoff = idx - n
-  local sum, hi = get(key, 'sum'), get(key, 'hi')
-  if not has(key, 'hi') or hi < cutoff then
-    if has(key, 'sum') or has(key, 'hi') then wipe(key) end
-    return idx, cutoff, 0, -1, false
+  for _, u in ipairs(list) do
+    local t = values(u[1])
+    t[u[2]] = (t[u[2]] or 0) - tonumber(u[3])
+    D[u[1]][u[2]] = true
   end
-  if has(key, 'lo') and get(key, 'lo') < cutoff then
-    local lo = get(key, 'lo')
+end
+-- Drops the sub-buckets that left the window; returns cutoff, sum, hi, live.
+local function window(key, t, idx, n)
+  local cutoff = idx - n
+  local hi = t.hi
+  if not hi or hi < cutoff then
+    if t.sum or hi then wipe(key) end
+    return cutoff, 0, -1, false
+  end
+  local sum, lo = t.sum or 0, t.lo
+  if lo and lo < cutoff then
     for i = lo, cutoff - 1 do want(key, S(i)) end
     fetch(key)
+    local d = D[key]
     for i = lo, cutoff - 1 do
-      local v = get(key, S(i))
-      if v ~= 0 then
+      local f = S(i)
+      local v = t[f]
+      if v then
         sum = sum - v
-        put(key, S(i), 0)
+        t[f] = false
+        d[f] = true
       end
     end
-    put(key, 'sum', sum)
-    put(key, 'lo', cutoff)
+    t.sum, t.lo = sum, cutoff
+    d.sum, d.lo = true, true
   end
-  return idx, cutoff, sum, hi, true
+  return cutoff, sum, hi, true
 end
 
--- 1. parse every operation
+-- 1. decode every operation
 local ops = {}
 local sweepAt = nil
-local a = 1
-while a <= #ARGV do
-  local h = fields(ARGV[a])
-  local op = {h = h, items = {}}
-  local count
-  if h[1] == 'r' then
-    count = tonumber(h[6])
-    local now = tonumber(h[2])
-    if not sweepAt or now > sweepAt then sweepAt = now end
-  else
-    count = tonumber(h[4]) + tonumber(h[5])
-  end
-  for i = 1, count do op.items[i] = fields(ARGV[a + i]) end
-  ops[#ops + 1] = op
-  a = a + count + 1
+for i = 1, #ARGV do
+  local op = cjson.decode(ARGV[i])
+  ops[i] = op
+  if op[1] == 'r' and (not sweepAt or op[2] > sweepAt) then sweepAt = op[2] end
 end
 
 -- 2. the leases this batch gives back: expired ones (swept when the batch reserves) and settled ones
 local expired = {}
-if sweepAt then expired = redis.call('ZRANGEBYSCORE', leases, '-inf', sweepAt, 'LIMIT', 0, 100) end
+if sweepAt then expired = redis.call('ZRANGEBYSCORE', leases, '-inf', S(sweepAt), 'LIMIT', 0, 100) end
 local ids = {}
 for _, id in ipairs(expired) do ids[#ids + 1] = id end
 for _, op in ipairs(ops) do
-  if op.h[1] == 's' then ids[#ids + 1] = op.h[3] end
+  if op[1] == 's' then ids[#ids + 1] = op[3] end
 end
 local held = {}
 if #ids > 0 then
@@ -162,32 +149,29 @@ for _, list in pairs(held) do
   for _, u in ipairs(list) do want(u[1], u[2]) end
 end
 for _, op in ipairs(ops) do
-  local h = op.h
-  if h[1] == 'r' then
-    local now = tonumber(h[2])
-    for _, f in ipairs(op.items) do
-      local key = KEYS[tonumber(f[7])]
-      if f[1] == 'w' then
-        want(key, 'sum') want(key, 'lo') want(key, 'hi')
-        want(key, S(math.floor(now / tonumber(f[4]))))
-      elseif f[1] == 'p' then
+  if op[1] == 'r' then
+    for _, c in ipairs(op[6]) do
+      local key = KEYS[c[7]]
+      if c[1] == 'w' then
+        want(key, 'sum') want(key, 'lo') want(key, 'hi') want(key, c[8])
+      elseif c[1] == 'p' then
         want(key, 'used') want(key, 'reserved')
       else
-        want(key, 'n')
+        want(key, 'n') want(key, 'x')
       end
     end
   else
-    local nw = tonumber(h[4])
-    for i, f in ipairs(op.items) do
-      local key = KEYS[tonumber(f[1])]
-      if i <= nw then
-        want(key, 'sum') want(key, 'lo') want(key, 'hi') want(key, f[2])
-      else
-        want(key, 'used') want(key, 'reserved')
-      end
+    for _, w in ipairs(op[4]) do
+      local key = KEYS[w[1]]
+      want(key, 'sum') want(key, 'lo') want(key, 'hi') want(key, w[2])
+    end
+    for _, p in ipairs(op[5]) do
+      local key = KEYS[p[1]]
+      want(key, 'used') want(key, 'reserved')
     end
   end
 end
+for key in pairs(WANT) do values(key) end
 for _, key in ipairs(order) do fetch(key) end
 
 -- 4. sweep, then run the operations in order
@@ -201,19 +185,20 @@ local res = {}
 local newLeases, newData = {}, {}
 
 local function reserve(op)
-  local h, items = op.h, op.items
-  local now, id, leaseExp, dry = tonumber(h[2]), h[3], tonumber(h[4]), h[5] == '1'
+  local now, id, leaseExp, dry, checks = op[2], op[3], op[4], op[5] == 1, op[6]
   local base = #res
   res[base + 1] = 0
   local ok = true
   local st = {}
-  for c, f in ipairs(items) do
-    local kind, limit, amount = f[1], tonumber(f[2]), tonumber(f[3])
-    local key = KEYS[tonumber(f[7])]
+  for c, ch in ipairs(checks) do
+    local kind, limit, amount = ch[1], ch[2], ch[3]
+    local key = KEYS[ch[7]]
+    local t = values(key)
     local used, reserved, fits, reset, retry = 0, 0, true, 0, 0
     if kind == 'w' then
-      local b, n = tonumber(f[4]), tonumber(f[5])
-      local idx, cutoff, sum, hi, live = window(key, b, n, now)
+      local b, n = ch[4], ch[5]
+      local idx = math.floor(now / b)
+      local cutoff, sum, hi, live = window(key, t, idx, n)
       used = sum
       fits = sum + amount <= limit and sum < limit
       if live then reset = (hi + n + 1) * b - now end
@@ -225,7 +210,7 @@ local function reserve(op)
           for i = cutoff, idx do want(key, S(i)) end
           fetch(key)
           for i = cutoff, idx do
-            freed = freed + get(key, S(i))
+            freed = freed + (t[S(i)] or 0)
             if freed >= need then
               retry = (i + n + 1) * b - now
               break
@@ -235,12 +220,12 @@ local function reserve(op)
       end
       st[c] = {idx, cutoff, hi, live}
     elseif kind == 'p' then
-      used, reserved = get(key, 'used'), get(key, 'reserved')
-      st[c] = {has(key, 'used') or has(key, 'reserved')}
+      used, reserved = t.used or 0, t.reserved or 0
+      st[c] = (t.used or 0) > 0 or (t.reserved or 0) > 0
       fits = used + reserved + amount <= limit and used + reserved < limit
       if not fits then retry = -1 end
     else
-      used = get(key, 'n')
+      used = t.n or 0
       fits = used + 1 <= limit
       if not fits then retry = -1 end
     end
@@ -254,42 +239,53 @@ local function reserve(op)
   if not ok or dry then return end
   res[base + 1] = 1
   local undos = {}
-  for c, f in ipairs(items) do
-    local kind, amount = f[1], tonumber(f[3])
-    local key = KEYS[tonumber(f[7])]
+  for c, ch in ipairs(checks) do
+    local kind, amount = ch[1], ch[3]
+    local key = KEYS[ch[7]]
+    local t, d = V[key], D[key]
     local o = base + 1 + (c - 1) * 5
     if kind == 'w' then
-      local b, n = tonumber(f[4]), tonumber(f[5])
-      local idx, cutoff, hi, live = st[c][1], st[c][2], st[c][3], st[c][4]
-      put(key, S(idx), get(key, S(idx)) + amount)
-      local sum = get(key, 'sum') + amount
-      put(key, 'sum', sum)
+      local b, n, f = ch[4], ch[5], ch[8]
+      local s = st[c]
+      local idx, cutoff, hi, live = s[1], s[2], s[3], s[4]
+      t[f] = (t[f] or 0) + amount
+      local sum = (t.sum or 0) + amount
+      t.sum = sum
+      d[f], d.sum = true, true
       -- the expiry only moves when a new sub-bucket starts
       if not live then
-        put(key, 'hi', idx)
-        put(key, 'lo', cutoff)
+        t.hi, t.lo = idx, cutoff
+        d.hi, d.lo = true, true
         expire_at(key, (idx + n + 2) * b, now)
       elseif hi ~= idx then
-        put(key, 'hi', idx)
+        t.hi = idx
+        d.hi = true
         expire_at(key, (idx + n + 2) * b, now)
       end
       res[o + 1] = sum
       res[o + 4] = (idx + n + 1) * b - now
     elseif kind == 'p' then
       if amount > 0 then
-        local r = get(key, 'reserved') + amount
-        put(key, 'reserved', r)
+        local r = (t.reserved or 0) + amount
+        t.reserved = r
+        d.reserved = true
         res[o + 2] = r
-        local exp = tonumber(f[6])
         -- a period key's expiry is fixed (its end): set by whoever created the key
-        if exp > 0 and not st[c][1] then expire_at(key, exp, now) end
-        undos[#undos + 1] = {key, 'reserved', f[3]}
+        if ch[6] > 0 and not st[c] then expire_at(key, ch[6], now) end
+        undos[#undos + 1] = {key, 'reserved', S(amount)}
       end
     else
-      local v = get(key, 'n') + 1
-      put(key, 'n', v)
+      local v = (t.n or 0) + 1
+      t.n = v
+      d.n = true
       res[o + 1] = v
-      expire_at(key, leaseExp, now)
+      -- the key outlives every lease on it; its TTL moves when a lease would outlast it
+      if (t.x or 0) < leaseExp then
+        local x = leaseExp + (leaseExp - now)
+        t.x = x
+        d.x = true
+        expire_at(key, x, now)
+      end
       undos[#undos + 1] = {key, 'n', '1'}
     end
   end
@@ -303,38 +299,39 @@ end
 
 local alerted = {}
 local function settle(op)
-  local h, items = op.h, op.items
-  local now, id, nw = tonumber(h[2]), h[3], tonumber(h[4])
+  local now, id = op[2], op[3]
   if held[id] then
     undo(held[id])
     held[id] = false
     gone[#gone + 1] = id
   end
-  for i = 1, nw do
-    local f = items[i]
-    local key = KEYS[tonumber(f[1])]
-    local bucket, b, n, delta = tonumber(f[2]), tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
+  for _, w in ipairs(op[4]) do
+    local delta = w[5]
     if delta ~= 0 then
-      local idx, cutoff, sum, hi, live = window(key, b, n, now)
-      if live and bucket >= cutoff then
-        local cur = get(key, f[2])
+      local key, f, b, n = KEYS[w[1]], w[2], w[3], w[4]
+      local t = values(key)
+      local cutoff, sum, hi, live = window(key, t, math.floor(now / b), n)
+      if live and tonumber(f) >= cutoff then
+        local cur = t[f] or 0
         local applied = delta
         if cur + delta < 0 then applied = -cur end
         if applied ~= 0 then
-          put(key, f[2], cur + applied)
-          put(key, 'sum', get(key, 'sum') + applied)
+          local d = D[key]
+          t[f] = cur + applied
+          t.sum = (t.sum or 0) + applied
+          d[f], d.sum = true, true
         end
       end
     end
   end
-  for i = nw + 1, #items do
-    local f = items[i]
-    local key, alertKey = KEYS[tonumber(f[1])], KEYS[tonumber(f[2])]
-    local amount, softAt, exp = tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
-    local used = get(key, 'used')
+  for _, p in ipairs(op[5]) do
+    local key, alertKey, amount, softAt, exp = KEYS[p[1]], KEYS[p[2]], p[3], p[4], p[5]
+    local t = values(key)
+    local used = t.used or 0
     if amount > 0 then
       used = used + amount
-      put(key, 'used', used)
+      t.used = used
+      D[key].used = true
       -- the first charge may have created the key (its expiry is fixed: the period's end)
       if exp > 0 and used == amount then expire_at(key, exp, now) end
     end
@@ -356,26 +353,26 @@ local function settle(op)
 end
 
 for _, op in ipairs(ops) do
-  if op.h[1] == 'r' then reserve(op) else settle(op) end
+  if op[1] == 'r' then reserve(op) else settle(op) end
 end
 
 -- 5. write each key once
 for _, key in ipairs(order) do
-  local e = cache[key]
-  if e.wiped then redis.call('DEL', key) end
+  local t, wiped = V[key], WIPED[key]
+  if wiped then redis.call('DEL', key) end
   local sets, dels = {}, {}
-  for f in pairs(e.dirty) do
-    local x = e.v[f]
+  for f in pairs(D[key]) do
+    local x = rawget(t, f)
     if x and x > 0 then
       sets[#sets + 1] = f
       sets[#sets + 1] = S(x)
-    elseif not e.wiped then
+    elseif not wiped then
       dels[#dels + 1] = f
     end
   end
   if #sets > 0 then redis.call('HSET', key, unpack(sets)) end
   if #dels > 0 then redis.call('HDEL', key, unpack(dels)) end
-  if e.ttl and #sets > 0 then redis.call('PEXPIRE', key, S(e.ttl)) end
+  if TTL[key] and #sets > 0 then redis.call('PEXPIRE', key, S(TTL[key])) end
 end
 if #newLeases > 0 then
   redis.call('ZADD', leases, unpack(newLeases))

@@ -1,13 +1,14 @@
 import type { Redis } from 'ioredis';
 import { BATCH_LUA } from './redis-scripts.ts';
-import type {
-  CheckState,
-  LimitStore,
-  PeriodSeed,
-  ReserveInput,
-  ReserveOutput,
-  SettleInput,
-  SettleOutput,
+import {
+  bucketOf,
+  type CheckState,
+  type LimitStore,
+  type PeriodSeed,
+  type ReserveInput,
+  type ReserveOutput,
+  type SettleInput,
+  type SettleOutput,
 } from './store.ts';
 
 type ScriptFn = (numKeys: number, ...args: string[]) => Promise<number[]>;
@@ -17,8 +18,18 @@ interface ScriptedRedis {
 }
 
 type Operation =
-  | { kind: 'reserve'; input: ReserveInput; resolve: (out: ReserveOutput) => void; reject: (e: unknown) => void }
-  | { kind: 'settle'; input: SettleInput; resolve: (out: SettleOutput) => void; reject: (e: unknown) => void };
+  | {
+      kind: 'reserve';
+      input: ReserveInput;
+      resolve: (out: ReserveOutput) => void;
+      reject: (e: unknown) => void;
+    }
+  | {
+      kind: 'settle';
+      input: SettleInput;
+      resolve: (out: SettleOutput) => void;
+      reject: (e: unknown) => void;
+    };
 
 interface Queue {
   /** the batch in flight, if any */
@@ -140,24 +151,29 @@ export function createRedisStore(redis: Redis, prefix = 'maas:lim:'): LimitStore
     for (const op of batch) {
       if (op.kind === 'reserve') {
         const { input } = op;
-        const expiry = input.nowMs + input.leaseMs;
-        args.push(`r ${input.nowMs} ${input.id} ${expiry} ${input.dryRun ? 1 : 0} ${input.checks.length}`);
+        const checks: unknown[] = [];
         for (const c of input.checks) {
-          const kind = c.kind === 'window' ? 'w' : c.kind === 'period' ? 'p' : 'c';
-          args.push(
-            `${kind} ${c.limit} ${c.amount} ${c.bucketMs} ${c.buckets} ${c.expireAtMs} ${ref(c.key)}`,
-          );
+          if (c.kind === 'window') {
+            const field = String(bucketOf(input.nowMs, c.bucketMs));
+            checks.push(['w', c.limit, c.amount, c.bucketMs, c.buckets, 0, ref(c.key), field]);
+          } else {
+            checks.push([c.kind === 'period' ? 'p' : 'c', c.limit, c.amount, 0, 0, c.expireAtMs, ref(c.key)]);
+          }
         }
+        const expiry = input.nowMs + input.leaseMs;
+        args.push(JSON.stringify(['r', input.nowMs, input.id, expiry, input.dryRun ? 1 : 0, checks]));
       } else {
         const { input } = op;
-        args.push(`s ${input.nowMs} ${input.id} ${input.windows.length} ${input.periods.length}`);
+        const windows: unknown[] = [];
         for (const w of input.windows) {
-          args.push(`${ref(w.key)} ${w.bucket} ${w.bucketMs} ${w.buckets} ${w.delta}`);
+          windows.push([ref(w.key), String(w.bucket), w.bucketMs, w.buckets, w.delta]);
         }
+        const periods: unknown[] = [];
         for (const p of input.periods) {
           const alert = ref(`${p.key}:alert:${p.softAt}`);
-          args.push(`${ref(p.key)} ${alert} ${p.amount} ${p.softAt} ${p.expireAtMs}`);
+          periods.push([ref(p.key), alert, p.amount, p.softAt, p.expireAtMs]);
         }
+        args.push(JSON.stringify(['s', input.nowMs, input.id, windows, periods]));
       }
     }
     return { keys, args };
@@ -198,11 +214,15 @@ export function createRedisStore(redis: Redis, prefix = 'maas:lim:'): LimitStore
     kind: 'redis',
 
     reserve(input: ReserveInput): Promise<ReserveOutput> {
-      return new Promise((resolve, reject) => submit(input.group, { kind: 'reserve', input, resolve, reject }));
+      return new Promise((resolve, reject) =>
+        submit(input.group, { kind: 'reserve', input, resolve, reject }),
+      );
     },
 
     settle(input: SettleInput): Promise<SettleOutput> {
-      return new Promise((resolve, reject) => submit(input.group, { kind: 'settle', input, resolve, reject }));
+      return new Promise((resolve, reject) =>
+        submit(input.group, { kind: 'settle', input, resolve, reject }),
+      );
     },
 
     flush,
