@@ -27,6 +27,8 @@ import { SYSTEMS, type Target } from './lib/targets.ts';
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '5' },
+    /** measurements per system, scenario and connection count; the median-rps one is reported */
+    rounds: { type: 'string', default: '1' },
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '1,50' },
     systems: { type: 'string', default: Object.keys(SYSTEMS).join(',') },
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
   },
 });
 const durationS = Number(args.duration);
+const rounds = Math.max(1, Number(args.rounds));
 const warmupS = Number(args.warmup);
 const connections = args.connections.split(',').map(Number);
 const systemNames = args.systems.split(',').filter(Boolean);
@@ -91,6 +94,13 @@ async function measure(target: Target, scenario: Scenario, c: number): Promise<R
   };
 }
 
+/** The run with the median rps (its own latency and CPU figures), with every round's rps beside it. */
+function medianRun(runs: Row[]): Row {
+  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return runs.length === 1 ? median : { ...median, rounds_rps: runs.map((r) => r.rps) };
+}
+
 /** starts every system; one that cannot start is recorded as unavailable */
 async function startSystems(upstream: string, systems: Record<string, SystemStatus>): Promise<Target[]> {
   const targets: Target[] = [];
@@ -126,7 +136,13 @@ async function measureAll(targets: Target[], systems: Record<string, SystemStatu
       }
     }
     for (const c of connections) {
-      for (const target of ready) rows.push(await measure(target, scenario, c));
+      const runs = new Map<string, Row[]>(ready.map((t) => [t.name, []]));
+      for (let round = 0; round < rounds; round++) {
+        // every other round in reverse order, so no system always runs right after the same one
+        const order = round % 2 === 0 ? ready : [...ready].reverse();
+        for (const target of order) runs.get(target.name)!.push(await measure(target, scenario, c));
+      }
+      for (const target of ready) rows.push(medianRun(runs.get(target.name)!));
     }
   }
   return rows;
@@ -168,6 +184,7 @@ async function main(): Promise<void> {
     load_average_1m: { before: loadBefore, after: loadavg()[0]! },
     settings: {
       duration_s: durationS,
+      rounds,
       warmup_s: warmupS,
       connections,
       stream_chunks: 20,

@@ -7,6 +7,8 @@ export interface Row extends Measurement {
   cpu_us_per_request: number | null;
   /** CPU time per request (µs) of a server the system calls, not counted above (Redis for maas-redis); null for none */
   server_cpu_us_per_request: number | null;
+  /** with --rounds above 1: every round's rps (the row is the median round's) */
+  rounds_rps?: number[];
 }
 
 export interface SystemStatus {
