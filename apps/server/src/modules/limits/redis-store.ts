@@ -56,10 +56,11 @@ const SETTLE_WAIT_MS = 5;
  * script (EVALSHA through ioredis' defineCommand, which falls back to EVAL when the script is not
  * cached yet). `prefix` namespaces every key (tests use a random one).
  *
- * Operations are batched per org: with no script of that org in flight an operation is sent at
- * once (no added latency when idle); otherwise it waits for the one in flight and goes with every
- * other operation that arrived meanwhile, in arrival order. A batch costs Redis about what one
- * operation did (see redis-scripts.ts), so under load the cost per request falls with the batch.
+ * Operations are batched per org, one script of an org in flight at a time: a reserve is sent at
+ * once when none is (no added latency when idle), otherwise it goes when that one returns, with
+ * every operation that arrived meanwhile, in arrival order; a settle waits for a reserve to go with
+ * (SETTLE_WAIT_MS at most). A batch costs Redis little more than one operation did (see
+ * redis-scripts.ts), so under load the cost per request falls with the batch.
  */
 export function createRedisStore(redis: Redis, prefix = 'maas:lim:'): LimitStore {
   const scripted = redis as unknown as Partial<ScriptedRedis>;
@@ -100,7 +101,15 @@ export function createRedisStore(redis: Redis, prefix = 'maas:lim:'): LimitStore
     q.waiting = batch === q.waiting ? [] : q.waiting.slice(MAX_BATCH);
     q.reserves = 0;
     for (const op of q.waiting) if (op.kind === 'reserve') q.reserves++;
-    const { keys, args } = encode(group, batch);
+    let encoded: { keys: string[]; args: string[] };
+    try {
+      encoded = encode(group, batch);
+    } catch (err) {
+      fail(batch, err);
+      kick(group, q);
+      return;
+    }
+    const { keys, args } = encoded;
     q.flight = r
       .maasLimitBatch(keys.length, ...keys, ...args)
       .then(
@@ -127,11 +136,12 @@ export function createRedisStore(redis: Redis, prefix = 'maas:lim:'): LimitStore
         if (!q.flight && q.waiting.length > 0) send(group, q);
         if (q.flight) flights.push(q.flight);
       }
+      if (flights.length === 0) return;
       await Promise.all(flights);
     }
   }
 
-  /** Settles every operation of the batch not settled yet (a promise settles once). */
+  /** Rejects every operation of the batch not answered yet (an answered one keeps its answer). */
   function fail(batch: Operation[], err: unknown): void {
     for (const op of batch) op.reject(err);
   }
