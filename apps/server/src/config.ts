@@ -49,6 +49,7 @@ const envSchema = z.object({
   MAAS_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
   MAAS_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(0).default(10_000),
   MAAS_GATEWAY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  MAAS_LIMIT_SHARE_REQUESTS: z.coerce.number().int().min(0).max(1000).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -81,6 +82,8 @@ export interface Config {
   breakerCooldownMs: number;
   /** gateway: attempts per model (first try included) before falling back */
   gatewayMaxAttempts: number;
+  /** Redis limits: requests a replica may admit from one local share of the counters (0: none; default 32) */
+  limitShareRequests: number | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -127,6 +130,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     breakerFailures: env.MAAS_BREAKER_FAILURES,
     breakerCooldownMs: env.MAAS_BREAKER_COOLDOWN_MS,
     gatewayMaxAttempts: env.MAAS_GATEWAY_MAX_ATTEMPTS,
+    limitShareRequests: env.MAAS_LIMIT_SHARE_REQUESTS,
   };
 }
 

@@ -49,6 +49,7 @@ export async function createServices(deps: CoreDeps) {
     bus,
     log,
     redis: limitsRedis,
+    ...(config.limitShareRequests !== undefined ? { shareRequests: config.limitShareRequests } : {}),
     usedIn: async (policy, fromMs, toMs) => {
       const total = await usageTotal(db, {
         orgId: policy.orgId,

@@ -1,40 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AdmitResult, createLimitEngine, type LimitEngine, type Reservation } from './engine.ts';
 import { periodBounds } from './periods.ts';
 import type { LimitPolicy, LimitSubject } from './policy.ts';
+import { keyPolicy, scratchRedis, T0 } from './test-support.ts';
 
 const log = pino({ level: 'silent' });
 const redisUrl = process.env.MAAS_TEST_REDIS_URL || undefined;
-/** quarter-hour aligned, so minute and day sub-buckets start exactly here */
-const T0 = Math.floor(Date.now() / 900_000) * 900_000;
-
 const subject: LimitSubject = { orgId: 'org_a', projectId: 'prj_a', keyId: 'key_a', model: 'm1' };
-
-let seq = 0;
-function policy(p: Partial<LimitPolicy>): LimitPolicy {
-  return {
-    id: `lim_${++seq}`,
-    orgId: 'org_a',
-    scope: 'key',
-    scopeId: 'key_a',
-    model: null,
-    rpm: null,
-    rpd: null,
-    tpm: null,
-    tpd: null,
-    maxConcurrent: null,
-    tokenQuota: null,
-    quotaPeriod: null,
-    budget: null,
-    budgetPeriod: null,
-    softThreshold: null,
-    webhookUrl: null,
-    ...p,
-  };
-}
+const policy = (p: Partial<LimitPolicy>) => keyPolicy('org_a', 'key_a', p);
 
 interface Harness {
   engine: LimitEngine;
@@ -43,18 +18,8 @@ interface Harness {
   replica(): LimitEngine;
 }
 
-const connections: Redis[] = [];
-const prefixes: string[] = [];
-afterAll(async () => {
-  const first = connections[0];
-  if (first) {
-    for (const prefix of prefixes) {
-      const keys = await first.keys(`${prefix}*`);
-      if (keys.length > 0) await first.del(...keys);
-    }
-  }
-  for (const c of connections) c.disconnect();
-});
+const redis = redisUrl ? scratchRedis(redisUrl) : undefined;
+afterAll(() => redis?.cleanup());
 
 const stores: [string, () => Harness][] = [
   [
@@ -66,25 +31,21 @@ const stores: [string, () => Harness][] = [
     },
   ],
 ];
-if (redisUrl) {
+if (redis) {
   stores.push([
     'redis',
     () => {
       const clock = { now: T0 };
-      const keyPrefix = `maas:test:${randomBytes(6).toString('hex')}:`;
-      prefixes.push(keyPrefix);
-      const make = () => {
-        const redis = new Redis(redisUrl);
-        connections.push(redis);
-        return createLimitEngine({
+      const keyPrefix = redis.prefix();
+      const make = () =>
+        createLimitEngine({
           log,
-          redis,
+          redis: redis.connect(),
           keyPrefix,
           clock: () => clock.now,
           leaseMs: 5_000,
           failOpen: false,
         });
-      };
       return { engine: make(), clock, replica: make };
     },
   ]);
@@ -347,13 +308,11 @@ describe.each(stores)('limit engine on the %s store', (_name, make) => {
 
 describe.skipIf(!redisUrl)('limit engine on Redis, batching', () => {
   it('runs concurrent requests of one org in a few script calls, each with its own answer', async () => {
-    const redis = new Redis(redisUrl!);
-    connections.push(redis);
-    const keyPrefix = `maas:test:${randomBytes(6).toString('hex')}:`;
-    prefixes.push(keyPrefix);
-    const engine = createLimitEngine({ log, redis, keyPrefix, failOpen: false });
-    const scripted = redis as unknown as { maasLimitBatch: (...args: unknown[]) => Promise<unknown> };
-    const run = scripted.maasLimitBatch.bind(redis);
+    const connection = redis!.connect();
+    const keyPrefix = redis!.prefix();
+    const engine = createLimitEngine({ log, redis: connection, keyPrefix, failOpen: false });
+    const scripted = connection as unknown as { maasLimitBatch: (...args: unknown[]) => Promise<unknown> };
+    const run = scripted.maasLimitBatch.bind(connection);
     let calls = 0;
     scripted.maasLimitBatch = (...args: unknown[]) => {
       calls++;
@@ -379,15 +338,19 @@ describe.skipIf(!redisUrl)('limit engine on Redis, batching', () => {
 });
 
 describe('limit engine when its Redis is unreachable', () => {
+  const opened: Redis[] = [];
+  afterAll(() => {
+    for (const r of opened) r.disconnect();
+  });
   const unreachable = () => {
-    const redis = new Redis('redis://127.0.0.1:1', {
+    const r = new Redis('redis://127.0.0.1:1', {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
     });
-    redis.on('error', () => {});
-    connections.push(redis);
-    return redis;
+    r.on('error', () => {});
+    opened.push(r);
+    return r;
   };
 
   it('admits without limits by default (logged), so an outage does not stop traffic', async () => {

@@ -8,6 +8,7 @@ import { headlineFigures, type LimitRejection, renderRateLimitHeaders } from './
 import { createRedisStore } from './redis-store.ts';
 import { explainRejection } from './rejection.ts';
 import type { LimitPeriod } from './schema.ts';
+import { createShareStore } from './share-store.ts';
 import type {
   CheckState,
   LimitStore,
@@ -81,6 +82,13 @@ export interface LimitEngineDeps {
   /** admit when the store fails (default true: a Redis outage does not stop traffic; it is logged) */
   failOpen?: boolean;
   store?: LimitStore;
+  /**
+   * How many requests a local share of the counters may cover (see share-store.ts); default 32 on
+   * Redis, 0 (every request reserved on its own) in process.
+   */
+  shareRequests?: number;
+  /** soft alerts crossed outside a request's settle (when a share settles) */
+  onAlerts?: (alerts: SoftAlert[]) => void;
 }
 
 export type LimitEngine = ReturnType<typeof createLimitEngine>;
@@ -150,11 +158,11 @@ function decide(
 }
 
 /** The soft alerts a settle crossed, one per period charge that crossed its threshold first. */
-function alertsOf(reservation: Reservation, out: SettleOutput): SoftAlert[] {
+function alertsOf(periods: readonly Omit<HeldPeriod, 'expireAtMs'>[], out: SettleOutput): SoftAlert[] {
   const alerts: SoftAlert[] = [];
-  for (let i = 0; i < reservation.periods.length; i++) {
+  for (let i = 0; i < periods.length; i++) {
     if (!out.crossed[i]) continue;
-    const p = reservation.periods[i]!;
+    const p = periods[i]!;
     const money = p.dim === 'budget';
     const scale = money ? MONEY_SCALE : 1;
     alerts.push({
@@ -181,9 +189,26 @@ export function createLimitEngine(deps: LimitEngineDeps) {
   const clock = deps.clock ?? Date.now;
   const leaseMs = deps.leaseMs ?? 15 * 60_000;
   const failOpen = deps.failOpen ?? true;
-  const store =
-    deps.store ?? (deps.redis ? createRedisStore(deps.redis, deps.keyPrefix) : createMemoryStore());
   const { log } = deps;
+  const base =
+    deps.store ?? (deps.redis ? createRedisStore(deps.redis, deps.keyPrefix) : createMemoryStore());
+  // in process every reserve is a map lookup already; shares save the round trips to Redis
+  const store = createShareStore(base, {
+    requests: deps.shareRequests ?? (base.kind === 'redis' ? 32 : 0),
+    clock,
+    log,
+    onSettled(periodChecks, out) {
+      const periods = (periodChecks as PlannedCheck[]).map((c) => ({
+        key: c.key,
+        dim: c.dim as HeldPeriod['dim'],
+        limit: c.limit,
+        policy: c.policy,
+        period: c.period!,
+      }));
+      const alerts = alertsOf(periods, out);
+      if (alerts.length > 0) deps.onAlerts?.(alerts);
+    },
+  });
 
   /** Synchronous with the in-process store: a promise only when the counters live in Redis. */
   function admit(
@@ -263,11 +288,11 @@ export function createLimitEngine(deps: LimitEngineDeps) {
     }
     if (pending instanceof Promise) {
       return pending.then(
-        (out) => alertsOf(reservation, out),
+        (out) => alertsOf(reservation.periods, out),
         (err: unknown) => settleFailed(err, reservation),
       );
     }
-    return alertsOf(reservation, pending);
+    return alertsOf(reservation.periods, pending);
   }
 
   /** The request did not run: gives back everything it reserved except its place in the request counts. */

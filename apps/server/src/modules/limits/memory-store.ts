@@ -145,9 +145,11 @@ export function createMemoryStore(): LimitStore {
       return { used, reserved, fits, resetMs: 0, retryMs: fits ? 0 : -1 };
     }
     const n = field(check.key, 'n', nowMs);
-    const fits = n + 1 <= check.limit;
+    const fits = n + slots(check) <= check.limit;
     return { used: n, reserved: 0, fits, resetMs: 0, retryMs: fits ? 0 : -1 };
   };
+
+  const slots = (check: StoreCheck) => (check.amount > 1 ? check.amount : 1);
 
   const apply = (check: StoreCheck, state: CheckState, nowMs: number, undo: Undo[]) => {
     if (check.kind === 'window') {
@@ -169,8 +171,9 @@ export function createMemoryStore(): LimitStore {
         undo.push({ key: check.key, field: 'reserved', amount: check.amount });
       }
     } else {
-      state.used = incr(check.key, 'n', 1, nowMs, 0);
-      undo.push({ key: check.key, field: 'n', amount: 1 });
+      const n = slots(check);
+      state.used = incr(check.key, 'n', n, nowMs, 0);
+      undo.push({ key: check.key, field: 'n', amount: n });
     }
   };
 

@@ -12,7 +12,8 @@
  * ARGV: one JSON array per operation (one C call decodes it; "k" is an index into KEYS, "field" the
  * sub-bucket's field name):
  *   reserve  ["r", now, id, leaseExpiry, dryRun 0|1, [[kind, limit, amount, bucketMs, buckets, expireAt, k, field], …]]
- *            (kind "w" window, "p" period, "c" concurrency; bucketMs, buckets and field only for windows)
+ *            (kind "w" window, "p" period, "c" concurrency, amount = slots, at least 1; bucketMs,
+ *            buckets and field only for windows)
  *   settle   ["s", now, id, [[k, field, bucketMs, buckets, delta], …], [[k, alertK, amount, softAt, expireAt], …]]
  * Returns, per operation in order: reserve: ok, then per check used, reserved, fits, resetMs,
  * retryMs; settle: per period used, crossed.
@@ -226,7 +227,7 @@ local function reserve(op)
       if not fits then retry = -1 end
     else
       used = t.n or 0
-      fits = used + 1 <= limit
+      fits = used + math.max(amount, 1) <= limit
       if not fits then retry = -1 end
     end
     if not fits then ok = false end
@@ -275,7 +276,8 @@ local function reserve(op)
         undos[#undos + 1] = {key, 'reserved', S(amount)}
       end
     else
-      local v = (t.n or 0) + 1
+      local slots = math.max(amount, 1)
+      local v = (t.n or 0) + slots
       t.n = v
       d.n = true
       res[o + 1] = v
@@ -286,7 +288,7 @@ local function reserve(op)
         d.x = true
         expire_at(key, x, now)
       end
-      undos[#undos + 1] = {key, 'n', '1'}
+      undos[#undos + 1] = {key, 'n', S(slots)}
     end
   end
   if #undos > 0 then

@@ -31,6 +31,8 @@ export interface LimitServiceDeps {
   clock?: () => number;
   keyPrefix?: string;
   leaseMs?: number;
+  /** Redis only: requests one local share of the counters may cover (0: none; see share-store.ts) */
+  shareRequests?: number;
   reconcileIntervalMs?: number;
   webhookTimeoutMs?: number;
   /**
@@ -85,6 +87,8 @@ export function createLimitService(deps: LimitServiceDeps) {
     clock: now,
     ...(deps.keyPrefix ? { keyPrefix: deps.keyPrefix } : {}),
     ...(deps.leaseMs ? { leaseMs: deps.leaseMs } : {}),
+    ...(deps.shareRequests !== undefined ? { shareRequests: deps.shareRequests } : {}),
+    onAlerts: (alerts) => notifier.notify(alerts),
   });
   const notifier = createAlertNotifier({
     db,

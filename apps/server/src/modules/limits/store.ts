@@ -17,7 +17,7 @@ export interface StoreCheck {
   kind: CheckKind;
   key: string;
   limit: number;
-  /** what this request adds (window: requests or tokens; period: tokens or money; concurrency: ignored) */
+  /** what this request adds (window: requests or tokens; period: tokens or money; concurrency: slots, at least 1) */
   amount: number;
   /** window only */
   bucketMs: number;
