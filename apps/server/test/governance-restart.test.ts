@@ -46,19 +46,21 @@ const start = async () => {
   return ts;
 };
 
-const ask = (ts: TestServer, key: string) =>
+const ask = (ts: TestServer, key: string, model = 'quota-chat') =>
   v1(ts, key, '/chat/completions', {
-    model: 'quota-chat',
+    model,
     max_tokens: 8,
     messages: [{ role: 'user', content: 'count me' }],
   });
 
 describe('quotas across a restart', () => {
   it('refuses after a restart what was refused before it, and keeps admitting within the quota', async () => {
+    // the spent key's quota is for the model, and it calls the model by an alias
     const first = await start();
     const provider = await createProvider(first, { name: 'fake', base_url: upstream.url });
     await createModel(first, {
       name: 'quota-chat',
+      aliases: ['quota-alias'],
       targets: [{ provider_id: provider, upstream_model: 'fake-chat' }],
     });
     const spent = await issueKey(first, { name: 'spent' });
@@ -67,6 +69,7 @@ describe('quotas across a restart', () => {
       const res = await first.admin.post('/api/v1/limits', {
         scope: 'key',
         scope_id: k.id,
+        ...(k === spent ? { model: 'quota-chat' } : {}),
         token_quota: 200,
         quota_period: 'month',
       });
@@ -77,7 +80,7 @@ describe('quotas across a restart', () => {
     let served = 0;
     let refused: Awaited<ReturnType<typeof v1>> | undefined;
     for (let i = 0; i < 50 && !refused; i++) {
-      const res = await ask(first, spent.key);
+      const res = await ask(first, spent.key, 'quota-alias');
       if (res.status === 200) served++;
       else refused = res;
     }
@@ -87,7 +90,7 @@ describe('quotas across a restart', () => {
     await first.server.close(); // flushes the usage events
 
     const second = await start();
-    const again = await ask(second, spent.key);
+    const again = await ask(second, spent.key, 'quota-alias');
     expect(again.status).toBe(429);
     expect(again.body.error).toMatchObject({ code: 'insufficient_quota' });
     // the other key used one request's worth, so it still has room

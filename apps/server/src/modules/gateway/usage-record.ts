@@ -80,7 +80,9 @@ function write(gw: GatewayContext, state: RequestState, latencyMs: number, t: To
     projectId: state.key.projectId,
     keyId: state.key.keyId,
     modelId: state.model?.id ?? null,
-    modelName: clean(state.modelName),
+    // the model asked for under its own name (an alias counts as the model; limits, quotas seeded
+    // from the rollups and bills all speak of models by name), else the name the client sent
+    modelName: state.fallbackFrom ?? state.model?.name ?? clean(state.modelName),
     versionId: state.version?.id ?? null,
     providerId: target?.providerId ?? null,
     upstreamModel: target?.upstreamModel ?? null,
