@@ -66,22 +66,22 @@ export function createMemoryStore(): LimitStore {
       counters.set(key, c);
     }
     const v = (c.fields.get(name) ?? 0) + by;
-    if (v <= 0) c.fields.delete(name);
-    else c.fields.set(name, v);
+    // a field back at zero stays (as 0) until the next sweep: a concurrency slot or a reservation
+    // comes and goes with every request, and making and dropping its Map each time is most of the cost
+    c.fields.set(name, v > 0 ? v : 0);
     if (expireAtMs !== 0) c.expireAtMs = expireAtMs;
-    if (c.fields.size === 0) counters.delete(key);
     return v;
   };
 
-  /** Drops sub-buckets that left the window; returns the live state (creating none). */
-  const windowAt = (key: string, bucketMs: number, buckets: number, nowMs: number) => {
-    const idx = bucketOf(nowMs, bucketMs);
-    const cutoff = idx - buckets;
-    let w = windows.get(key);
-    if (w && (w.hi < cutoff || w.expireAtMs <= nowMs)) {
+  /** Drops sub-buckets that left the window (those before `cutoff`); returns the live state (creating none). */
+  const windowAt = (key: string, cutoff: number, nowMs: number): WindowState | undefined => {
+    const w = windows.get(key);
+    if (!w) return undefined;
+    if (w.hi < cutoff || w.expireAtMs <= nowMs) {
       windows.delete(key);
-      w = undefined;
-    } else if (w && w.lo < cutoff) {
+      return undefined;
+    }
+    if (w.lo < cutoff) {
       for (const [i, v] of w.buckets) {
         if (i < cutoff) {
           w.sum -= v;
@@ -90,7 +90,7 @@ export function createMemoryStore(): LimitStore {
       }
       w.lo = cutoff;
     }
-    return { w, idx, cutoff };
+    return w;
   };
 
   const sweepLeases = (group: string, nowMs: number) => {
@@ -106,17 +106,26 @@ export function createMemoryStore(): LimitStore {
     if (held.size === 0) leases.delete(group);
   };
 
+  const isEmpty = (c: CounterState) => {
+    for (const v of c.fields.values()) if (v > 0) return false;
+    return true;
+  };
+
   const gc = (nowMs: number) => {
     if (nowMs - lastGc < GC_INTERVAL_MS) return;
     lastGc = nowMs;
     for (const [k, w] of windows) if (w.expireAtMs <= nowMs) windows.delete(k);
-    for (const [k, c] of counters) if (c.expireAtMs !== 0 && c.expireAtMs <= nowMs) counters.delete(k);
+    for (const [k, c] of counters) {
+      if ((c.expireAtMs !== 0 && c.expireAtMs <= nowMs) || isEmpty(c)) counters.delete(k);
+    }
     for (const [k, at] of alerts) if (at !== 0 && at <= nowMs) alerts.delete(k);
   };
 
   const inspect = (check: StoreCheck, nowMs: number): CheckState => {
     if (check.kind === 'window') {
-      const { w, idx, cutoff } = windowAt(check.key, check.bucketMs, check.buckets, nowMs);
+      const idx = bucketOf(nowMs, check.bucketMs);
+      const cutoff = idx - check.buckets;
+      const w = windowAt(check.key, cutoff, nowMs);
       const sum = w?.sum ?? 0;
       const fits = sum + check.amount <= check.limit && sum < check.limit;
       const resetMs = w ? (w.hi + check.buckets + 1) * check.bucketMs - nowMs : 0;
@@ -183,11 +192,18 @@ export function createMemoryStore(): LimitStore {
     reserve(input: ReserveInput): ReserveOutput {
       gc(input.nowMs);
       sweepLeases(input.group, input.nowMs);
-      const states = input.checks.map((c) => inspect(c, input.nowMs));
-      const ok = states.every((s) => s.fits);
+      // plain loops: this runs twice per request
+      const { checks, nowMs } = input;
+      const states: CheckState[] = [];
+      let ok = true;
+      for (let i = 0; i < checks.length; i++) {
+        const state = inspect(checks[i]!, nowMs);
+        if (!state.fits) ok = false;
+        states.push(state);
+      }
       if (!ok || input.dryRun) return { ok, states };
       const undo: Undo[] = [];
-      for (const [i, c] of input.checks.entries()) apply(c, states[i]!, input.nowMs, undo);
+      for (let i = 0; i < checks.length; i++) apply(checks[i]!, states[i]!, nowMs, undo);
       if (undo.length > 0) {
         let held = leases.get(input.group);
         if (!held) {
@@ -209,7 +225,8 @@ export function createMemoryStore(): LimitStore {
         if (held.size === 0) leases.delete(input.group);
       }
       for (const adj of input.windows) {
-        const { w, cutoff } = windowAt(adj.key, adj.bucketMs, adj.buckets, nowMs);
+        const cutoff = bucketOf(nowMs, adj.bucketMs) - adj.buckets;
+        const w = windowAt(adj.key, cutoff, nowMs);
         if (!w || adj.bucket < cutoff || adj.delta === 0) continue;
         const cur = w.buckets.get(adj.bucket) ?? 0;
         const applied = cur + adj.delta < 0 ? -cur : adj.delta;
@@ -224,11 +241,13 @@ export function createMemoryStore(): LimitStore {
             ? incr(charge.key, 'used', charge.amount, nowMs, charge.expireAtMs)
             : field(charge.key, 'used', nowMs);
         used.push(now);
-        const alertKey = `${charge.key}:alert:${charge.softAt}`;
-        const firedAt = alerts.get(alertKey);
-        const fired = firedAt !== undefined && (firedAt === 0 || firedAt > nowMs);
-        const fire = charge.softAt > 0 && now >= charge.softAt && !fired;
-        if (fire) alerts.set(alertKey, charge.expireAtMs);
+        let fire = false;
+        if (charge.softAt > 0 && now >= charge.softAt) {
+          const alertKey = `${charge.key}:alert:${charge.softAt}`;
+          const firedAt = alerts.get(alertKey);
+          fire = firedAt === undefined || (firedAt !== 0 && firedAt <= nowMs);
+          if (fire) alerts.set(alertKey, charge.expireAtMs);
+        }
         crossed.push(fire);
       }
       return { used, crossed };
