@@ -6,7 +6,7 @@ import type { Database } from './db/client.ts';
 import type { Bus } from './events/bus.ts';
 import { createAuditService } from './modules/audit/index.ts';
 import { createFleet } from './modules/fleet/index.ts';
-import { adapters, createGateway } from './modules/gateway/index.ts';
+import { adapters, createGateway, createGatewayMetrics } from './modules/gateway/index.ts';
 import { createIdentityService } from './modules/identity/index.ts';
 import { createKeyService } from './modules/keys/index.ts';
 import { createLimitService } from './modules/limits/index.ts';
@@ -87,6 +87,7 @@ export async function createServices(deps: CoreDeps) {
     log,
     maxAttempts: config.gatewayMaxAttempts,
     breaker: { failureThreshold: config.breakerFailures, cooldownMs: config.breakerCooldownMs },
+    metrics: createGatewayMetrics(metrics.registry, () => metering.writer.pending),
   });
   const fleet = createFleet({
     db,

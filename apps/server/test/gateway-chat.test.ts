@@ -232,3 +232,50 @@ describe('completions', () => {
     ).rejects.toMatchObject({ status: 400, type: 'invalid_request_error' });
   });
 });
+
+describe('metrics', () => {
+  /** The value of one sample line of /metrics (0 when absent). */
+  const sample = (text: string, line: string) => {
+    const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+    return found ? Number(found.slice(line.length + 1)) : 0;
+  };
+  const scrape = async () => (await fetch(`${ts.url}/metrics`)).text();
+
+  it('counts requests, tokens and durations per model asked for and provider, and usage still pending', async () => {
+    const ok =
+      'maas_gateway_requests_total{model="chat-small",provider="fake",outcome="success",status="200"}';
+    const missing =
+      'maas_gateway_requests_total{model="unknown",provider="none",outcome="rejected",status="404"}';
+    const prompt = 'maas_gateway_tokens_total{model="chat-small",provider="fake",type="prompt"}';
+    const before = await scrape();
+    // through the alias: counted under the model's own name
+    const answer = await client.chat.completions.create({
+      model: 'small',
+      messages: [{ role: 'user', content: 'count these words' }],
+    });
+    await client.chat.completions
+      .create({
+        model: 'chat-small',
+        stream: true,
+        messages: [{ role: 'user', content: 'and these' }],
+      })
+      .then(async (stream) => {
+        for await (const _ of stream);
+      });
+    await expect(
+      client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 404 });
+    const after = await scrape();
+    expect(sample(after, ok) - sample(before, ok)).toBe(2);
+    expect(sample(after, missing) - sample(before, missing)).toBe(1);
+    expect(sample(after, prompt) - sample(before, prompt)).toBeGreaterThanOrEqual(
+      answer.usage!.prompt_tokens,
+    );
+    const durations = 'maas_gateway_request_duration_seconds_count{model="chat-small",provider="fake"}';
+    expect(sample(after, durations) - sample(before, durations)).toBe(2);
+    expect(after).toMatch(
+      /^maas_gateway_time_to_first_token_seconds_bucket\{le="[^"]+",model="chat-small",provider="fake"\} \d+/m,
+    );
+    expect(after).toMatch(/^maas_usage_events_pending \d+$/m);
+  });
+});

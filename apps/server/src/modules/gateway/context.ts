@@ -4,6 +4,7 @@ import type { PriceBook, UsageWriter } from '../metering/index.ts';
 import type { HealthBook, ProviderCache } from '../providers/index.ts';
 import type { ModelCache } from '../registry/index.ts';
 import type { BreakerBook } from './circuit-breaker.ts';
+import type { GatewayMetrics } from './gateway-metrics.ts';
 import type { BackoffOptions } from './retry.ts';
 import type { TokenEstimator } from './token-estimate.ts';
 
@@ -25,6 +26,7 @@ export interface GatewayContext {
   backoff: BackoffOptions;
   /** largest non-stream upstream answer we read */
   maxResponseBytes: number;
+  metrics: GatewayMetrics | null;
   /** usage events still being estimated (stop() waits for them) */
   settling: Set<Promise<void>>;
 }

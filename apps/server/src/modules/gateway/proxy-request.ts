@@ -159,6 +159,7 @@ async function tryModel(
       if (state.clientGone) return clientGone();
     }
     state.target = pick.target;
+    state.providerName = pick.provider.name;
     state.attempts += 1;
     const result = await attempt(gw, state, pick, merged, reply);
     if (result.kind === 'done') return null;

@@ -22,6 +22,8 @@ export interface RequestState {
   model: CompiledModel | null;
   version: CompiledVersion | null;
   target: RouteTarget | null;
+  /** the name of the target's provider (for metrics) */
+  providerName: string | null;
   attempts: number;
   fallbackFrom: string | null;
   /** response headers went to the client: no more retries */
@@ -59,6 +61,7 @@ export function newRequestState(requestId: string, key: KeyPrincipal, endpoint: 
     model: null,
     version: null,
     target: null,
+    providerName: null,
     attempts: 0,
     fallbackFrom: null,
     committed: false,

@@ -6,6 +6,7 @@ import type { ModelCache } from '../registry/index.ts';
 import { targetKey } from '../registry/index.ts';
 import { type BreakerOptions, createBreakerBook, DEFAULT_BREAKER } from './circuit-breaker.ts';
 import type { GatewayContext } from './context.ts';
+import type { GatewayMetrics } from './gateway-metrics.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './retry.ts';
 import { createTokenEstimator } from './token-estimate.ts';
 
@@ -20,6 +21,7 @@ export interface GatewayDeps {
   breaker?: Partial<BreakerOptions>;
   backoff?: Partial<BackoffOptions>;
   maxResponseBytes?: number;
+  metrics?: GatewayMetrics;
 }
 
 export interface TargetState {
@@ -47,6 +49,7 @@ export function createGateway(deps: GatewayDeps) {
     maxAttempts: deps.maxAttempts ?? 3,
     backoff: { ...DEFAULT_BACKOFF, ...deps.backoff },
     maxResponseBytes: deps.maxResponseBytes ?? 64 * 1024 * 1024,
+    metrics: deps.metrics ?? null,
     settling: new Set(),
   };
 

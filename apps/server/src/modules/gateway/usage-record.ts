@@ -74,6 +74,7 @@ function write(gw: GatewayContext, state: RequestState, latencyMs: number, t: To
     : 0;
   if (state.reservation)
     void gw.limits.settleRequest(state.reservation, { tokens: t.prompt + t.completion, cost: cost / 1e9 });
+  gw.metrics?.record(state, t.prompt, t.completion, latencyMs);
   gw.usage.write({
     requestId: state.requestId,
     orgId: state.key.orgId,
