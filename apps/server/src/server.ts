@@ -27,6 +27,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    onRestart: (cause) =>
+      log.error({ err: cause }, 'the embedded database thread died; opening the data directory again'),
   });
   let bus: Bus | undefined;
   let services: Services | undefined;

@@ -35,11 +35,13 @@ export interface DatabaseOptions {
   /** PGlite directory; `memory://` keeps everything in memory (tests). */
   dataDir?: string;
   poolSize?: number;
+  /** the embedded database's thread died and is being started again */
+  onRestart?: (cause: Error) => void;
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 20);
-  return openPglite(opts.dataDir ?? 'memory://');
+  return openPglite(opts.dataDir ?? 'memory://', opts.onRestart);
 }
 
 async function openPostgres(url: string, max: number): Promise<Database> {
@@ -60,7 +62,7 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   };
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, onRestart?: (cause: Error) => void): Promise<Database> {
   let release: (() => Promise<void>) | undefined;
   let dir: string | undefined;
   if (!dataDir.startsWith('memory://')) {
@@ -75,7 +77,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       );
     }
   }
-  const client = new PgliteThread(dir);
+  const client = new PgliteThread(dir, onRestart);
   try {
     await client.waitReady;
   } catch (err) {

@@ -29,60 +29,112 @@ function revive(error: Record<string, unknown>): Error {
  * PGlite on a worker thread, behind the part of PGlite's interface that drizzle's PGlite driver
  * uses (query, transaction, close). Statements then run beside the event loop instead of on it.
  * One transaction at a time, as on PGlite itself: other statements wait for it in the worker.
+ *
+ * A thread that dies (a crash in the database's WASM, out of memory) fails the statements it held,
+ * and on an on-disk directory a new thread opens it again (PostgreSQL recovers from its WAL), after
+ * 0.1 s, then up to 5 s between tries; statements sent meanwhile wait for it. An in-memory database
+ * cannot come back: its statements fail from then on.
  */
 export class PgliteThread implements Queryable {
   readonly waitReady: Promise<void>;
-  private readonly worker: Worker;
+  private worker: Worker;
+  /** the current thread's start; statements wait for it while a thread is being replaced */
+  private ready: Promise<void>;
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   private failure: Error | null = null;
+  private closing = false;
+  /** a thread has started once: a directory that never opened is not retried */
+  private opened = false;
+  private restarts = 0;
 
-  constructor(dataDir: string | undefined) {
-    this.worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), {
-      workerData: { dir: dataDir },
+  constructor(
+    private readonly dataDir: string | undefined,
+    private readonly onRestart: (cause: Error) => void = () => {},
+  ) {
+    this.worker = this.spawn();
+    this.ready = this.readyOf(this.worker);
+    this.waitReady = this.ready;
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), {
+      workerData: { dir: this.dataDir },
       execArgv: [],
     });
-    this.waitReady = new Promise((resolve, reject) => {
-      const onReady = (m: { ready?: boolean; error?: Record<string, unknown> }) => {
-        if (m.ready === undefined) return;
-        this.worker.off('message', onReady);
-        if (m.ready) resolve();
-        else reject(revive(m.error ?? { message: 'the embedded database did not start' }));
-      };
-      this.worker.on('message', onReady);
-    });
-    this.worker.on('message', (m: { id?: number; result?: unknown; error?: Record<string, unknown> }) => {
+    worker.on('message', (m: { id?: number; result?: unknown; error?: Record<string, unknown> }) => {
       if (m.id === undefined) return;
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (this.pending.size === 0) this.worker.unref();
+      if (this.pending.size === 0) worker.unref();
       if (m.error) p.reject(revive(m.error));
       else p.resolve(m.result);
     });
+    let lost = false;
     const gone = (err: Error) => {
-      this.failure = err;
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
+      if (lost) return; // 'error' is followed by 'exit'
+      lost = true;
+      if (worker === this.worker) this.lost(err);
     };
-    this.worker.on('error', gone);
-    this.waitReady.then(
+    worker.on('error', gone);
+    worker.on('exit', (code) => gone(new Error(`the embedded database thread exited (${code})`)));
+    return worker;
+  }
+
+  private readyOf(worker: Worker): Promise<void> {
+    const ready = new Promise<void>((resolve, reject) => {
+      const onReady = (m: { ready?: boolean; error?: Record<string, unknown> }) => {
+        if (m.ready === undefined) return;
+        worker.off('message', onReady);
+        worker.off('exit', onExit);
+        if (m.ready) resolve();
+        else reject(revive(m.error ?? { message: 'the embedded database did not start' }));
+      };
+      const onExit = (code: number) => reject(new Error(`the embedded database thread exited (${code})`));
+      worker.on('message', onReady);
+      worker.on('exit', onExit);
+    });
+    ready.then(
       () => {
-        if (this.pending.size === 0) this.worker.unref();
+        this.opened = true;
+        if (this.pending.size === 0) worker.unref();
       },
       () => {},
     );
-    this.worker.on('exit', (code) => gone(new Error(`the embedded database thread exited (${code})`)));
+    return ready;
   }
 
-  private call<T>(message: Record<string, unknown>): Promise<T> {
-    if (this.failure) return Promise.reject(this.failure);
+  private lost(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    if (this.closing || !this.dataDir || !this.opened) {
+      this.failure = err;
+      return;
+    }
+    this.onRestart(err);
+    const delayMs = Math.min(5_000, 100 * 2 ** Math.min(this.restarts, 6));
+    this.restarts += 1;
+    this.ready = new Promise<void>((r) => setTimeout(r, delayMs).unref()).then(() => {
+      if (this.closing) throw err;
+      this.worker = this.spawn();
+      return this.readyOf(this.worker).then(() => {
+        this.restarts = 0;
+      });
+    });
+    this.ready.catch(() => {});
+  }
+
+  private async call<T>(message: Record<string, unknown>): Promise<T> {
+    if (this.failure) throw this.failure;
+    await this.ready;
+    const worker = this.worker;
     const id = ++this.seq;
     return new Promise<T>((resolve, reject) => {
       // the thread keeps the process alive only while an answer is awaited (as a socket would)
-      if (this.pending.size === 0) this.worker.ref();
+      if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ ...message, id });
+      worker.postMessage({ ...message, id });
     });
   }
 
@@ -116,6 +168,7 @@ export class PgliteThread implements Queryable {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     if (!this.failure) await this.call({ op: 'close' }).catch(() => {});
     await this.worker.terminate();
   }
