@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { RequestState } from './request-state.ts';
+import { type RequestState, requestedModel } from './request-state.ts';
 
 export interface GatewayMetrics {
   /** One finished /v1 request, as metered. */
@@ -82,7 +82,7 @@ export function createGatewayMetrics(registry: Registry, usagePending: () => num
 
   return {
     record(state, promptTokens, completionTokens, latencyMs) {
-      const model = state.fallbackFrom ?? state.model?.name ?? 'unknown';
+      const model = requestedModel(state) ?? 'unknown';
       const provider = state.providerName ?? 'none';
       const c = childrenOf(model, provider, state.outcome, String(state.httpStatus));
       c.requests.inc();

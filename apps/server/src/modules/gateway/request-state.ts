@@ -79,3 +79,8 @@ export function newRequestState(requestId: string, key: KeyPrincipal, endpoint: 
     reservation: null,
   };
 }
+
+/** The model asked for, under its own name (an alias counts as its model); null when none matched. */
+export function requestedModel(state: RequestState): string | null {
+  return state.fallbackFrom ?? state.model?.name ?? null;
+}

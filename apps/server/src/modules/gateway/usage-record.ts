@@ -1,6 +1,6 @@
 import { costNanos } from '../metering/index.ts';
 import type { GatewayContext } from './context.ts';
-import type { RequestState } from './request-state.ts';
+import { type RequestState, requestedModel } from './request-state.ts';
 
 interface Tokens {
   prompt: number;
@@ -83,7 +83,7 @@ function write(gw: GatewayContext, state: RequestState, latencyMs: number, t: To
     modelId: state.model?.id ?? null,
     // the model asked for under its own name (an alias counts as the model; limits, quotas seeded
     // from the rollups and bills all speak of models by name), else the name the client sent
-    modelName: state.fallbackFrom ?? state.model?.name ?? clean(state.modelName),
+    modelName: requestedModel(state) ?? clean(state.modelName),
     versionId: state.version?.id ?? null,
     providerId: target?.providerId ?? null,
     upstreamModel: target?.upstreamModel ?? null,

@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type AdmitResult, createLimitEngine, type LimitEngine, type Reservation } from './engine.ts';
+import { createLimitEngine, type LimitEngine } from './engine.ts';
 import { periodBounds } from './periods.ts';
 import type { LimitPolicy, LimitSubject } from './policy.ts';
-import { keyPolicy, scratchRedis, T0 } from './test-support.ts';
+import { admitted, keyPolicy, scratchRedis, T0 } from './test-support.ts';
 
 const log = pino({ level: 'silent' });
 const redisUrl = process.env.MAAS_TEST_REDIS_URL || undefined;
@@ -50,11 +50,6 @@ if (redis) {
     },
   ]);
 }
-
-const admitted = (r: AdmitResult): Reservation => {
-  if (!r.ok) throw new Error(`expected admission, got ${r.code}: ${r.message}`);
-  return r.reservation;
-};
 
 describe.each(stores)('limit engine on the %s store', (_name, make) => {
   it('admits everything and adds no headers when no policy applies', async () => {

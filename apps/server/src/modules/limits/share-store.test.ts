@@ -1,17 +1,11 @@
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  type AdmitResult,
-  createLimitEngine,
-  type LimitEngine,
-  type Reservation,
-  type SoftAlert,
-} from './engine.ts';
+import { createLimitEngine, type LimitEngine, type SoftAlert } from './engine.ts';
 import { createMemoryStore } from './memory-store.ts';
 import type { LimitPolicy, LimitSubject } from './policy.ts';
 import { createRedisStore } from './redis-store.ts';
 import type { LimitStore } from './store.ts';
-import { keyPolicy, scratchRedis, T0 } from './test-support.ts';
+import { admitted, keyPolicy, scratchRedis, T0 } from './test-support.ts';
 
 const log = pino({ level: 'silent' });
 const redisUrl = process.env.MAAS_TEST_REDIS_URL || undefined;
@@ -81,11 +75,6 @@ if (redis) {
     },
   ]);
 }
-
-const admitted = (r: AdmitResult): Reservation => {
-  if (!r.ok) throw new Error(`expected admission, got ${r.code}: ${r.message}`);
-  return r.reservation;
-};
 
 describe.each(stores)('local shares of the %s counters', (_name, make) => {
   it('admits a run of requests with one shared reserve per share, headers counting down', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import type { AdmitResult, Reservation } from './engine.ts';
 import type { LimitPolicy } from './policy.ts';
 
 /** For the limit tests: policies, a clock start, and Redis connections under scratch prefixes. */
@@ -58,4 +59,10 @@ export function scratchRedis(url: string) {
       for (const c of connections) c.disconnect();
     },
   };
+}
+
+/** The reservation of an admitted request; throws with the refusal otherwise. */
+export function admitted(r: AdmitResult): Reservation {
+  if (!r.ok) throw new Error(`expected admission, got ${r.code}: ${r.message}`);
+  return r.reservation;
 }
