@@ -157,6 +157,11 @@ export const replicas = pgTable(
     endpoint: text('endpoint'),
     /** the gateway provider that points at it while it runs */
     providerId: text('provider_id'),
+    /**
+     * The credential its runtime requires (`Authorization: Bearer …`), new at every placement,
+     * sealed with the server's SecretBox; only the agent (desired state) and its provider see it.
+     */
+    apiKeySealed: text('api_key_sealed'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
     startedAt: ts('started_at'),
