@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestServer, type TestServer, writeTinyLlama } from '@maas/testkit';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer, writeTinyLlama } from '@maas/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './support/fleet-agents.ts';
 import { createKey, openai } from './support/gateway-setup.ts';
@@ -66,8 +66,11 @@ describe('maas serve with its own agent', { timeout: 60_000 }, () => {
   });
 
   it('maas deploy ./model.gguf --name my-model serves it through /v1', async () => {
-    const admin = await createKey(ts, { name: 'cli', scopes: ['admin:write', 'inference'] });
-    const env = { MAAS_SERVER: ts.url, MAAS_API_KEY: admin };
+    // A path on the node, runtime arguments and the local node are a platform admin's to use
+    // (an API key is never one): log in as the bootstrap admin.
+    const login = await maas(['login', ts.url, '--email', ADMIN_EMAIL], { MAAS_PASSWORD: ADMIN_PASSWORD });
+    expect(login.code, login.stderr).toBe(0);
+    const env = {};
     const run = await maas(
       [
         'deploy',

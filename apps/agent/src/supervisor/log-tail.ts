@@ -1,8 +1,10 @@
 import { open } from 'node:fs/promises';
+import { redactLine } from './redact.ts';
 
 /**
  * Follows a runtime's log file (the runtime writes it, so lines survive an agent restart): keeps
- * the last `keep` lines and hands out the lines added since the previous `take()`.
+ * the last `keep` lines and hands out the lines added since the previous `take()`. Lines are
+ * redacted (./redact.ts) before anything keeps them.
  */
 export class LogTail {
   private offset = 0;
@@ -13,6 +15,8 @@ export class LogTail {
   constructor(
     private readonly path: string,
     private readonly keep = 200,
+    /** values to blank out of every line besides the known secret shapes (the replica's credential, env values) */
+    private readonly secrets: readonly string[] = [],
   ) {}
 
   /** Starts at the end of the file minus `backlog` bytes (to show some history after adoption). */
@@ -52,7 +56,7 @@ export class LogTail {
     const skipFirst = lines[0]?.startsWith('\u0000');
     for (const [i, raw] of lines.entries()) {
       if (i === 0 && skipFirst) continue;
-      const line = raw.replace(/\r$/, '').slice(0, 4000);
+      const line = redactLine(raw.replace(/\r$/, ''), this.secrets).slice(0, 4000);
       this.recent.push(line);
       this.fresh.push(line);
     }

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { closeSync, fchmodSync, openSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runtimeEnv } from '../env-policy.ts';
 import type { Launch } from '../runtimes/types.ts';
 
 /** What the agent writes beside a running runtime so a restarted agent can pick it up. */
@@ -46,18 +47,26 @@ export interface Spawned {
   exited: Promise<string> | null;
 }
 
+/** The replica's work directory, owner-only whatever the umask (it holds logs and the runtime's state). */
+export async function ownerOnlyDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+}
+
 /**
  * Starts the runtime in its own process group, detached from the agent, with stdout and stderr
- * appended to `<dir>/runtime.log`, and records it in `<dir>/runtime.json`. It outlives the agent.
+ * appended to `<dir>/runtime.log` (0600), and records it in `<dir>/runtime.json` (0600). It outlives
+ * the agent. Its environment is allow-listed (../env-policy.ts): never the agent's own secrets.
  */
 export async function spawnRuntime(dir: string, replicaId: string, launch: Launch): Promise<Spawned> {
-  await mkdir(dir, { recursive: true });
-  const fd = openSync(join(dir, LOG_FILE), 'a');
+  await ownerOnlyDir(dir);
+  const fd = openSync(join(dir, LOG_FILE), 'a', 0o600);
   let child: ReturnType<typeof spawn>;
   try {
+    fchmodSync(fd, 0o600);
     child = spawn(launch.command, launch.args, {
       cwd: dir,
-      env: { ...process.env, ...launch.env, MAAS_REPLICA_ID: replicaId },
+      env: runtimeEnv(process.env, launch.env, { MAAS_REPLICA_ID: replicaId }),
       stdio: ['ignore', fd, fd],
       detached: true,
     });
@@ -92,7 +101,8 @@ export async function spawnRuntime(dir: string, replicaId: string, launch: Launc
     api_path: launch.apiPath,
     started_at: new Date().toISOString(),
   };
-  await writeFile(join(dir, RECORD), JSON.stringify(record));
+  await writeFile(join(dir, RECORD), JSON.stringify(record), { mode: 0o600 });
+  await chmod(join(dir, RECORD), 0o600);
   return { record, exited };
 }
 

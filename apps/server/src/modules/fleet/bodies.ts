@@ -1,4 +1,4 @@
-import { RUNTIMES } from '@maas/agent/protocol';
+import { RUNTIMES, runtimeParametersInput } from '@maas/agent/protocol';
 import { z } from 'zod';
 
 const labels = z
@@ -19,7 +19,7 @@ const source = z
   .string()
   .min(1)
   .max(2000)
-  .describe('an absolute path on the nodes, https://…, or hf://org/repo/file.gguf');
+  .describe('https://…, hf://org/repo/file.gguf, or (platform admins only) an absolute path on the nodes');
 
 const resources = z.strictObject({
   gpus: z.number().int().min(0).max(16).optional().describe('GPUs per replica, on one node; 0 runs on CPU'),
@@ -44,14 +44,24 @@ const specFields = {
     .optional()
     .describe('downloads must match it'),
   context_length: z.number().int().min(128).max(10_000_000).optional(),
-  runtime_args: z.array(z.string().max(2000)).max(100).optional(),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/), z.string().max(4000)).optional(),
+  parameters: runtimeParametersInput.optional(),
+  runtime_args: z
+    .array(z.string().max(2000))
+    .max(100)
+    .optional()
+    .describe('platform admins only: extra runtime arguments (tenants use `parameters`)'),
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/), z.string().max(4000))
+    .optional()
+    .describe(
+      'platform admins only: environment of the runtime; write-only (responses show "***"); loader variables (LD_PRELOAD, NODE_OPTIONS, PYTHONPATH, …) and MAAS_* are refused',
+    ),
   command: z
     .string()
     .max(4000)
     .optional()
     .describe(
-      'custom runtime: command template with {model_path} {model_name} {host} {port} {gpus} {context_length}',
+      'platform admins only (runtime custom): command template with {model_path} {model_name} {host} {port} {gpus} {context_length}',
     ),
   health_path: z
     .string()
@@ -78,6 +88,7 @@ export const updateDeploymentBody = z.strictObject({
   checksum: specFields.checksum.nullable(),
   context_length: specFields.context_length.nullable(),
   runtime_args: specFields.runtime_args,
+  parameters: specFields.parameters,
   env: specFields.env,
   command: specFields.command.nullable(),
   health_path: specFields.health_path.nullable(),
@@ -116,4 +127,10 @@ export const createJoinTokenBody = z.strictObject({
 
 export const updateNodeBody = z.strictObject({
   labels: labels.optional(),
+  tenant_workloads: z
+    .boolean()
+    .optional()
+    .describe(
+      "may tenants' deployments (those not written by a platform admin) get replicas here? Default: true, except on the local node inside `maas serve`, which runs as the server's user",
+    ),
 });

@@ -1,6 +1,7 @@
 import { formatGiB, parseSource } from '@maas/agent/estimate';
 import { and, asc, eq, inArray, isNotNull, ne } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
+import { tenantWorkloadsOf } from './dto.ts';
 import type { Allocation, PlacementRequest, SchedNode } from './scheduler/index.ts';
 import {
   type DeploymentRow,
@@ -26,6 +27,7 @@ export function toSchedNode(n: NodeRow): SchedNode {
     schedulable: n.schedulable && !n.draining,
     cordonReason: n.draining ? 'draining' : 'cordoned',
     labels: n.labels,
+    tenantWorkloads: tenantWorkloadsOf(n),
     runtimes: n.runtimes,
     files,
     modelDirs: n.modelDirs,
@@ -91,6 +93,7 @@ export function placementRequest(
     memoryBytes: bytes,
     nodeSelector: dep.placement.node_selector,
     strategy: dep.placement.strategy,
+    tenant: spec.platform_admin !== true,
     localPath,
     source: spec.source,
     excludeNodes: new Set(excluded),

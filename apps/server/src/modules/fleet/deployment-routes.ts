@@ -1,3 +1,4 @@
+import { redactLine } from '@maas/agent/redact';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -65,6 +66,8 @@ export async function deploymentRoutes(app: FastifyInstance, { fleet }: { fleet:
       schema: {
         tags: dtags,
         summary: 'Dry run: where replicas would go, the scheduler funnel and why nothing fits',
+        description:
+          'Needs write permission and is checked like a create (who may set what) before any model is read.',
         body: createDeploymentBody,
         response: { 200: evaluationDto },
       },
@@ -193,7 +196,7 @@ export async function deploymentRoutes(app: FastifyInstance, { fleet }: { fleet:
     {
       schema: {
         tags: rtags,
-        summary: "The replica's recent runtime log lines, oldest first",
+        summary: "The replica's recent runtime log lines, oldest first (secret shapes redacted)",
         params: idParams,
         querystring: logsQuery,
         response: { 200: z.object({ replica_id: z.string(), lines: z.array(z.string()) }) },
@@ -201,7 +204,7 @@ export async function deploymentRoutes(app: FastifyInstance, { fleet }: { fleet:
     },
     async (req) => {
       const row = await deps.getReplica(principalOf(req), req.params.id);
-      return { replica_id: row.id, lines: row.logTail.slice(-req.query.tail) };
+      return { replica_id: row.id, lines: row.logTail.slice(-req.query.tail).map((l) => redactLine(l)) };
     },
   );
 }

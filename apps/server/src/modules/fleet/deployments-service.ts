@@ -1,3 +1,4 @@
+import type { OutboundPolicy } from '@maas/outbound';
 import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { AppError, conflict, notFound } from '../../http/app-error.ts';
@@ -11,7 +12,6 @@ import { buildSpec as buildSpecOf, isUniqueViolation, type SpecInput } from './d
 import { toDeploymentDto } from './dto.ts';
 import { evaluateDeployment } from './evaluate-deployment.ts';
 import { createReplicaQueries } from './replica-queries.ts';
-import { schedulePending } from './schedule-pending.ts';
 import { type DeploymentRow, type DeploymentSpec, deployments, replicas } from './schema.ts';
 
 export interface Actor {
@@ -27,6 +27,8 @@ export interface DeploymentServiceDeps {
   /** is this name taken by a registry model the fleet does not manage? */
   modelNameTaken(orgId: string, name: string, exceptModelId: string | null): boolean;
   publish(nodeIds: Iterable<string>): Promise<void>;
+  /** where a spec's remote model header may be read from for its estimate */
+  outbound?: OutboundPolicy | undefined;
 }
 
 export function createDeploymentService(deps: DeploymentServiceDeps) {
@@ -44,12 +46,12 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     tx.select().from(replicas).where(eq(replicas.deploymentId, id)).orderBy(asc(replicas.id));
   const view = async (tx: DbOrTx, row: DeploymentRow) => toDeploymentDto(row, await replicasOf(tx, row.id));
 
-  const buildSpec = (input: SpecInput, base?: DeploymentSpec) =>
-    buildSpecOf(db, config.hfEndpoint, input, base);
+  const buildSpec = (p: Principal, input: SpecInput, base?: DeploymentSpec) =>
+    buildSpecOf(db, config.hfEndpoint, p, input, base, deps.outbound);
 
   /** After a change: place what can be placed now and tell the nodes. */
   async function placeNow(): Promise<void> {
-    const placed = await db.transaction((tx) => schedulePending(tx));
+    const placed = await db.transaction((tx) => controller.placePending(tx));
     await deps.publish(placed.nodeIds);
     void controller.kick();
   }
@@ -113,7 +115,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
       requirePermission(p, 'write');
       if (deps.modelNameTaken(p.orgId, body.model, null))
         throw conflict(`a registry model named "${body.model}" already exists`);
-      const spec = await buildSpec(body);
+      const spec = await buildSpec(p, body);
       const at = new Date();
       let row: DeploymentRow;
       try {
@@ -177,6 +179,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         'checksum',
         'context_length',
         'runtime_args',
+        'parameters',
         'env',
         'command',
         'health_path',
@@ -188,7 +191,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
           param: 'canary',
         });
       }
-      const next = specChanged ? await buildSpec(body as SpecInput, current.spec) : null;
+      const next = specChanged ? await buildSpec(p, body as SpecInput, current.spec) : null;
       const action = next ? (body.canary ? 'deployment.canary' : 'deployment.update') : 'deployment.scale';
       return change(actor, id, action, (before) => ({
         ...(body.replicas !== undefined ? { replicas: body.replicas } : {}),
@@ -256,10 +259,13 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
       await controller.kick();
     },
 
-    /** The dry run: what would happen now, with the scheduler's funnel and reason. Changes nothing. */
+    /**
+     * The dry run: what would happen now, with the scheduler's funnel and reason. Changes nothing,
+     * but checks like a create (write permission, who may set what) before it reads any model.
+     */
     async evaluate(p: Principal, body: CreateDeploymentBody) {
-      requirePermission(p, 'read');
-      return evaluateDeployment(db, body, await buildSpec(body));
+      requirePermission(p, 'write');
+      return evaluateDeployment(db, body, await buildSpec(p, body));
     },
 
     ...createReplicaQueries(db),

@@ -4,6 +4,10 @@ import type { DeploymentRow, DeploymentSpec, JoinTokenRow, NodeRow, ReplicaRow }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/** May tenants' replicas run on the node? The local node (inside the server) says no unless told. */
+export const tenantWorkloadsOf = (n: Pick<NodeRow, 'local' | 'tenantWorkloads'>) =>
+  n.tenantWorkloads ?? !n.local;
+
 export const nodeDto = z.object({
   id: z.string(),
   name: z.string(),
@@ -14,6 +18,9 @@ export const nodeDto = z.object({
   schedulable: z.boolean(),
   draining: z.boolean(),
   local: z.boolean(),
+  tenant_workloads: z
+    .boolean()
+    .describe("tenants' deployments may run here (default: every node but the local one)"),
   runtimes: z.array(z.enum(RUNTIMES)),
   cpu: z.object({ cores: z.number(), model: z.string(), load1: z.number() }).nullable(),
   memory: z.object({ total: z.number(), free: z.number() }).nullable(),
@@ -38,6 +45,7 @@ export function toNodeDto(n: NodeRow): z.infer<typeof nodeDto> {
     schedulable: n.schedulable,
     draining: n.draining,
     local: n.local,
+    tenant_workloads: tenantWorkloadsOf(n),
     runtimes: n.runtimes,
     cpu: n.resources?.cpu ?? null,
     memory: n.resources?.memory ?? null,
@@ -98,7 +106,10 @@ const specDto = z.object({
   checksum: z.string().nullable(),
   context_length: z.number().nullable(),
   runtime_args: z.array(z.string()),
-  env: z.record(z.string(), z.string()),
+  parameters: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])),
+  env: z
+    .record(z.string(), z.literal('***'))
+    .describe('the names of the runtime environment variables; values are write-only'),
   command: z.string().nullable(),
   health_path: z.string().nullable(),
   resources: z.object({ gpus: z.number(), gpu_memory_gib: z.number().nullable() }),
@@ -112,7 +123,8 @@ const toSpecDto = (s: DeploymentSpec): z.infer<typeof specDto> => ({
   checksum: s.checksum,
   context_length: s.context_length,
   runtime_args: s.runtime_args,
-  env: s.env,
+  parameters: s.parameters ?? {},
+  env: Object.fromEntries(Object.keys(s.env).map((k) => [k, '***' as const])),
   command: s.command,
   health_path: s.health_path,
   resources: s.resources,

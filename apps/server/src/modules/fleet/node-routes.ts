@@ -53,13 +53,15 @@ export async function nodeRoutes(app: FastifyInstance, { fleet }: { fleet: Fleet
     {
       schema: {
         tags: ntags,
-        summary: 'Change the labels of a node',
+        summary: "Change a node's labels, or whether tenants' deployments may run on it",
+        description:
+          "`tenant_workloads`: may replicas of deployments not written by a platform admin run here? Default true, except on the local node inside `maas serve` (it runs as the server's user): set it true there to let tenants use it.",
         params: idParams,
         body: updateNodeBody,
         response: { 200: nodeDto },
       },
     },
-    async (req) => toNodeDto(await nodeSvc.update(actorOf(req), req.params.id, req.body.labels)),
+    async (req) => toNodeDto(await nodeSvc.update(actorOf(req), req.params.id, req.body)),
   );
   for (const action of ['cordon', 'uncordon', 'drain'] as const) {
     const summary = {
@@ -95,7 +97,8 @@ export async function nodeRoutes(app: FastifyInstance, { fleet }: { fleet: Fleet
     {
       schema: {
         tags: jtags,
-        summary: 'Create a join token for `maas agent --token`; the secret is shown only here',
+        summary:
+          'Create a join token for `maas agent --token` (single-use and valid for 24 h unless max_uses or expires_in_seconds say otherwise); the secret is shown only here',
         body: createJoinTokenBody,
         response: { 201: joinTokenDto.extend({ token: z.string() }) },
       },

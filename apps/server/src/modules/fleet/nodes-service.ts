@@ -7,6 +7,7 @@ import type { AuditService } from '../audit/index.ts';
 import type { Controller } from './controller.ts';
 import type { Actor } from './deployments-service.ts';
 import { toJoinTokenDto, toNodeDto } from './dto.ts';
+import { JOIN_TOKEN_DEFAULT_TTL_MS } from './register-node.ts';
 import { joinTokens, type NodeRow, nodes, replicas } from './schema.ts';
 import { issueFleetSecret, JOIN_TOKEN_PREFIX } from './secrets.ts';
 
@@ -74,8 +75,16 @@ export function createNodeService(deps: NodeServiceDeps) {
       requirePlatformAdmin(p, 'node');
       return find(db, id);
     },
-    update: (actor: Actor, id: string, labels: Record<string, string> | undefined) =>
-      change(actor, id, 'node.update', labels ? { labels } : {}),
+    /** Labels, and whether tenants' deployments may run there (the local node: no, unless set). */
+    update: (
+      actor: Actor,
+      id: string,
+      body: { labels?: Record<string, string> | undefined; tenant_workloads?: boolean | undefined },
+    ) =>
+      change(actor, id, 'node.update', {
+        ...(body.labels ? { labels: body.labels } : {}),
+        ...(body.tenant_workloads !== undefined ? { tenantWorkloads: body.tenant_workloads } : {}),
+      }),
     cordon: (actor: Actor, id: string) => change(actor, id, 'node.cordon', { schedulable: false }),
     uncordon: (actor: Actor, id: string) =>
       change(actor, id, 'node.uncordon', { schedulable: true, draining: false }),
@@ -124,10 +133,12 @@ export function createNodeService(deps: NodeServiceDeps) {
             prefix: issued.display,
             tokenHash: issued.hash,
             labels: input.labels ?? {},
-            maxUses: input.max_uses ?? null,
-            expiresAt: input.expires_in_seconds
-              ? new Date(Date.now() + input.expires_in_seconds * 1000)
-              : null,
+            // Single-use and expiring unless the admin says otherwise (never non-expiring).
+            maxUses: input.max_uses ?? 1,
+            expiresAt: new Date(
+              Date.now() +
+                (input.expires_in_seconds ? input.expires_in_seconds * 1000 : JOIN_TOKEN_DEFAULT_TTL_MS),
+            ),
             createdBy: actor.audit.actorId,
           })
           .returning();

@@ -1,5 +1,11 @@
 import type { MemoryEstimate } from '@maas/agent/estimate';
-import type { ModelFile, NodeResources, ReplicaState, RuntimeName } from '@maas/agent/protocol';
+import type {
+  ModelFile,
+  NodeResources,
+  ReplicaState,
+  RuntimeName,
+  RuntimeParameters,
+} from '@maas/agent/protocol';
 import {
   bigint,
   boolean,
@@ -44,6 +50,11 @@ export const nodes = pgTable('nodes', {
   joinTokenId: text('join_token_id'),
   /** the agent inside `maas serve` (embedded mode) */
   local: boolean('local').notNull().default(false),
+  /**
+   * may replicas of tenants' deployments (not written by a platform admin) run here? null: the
+   * default, false for the local node (it runs as the server's user), true for every other node
+   */
+  tenantWorkloads: boolean('tenant_workloads'),
   lastHeartbeatAt: ts('last_heartbeat_at'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
@@ -84,12 +95,17 @@ export interface DeploymentSpec {
   checksum: string | null;
   context_length: number | null;
   runtime_args: string[];
+  /** the preset's typed parameters (checked against the runtime) */
+  parameters?: RuntimeParameters;
+  /** write-only in the API: responses show the names only */
   env: Record<string, string>;
   command: string | null;
   health_path: string | null;
   resources: DeploymentResources;
   /** what one replica needs, worked out when the spec was set */
   estimate: MemoryEstimate | null;
+  /** written by a platform admin: may hold privileged settings and run on nodes closed to tenants */
+  platform_admin?: boolean;
   /** only in `previous_spec`: the revision it had, so a rollback returns to its replicas */
   revision?: number;
 }

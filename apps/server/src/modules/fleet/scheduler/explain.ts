@@ -4,6 +4,8 @@ import type { FunnelStage, PlacementRequest, PlacementResult } from './types.ts'
 const STAGE_TEXT: Record<string, (req: PlacementRequest) => string> = {
   ready: () => 'are ready',
   schedulable: () => 'accept new replicas',
+  tenancy: () =>
+    "accept tenants' deployments (the local node inside `maas serve` runs platform admins' deployments only unless a platform admin sets tenant_workloads on it)",
   selector: (req) =>
     `match the selector ${Object.entries(req.nodeSelector)
       .map(([k, v]) => `${k}=${v}`)

@@ -33,6 +33,7 @@ export function filterNodes(
   const selector = Object.entries(req.nodeSelector);
   let list = step('ready', [...nodes], (n) => (n.status === 'ready' ? null : n.status));
   list = step('schedulable', list, (n) => (n.schedulable ? null : (n.cordonReason ?? 'cordoned')));
+  list = step('tenancy', list, (n) => (req.tenant && !n.tenantWorkloads ? 'admin_only' : null));
   list = step('selector', list, (n) => (selector.every(([k, v]) => n.labels[k] === v) ? null : 'labels'));
   list = step('runtime', list, (n) => (n.runtimes.includes(req.runtime) ? null : 'runtime'));
   list = step('files', list, (n) =>

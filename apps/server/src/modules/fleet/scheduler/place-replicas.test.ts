@@ -15,6 +15,7 @@ function node(
     status: 'ready',
     schedulable: true,
     labels: {},
+    tenantWorkloads: true,
     runtimes: ['llama-cpp', 'vllm'],
     files: new Set(),
     modelDirs: [],
@@ -37,6 +38,7 @@ function request(over: Partial<PlacementRequest> = {}): PlacementRequest {
     memoryBytes: 10 * GIB,
     nodeSelector: {},
     strategy: 'spread',
+    tenant: true,
     localPath: null,
     source: 'hf://org/repo/m.gguf',
     ...over,
@@ -120,6 +122,7 @@ describe('scheduler', () => {
       ['registered', 3],
       ['ready', 3],
       ['schedulable', 3],
+      ['tenancy', 3],
       ['selector', 2],
       ['runtime', 2],
       ['files', 2],
@@ -143,6 +146,21 @@ describe('scheduler', () => {
     expect(none.reason).toBe(
       '3 of 4 nodes are ready (1 unreachable); 2 of 3 nodes accept new replicas (1 cordoned); 1 of 2 nodes have the vllm runtime (1 runtime); 0 of 1 nodes have /models/m.gguf (1 missing)',
     );
+  });
+
+  it("keeps tenants' replicas off nodes closed to them (the local node) and says why", () => {
+    const nodes = [node('local', { tenantWorkloads: false }), node('gpu-1', { gpuGiB: [8] })];
+    const r = placeReplicas(nodes, [], request({ memoryBytes: 4 * GIB }), 2);
+    expect(r.placements.map((p) => p.nodeName)).toEqual(['gpu-1', 'gpu-1']);
+    const alone = placeReplicas(nodes.slice(0, 1), [], request(), 1);
+    expect(alone.funnel.find((s) => s.stage === 'tenancy')).toEqual({
+      stage: 'tenancy',
+      nodes: 0,
+      dropped: { admin_only: 1 },
+    });
+    expect(alone.reason).toMatch(/^0 of 1 nodes accept tenants' deployments .*tenant_workloads.* \(1 admin only\)$/);
+    const admin = placeReplicas(nodes.slice(0, 1), [], request({ tenant: false }), 1);
+    expect(admin.placements.map((p) => p.nodeName)).toEqual(['local']);
   });
 
   it('prefers a node that already holds the file (locality) when spreading', () => {

@@ -14,6 +14,8 @@ export interface SchedNode {
   schedulable: boolean;
   cordonReason?: 'cordoned' | 'draining';
   labels: Record<string, string>;
+  /** may replicas of tenants' deployments run here? (false for the local node unless allowed) */
+  tenantWorkloads: boolean;
   runtimes: readonly string[];
   /** model files present on the node: paths, and the sources of completed downloads */
   files: ReadonlySet<string>;
@@ -45,6 +47,8 @@ export interface PlacementRequest {
   memoryBytes: number;
   nodeSelector: Record<string, string>;
   strategy: 'spread' | 'binpack';
+  /** a tenant's spec (not written by a platform admin): only nodes open to tenant workloads */
+  tenant: boolean;
   /** a local path the node must have, when the source is one */
   localPath: string | null;
   /** the deployment's source, for download locality */
@@ -67,6 +71,7 @@ export interface FunnelStage {
     | 'registered'
     | 'ready'
     | 'schedulable'
+    | 'tenancy'
     | 'selector'
     | 'runtime'
     | 'files'
