@@ -43,6 +43,18 @@ function pairs(list: string[] | undefined, flag: string): Record<string, string>
   return out;
 }
 
+/** `--param key=value`: numbers and true/false become JSON values; the server checks them against the runtime. */
+function parametersOf(list: string[] | undefined): Record<string, string | number | boolean> | undefined {
+  const raw = pairs(list, '--param');
+  if (!raw) return undefined;
+  return Object.fromEntries(
+    Object.entries(raw).map(([k, v]) => [
+      k,
+      v === 'true' ? true : v === 'false' ? false : /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v,
+    ]),
+  );
+}
+
 /** A local path becomes absolute (the nodes read it); URLs and hf:// pass through. */
 function sourceOf(text: string): string {
   if (/^(https?|hf|file):\/\//.test(text)) return text;
@@ -77,6 +89,7 @@ function bodyOf(source: string, opts: Opts) {
     ...(opts.version ? { version: opts.version } : {}),
     ...(opts.checksum ? { checksum: opts.checksum } : {}),
     ...(opts.contextLength ? { context_length: opts.contextLength } : {}),
+    ...(opts.param ? { parameters: parametersOf(opts.param) } : {}),
     ...(opts.arg ? { runtime_args: opts.arg } : {}),
     ...(opts.env ? { env: pairs(opts.env, '--env') } : {}),
     ...(opts.command ? { command: opts.command } : {}),
@@ -116,13 +129,26 @@ export function registerDeployCommand(program: Command): void {
     .option('--gpu-memory-gib <gib>', 'memory per replica, or "auto" to estimate it from the model')
     .option('--context-length <n>', 'context length', parseInteger)
     .option('--checksum <sha256:hex>', 'downloads must match it')
-    .option('--arg <arg>', 'a runtime argument (repeatable), e.g. --arg=--threads --arg=4', collect)
-    .option('--env <KEY=value>', 'an environment variable for the runtime (repeatable)', collect)
+    .option(
+      '--param <key=value>',
+      'a typed runtime parameter (repeatable), e.g. --param threads=4 (llama-cpp), --param dtype=bfloat16 (vllm)',
+      collect,
+    )
+    .option(
+      '--arg <arg>',
+      'platform admins: a free-form runtime argument (repeatable), e.g. --arg=--threads --arg=4',
+      collect,
+    )
+    .option(
+      '--env <KEY=value>',
+      'platform admins: an environment variable for the runtime (repeatable)',
+      collect,
+    )
     .option('--selector <key=value>', 'only nodes with this label (repeatable)', collect)
     .option('--strategy <strategy>', 'spread or binpack')
     .option(
       '--command <template>',
-      'custom runtime: command with {model_path} {model_name} {host} {port} {gpus}',
+      'platform admins, custom runtime: command with {model_path} {model_name} {host} {port} {gpus}',
     )
     .option('--health-path <path>', 'custom runtime: health check path')
     .option('--dry-run', 'only show where it would run, or why it cannot')
@@ -224,5 +250,6 @@ export function registerDeployCommand(program: Command): void {
     'maas deploy ./model.gguf --name my-model',
     'maas deploy hf://Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf --name qwen-small --replicas 2',
     'maas deploy /srv/models/llama-3-8b --name llama3 --runtime vllm --gpus 2 --dry-run',
+    'maas deploy hf://org/repo/model.gguf --name tuned --param threads=4 --param parallel=2',
   ]);
 }
