@@ -38,7 +38,8 @@ export type IdPrefix =
   | 'nod'
   | 'jtk'
   | 'dep'
-  | 'rep';
+  | 'rep'
+  | 'shr';
 
 /** Sortable, type-prefixed id: `key_01J…`. Sorting by id sorts by creation time. */
 export function newId(prefix: IdPrefix): string {

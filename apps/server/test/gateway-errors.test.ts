@@ -134,7 +134,7 @@ describe('models', () => {
       outcome: 'rejected',
       httpStatus: 404,
       errorCode: 'model_not_found',
-      modelName: 'no-such-model',
+      modelName: 'unknown', // never the caller's string
     });
   });
 
@@ -143,7 +143,7 @@ describe('models', () => {
     expect(res.status).toBe(404);
     expect(await usageFor(ts, res.headers.get('x-request-id')!)).toMatchObject({
       outcome: 'rejected',
-      modelName: 'ab',
+      modelName: 'unknown',
     });
   });
 
@@ -192,7 +192,7 @@ describe('models', () => {
     );
   });
 
-  it('lets another org call a model only when access.orgs lists it', async () => {
+  it('lets another org call a model only once it accepted a share of it, as <owner-slug>/<name>', async () => {
     const org = await ts.admin.post('/api/v1/orgs', { name: 'Guest Org' });
     const guest: ApiClient = ts.client();
     await guest.login(ADMIN_EMAIL, ADMIN_PASSWORD, org.body.id);
@@ -205,11 +205,15 @@ describe('models', () => {
     await expect(guestClient.chat.completions.create({ model: 'shared', ...chat })).rejects.toBeInstanceOf(
       OpenAI.NotFoundError,
     );
-    await ts.admin.patch(`/api/v1/models/${shared}`, { access: { orgs: [org.body.id] } });
-    expect((await guestClient.chat.completions.create({ model: 'shared', ...chat })).object).toBe(
+    const offer = await ts.admin.post(`/api/v1/models/${shared}/shares`, { org_id: org.body.id });
+    await expect(
+      guestClient.chat.completions.create({ model: 'default/shared', ...chat }),
+    ).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await guest.post(`/api/v1/model-shares/${offer.body.id}/accept`);
+    expect((await guestClient.chat.completions.create({ model: 'default/shared', ...chat })).object).toBe(
       'chat.completion',
     );
-    expect((await guestClient.models.list()).data.map((m) => m.id)).toEqual(['shared']);
+    expect((await guestClient.models.list()).data.map((m) => m.id)).toEqual(['default/shared']);
   });
 });
 

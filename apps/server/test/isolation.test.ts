@@ -64,6 +64,14 @@ beforeAll(async () => {
       'model',
     );
   }
+  if (ops.some((o) => o.path.startsWith('/api/v1/model-shares'))) {
+    // offered by B to a third org: org A is neither its owner nor its receiver
+    const orgC = await ts.admin.post('/api/v1/orgs', { name: 'Tenant C' });
+    orgB['model-shares'] = await created(
+      await b.post(`/api/v1/models/${orgB.models}/shares`, { org_id: orgC.body.id }),
+      'model share',
+    );
+  }
 
   orgB.prices = await created(
     await b.post('/api/v1/prices', {

@@ -13,7 +13,7 @@ const toOpenAiModel = (m: CompiledModel): OpenAiModel => ({
   id: m.name,
   object: 'model',
   created: m.created,
-  owned_by: m.orgId,
+  owned_by: m.ownedBy,
 });
 
 /** GET /v1/models: every model this key may call, in OpenAI's list shape. */

@@ -5,14 +5,14 @@ import type { FallbackClass } from '../registry/dto.ts';
 import type { CompiledModel } from '../registry/index.ts';
 import { AbortSwitch } from './abort-switch.ts';
 import type { Endpoint } from './adapters/types.ts';
-import { admit } from './admit.ts';
+import { admit, admitFallback } from './admit.ts';
 import { attempt } from './attempt.ts';
 import { chooseTarget, pickVersion, soonestRetryMs } from './choose-target.ts';
 import type { GatewayContext } from './context.ts';
 import { contextOverflow } from './context-check.ts';
 import { clientGone, type Failure, failure, toAppError } from './failures.ts';
 import { newRequestState, type RequestState } from './request-state.ts';
-import { findUsableModel, resolveModel, servesEndpoint } from './resolve-model.ts';
+import { checkEndpoint, findUsableModel, modelNotFound, servesEndpoint } from './resolve-model.ts';
 import { backoffMs, sleep } from './retry.ts';
 import { settleUsage } from './usage-record.ts';
 import { validateBody } from './validate-body.ts';
@@ -20,8 +20,10 @@ import { validateBody } from './validate-body.ts';
 const MAX_FALLBACK_HOPS = 4;
 
 /**
- * The /v1 inference path: validate → resolve the model → route (retries across targets, then
- * fallback models by error class) → relay → one usage event, however the request ends.
+ * The /v1 inference path: look the model up → validate → admit against limits (before a missing
+ * model is refused, so limits hold floods of made-up names too) → route (retries across targets,
+ * then fallback models by error class, each hop admitted against its own per-model limits) →
+ * relay → one usage event, however the request ends.
  */
 export async function proxyRequest(
   gw: GatewayContext,
@@ -39,16 +41,19 @@ export async function proxyRequest(
   try {
     const named = (req.body as { model?: unknown } | null)?.model;
     if (typeof named === 'string') state.modelName = named;
+    // looked up first (a map read) so that even a bad body is metered under the model it named
+    const model = findUsableModel(gw.models, state.key, state.modelName);
+    state.model = model;
     const body = validateBody(endpoint, req.body);
     state.body = body;
     state.stream = body.stream === true && (endpoint === 'chat.completions' || endpoint === 'completions');
     state.clientWantsUsage =
       state.stream && (body.stream_options as { include_usage?: unknown } | null)?.include_usage === true;
-    const model = resolveModel(gw.models, state.key, state.modelName, endpoint);
-    state.model = model;
     const admitted = admit(gw, state, model, body);
     const limitHeaders = admitted instanceof Promise ? await admitted : admitted;
     if (limitHeaders) reply.headers(limitHeaders);
+    if (!model) throw modelNotFound(state.modelName);
+    checkEndpoint(model, state.modelName, endpoint);
     const failed = await route(gw, state, model, body, reply);
     if (failed) throw settleFailure(state, failed);
   } catch (err) {
@@ -70,7 +75,21 @@ export async function proxyRequest(
   return reply;
 }
 
+/**
+ * What a caller is told when a model another org shared with it failed: the class and status only,
+ * never the owner's upstream's own words (they may name its providers, hosts or addresses).
+ */
+const SHARED_FAILURE: Record<string, string> = {
+  context_length_exceeded: "The request exceeds the model's context length.",
+  rate_limit_exceeded: 'The model is rate limited upstream; try again shortly.',
+  upstream_timeout: 'The upstream did not answer in time.',
+  service_unavailable: 'The model is not available now; try again shortly.',
+  validation_failed: 'The upstream refused the request.',
+};
+
 function settleFailure(state: RequestState, f: Failure): AppError {
+  if (state.model?.sharedWith && f.cls !== 'aborted')
+    f = { ...f, message: SHARED_FAILURE[f.code] ?? 'The upstream failed.' };
   state.httpStatus = f.status;
   state.errorCode = f.cls === 'aborted' ? 'client_closed_request' : f.code;
   state.outcome =
@@ -99,7 +118,7 @@ async function route(
     const f = await tryModel(gw, state, model, body, reply);
     if (!f || f.cls === 'aborted' || f.cls === 'client' || hop >= MAX_FALLBACK_HOPS) return f;
     pending.push(...model.fallbacks);
-    const next = nextFallback(gw, state, pending, f.cls, tried);
+    const next = await nextFallback(gw, state, pending, f.cls, tried, body);
     if (!next) return f;
     state.fallbackFrom ??= first.name;
     tried.push(next.id);
@@ -107,18 +126,22 @@ async function route(
   }
 }
 
-function nextFallback(
+/** The next fallback configured for the error class that the key may call and its model's own limits admit. */
+async function nextFallback(
   gw: GatewayContext,
   state: RequestState,
   pending: { model: string; on: ReadonlySet<FallbackClass> }[],
   cls: FallbackClass,
   tried: string[],
-): CompiledModel | null {
+  body: Record<string, unknown>,
+): Promise<CompiledModel | null> {
   while (pending.length > 0) {
     const entry = pending.shift()!;
     if (!entry.on.has(cls)) continue;
     const m = findUsableModel(gw.models, state.key, entry.model);
-    if (m && !tried.includes(m.id) && servesEndpoint(m, state.endpoint)) return m;
+    if (!m || tried.includes(m.id) || !servesEndpoint(m, state.endpoint)) continue;
+    const admitted = admitFallback(gw, state, m, body);
+    if (admitted instanceof Promise ? await admitted : admitted) return m;
   }
   return null;
 }

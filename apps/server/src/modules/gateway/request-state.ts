@@ -45,6 +45,8 @@ export interface RequestState {
   settled: boolean;
   /** what admission reserved against limits; settled with the actual usage */
   reservation: Reservation | null;
+  /** what fallback hops reserved against their models' own limits (null: no hop was admitted) */
+  hopReservations: Reservation[] | null;
 }
 
 export function newRequestState(requestId: string, key: KeyPrincipal, endpoint: Endpoint): RequestState {
@@ -77,6 +79,7 @@ export function newRequestState(requestId: string, key: KeyPrincipal, endpoint: 
     errorCode: null,
     settled: false,
     reservation: null,
+    hopReservations: null,
   };
 }
 

@@ -22,12 +22,14 @@ export const modelNotFound = (name: string) =>
 
 /**
  * May this key call this model? Its own org's models (within `access.projects` when set), models
- * other orgs share with it (`access.orgs`), and only those on the key's own model list when it has one.
+ * other orgs shared with it and it accepted (as `<owner-slug>/<name>`), and only those on the key's
+ * own model list when it has one.
  */
 export function mayUse(key: KeyPrincipal, m: CompiledModel, requested: string): boolean {
-  if (m.orgId === key.orgId) {
+  if (m.sharedWith === null) {
+    if (m.orgId !== key.orgId) return false;
     if (m.accessProjects && !m.accessProjects.has(key.projectId)) return false;
-  } else if (!m.accessOrgs?.has(key.orgId)) {
+  } else if (m.sharedWith !== key.orgId) {
     return false;
   }
   const allowed = key.models;
@@ -47,15 +49,8 @@ export function servesEndpoint(m: CompiledModel, endpoint: Endpoint): boolean {
   return SERVES[endpoint].has(m.type);
 }
 
-/** The model a request names, or OpenAI's model_not_found (also for retired models and models out of reach). */
-export function resolveModel(
-  cache: ModelCache,
-  key: KeyPrincipal,
-  name: string,
-  endpoint: Endpoint,
-): CompiledModel {
-  const m = findUsableModel(cache, key, name);
-  if (!m) throw modelNotFound(name);
+/** A 400 when the model (named `name` by the request) does not serve the endpoint. */
+export function checkEndpoint(m: CompiledModel, name: string, endpoint: Endpoint): void {
   if (!servesEndpoint(m, endpoint)) {
     throw new AppError(
       'validation_failed',
@@ -66,5 +61,4 @@ export function resolveModel(
       },
     );
   }
-  return m;
 }

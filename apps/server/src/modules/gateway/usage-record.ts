@@ -1,4 +1,5 @@
 import { costNanos } from '../metering/index.ts';
+import { UNKNOWN_MODEL } from './admit.ts';
 import type { GatewayContext } from './context.ts';
 import { type RequestState, requestedModel } from './request-state.ts';
 
@@ -54,10 +55,6 @@ async function estimate(gw: GatewayContext, state: RequestState): Promise<Tokens
   return { prompt, completion: await gw.tokens.count(text), cached: 0, reasoning: 0, estimated: true };
 }
 
-/** PostgreSQL text cannot hold NUL: a client's model name is stored without it. */
-const clean = (name: string) =>
-  (name.includes('\u0000') ? name.replaceAll('\u0000', '') : name).slice(0, 256);
-
 /** The usage event, priced at the price in effect when the request arrived; settles its reservation. */
 function write(gw: GatewayContext, state: RequestState, latencyMs: number, t: Tokens): void {
   const target = state.target;
@@ -74,6 +71,9 @@ function write(gw: GatewayContext, state: RequestState, latencyMs: number, t: To
     : 0;
   if (state.reservation)
     void gw.limits.settleRequest(state.reservation, { tokens: t.prompt + t.completion, cost: cost / 1e9 });
+  if (state.hopReservations)
+    for (const r of state.hopReservations)
+      void gw.limits.settleRequest(r, { tokens: t.prompt + t.completion, cost: cost / 1e9 });
   gw.metrics?.record(state, t.prompt, t.completion, latencyMs);
   gw.usage.write({
     requestId: state.requestId,
@@ -82,8 +82,9 @@ function write(gw: GatewayContext, state: RequestState, latencyMs: number, t: To
     keyId: state.key.keyId,
     modelId: state.model?.id ?? null,
     // the model asked for under its own name (an alias counts as the model; limits, quotas seeded
-    // from the rollups and bills all speak of models by name), else the name the client sent
-    modelName: requestedModel(state) ?? clean(state.modelName),
+    // from the rollups and bills all speak of models by name); `unknown` when the key may call no
+    // model of the name it sent (never the caller's string: it is not a model of ours)
+    modelName: requestedModel(state) ?? UNKNOWN_MODEL,
     versionId: state.version?.id ?? null,
     providerId: target?.providerId ?? null,
     upstreamModel: target?.upstreamModel ?? null,

@@ -56,17 +56,18 @@ const fallback = z.union([
 const access = z
   .strictObject({
     orgs: z
-      .array(z.string().min(1).max(100))
-      .max(1000)
-      .optional()
-      .describe('other orgs whose keys may call the model'),
+      .never({
+        error:
+          'access.orgs is replaced by model shares: offer the model with POST /api/v1/models/{id}/shares and the other org accepts it',
+      })
+      .optional(),
     projects: z
       .array(z.string().min(1).max(100))
       .max(1000)
       .optional()
       .describe('if set, only these projects of the owning org'),
   })
-  .describe('who may call the model besides its own org');
+  .describe('which projects of your org may call the model (other orgs: see model shares)');
 
 const defaultParams = z
   .record(z.string().max(100), z.unknown())
@@ -163,7 +164,7 @@ export const modelDto = z.object({
   context_length: z.number().nullable(),
   default_params: z.record(z.string(), z.unknown()),
   status: z.enum(MODEL_STATUSES),
-  access: z.object({ orgs: z.array(z.string()).optional(), projects: z.array(z.string()).optional() }),
+  access: z.object({ projects: z.array(z.string()).optional() }),
   fallbacks: z.array(z.object({ model: z.string(), on: z.array(z.string()).optional() })),
   traffic: z.record(z.string(), z.number()).describe('version → traffic weight'),
   versions: z.array(versionDto),
@@ -201,7 +202,7 @@ export function toModelDto(m: ModelRow, versions: VersionRow[]): ModelDto {
     context_length: m.contextLength,
     default_params: m.defaultParams,
     status: m.status,
-    access: m.access,
+    access: m.access.projects ? { projects: m.access.projects } : {},
     fallbacks: m.fallbacks,
     traffic: Object.fromEntries(sorted.map((v) => [v.version, v.trafficWeight])),
     versions: sorted.map(toVersionDto),

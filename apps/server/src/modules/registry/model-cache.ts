@@ -21,15 +21,20 @@ export interface CompiledVersion {
 
 export interface CompiledModel {
   id: string;
+  /** the org that owns the model (and its providers) */
   orgId: string;
+  /** as the org that sees it names it: its own name, or `<owner-slug>/<name>` when shared with it */
   name: string;
+  /** the org a shared view was accepted by; null for the owner's own model */
+  sharedWith: string | null;
+  /** /v1/models `owned_by`: the owner's id for its own models, the owner's slug for a shared one */
+  ownedBy: string;
   type: ModelRow['type'];
   aliases: string[];
   status: ModelRow['status'];
   contextLength: number | null;
   /** null when there are none (the common case: nothing to merge) */
   defaultParams: Record<string, unknown> | null;
-  accessOrgs: ReadonlySet<string> | null;
   accessProjects: ReadonlySet<string> | null;
   fallbacks: { model: string; on: ReadonlySet<FallbackClass> }[];
   /** versions with traffic, and the sum of their weights */
@@ -65,12 +70,13 @@ export function compileModel(m: ModelRow, versions: VersionRow[]): CompiledModel
     id: m.id,
     orgId: m.orgId,
     name: m.name,
+    sharedWith: null,
+    ownedBy: m.orgId,
     type: m.type,
     aliases: m.aliases,
     status: m.status,
     contextLength: m.contextLength,
     defaultParams: Object.keys(m.defaultParams ?? {}).length > 0 ? m.defaultParams : null,
-    accessOrgs: m.access.orgs?.length ? new Set(m.access.orgs) : null,
     accessProjects: m.access.projects?.length ? new Set(m.access.projects) : null,
     fallbacks: m.fallbacks.map((f) => ({
       model: f.model,
@@ -82,9 +88,44 @@ export function compileModel(m: ModelRow, versions: VersionRow[]): CompiledModel
   };
 }
 
+/** A share some org accepted: the model, who accepted it, and the owner's slug (the namespace). */
+export interface AcceptedShare {
+  modelId: string;
+  consumerOrgId: string;
+  ownerSlug: string;
+}
+
+/**
+ * The model as the accepting org sees it: named `<owner-slug>/<name>`, no aliases, open to all its
+ * projects; its fallbacks are the owner's models under their shared names (usable only where the
+ * consumer accepted those too). Versions and targets are the owner's, by reference.
+ */
+function sharedView(
+  m: CompiledModel,
+  share: AcceptedShare,
+  ownerNames: Map<string, CompiledModel> | undefined,
+): CompiledModel {
+  const fallbacks: CompiledModel['fallbacks'] = [];
+  for (const f of m.fallbacks) {
+    const target = ownerNames?.get(f.model);
+    if (target && target.sharedWith === null)
+      fallbacks.push({ model: `${share.ownerSlug}/${target.name}`, on: f.on });
+  }
+  return {
+    ...m,
+    name: `${share.ownerSlug}/${m.name}`,
+    sharedWith: share.consumerOrgId,
+    ownedBy: share.ownerSlug,
+    aliases: [],
+    accessProjects: null,
+    fallbacks,
+  };
+}
+
 /**
  * Every model of every org, compiled for the gateway and indexed by the names each org can use:
- * its own names and aliases first, then those of models other orgs share with it.
+ * its own names and aliases first, then `<owner-slug>/<name>` of each share it accepted. An org's
+ * own name always wins: a shared model whose namespaced name the org uses itself is not reachable.
  */
 export function createModelCache() {
   let byOrg = new Map<string, Map<string, CompiledModel>>();
@@ -92,7 +133,7 @@ export function createModelCache() {
   let providerTargets = new Map<string, Set<string>>();
 
   return {
-    replace(models: ModelRow[], versions: VersionRow[]): void {
+    replace(models: ModelRow[], versions: VersionRow[], shares: AcceptedShare[] = []): void {
       const versionsOf = new Map<string, VersionRow[]>();
       for (const v of versions) {
         const list = versionsOf.get(v.modelId);
@@ -119,13 +160,12 @@ export function createModelCache() {
         if (!map.has(name)) map.set(name, m);
       };
       for (const m of compiled) for (const a of m.aliases) addIfFree(names(m.orgId), a, m);
-      for (const m of compiled) {
-        if (!m.accessOrgs) continue;
-        for (const org of m.accessOrgs) addIfFree(names(org), m.name, m);
-      }
-      for (const m of compiled) {
-        if (!m.accessOrgs) continue;
-        for (const org of m.accessOrgs) for (const a of m.aliases) addIfFree(names(org), a, m);
+      // every own name and alias is in place by now, so a shared view never takes one
+      for (const share of shares) {
+        const m = nextById.get(share.modelId);
+        if (!m || m.orgId === share.consumerOrgId) continue;
+        const view = sharedView(m, share, nextByOrg.get(m.orgId));
+        addIfFree(names(share.consumerOrgId), view.name, view);
       }
       for (const v of versions) {
         for (const t of v.targets) {
@@ -142,9 +182,12 @@ export function createModelCache() {
       providerTargets = nextTargets;
     },
 
-    /** by name or alias as seen by `orgId`, or by model id */
+    /** by name or alias as seen by `orgId`, or by the id of one of its own models */
     lookup(orgId: string, name: string): CompiledModel | undefined {
-      return byOrg.get(orgId)?.get(name) ?? byId.get(name);
+      const named = byOrg.get(orgId)?.get(name);
+      if (named !== undefined) return named;
+      const own = byId.get(name);
+      return own !== undefined && own.orgId === orgId ? own : undefined;
     },
 
     /** every model `orgId` can name (each once) */

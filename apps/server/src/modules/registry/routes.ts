@@ -18,12 +18,14 @@ import {
   versionDto,
   versionParams,
 } from './dto.ts';
+import { shareRoutes } from './share-routes.ts';
 
 const tags = ['models'];
 
 export async function registryRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const registry = services.registry;
+  await shareRoutes(app, { services });
 
   r.get(
     '/models',

@@ -1,4 +1,4 @@
-import { integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { orgs } from '../identity/schema.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -21,9 +21,11 @@ export interface ModelPricing {
   reasoning_per_million?: number;
 }
 
-/** Who may call the model besides its own org: other orgs, and a project allow-list. */
+/**
+ * Which projects of the owning org may call the model (all when unset). Other orgs reach a model
+ * only through a share they accepted (`model_shares`), never through this field.
+ */
 export interface ModelAccess {
-  orgs?: string[];
   projects?: string[];
 }
 
@@ -64,4 +66,34 @@ export const modelVersions = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('model_versions_model_version_uq').on(t.modelId, t.version)],
+);
+
+export const SHARE_STATUSES = ['offered', 'accepted', 'declined'] as const;
+
+/**
+ * A model offered by its org to another org. The receiving org sees it (as `<owner-slug>/<name>`)
+ * only once it has accepted; the owner revokes by deleting the row, the receiver declines.
+ */
+export const modelShares = pgTable(
+  'model_shares',
+  {
+    id: text('id').primaryKey(),
+    modelId: text('model_id')
+      .notNull()
+      .references(() => models.id, { onDelete: 'cascade' }),
+    ownerOrgId: text('owner_org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    consumerOrgId: text('consumer_org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: SHARE_STATUSES }).notNull().default('offered'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('model_shares_model_consumer_uq').on(t.modelId, t.consumerOrgId),
+    index('model_shares_owner_idx').on(t.ownerOrgId),
+    index('model_shares_consumer_idx').on(t.consumerOrgId),
+  ],
 );

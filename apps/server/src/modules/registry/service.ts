@@ -15,7 +15,9 @@ import {
 } from './dto.ts';
 import { createModelCache } from './model-cache.ts';
 import { models, modelVersions } from './schema.ts';
+import { createShareOps } from './shares.ts';
 import {
+  acceptedShares,
   checkNames,
   checkTargets,
   findModel,
@@ -55,8 +57,12 @@ export function createRegistryService(deps: RegistryServiceDeps) {
   let timer: NodeJS.Timeout | undefined;
 
   const load = async () => {
-    const [m, v] = await Promise.all([db.select().from(models), db.select().from(modelVersions)]);
-    cache.replace(m, v);
+    const [m, v, s] = await Promise.all([
+      db.select().from(models),
+      db.select().from(modelVersions),
+      acceptedShares(db),
+    ]);
+    cache.replace(m, v, s);
   };
 
   /** Reloads the cache; resolves once a load that started after this call has finished. */
@@ -90,10 +96,12 @@ export function createRegistryService(deps: RegistryServiceDeps) {
 
   const ctxOf = { db, audit, providers: deps.providers, changed };
   const versionOps = createVersionOps(ctxOf);
+  const shareOps = createShareOps(ctxOf);
 
   return {
     cache,
     ...versionOps,
+    ...shareOps,
 
     async start() {
       bus.subscribe(REGISTRY_CHANGED, (payload) => {
@@ -155,7 +163,7 @@ export function createRegistryService(deps: RegistryServiceDeps) {
             description: input.description ?? null,
             contextLength: input.context_length ?? null,
             defaultParams: input.default_params ?? {},
-            access: input.access ?? {},
+            access: input.access?.projects ? { projects: input.access.projects } : {},
             fallbacks: normalizeFallbacks(input.fallbacks ?? [], [input.name, ...aliases]),
           })
           .returning();
@@ -206,7 +214,9 @@ export function createRegistryService(deps: RegistryServiceDeps) {
             ...(input.description !== undefined ? { description: input.description } : {}),
             ...(input.context_length !== undefined ? { contextLength: input.context_length } : {}),
             ...(input.default_params !== undefined ? { defaultParams: input.default_params } : {}),
-            ...(input.access !== undefined ? { access: input.access } : {}),
+            ...(input.access !== undefined
+              ? { access: input.access.projects ? { projects: input.access.projects } : {} }
+              : {}),
             ...(input.fallbacks !== undefined
               ? { fallbacks: normalizeFallbacks(input.fallbacks, [name, ...aliases]) }
               : {}),

@@ -1,8 +1,10 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { AppError, conflict, notFound } from '../../http/app-error.ts';
+import { orgs } from '../identity/schema.ts';
 import type { FallbackInput, ModelRow, TargetInput, VersionRow } from './dto.ts';
-import { type ModelTarget, models, modelVersions } from './schema.ts';
+import type { AcceptedShare } from './model-cache.ts';
+import { type ModelTarget, modelShares, models, modelVersions } from './schema.ts';
 
 /** Looks a provider up in an org (the providers service's `find`): throws a 404 AppError if absent. */
 export type FindProvider = (tx: DbOrTx, orgId: string, providerId: string) => Promise<{ type: string }>;
@@ -77,7 +79,34 @@ export async function checkTargets(
   }));
 }
 
-/** A model's name and aliases must not name another model of the org. */
+/** Every accepted share, with the owner's slug: what the model cache namespaces shared models by. */
+export function acceptedShares(tx: DbOrTx): Promise<AcceptedShare[]> {
+  return tx
+    .select({
+      modelId: modelShares.modelId,
+      consumerOrgId: modelShares.consumerOrgId,
+      ownerSlug: orgs.slug,
+    })
+    .from(modelShares)
+    .innerJoin(orgs, eq(orgs.id, modelShares.ownerOrgId))
+    .where(eq(modelShares.status, 'accepted'));
+}
+
+/** The names (`<owner-slug>/<name>`) under which an org reaches the models shared with it. */
+export async function sharedNamesOf(tx: DbOrTx, orgId: string): Promise<string[]> {
+  const rows = await tx
+    .select({ slug: orgs.slug, name: models.name })
+    .from(modelShares)
+    .innerJoin(models, eq(models.id, modelShares.modelId))
+    .innerJoin(orgs, eq(orgs.id, modelShares.ownerOrgId))
+    .where(and(eq(modelShares.consumerOrgId, orgId), eq(modelShares.status, 'accepted')));
+  return rows.map((r) => `${r.slug}/${r.name}`);
+}
+
+/**
+ * A model's name and aliases must not name another model of the org, nor a model shared with it
+ * (`<owner-slug>/<name>` of a share it accepted).
+ */
 export async function checkNames(
   tx: DbOrTx,
   orgId: string,
@@ -95,6 +124,9 @@ export async function checkNames(
     const taken = [row.name, ...row.aliases].find((n) => names.includes(n));
     if (taken) throw conflict(`"${taken}" already names model ${row.name}`);
   }
+  const shared = await sharedNamesOf(tx, orgId);
+  const taken = names.find((n) => shared.includes(n));
+  if (taken) throw conflict(`"${taken}" names a model shared with your org`);
 }
 
 export function normalizeFallbacks(input: FallbackInput[], selfNames: string[]): ModelRow['fallbacks'] {
