@@ -30,6 +30,8 @@ describe('runtime environment policy', () => {
     expect(inheritable('CUDA_HOME')).toBe(true);
     expect(inheritable('ROCR_VISIBLE_DEVICES')).toBe(true);
     expect(inheritable('HF_HOME')).toBe(true);
+    // the operator's own library path for CUDA: from the agent's environment only
+    expect(inheritable('LD_LIBRARY_PATH')).toBe(true);
     for (const name of [
       'MAAS_SECRET_KEY',
       'MAAS_ADMIN_PASSWORD',
@@ -41,6 +43,8 @@ describe('runtime environment policy', () => {
       'OPENAI_API_KEY',
       'NODE_OPTIONS',
       'LD_PRELOAD',
+      'LD_AUDIT',
+      'PYTHONPATH',
     ]) {
       expect(inheritable(name), name).toBe(false);
     }
@@ -57,7 +61,12 @@ describe('runtime environment policy', () => {
         CUDA_VISIBLE_DEVICES: '0,1',
         UNSET: undefined,
       },
-      { CUDA_VISIBLE_DEVICES: '1', OMP_NUM_THREADS: '4', NODE_OPTIONS: '--require /evil.js' },
+      {
+        CUDA_VISIBLE_DEVICES: '1',
+        OMP_NUM_THREADS: '4',
+        NODE_OPTIONS: '--require /evil.js',
+        LD_LIBRARY_PATH: '/tmp/evil',
+      },
       { MAAS_REPLICA_ID: 'rep_1' },
     );
     expect(env).toEqual({

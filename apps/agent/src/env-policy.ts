@@ -45,7 +45,23 @@ export function isLoaderVariable(name: string): boolean {
 }
 
 /** The agent's own variables a runtime inherits: locale, paths, temp dir and GPU device settings. */
-const HOST_NAMES = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR']);
+const HOST_NAMES = new Set([
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'TMPDIR',
+  'VIRTUAL_ENV',
+  'CONDA_PREFIX',
+]);
+/**
+ * Loader variables the node's operator may have set for the agent itself (CUDA libraries are often
+ * found through LD_LIBRARY_PATH): passed on from the agent's environment, never taken from a deployment.
+ */
+const HOST_LOADER_NAMES = new Set(['LD_LIBRARY_PATH']);
 const HOST_PREFIXES = ['LC_', 'CUDA_', 'NVIDIA_', 'ROCR_', 'HIP_', 'HSA_', 'ROCM_'];
 /** Model caches a preset may need (never tokens: HF_TOKEN stays with the agent). */
 const CACHE_NAMES = new Set([
@@ -64,6 +80,7 @@ const CACHE_NAMES = new Set([
 /** Is the agent's own variable passed on to runtimes? Never anything of maas's (MAAS_*). */
 export function inheritable(name: string): boolean {
   if (name.startsWith('MAAS_')) return false;
+  if (HOST_LOADER_NAMES.has(name)) return true;
   if (isLoaderVariable(name)) return false;
   return HOST_NAMES.has(name) || CACHE_NAMES.has(name) || HOST_PREFIXES.some((p) => name.startsWith(p));
 }

@@ -23,8 +23,13 @@ describe('log redaction', () => {
   });
 
   it('leaves ordinary lines alone', () => {
-    const line = '2026-01-01T00:00:00Z listening on http://127.0.0.1:40001 (model tiny, ctx 2048)';
-    expect(redactLine(line)).toBe(line);
+    for (const line of [
+      '2026-01-01T00:00:00Z listening on http://127.0.0.1:40001 (model tiny, ctx 2048)',
+      'Bearer tokens are required; Basic configuration loaded',
+    ]) {
+      expect(redactLine(line)).toBe(line);
+    }
+    expect(redactLine('Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==')).toBe('Authorization: Basic [redacted]');
   });
 
   it("blanks out the replica's own credential and env values", () => {

@@ -6,7 +6,8 @@ const SHAPES: [RegExp, (m: string, ...groups: string[]) => string][] = [
   // maas and OpenAI-style keys: sk-…, sk-maas-…, sk-proj-…
   [/\bsk-[A-Za-z0-9_-]{8,}/g, (m) => `${m.startsWith('sk-maas-') ? 'sk-maas-' : 'sk-'}[redacted]`],
   // Authorization headers and bearer tokens
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, (_m, scheme) => `${scheme} [redacted]`],
+  [/\bBearer\s+[A-Za-z0-9._~+/=-]{16,}/gi, () => 'Bearer [redacted]'],
+  [/\bBasic\s+[A-Za-z0-9+/]{16,}={0,2}/g, () => 'Basic [redacted]'],
   // AWS access key ids and secret keys written as key=value
   [/\b(AKIA|ASIA)[A-Z0-9]{16}\b/g, () => '[redacted-aws-key]'],
   [
