@@ -22,7 +22,7 @@ export interface AgentOptions {
   dataDir: string;
   /** host the server reaches runtimes on; empty: the address the server sees the agent connect from */
   address?: string;
-  /** address runtimes bind (default 0.0.0.0) */
+  /** address runtimes bind (default: `address`; 0.0.0.0 only when neither is given) */
   bindHost?: string;
   portRange?: [number, number];
   /** directories whose model files the node reports (its download cache is always one) */
@@ -77,7 +77,7 @@ export async function createAgent(opts: AgentOptions) {
   const workerDeps = (id: string): WorkerDeps => ({
     dir: join(replicasDir, id),
     cacheDir,
-    bindHost: opts.bindHost ?? '0.0.0.0',
+    bindHost: opts.bindHost ?? (opts.address || '0.0.0.0'),
     hfEndpoint: opts.hfEndpoint,
     gpus: () => resources?.gpus ?? [],
     onChange: () => scheduleReport(),

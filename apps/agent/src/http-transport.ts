@@ -57,7 +57,8 @@ export function createHttpTransport(opts: HttpTransportOptions): AgentTransport 
     return text ? JSON.parse(text) : null;
   };
 
-  const register = async (): Promise<Credential> => {
+  /** A node the server knows already is re-registered only with its own credential (`previous`). */
+  const register = async (previous?: Credential | null): Promise<Credential> => {
     if (!opts.joinToken)
       throw new Error(`no node credential for ${base} in ${file}: pass --token JOIN_TOKEN`);
     const res = registerResponse.parse(
@@ -66,6 +67,7 @@ export function createHttpTransport(opts: HttpTransportOptions): AgentTransport 
         '/register',
         {
           join_token: opts.joinToken,
+          ...(previous ? { node_token: previous.node_token } : {}),
           name: opts.name,
           hostname: opts.hostname,
           ...(opts.labels ? { labels: opts.labels } : {}),
@@ -100,7 +102,7 @@ export function createHttpTransport(opts: HttpTransportOptions): AgentTransport 
       } catch (err) {
         // The node was deleted or its credential replaced: register again when we can.
         if (err instanceof AgentHttpError && err.status === 401 && opts.joinToken) {
-          cred = await register();
+          cred = await register(cred);
           return (await call('POST', '/status', body)) as { desired_version: string };
         }
         throw err;

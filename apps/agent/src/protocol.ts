@@ -55,6 +55,8 @@ const labels = z.record(z.string().regex(/^[A-Za-z0-9._/-]{1,63}$/), z.string().
 
 export const registerRequest = z.strictObject({
   join_token: z.string().min(1).max(200),
+  /** re-registering a node that exists already: the credential it was issued at first registration */
+  node_token: z.string().min(1).max(200).optional(),
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, . _ - (at most 63)'),
   hostname: z.string().max(255),
   labels: labels.optional(),
@@ -117,6 +119,12 @@ export const desiredReplica = z.object({
   env: z.record(z.string(), z.string()),
   command: z.string().nullable(),
   health_path: z.string().nullable(),
+  /**
+   * The credential the runtime must require on its API (`Authorization: Bearer …`): new at every
+   * placement; the gateway's provider for the replica holds it. Null only for replicas placed by a
+   * server older than credentials: the agent refuses to start those.
+   */
+  api_key: z.string().nullable(),
 });
 export type DesiredReplica = z.infer<typeof desiredReplica>;
 

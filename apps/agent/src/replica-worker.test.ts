@@ -48,6 +48,7 @@ function worker(over: Partial<DesiredReplica> = {}) {
     env: {},
     command: `${process.execPath} ${script} {port} {model_path}`,
     health_path: '/health',
+    api_key: 'test-replica-credential',
     ...over,
   };
   const w = new ReplicaWorker(spec, {

@@ -147,10 +147,15 @@ export class ReplicaWorker {
     const deadline = Date.now() + this.deps.timing.startTimeoutMs;
     while (!this.abort.signal.aborted && Date.now() < deadline) {
       if (!this.alive()) return false;
-      if (await healthy(record.port, record.health_path)) return true;
+      if (await healthy(record.port, record.health_path, this.probe())) return true;
       await sleep(Math.min(250, this.deps.timing.healthIntervalMs), this.abort.signal, this.exitSignal);
     }
     return false;
+  }
+
+  /** The health check goes where the runtime listens, with the credential it requires. */
+  private probe() {
+    return { host: this.deps.bindHost, apiKey: this.spec.api_key };
   }
 
   private alive(): boolean {
@@ -165,7 +170,7 @@ export class ReplicaWorker {
       await sleep(this.deps.timing.healthIntervalMs, this.abort.signal, this.exitSignal);
       if (this.abort.signal.aborted) return 'stopped';
       if (!this.alive()) return `runtime exited (${this.exited ? await this.exited : 'no longer running'})`;
-      if (await healthy(this.record!.port, this.record!.health_path)) {
+      if (await healthy(this.record!.port, this.record!.health_path, this.probe())) {
         failures = 0;
         continue;
       }

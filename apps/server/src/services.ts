@@ -96,6 +96,7 @@ export async function createServices(deps: CoreDeps) {
     log,
     registry,
     providers,
+    secrets,
     nodeEnv: config.env,
     dataDir: config.dataDir,
   });

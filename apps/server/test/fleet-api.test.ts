@@ -32,7 +32,10 @@ beforeAll(async () => {
   });
   process.env.HF_ENDPOINT = files.url;
   ts = await startTestServer();
-  token = (await ts.admin.post('/api/v1/join-tokens', { name: 'fake', labels: { pool: 'test' } })).body.token;
+  // three nodes join with it (gpu-a, gpu-b, later gpu-big): join tokens are single-use by default
+  token = (
+    await ts.admin.post('/api/v1/join-tokens', { name: 'fake', labels: { pool: 'test' }, max_uses: 3 })
+  ).body.token;
   agents.push(await fakeAgent(ts.url, token, 'gpu-a', { gpus: [24, 24], labels: { zone: 'east' } }));
   agents.push(await fakeAgent(ts.url, token, 'gpu-b', { gpus: [24], labels: { zone: 'west' } }));
   for (const a of agents) a.beat(150);

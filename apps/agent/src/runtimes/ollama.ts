@@ -1,9 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gpuEnv, type RuntimeAdapter } from './types.ts';
+import { fileURLToPath } from 'node:url';
+import { gpuEnv, REPLICA_KEY_ENV, type RuntimeAdapter, replicaKey } from './types.ts';
 import { onPath } from './which.ts';
 
-/** A private `ollama serve` per replica; once up, `ollama create` imports the GGUF under the served name. */
+const guard = fileURLToPath(new URL('./ollama-guard.mjs', import.meta.url));
+
+/**
+ * A private `ollama serve` per replica on a loopback port, behind ./ollama-guard.mjs: ollama has no
+ * authentication, so the guard imports the GGUF (`ollama create`, under the served name) and then
+ * listens on the node address, passing on only requests with the replica credential.
+ */
 export const ollamaRuntime: RuntimeAdapter = {
   name: 'ollama',
   available: async () => onPath('ollama'),
@@ -11,9 +18,10 @@ export const ollamaRuntime: RuntimeAdapter = {
     const r = input.replica;
     const env = {
       ...gpuEnv(input),
-      OLLAMA_HOST: `${input.host}:${r.port}`,
       OLLAMA_MODELS: join(input.workDir, 'ollama-models'),
       ...r.env,
+      // the guard binds the node address; ollama itself only ever loopback
+      [REPLICA_KEY_ENV]: replicaKey(input),
     };
     const modelfile = join(input.workDir, 'Modelfile');
     writeFileSync(
@@ -21,13 +29,25 @@ export const ollamaRuntime: RuntimeAdapter = {
       `FROM ${input.modelPath}\n${r.context_length ? `PARAMETER num_ctx ${r.context_length}\n` : ''}`,
     );
     return {
-      command: 'ollama',
-      args: ['serve', ...r.runtime_args],
+      command: process.execPath,
+      args: [
+        guard,
+        '--host',
+        input.host,
+        '--port',
+        String(r.port),
+        '--name',
+        r.model_name,
+        '--modelfile',
+        modelfile,
+        '--',
+        ...r.runtime_args,
+      ],
       env,
       port: r.port,
+      // answered through the guard (with the credential) once the model is imported
       healthPath: '/api/version',
       apiPath: '/v1',
-      afterStart: { command: 'ollama', args: ['create', r.model_name, '-f', modelfile], env },
     };
   },
 };

@@ -1,7 +1,7 @@
-import { gpuEnv, memoryFraction, type RuntimeAdapter } from './types.ts';
+import { gpuEnv, memoryFraction, type RuntimeAdapter, replicaKey } from './types.ts';
 import { pythonHas } from './which.ts';
 
-/** `python3 -m sglang.launch_server …` */
+/** `python3 -m sglang.launch_server …`, requiring the replica credential (`--api-key`; /health stays open). */
 export const sglangRuntime: RuntimeAdapter = {
   name: 'sglang',
   available: () => pythonHas('sglang'),
@@ -26,6 +26,9 @@ export const sglangRuntime: RuntimeAdapter = {
         memoryFraction(input).toFixed(2),
         ...(r.context_length ? ['--context-length', String(r.context_length)] : []),
         ...r.runtime_args,
+        // last, so no runtime argument can drop it; SGLang takes it on the command line only
+        '--api-key',
+        replicaKey(input),
       ],
       env: { ...gpuEnv(input), ...r.env },
       port: r.port,

@@ -1,4 +1,5 @@
 import type { DesiredReplica, RuntimeName } from '../protocol.ts';
+import { AppliedTemplateError } from './command-template.ts';
 
 export interface LaunchInput {
   replica: DesiredReplica;
@@ -36,6 +37,19 @@ export interface RuntimeAdapter {
   /** one-time work before the first launch on this agent */
   prepare?(): Promise<void>;
   launch(input: LaunchInput): Launch;
+}
+
+/** The variable a runtime finds its replica credential in (custom runtimes, our llama.cpp server, the ollama guard). */
+export const REPLICA_KEY_ENV = 'MAAS_REPLICA_API_KEY';
+
+/**
+ * The credential the runtime must require (`Authorization: Bearer …`) on everything but its health
+ * path. A replica without one (placed by a server older than credentials) is not started.
+ */
+export function replicaKey(input: LaunchInput): string {
+  const key = input.replica.api_key;
+  if (!key) throw new AppliedTemplateError('the replica has no credential: upgrade the maas server');
+  return key;
 }
 
 /** CUDA_VISIBLE_DEVICES (or the ROCm equivalents) for the replica's GPUs; none hides every GPU. */

@@ -1,7 +1,10 @@
-import { gpuEnv, memoryFraction, type RuntimeAdapter } from './types.ts';
+import { gpuEnv, memoryFraction, type RuntimeAdapter, replicaKey } from './types.ts';
 import { onPath } from './which.ts';
 
-/** `vllm serve …` with tensor parallelism over the replica's GPUs and a memory share that matches the scheduler's. */
+/**
+ * `vllm serve …` with tensor parallelism over the replica's GPUs and a memory share that matches the
+ * scheduler's; its OpenAI API requires the replica credential (VLLM_API_KEY; /health stays open).
+ */
 export const vllmRuntime: RuntimeAdapter = {
   name: 'vllm',
   available: async () => onPath('vllm'),
@@ -25,7 +28,8 @@ export const vllmRuntime: RuntimeAdapter = {
         ...(r.context_length ? ['--max-model-len', String(r.context_length)] : []),
         ...r.runtime_args,
       ],
-      env: { ...gpuEnv(input), ...r.env },
+      // vLLM's --api-key, by its environment variable so it is not in the process list
+      env: { ...gpuEnv(input), ...r.env, VLLM_API_KEY: replicaKey(input) },
       port: r.port,
       healthPath: '/health',
       apiPath: '/v1',

@@ -15,9 +15,23 @@ export const sleep = (ms: number, ...signals: (AbortSignal | null)[]) =>
     for (const s of live) s.addEventListener('abort', done, { once: true });
   });
 
-export async function healthy(port: number, path: string, timeoutMs = 2_000): Promise<boolean> {
+/** Where the agent reaches a runtime that binds `host`: the address itself, or loopback for a wildcard. */
+export function probeHost(host: string): string {
+  if (!host || host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Does GET http://{host}:{port}{path} answer 2xx? Sends the replica credential when there is one. */
+export async function healthy(
+  port: number,
+  path: string,
+  opts: { host?: string; apiKey?: string | null; timeoutMs?: number } = {},
+): Promise<boolean> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(`http://${probeHost(opts.host ?? '')}:${port}${path}`, {
+      headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {},
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 2_000),
+    });
     await res.body?.cancel();
     return res.ok;
   } catch {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { RUNTIMES, type RuntimeName } from '@maas/agent/runtime-names';
@@ -49,6 +50,32 @@ function runtimesOf(text: string | undefined): RuntimeName[] | undefined {
   return names as RuntimeName[];
 }
 
+/** The address this machine reaches the server from: the node's address when --address is not given. */
+function localAddressTowards(server: string): Promise<string> {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw usageError(`--server wants a URL, got "${server}"`);
+  }
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port, timeout: 10_000 });
+    const fail = (why: string) => {
+      socket.destroy();
+      reject(usageError(`cannot reach ${url.host} to learn this node's address (${why}): pass --address`));
+    };
+    socket.once('connect', () => {
+      const local = socket.localAddress?.replace(/^::ffff:/, '');
+      socket.destroy();
+      if (local) resolve(local);
+      else reject(usageError("cannot tell this node's address: pass --address"));
+    });
+    socket.once('timeout', () => fail('timed out'));
+    socket.once('error', (err) => fail(err.message));
+  });
+}
+
 export function registerAgentCommand(program: Command): void {
   const cmd = program
     .command('agent')
@@ -66,9 +93,12 @@ export function registerAgentCommand(program: Command): void {
     .option('--label <key=value>', 'a node label for placement selectors (repeatable)', collect)
     .option(
       '--address <host>',
-      'host the server reaches runtimes on (default: the address it sees the agent connect from)',
+      'the node address: the server reaches runtimes there (default: the local address this machine reaches the server from)',
     )
-    .option('--bind <host>', 'address runtimes listen on (default 0.0.0.0)')
+    .option(
+      '--bind <host>',
+      'address runtimes listen on (default: the node address; never all interfaces unless you say 0.0.0.0)',
+    )
     .option('--ports <from-to>', 'ports runtimes may use (default 40000-40999)')
     .option(
       '--model-dir <dir>',
@@ -91,6 +121,8 @@ export function registerAgentCommand(program: Command): void {
           .replace(/[^A-Za-z0-9._-]/g, '-')
           .slice(0, 63);
       const labels = labelsOf(opts.label);
+      // Replicas listen on the node's own address only (each also requires its credential).
+      const address = opts.address ?? (await localAddressTowards(server));
       // Loaded only when an agent runs: it pulls in node-llama-cpp and the runtimes, which would
       // slow every other `maas` command down.
       const { createAgent, createHttpTransport } = await import('@maas/agent');
@@ -104,8 +136,8 @@ export function registerAgentCommand(program: Command): void {
           labels,
         }),
         dataDir,
-        ...(opts.address ? { address: opts.address } : {}),
-        ...(opts.bind ? { bindHost: opts.bind } : {}),
+        address,
+        bindHost: opts.bind ?? address,
         ...(opts.ports ? { portRange: portsOf(opts.ports) } : {}),
         modelDirs: (opts.modelDir ?? []).map((d) => resolve(d)),
         ...(opts.heartbeatMs ? { heartbeatMs: Number(opts.heartbeatMs) } : {}),

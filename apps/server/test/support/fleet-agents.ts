@@ -23,7 +23,16 @@ export async function spawnAgent(
   server: string,
   token: string,
   name: string,
-  opts: { dataDir?: string; ports: string; modelDirs?: string[]; extra?: string[] },
+  opts: {
+    dataDir?: string;
+    ports: string;
+    modelDirs?: string[];
+    extra?: string[];
+    /** the node address (default 127.0.0.1) */
+    address?: string;
+    /** what runtimes bind (default 127.0.0.1); null: the agent's default, the node address */
+    bind?: string | null;
+  },
 ): Promise<AgentProcess> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `maas-${name}-`));
   const args = [
@@ -38,13 +47,12 @@ export async function spawnAgent(
     '--name',
     name,
   ];
+  if (opts.bind !== null) args.push('--bind', opts.bind ?? '127.0.0.1');
   args.push(
     '--data-dir',
     dataDir,
-    '--bind',
-    '127.0.0.1',
     '--address',
-    '127.0.0.1',
+    opts.address ?? '127.0.0.1',
     '--ports',
     opts.ports,
     '--runtimes',

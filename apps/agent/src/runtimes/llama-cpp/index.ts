@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RuntimeAdapter } from '../types.ts';
-import { gpuEnv } from '../types.ts';
+import { gpuEnv, REPLICA_KEY_ENV, replicaKey } from '../types.ts';
 
 const here = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
 const serverSource = here('serve.ts');
@@ -92,7 +92,13 @@ export const llamaCppRuntime: RuntimeAdapter = {
         ...(r.context_length ? ['--ctx', String(r.context_length)] : []),
         ...r.runtime_args,
       ],
-      env: { ...gpuEnv(input), NODE_LLAMA_CPP_SKIP_DOWNLOAD: 'true', ...r.env },
+      env: {
+        ...gpuEnv(input),
+        NODE_LLAMA_CPP_SKIP_DOWNLOAD: 'true',
+        ...r.env,
+        // serve.ts requires it as `Authorization: Bearer …` on everything but /health
+        [REPLICA_KEY_ENV]: replicaKey(input),
+      },
       port: r.port,
       healthPath: '/health',
       apiPath: '/v1',

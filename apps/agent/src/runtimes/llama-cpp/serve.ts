@@ -1,10 +1,12 @@
 /**
  * An OpenAI-compatible server for one GGUF model on node-llama-cpp: GET /health, GET /v1/models,
  * POST /v1/chat/completions (streaming too). Started by the agent as its own process:
- *   node --import tsx serve.ts --model PATH --name NAME --port N [--host H] [--ctx N] [--gpu auto|false]
- *                             [--threads N] [--parallel N]
+ *   MAAS_REPLICA_API_KEY=… node --import tsx serve.ts --model PATH --name NAME --port N [--host H]
+ *                             [--ctx N] [--gpu auto|false] [--threads N] [--parallel N]
+ * Everything but /health requires `Authorization: Bearer $MAAS_REPLICA_API_KEY`; it will not start
+ * without one.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -28,6 +30,16 @@ if (!opts.model || !opts.name || !opts.port) {
   process.stderr.write('usage: serve.ts --model PATH --name NAME --port N\n');
   process.exit(2);
 }
+const apiKey = process.env.MAAS_REPLICA_API_KEY ?? '';
+if (apiKey.length < 16) {
+  process.stderr.write('serve.ts: MAAS_REPLICA_API_KEY (at least 16 characters) is required\n');
+  process.exit(2);
+}
+const digestOf = (text: string) => createHash('sha256').update(text).digest();
+const keyDigest = digestOf(`Bearer ${apiKey}`);
+/** Constant-time check of the Authorization header against the replica credential. */
+const authorized = (req: IncomingMessage) =>
+  timingSafeEqual(digestOf(req.headers.authorization ?? ''), keyDigest);
 const log = (msg: string) => process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
 const threads = Number(opts.threads ?? Math.max(1, Math.min(8, availableParallelism() - 1)));
 const parallel = Math.max(1, Number(opts.parallel));
@@ -110,6 +122,15 @@ const server = createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'GET' && path === '/health') {
     return ready ? json(res, 200, { status: 'ok' }) : json(res, 503, { status: 'loading' });
+  }
+  if (!authorized(req)) {
+    res.setHeader('www-authenticate', 'Bearer');
+    return error(
+      res,
+      401,
+      'this replica requires its credential: Authorization: Bearer …',
+      'authentication_error',
+    );
   }
   if (!ready) return error(res, 503, 'model is loading', 'server_error');
   if (req.method === 'GET' && path === '/v1/models') {

@@ -2,6 +2,7 @@ import { hostname as osHostname } from 'node:os';
 import type { DesiredState, ReplicaReport, StatusReport } from '@maas/agent/protocol';
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
 import { AppError } from '../../http/app-error.ts';
@@ -9,9 +10,9 @@ import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
 import type { FleetConfig } from './config.ts';
 import { desiredFor } from './desired-state.ts';
-import { toNodeDto } from './dto.ts';
-import { joinTokens, type NodeRow, nodes, type ReplicaRow, replicas } from './schema.ts';
-import { hashFleetSecret, issueFleetSecret, NODE_TOKEN_PREFIX } from './secrets.ts';
+import { type RegisterInput, registerNode } from './register-node.ts';
+import { type NodeRow, nodes, type ReplicaRow, replicas } from './schema.ts';
+import { hashFleetSecret, NODE_TOKEN_PREFIX } from './secrets.ts';
 
 export const FLEET_DESIRED = 'fleet.desired';
 const LOG_LINES = 200;
@@ -22,6 +23,8 @@ export interface AgentServiceDeps {
   bus: Bus;
   log: Logger;
   config: FleetConfig;
+  /** opens the replica credentials sent in the desired state */
+  secrets: SecretBox;
   /** replicas changed in a way the controller should act on (running-ness, fatal failures) */
   onChanged(deploymentIds: Set<string>): void;
 }
@@ -43,58 +46,10 @@ export function createAgentService(deps: AgentServiceDeps) {
     for (const id of nodeIds) for (const fn of watchers.get(id) ?? []) fn();
   };
 
-  async function register(
-    input: {
-      join_token: string;
-      name: string;
-      hostname: string;
-      labels?: Record<string, string> | undefined;
-    },
-    ip: string | null,
-  ) {
-    const issued = issueFleetSecret(NODE_TOKEN_PREFIX);
-    const now = new Date();
-    const node = await db.transaction(async (tx) => {
-      const [token] = await tx
-        .select()
-        .from(joinTokens)
-        .where(eq(joinTokens.tokenHash, hashFleetSecret(input.join_token)))
-        .for('update');
-      const usable =
-        token &&
-        !token.revokedAt &&
-        (!token.expiresAt || token.expiresAt > now) &&
-        (token.maxUses === null || token.uses < token.maxUses);
-      if (!usable) throw new AppError('invalid_token', 'invalid, expired, used up or revoked join token');
-      await tx
-        .update(joinTokens)
-        .set({ uses: token.uses + 1 })
-        .where(eq(joinTokens.id, token.id));
-      const labels = { ...token.labels, ...input.labels };
-      const [existing] = await tx.select().from(nodes).where(eq(nodes.name, input.name)).for('update');
-      const values = {
-        hostname: input.hostname,
-        labels,
-        tokenHash: issued.hash,
-        joinTokenId: token.id,
-        updatedAt: now,
-      };
-      const [row] = existing
-        ? await tx.update(nodes).set(values).where(eq(nodes.id, existing.id)).returning()
-        : await tx
-            .insert(nodes)
-            .values({ id: newId('nod'), name: input.name, ...values, createdAt: now })
-            .returning();
-      await audit.append(tx, systemCtx(ip), {
-        orgId: null,
-        action: existing ? 'node.reregister' : 'node.register',
-        target: { type: 'node', id: row!.id },
-        after: { ...toNodeDto(row!), join_token_id: token.id },
-      });
-      return row!;
-    });
+  async function register(input: RegisterInput, ip: string | null) {
+    const { node, nodeToken } = await registerNode({ db, audit }, input, systemCtx(ip));
     log.info({ node: node.name, id: node.id }, 'node registered');
-    return { node_id: node.id, node_token: issued.secret, heartbeat_interval_ms: config.heartbeatMs };
+    return { node_id: node.id, node_token: nodeToken, heartbeat_interval_ms: config.heartbeatMs };
   }
 
   async function authenticate(token: string | null): Promise<NodeRow> {
@@ -125,7 +80,10 @@ export function createAgentService(deps: AgentServiceDeps) {
       .returning();
     if (row) return row;
     const [byName] = await db.select().from(nodes).where(eq(nodes.name, name));
-    return byName!;
+    if (byName?.local) return byName;
+    // An agent took the name first: the local node never becomes a node an agent holds a credential for.
+    const id = newId('nod');
+    return ensureLocalNode(`${name.slice(0, 56)}-${id.slice(-6)}`);
   }
 
   /** Applies one replica's report; returns true when the controller should look at its deployment. */
@@ -226,7 +184,7 @@ export function createAgentService(deps: AgentServiceDeps) {
     });
     if (wasUnreachable) log.info({ node: node.name }, 'node is reachable again');
     if (act.size > 0 || wasUnreachable) deps.onChanged(act);
-    return { desired_version: (await desiredFor(db, node.id)).version };
+    return { desired_version: (await desiredFor(db, node.id, deps.secrets)).version };
   }
 
   return {
@@ -240,7 +198,7 @@ export function createAgentService(deps: AgentServiceDeps) {
       if (!node) throw new AppError('not_found', 'node not found');
       return report(node, body, ip);
     },
-    desired: (nodeId: string): Promise<DesiredState> => desiredFor(db, nodeId),
+    desired: (nodeId: string): Promise<DesiredState> => desiredFor(db, nodeId, deps.secrets),
     /** Calls `fn` whenever the node's desired state may have changed (on any server replica). */
     watch(nodeId: string, fn: () => void): () => void {
       const set = watchers.get(nodeId) ?? new Set<() => void>();

@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db, Tx } from '../../db/client.ts';
 import { newId } from '../../ids.ts';
 import type { AgentService } from './agent-service.ts';
@@ -8,6 +9,7 @@ import type { GatewayTargets } from './gateway-targets.ts';
 import { planRollout } from './rollout.ts';
 import { schedulePending } from './schedule-pending.ts';
 import { deployments, nodes, replicas } from './schema.ts';
+import { issueFleetSecret, REPLICA_KEY_PREFIX } from './secrets.ts';
 
 export interface ControllerDeps {
   db: Db;
@@ -15,6 +17,8 @@ export interface ControllerDeps {
   config: FleetConfig;
   agents: AgentService;
   targets: GatewayTargets;
+  /** seals the credential each placed replica gets */
+  secrets: SecretBox;
   now?: () => number;
 }
 
@@ -35,6 +39,7 @@ interface PassResult {
 export function createController(deps: ControllerDeps) {
   const { db, log, config, agents, targets } = deps;
   const now = deps.now ?? Date.now;
+  const issueKey = () => deps.secrets.seal(issueFleetSecret(REPLICA_KEY_PREFIX).secret);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | null = null;
   let again = false;
@@ -176,7 +181,7 @@ export function createController(deps: ControllerDeps) {
       await markUnreachable(tx, at, out);
       await stopLeavers(tx, at, out);
       await rollouts(tx, at, out);
-      const placed = await schedulePending(tx, at);
+      const placed = await schedulePending(tx, issueKey, at);
       for (const id of placed.nodeIds) out.nodeIds.add(id);
       for (const id of placed.deploymentIds) out.deploymentIds.add(id);
       // Replicas newly told to stop leave the gateway now; their nodes hear of it after the drain period.
@@ -211,6 +216,8 @@ export function createController(deps: ControllerDeps) {
   return {
     /** Runs a pass now (or right after the one under way). */
     kick: run,
+    /** Places pending replicas in the caller's transaction; each placement gets its own credential. */
+    placePending: (tx: Tx, at?: Date) => schedulePending(tx, issueKey, at),
     /** A pass that starts after this call has finished. */
     async settle(): Promise<void> {
       await running;

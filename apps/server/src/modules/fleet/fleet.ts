@@ -1,5 +1,6 @@
 import type { Agent } from '@maas/agent';
 import type { Logger } from 'pino';
+import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
 import type { AuditService } from '../audit/index.ts';
@@ -20,6 +21,8 @@ export interface FleetDeps {
   log: Logger;
   registry: RegistryService;
   providers: ProviderService;
+  /** seals the replica credentials (MAAS_SECRET_KEY) */
+  secrets: SecretBox;
   /** `NODE_ENV` (the in-process agent is off by default under test) */
   nodeEnv: string;
   /** the server's data directory (the in-process agent keeps its state under it) */
@@ -29,9 +32,15 @@ export interface FleetDeps {
 
 /** Nodes, deployments, replicas, the scheduler, the agent protocol and the reconcile loop. */
 export function createFleet(deps: FleetDeps) {
-  const { db, audit, bus, log } = deps;
+  const { db, audit, bus, log, secrets } = deps;
   const config = loadFleetConfig(deps.env ?? process.env, deps.nodeEnv);
-  const targets = createGatewayTargets({ db, registry: deps.registry, providers: deps.providers, log });
+  const targets = createGatewayTargets({
+    db,
+    registry: deps.registry,
+    providers: deps.providers,
+    secrets,
+    log,
+  });
   let controller: Controller | undefined;
   const agents = createAgentService({
     db,
@@ -39,12 +48,13 @@ export function createFleet(deps: FleetDeps) {
     bus,
     log,
     config,
+    secrets,
     onChanged: (ids) => {
       for (const id of ids) void targets.sync(id);
       void controller?.kick();
     },
   });
-  controller = createController({ db, log, config, agents, targets });
+  controller = createController({ db, log, config, agents, targets, secrets });
   const deploymentsSvc = createDeploymentService({
     db,
     audit,

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db } from '../../db/client.ts';
 import { AppError } from '../../http/app-error.ts';
 import type { UserPrincipal } from '../../http/principal.ts';
@@ -20,6 +21,8 @@ export interface GatewayTargetsDeps {
   db: Db;
   registry: RegistryService;
   providers: ProviderService;
+  /** opens the replica's credential, which its provider holds as its api key */
+  secrets: SecretBox;
   log: Logger;
 }
 
@@ -72,16 +75,16 @@ export function createGatewayTargets(deps: GatewayTargetsDeps) {
     if (r.providerId) return r.providerId;
     const name = providerName(dep.id, r);
     const existing = (await allFleetProviders(p, dep.id)).find((x) => x.name === name);
+    const apiKey = r.apiKeySealed ? { api_key: deps.secrets.open(r.apiKeySealed) } : {};
     let id: string;
     if (existing) {
-      if (existing.baseUrl !== r.endpoint)
-        await providers.update(p, existing.id, { base_url: r.endpoint! }, ctx);
+      await providers.update(p, existing.id, { base_url: r.endpoint!, ...apiKey }, ctx);
       id = existing.id;
     } else {
       id = (
         await providers.create(
           p,
-          { name, type: 'openai-compatible', base_url: r.endpoint!, timeout_ms: 600_000 },
+          { name, type: 'openai-compatible', base_url: r.endpoint!, timeout_ms: 600_000, ...apiKey },
           ctx,
         )
       ).id;

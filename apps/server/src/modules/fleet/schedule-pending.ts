@@ -12,10 +12,13 @@ export function endpointOf(node: Pick<NodeRow, 'address'>, port: number): string
 /**
  * Places every pending replica it can, oldest first, in one transaction that holds the fleet's
  * scheduling lock (so two servers never promise the same memory or port). Replicas that do not fit
- * keep `pending` with the scheduler's reason. Returns the nodes that got replicas.
+ * keep `pending` with the scheduler's reason. Each placement gets a new credential that the
+ * replica's runtime requires. Returns the nodes that got replicas.
  */
 export async function schedulePending(
   tx: Tx,
+  /** a new sealed replica credential (each placement gets its own) */
+  issueKey: () => string,
   now = new Date(),
 ): Promise<{ nodeIds: Set<string>; deploymentIds: Set<string> }> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext('fleet:schedule'))`);
@@ -73,6 +76,8 @@ export async function schedulePending(
           gpuIndexes: p.gpuIndexes,
           memoryBytes: p.memoryBytes,
           endpoint: endpointOf(node, p.port),
+          apiKeySealed: issueKey(),
+          providerId: null,
           progress: null,
           updatedAt: now,
         })

@@ -3,6 +3,8 @@ import { sha256Hex } from '../../crypto/secret-box.ts';
 
 export const JOIN_TOKEN_PREFIX = 'maas-join-';
 export const NODE_TOKEN_PREFIX = 'maas-node-';
+/** what a replica's runtime requires as `Authorization: Bearer …` */
+export const REPLICA_KEY_PREFIX = 'maas-replica-';
 
 /** A random secret with a recognisable prefix: shown once, stored as its SHA-256. */
 export function issueFleetSecret(prefix: string): { secret: string; hash: string; display: string } {
