@@ -10,6 +10,13 @@ import { z } from 'zod';
 import { RUNTIMES } from './runtime-names.ts';
 
 export { RUNTIMES, type RuntimeName } from './runtime-names.ts';
+export { inheritable, isLoaderVariable, runtimeEnv } from './env-policy.ts';
+export {
+  checkParameters,
+  RUNTIME_PARAMETERS,
+  type RuntimeParameters,
+  runtimeParametersInput,
+} from './runtime-parameters.ts';
 
 export const REPLICA_STATES = [
   'pending',
@@ -116,6 +123,8 @@ export const desiredReplica = z.object({
   memory_bytes: z.number(),
   context_length: z.number().int().nullable(),
   runtime_args: z.array(z.string()),
+  /** the preset's typed parameters (checked again by the adapter) */
+  parameters: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).optional(),
   env: z.record(z.string(), z.string()),
   command: z.string().nullable(),
   health_path: z.string().nullable(),

@@ -83,13 +83,13 @@ describe('nodes and join tokens', () => {
     expect((await ops.get(`/api/v1/nodes/${agents[0]!.nodeId}`)).status).toBe(404);
     expect((await ops.post(`/api/v1/nodes/${agents[0]!.nodeId}/cordon`)).status).toBe(404);
     expect((await ops.post('/api/v1/join-tokens', { name: 'x' })).status).toBe(403);
-    // …but may deploy onto the shared fleet
+    // …but may deploy onto the shared fleet (from a URL: local paths are for platform admins)
     expect(
       (
         await ops.post('/api/v1/deployments/evaluate', {
           model: 'm',
           runtime: 'vllm',
-          source: '/m',
+          source: 'hf://org/m/m.gguf',
           resources: { gpu_memory_gib: 1 },
         })
       ).status,

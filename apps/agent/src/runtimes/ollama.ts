@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gpuEnv, REPLICA_KEY_ENV, type RuntimeAdapter, replicaKey } from './types.ts';
+import { gpuEnv, presetParameters, REPLICA_KEY_ENV, type RuntimeAdapter, replicaKey } from './types.ts';
 import { onPath } from './which.ts';
 
 const guard = fileURLToPath(new URL('./ollama-guard.mjs', import.meta.url));
@@ -16,8 +16,11 @@ export const ollamaRuntime: RuntimeAdapter = {
   available: async () => onPath('ollama'),
   launch(input) {
     const r = input.replica;
+    const p = presetParameters(input);
     const env = {
       ...gpuEnv(input),
+      ...(p.num_parallel ? { OLLAMA_NUM_PARALLEL: String(p.num_parallel) } : {}),
+      ...(p.flash_attention ? { OLLAMA_FLASH_ATTENTION: '1' } : {}),
       OLLAMA_MODELS: join(input.workDir, 'ollama-models'),
       ...r.env,
       // the guard binds the node address; ollama itself only ever loopback
@@ -27,7 +30,9 @@ export const ollamaRuntime: RuntimeAdapter = {
     writeFileSync(
       modelfile,
       `FROM ${input.modelPath}\n${r.context_length ? `PARAMETER num_ctx ${r.context_length}\n` : ''}`,
+      { mode: 0o600 },
     );
+    chmodSync(modelfile, 0o600);
     return {
       command: process.execPath,
       args: [

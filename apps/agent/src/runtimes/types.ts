@@ -1,4 +1,5 @@
 import type { DesiredReplica, RuntimeName } from '../protocol.ts';
+import { checkParameters, type RuntimeParameters } from '../runtime-parameters.ts';
 import { AppliedTemplateError } from './command-template.ts';
 
 export interface LaunchInput {
@@ -34,8 +35,8 @@ export interface RuntimeAdapter {
   name: RuntimeName;
   /** can this node run it? (binary on PATH, Python module importable …) */
   available(): Promise<boolean>;
-  /** one-time work before the first launch on this agent */
-  prepare?(): Promise<void>;
+  /** one-time work before the first launch on this agent; `dataDir` is the agent's own (owner-only) */
+  prepare?(ctx: { dataDir: string }): Promise<void>;
   launch(input: LaunchInput): Launch;
 }
 
@@ -65,4 +66,11 @@ export function memoryFraction(input: LaunchInput): number {
   if (!Number.isFinite(smallest) || smallest <= 0) return 0.9;
   const f = Math.ceil((input.replica.memory_bytes / smallest) * 100) / 100;
   return Math.min(0.95, Math.max(0.05, f));
+}
+
+/** The replica's preset parameters, checked again here: a bad set fails the replica, never reaches argv. */
+export function presetParameters(input: LaunchInput): RuntimeParameters {
+  const checked = checkParameters(input.replica.runtime, input.replica.parameters ?? {});
+  if (!checked.ok) throw new AppliedTemplateError(checked.message);
+  return checked.value;
 }

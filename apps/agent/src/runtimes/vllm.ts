@@ -1,4 +1,5 @@
-import { gpuEnv, memoryFraction, type RuntimeAdapter, replicaKey } from './types.ts';
+import { parameterFlags } from '../runtime-parameters.ts';
+import { gpuEnv, memoryFraction, presetParameters, type RuntimeAdapter, replicaKey } from './types.ts';
 import { onPath } from './which.ts';
 
 /**
@@ -10,6 +11,8 @@ export const vllmRuntime: RuntimeAdapter = {
   available: async () => onPath('vllm'),
   launch(input) {
     const r = input.replica;
+    const p = presetParameters(input);
+    const share = Math.min(memoryFraction(input), Number(p.gpu_memory_utilization ?? 1));
     return {
       command: 'vllm',
       args: [
@@ -24,8 +27,17 @@ export const vllmRuntime: RuntimeAdapter = {
         '--tensor-parallel-size',
         String(Math.max(1, r.gpu_indexes.length)),
         '--gpu-memory-utilization',
-        memoryFraction(input).toFixed(2),
+        share.toFixed(2),
         ...(r.context_length ? ['--max-model-len', String(r.context_length)] : []),
+        ...parameterFlags(p, {
+          dtype: '--dtype',
+          quantization: '--quantization',
+          kv_cache_dtype: '--kv-cache-dtype',
+          max_num_seqs: '--max-num-seqs',
+          max_num_batched_tokens: '--max-num-batched-tokens',
+          enforce_eager: '--enforce-eager',
+          enable_prefix_caching: '--enable-prefix-caching',
+        }),
         ...r.runtime_args,
       ],
       // vLLM's --api-key, by its environment variable so it is not in the process list

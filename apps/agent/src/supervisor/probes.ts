@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { runtimeEnv } from '../env-policy.ts';
 import type { Command } from '../runtimes/types.ts';
 
 /** Resolves after `ms` or when any of the signals aborts, whichever is first. */
@@ -51,7 +52,7 @@ export function runOnce(cmd: Command, cwd: string, timeoutMs: number): Promise<v
   return new Promise((resolve, reject) => {
     const child = spawn(cmd.command, cmd.args, {
       cwd,
-      env: { ...process.env, ...cmd.env },
+      env: runtimeEnv(process.env, cmd.env),
       stdio: 'ignore',
       timeout: timeoutMs,
     });

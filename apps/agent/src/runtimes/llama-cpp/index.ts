@@ -1,28 +1,44 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parameterFlags } from '../../runtime-parameters.ts';
 import type { RuntimeAdapter } from '../types.ts';
-import { gpuEnv, REPLICA_KEY_ENV, replicaKey } from '../types.ts';
+import { gpuEnv, presetParameters, REPLICA_KEY_ENV, replicaKey } from '../types.ts';
 
 const here = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
 const serverSource = here('serve.ts');
 
 let bundled: string | null | undefined;
 
+/** A file we may execute: a regular file of ours that no one else can write. */
+function ours(path: string): boolean {
+  try {
+    const st = lstatSync(path);
+    const uid = process.getuid?.();
+    return st.isFile() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The runtime server as one plain ES module (bare imports pinned to this install's files), built
  * once per source version with esbuild: node starts it in about half the time it takes under
- * tsx's loader, which hooks each of node-llama-cpp's modules. Null when esbuild is unavailable.
+ * tsx's loader, which hooks each of node-llama-cpp's modules. It lives in the agent's data
+ * directory (`runtime-bundles/`, 0700; the file 0600), never at a shared path another user could
+ * plant a file at. Null when esbuild is unavailable.
  */
-async function bundledServer(): Promise<string | null> {
+async function bundledServer(dataDir: string): Promise<string | null> {
   if (bundled !== undefined) return bundled;
   try {
     const digest = createHash('sha256');
     for (const f of ['serve.ts', 'chat-completions.ts']) digest.update(readFileSync(here(f)));
-    const out = join(tmpdir(), `maas-llama-serve-${digest.digest('hex').slice(0, 12)}.mjs`);
-    if (!existsSync(out)) {
+    const dir = join(dataDir, 'runtime-bundles');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+    const out = join(dir, `llama-serve-${digest.digest('hex').slice(0, 12)}.mjs`);
+    if (!ours(out)) {
       const { build } = await import('esbuild');
       const tmp = `${out}.${process.pid}.tmp`;
       await build({
@@ -45,6 +61,7 @@ async function bundledServer(): Promise<string | null> {
           },
         ],
       });
+      chmodSync(tmp, 0o600);
       renameSync(tmp, out);
     }
     bundled = out;
@@ -69,11 +86,12 @@ export const llamaCppRuntime: RuntimeAdapter = {
       return false;
     }
   },
-  prepare: async () => {
-    await bundledServer();
+  prepare: async ({ dataDir }) => {
+    await bundledServer(dataDir);
   },
   launch(input) {
     const r = input.replica;
+    const p = presetParameters(input);
     const script = bundled ? [bundled] : ['--import', import.meta.resolve('tsx'), serverSource];
     return {
       command: process.execPath,
@@ -90,6 +108,7 @@ export const llamaCppRuntime: RuntimeAdapter = {
         '--gpu',
         r.gpu_indexes.length > 0 ? 'auto' : 'false',
         ...(r.context_length ? ['--ctx', String(r.context_length)] : []),
+        ...parameterFlags(p, { threads: '--threads', parallel: '--parallel' }),
         ...r.runtime_args,
       ],
       env: {

@@ -31,6 +31,7 @@ export async function desiredFor(db: DbOrTx, nodeId: string, secrets: SecretBox)
       memory_bytes: r.memoryBytes,
       context_length: r.spec.context_length ?? r.spec.estimate?.context_length ?? null,
       runtime_args: r.spec.runtime_args,
+      parameters: r.spec.parameters ?? {},
       env: r.spec.env,
       command: r.spec.command,
       health_path: r.spec.health_path,
