@@ -278,5 +278,7 @@ describe('ending a share', () => {
     expect((await offer(model.llama, org.c, as.b)).status).toBe(404); // not B's model
     expect((await as.b.post('/api/v1/model-shares/shr_nope/accept')).status).toBe(404);
     expect((await as.b.get('/api/v1/model-shares?direction=sideways')).status).toBe(400);
+    const twice = await Promise.all([offer(model.mistral, org.c), offer(model.mistral, org.c)]);
+    expect(twice.map((r) => r.status).sort()).toEqual([201, 409]);
   });
 });

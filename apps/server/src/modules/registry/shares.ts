@@ -17,6 +17,10 @@ interface ShareDeps {
 
 type Direction = 'incoming' | 'outgoing' | 'all';
 
+const isUniqueViolation = (err: unknown) =>
+  (err as { code?: string })?.code === '23505' ||
+  (err as { cause?: { code?: string } })?.cause?.code === '23505';
+
 function sharesWithNames(tx: DbOrTx, where: SQL | undefined) {
   return tx
     .select({ share: modelShares, modelName: models.name, ownerSlug: orgs.slug })
@@ -86,7 +90,7 @@ export function createShareOps({ db, audit, changed }: ShareDeps) {
         throw new AppError('unprocessable', 'a model cannot be shared with its own org', undefined, {
           param: 'org_id',
         });
-      return db.transaction(async (tx) => {
+      const offered = db.transaction(async (tx) => {
         const model = await findModel(tx, p.orgId, modelId);
         const [org] = await tx.select({ id: orgs.id }).from(orgs).where(eq(orgs.id, input.org_id));
         if (!org)
@@ -118,6 +122,11 @@ export function createShareOps({ db, audit, changed }: ShareDeps) {
         const after: ShareWithNames = { share: share!, modelName: model.name, ownerSlug: owner!.slug };
         await auditBoth(tx, ctx, 'model.share.offer', after, existing ?? null, after);
         return after;
+      });
+      // two offers of the same model to the same org at once: the second finds the first's row
+      return offered.catch((err: unknown) => {
+        if (isUniqueViolation(err)) throw conflict('the model is already offered to this org');
+        throw err;
       });
     },
 
