@@ -77,8 +77,8 @@ describe('maas serve with its own agent', { timeout: 60_000 }, () => {
         './model.gguf',
         '--name',
         'my-model',
-        '--arg=--threads',
-        '--arg=1',
+        '--param',
+        'threads=1',
         '-o',
         'json',
         '--timeout',
@@ -92,6 +92,7 @@ describe('maas serve with its own agent', { timeout: 60_000 }, () => {
       name: 'my-model',
       runtime: 'llama-cpp',
       source: join(dir, 'model.gguf'),
+      parameters: { threads: 1 },
       ready_replicas: 1,
     });
 
