@@ -57,6 +57,7 @@ export type RuntimeParameters = Record<string, number | boolean | string>;
 /** What a body carries before the runtime is known; checked against the runtime with `checkParameters`. */
 export const runtimeParametersInput = z
   .record(z.string().max(64), z.union([z.number(), z.boolean(), z.string().max(100)]))
+  .refine((v) => Object.keys(v).length <= 32, 'at most 32 parameters')
   .describe(
     'typed preset parameters: llama-cpp {threads, parallel}; vllm {dtype, quantization, kv_cache_dtype, max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, enforce_eager, enable_prefix_caching}; sglang {dtype, quantization, kv_cache_dtype, max_running_requests, chunked_prefill_size, mem_fraction_static}; ollama {num_parallel, flash_attention}',
   );
