@@ -29,11 +29,17 @@ describe('log redaction', () => {
     ]) {
       expect(redactLine(line)).toBe(line);
     }
-    expect(redactLine('Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==')).toBe('Authorization: Basic [redacted]');
+    expect(redactLine('Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==')).toBe(
+      'Authorization: Basic [redacted]',
+    );
   });
 
   it("blanks out the replica's own credential and env values", () => {
-    const spec = { id: 'rep_1', api_key: 'rk-0123456789abcdef', env: { TOKENISH: 'my-deploy-value', X: '1' } };
+    const spec = {
+      id: 'rep_1',
+      api_key: 'rk-0123456789abcdef',
+      env: { TOKENISH: 'my-deploy-value', X: '1' },
+    };
     const secrets = secretsOf(spec);
     expect(secrets).toEqual(['rk-0123456789abcdef', 'my-deploy-value']);
     expect(redactLine('auth rk-0123456789abcdef and my-deploy-value; x=1', secrets)).toBe(

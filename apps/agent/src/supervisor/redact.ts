@@ -15,7 +15,10 @@ const SHAPES: [RegExp, (m: string, ...groups: string[]) => string][] = [
     (_m, k, sep) => `${k}${sep}[redacted]`,
   ],
   // credentials in URLs: postgres://user:pass@host, redis://:pass@host, https://u:p@…
-  [/\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]+)@/gi, (_m, scheme, user) => `${scheme}${user}:[redacted]@`],
+  [
+    /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]+)@/gi,
+    (_m, scheme, user) => `${scheme}${user}:[redacted]@`,
+  ],
   // 64-hex keys (MAAS_SECRET_KEY and the like)
   [/\b[0-9a-fA-F]{64}\b/g, () => '[redacted-hex]'],
   // name=value of variables whose names say secret

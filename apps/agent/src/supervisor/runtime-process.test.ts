@@ -17,7 +17,7 @@ describe('spawnRuntime', () => {
     Object.assign(process.env, saved);
   });
 
-  it("starts the runtime with an allow-listed environment and owner-only files, whatever the umask", async () => {
+  it('starts the runtime with an allow-listed environment and owner-only files, whatever the umask', async () => {
     Object.assign(process.env, {
       MAAS_SECRET_KEY: 'f'.repeat(64),
       MAAS_ADMIN_PASSWORD: 'admin-password',
@@ -42,8 +42,19 @@ describe('spawnRuntime', () => {
     }
     expect(await spawned.exited).toBe('code 0');
     const env = JSON.parse(readFileSync(join(dir, 'env.json'), 'utf8')) as Record<string, string>;
-    expect(env).toMatchObject({ OMP_NUM_THREADS: '2', CUDA_DEVICE_ORDER: 'PCI_BUS_ID', MAAS_REPLICA_ID: 'rep_1' });
-    for (const name of ['MAAS_SECRET_KEY', 'MAAS_ADMIN_PASSWORD', 'DATABASE_URL', 'REDIS_URL', 'LD_PRELOAD', 'NODE_OPTIONS'])
+    expect(env).toMatchObject({
+      OMP_NUM_THREADS: '2',
+      CUDA_DEVICE_ORDER: 'PCI_BUS_ID',
+      MAAS_REPLICA_ID: 'rep_1',
+    });
+    for (const name of [
+      'MAAS_SECRET_KEY',
+      'MAAS_ADMIN_PASSWORD',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'LD_PRELOAD',
+      'NODE_OPTIONS',
+    ])
       expect(env[name], name).toBeUndefined();
     expect(env.PATH).toBe(process.env.PATH);
     expect(statSync(dir).mode & 0o777).toBe(0o700);

@@ -40,6 +40,7 @@ const tenants = (): [string, () => ApiClient][] => [
   ['admin:write key', () => t.writeKey],
 ];
 
+// biome-ignore lint/suspicious/noExplicitAny: test data from the JSON API
 function expectRefused(res: { status: number; body: any }, status: number, words: RegExp) {
   expect(res.status, JSON.stringify(res.body)).toBe(status);
   expect(res.body.error.code).toBe(status === 403 ? 'forbidden' : 'unprocessable');
@@ -48,7 +49,11 @@ function expectRefused(res: { status: number; body: any }, status: number, words
 
 describe('deployments: what a tenant may not set', () => {
   const hostile: [string, Record<string, unknown>, RegExp][] = [
-    ['a custom runtime', { runtime: 'custom', command: 'sh -c "id > /tmp/pwned"' }, /platform admin may set runtime/],
+    [
+      'a custom runtime',
+      { runtime: 'custom', command: 'sh -c "id > /tmp/pwned"' },
+      /platform admin may set runtime/,
+    ],
     ['a command', { runtime: 'vllm', command: 'sh -c id' }, /platform admin may set command/],
     ['free-form runtime args', { runtime: 'vllm', runtime_args: ['--trust-remote-code'] }, /runtime_args/],
     ['env', { runtime: 'vllm', env: { HF_HUB_OFFLINE: '1' } }, /platform admin may set env/],
@@ -58,7 +63,13 @@ describe('deployments: what a tenant may not set', () => {
   for (const [who, client] of tenants()) {
     for (const [what, fields, words] of hostile) {
       it(`refuses ${what} to an ${who}, on create and on evaluate`, async () => {
-        const body = { model: `m-${what.replace(/\W/g, '')}`, runtime: 'llama-cpp', source: hfSource, ...small, ...fields };
+        const body = {
+          model: `m-${what.replace(/\W/g, '')}`,
+          runtime: 'llama-cpp',
+          source: hfSource,
+          ...small,
+          ...fields,
+        };
         expectRefused(await client().post('/api/v1/deployments', body), 403, words);
         expectRefused(await client().post('/api/v1/deployments/evaluate', body), 403, words);
       });
@@ -101,7 +112,11 @@ describe('deployments: what a tenant may not set', () => {
       /parameters\.dtype/,
     );
     expectRefused(
-      await t.writeKey.post('/api/v1/deployments', { ...base, runtime: 'llama-cpp', parameters: { dtype: 'half' } }),
+      await t.writeKey.post('/api/v1/deployments', {
+        ...base,
+        runtime: 'llama-cpp',
+        parameters: { dtype: 'half' },
+      }),
       422,
       /llama-cpp runtime has no parameter dtype/,
     );
@@ -109,14 +124,37 @@ describe('deployments: what a tenant may not set', () => {
 });
 
 describe('deployments: loader variables are refused for everyone', () => {
-  for (const name of ['LD_PRELOAD', 'NODE_OPTIONS', 'PYTHONPATH', 'LD_LIBRARY_PATH', 'DYLD_INSERT_LIBRARIES', 'BASH_ENV']) {
+  for (const name of [
+    'LD_PRELOAD',
+    'NODE_OPTIONS',
+    'PYTHONPATH',
+    'LD_LIBRARY_PATH',
+    'DYLD_INSERT_LIBRARIES',
+    'BASH_ENV',
+  ]) {
     it(`refuses ${name} to a platform admin`, async () => {
-      const body = { model: `loader-${name.toLowerCase()}`, runtime: 'vllm', source: hfSource, env: { [name]: '/tmp/x' }, ...small };
-      expectRefused(await t.platformAdmin.post('/api/v1/deployments', body), 422, new RegExp(`${name} is a loader variable`));
+      const body = {
+        model: `loader-${name.toLowerCase()}`,
+        runtime: 'vllm',
+        source: hfSource,
+        env: { [name]: '/tmp/x' },
+        ...small,
+      };
+      expectRefused(
+        await t.platformAdmin.post('/api/v1/deployments', body),
+        422,
+        new RegExp(`${name} is a loader variable`),
+      );
     });
   }
   it('refuses MAAS_* names in env', async () => {
-    const body = { model: 'maas-env', runtime: 'vllm', source: hfSource, env: { MAAS_SECRET_KEY: 'x' }, ...small };
+    const body = {
+      model: 'maas-env',
+      runtime: 'vllm',
+      source: hfSource,
+      env: { MAAS_SECRET_KEY: 'x' },
+      ...small,
+    };
     expectRefused(await t.platformAdmin.post('/api/v1/deployments', body), 422, /reserved/);
   });
 });

@@ -18,7 +18,7 @@ process.env.MAAS_HEARTBEAT_MS = '300';
 process.env.MAAS_FLEET_RECONCILE_MS = '200';
 
 const SECRETS = {
-  MAAS_SECRET_KEY: 'c0ffee'.repeat(10) + 'c0ff',
+  MAAS_SECRET_KEY: `${'c0ffee'.repeat(10)}c0ff`,
   MAAS_ADMIN_PASSWORD: 'server-admin-password-not-for-runtimes',
   DATABASE_URL: 'postgres://maas:db-password-not-for-runtimes@db.internal/maas',
   REDIS_URL: 'redis://:redis-password-not-for-runtimes@cache.internal:6379',
@@ -62,7 +62,9 @@ beforeAll(async () => {
   const node = await eventually(
     async () => {
       const list = (await ts.admin.get('/api/v1/nodes')).body.data;
-      return list.find((n: { local: boolean; runtimes: string[] }) => n.local && n.runtimes.includes('custom'));
+      return list.find(
+        (n: { local: boolean; runtimes: string[] }) => n.local && n.runtimes.includes('custom'),
+      );
     },
     20_000,
     'local node',
@@ -138,6 +140,19 @@ describe('runtime environment and files', { timeout: 60_000 }, () => {
   });
 
   it("keeps tenants' replicas off the local node until a platform admin opens it, and says why", async () => {
+    const dry = {
+      model: 'dry-local',
+      runtime: 'llama-cpp',
+      source: 'hf://org/tiny/tiny.gguf',
+      resources: { gpu_memory_gib: 0.01 },
+    };
+    const tenantDry = await t.writeKey.post('/api/v1/deployments/evaluate', dry);
+    expect(tenantDry.status, JSON.stringify(tenantDry.body)).toBe(200);
+    expect(tenantDry.body.fits).toBe(false);
+    expect(tenantDry.body.funnel).toContainEqual({ stage: 'tenancy', nodes: 0, dropped: { admin_only: 1 } });
+    const adminDry = await t.platformAdmin.post('/api/v1/deployments/evaluate', dry);
+    expect(adminDry.body.fits).toBe(true);
+
     const res = await t.operator.post('/api/v1/deployments', {
       model: 'tenant-on-local',
       runtime: 'llama-cpp',
@@ -158,8 +173,12 @@ describe('runtime environment and files', { timeout: 60_000 }, () => {
     expect(pending.reason).toMatch(/0 of 1 nodes accept tenants' deployments .*tenant_workloads/);
 
     // the node setting is the platform admin's: a tenant does not even learn the node exists
-    expect((await t.operator.patch(`/api/v1/nodes/${localNodeId}`, { tenant_workloads: true })).status).toBe(404);
-    expect((await t.writeKey.patch(`/api/v1/nodes/${localNodeId}`, { tenant_workloads: true })).status).toBe(404);
+    expect((await t.operator.patch(`/api/v1/nodes/${localNodeId}`, { tenant_workloads: true })).status).toBe(
+      404,
+    );
+    expect((await t.writeKey.patch(`/api/v1/nodes/${localNodeId}`, { tenant_workloads: true })).status).toBe(
+      404,
+    );
     const opened = await ts.admin.patch(`/api/v1/nodes/${localNodeId}`, { tenant_workloads: true });
     expect(opened.status, JSON.stringify(opened.body)).toBe(200);
     expect(opened.body.tenant_workloads).toBe(true);

@@ -158,7 +158,9 @@ describe('scheduler', () => {
       nodes: 0,
       dropped: { admin_only: 1 },
     });
-    expect(alone.reason).toMatch(/^0 of 1 nodes accept tenants' deployments .*tenant_workloads.* \(1 admin only\)$/);
+    expect(alone.reason).toMatch(
+      /^0 of 1 nodes accept tenants' deployments .*tenant_workloads.* \(1 admin only\)$/,
+    );
     const admin = placeReplicas(nodes.slice(0, 1), [], request({ tenant: false }), 1);
     expect(admin.placements.map((p) => p.nodeName)).toEqual(['local']);
   });
