@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { DiscoverOptions } from './gpu/discover-gpus.ts';
@@ -14,7 +14,7 @@ import {
 } from './protocol.ts';
 import { ReplicaWorker, type WorkerDeps } from './replica-worker.ts';
 import { availableRuntimes, runtimes } from './runtimes/index.ts';
-import { isAlive, readRecord } from './supervisor/runtime-process.ts';
+import { isAlive, ownerOnlyDir, readRecord } from './supervisor/runtime-process.ts';
 import type { AgentTransport } from './transport.ts';
 
 export interface AgentOptions {
@@ -50,7 +50,7 @@ export async function createAgent(opts: AgentOptions) {
   const log = opts.log ?? ((msg: string) => process.stdout.write(`${new Date().toISOString()} ${msg}\n`));
   const replicasDir = join(opts.dataDir, 'replicas');
   const cacheDir = join(opts.dataDir, 'models');
-  await mkdir(replicasDir, { recursive: true });
+  await ownerOnlyDir(replicasDir);
   await mkdir(cacheDir, { recursive: true });
   const workers = new Map<string, ReplicaWorker>();
   const leaving = new Set<ReplicaWorker>();
@@ -137,8 +137,9 @@ export async function createAgent(opts: AgentOptions) {
   async function startWorker(spec: DesiredReplica): Promise<void> {
     const w = new ReplicaWorker(spec, workerDeps(spec.id));
     workers.set(spec.id, w);
-    await mkdir(join(replicasDir, spec.id), { recursive: true });
-    await writeFile(join(replicasDir, spec.id, 'spec.json'), JSON.stringify(spec));
+    await ownerOnlyDir(join(replicasDir, spec.id));
+    await writeFile(join(replicasDir, spec.id, 'spec.json'), JSON.stringify(spec), { mode: 0o600 });
+    await chmod(join(replicasDir, spec.id, 'spec.json'), 0o600);
     w.start();
   }
 
@@ -202,7 +203,7 @@ export async function createAgent(opts: AgentOptions) {
       nodeId = connected.nodeId;
       heartbeatMs = opts.heartbeatMs ?? connected.heartbeatMs;
       runtimeNames = opts.runtimes ?? (await availableRuntimes());
-      for (const name of runtimeNames) await runtimes[name].prepare?.();
+      for (const name of runtimeNames) await runtimes[name].prepare?.({ dataDir: opts.dataDir });
       await adoptRunning();
       await report();
       timers.push(setInterval(() => void report(), heartbeatMs));

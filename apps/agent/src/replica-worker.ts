@@ -3,6 +3,7 @@ import type { DesiredReplica, GpuInfo, ReplicaReport, ReplicaState } from './pro
 import { Fatal, resolveModel } from './resolve-model.ts';
 import { AppliedTemplateError, runtimes } from './runtimes/index.ts';
 import { LogTail } from './supervisor/log-tail.ts';
+import { secretsOf } from './supervisor/redact.ts';
 import { healthy, portFree, runOnce, sleep } from './supervisor/probes.ts';
 import {
   forgetRecord,
@@ -50,7 +51,7 @@ export class ReplicaWorker {
     readonly spec: DesiredReplica,
     private readonly deps: WorkerDeps,
   ) {
-    this.tail = new LogTail(join(deps.dir, LOG_FILE));
+    this.tail = new LogTail(join(deps.dir, LOG_FILE), 200, secretsOf(spec));
   }
 
   private set(state: ReplicaState, reason: string | null = null) {
