@@ -3,8 +3,7 @@ import type { DesiredReplica, GpuInfo, ReplicaReport, ReplicaState } from './pro
 import { Fatal, resolveModel } from './resolve-model.ts';
 import { AppliedTemplateError, runtimes } from './runtimes/index.ts';
 import { LogTail } from './supervisor/log-tail.ts';
-import { secretsOf } from './supervisor/redact.ts';
-import { healthy, portFree, runOnce, sleep } from './supervisor/probes.ts';
+import { healthy, listenError, runOnce, sleep } from './supervisor/probes.ts';
 import {
   forgetRecord,
   isAlive,
@@ -51,7 +50,7 @@ export class ReplicaWorker {
     readonly spec: DesiredReplica,
     private readonly deps: WorkerDeps,
   ) {
-    this.tail = new LogTail(join(deps.dir, LOG_FILE), 200, secretsOf(spec));
+    this.tail = new LogTail(join(deps.dir, LOG_FILE));
   }
 
   private set(state: ReplicaState, reason: string | null = null) {
@@ -110,8 +109,10 @@ export class ReplicaWorker {
   }
 
   private async launch(modelPath: string): Promise<void> {
-    if (!(await portFree(this.spec.port, this.deps.bindHost)))
-      throw new Fatal(`port ${this.spec.port} is in use on this node`);
+    const cannot = await listenError(this.spec.port, this.deps.bindHost);
+    if (cannot === 'EADDRNOTAVAIL')
+      throw new Fatal(`${this.deps.bindHost} is not an address of this node (maas agent --bind)`);
+    if (cannot) throw new Fatal(`port ${this.spec.port} is in use on this node`);
     const adapter = runtimes[this.spec.runtime];
     const gpuInfo = this.deps.gpus();
     let launch: ReturnType<typeof adapter.launch>;

@@ -40,11 +40,12 @@ export async function healthy(
   }
 }
 
-export function portFree(port: number, host: string): Promise<boolean> {
+/** Why `host:port` cannot be listened on (`EADDRINUSE`, `EADDRNOTAVAIL` …), or null when it can. */
+export function listenError(port: number, host: string): Promise<string | null> {
   return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, host, () => srv.close(() => resolve(true)));
+    srv.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+    srv.listen(port, host, () => srv.close(() => resolve(null)));
   });
 }
 
