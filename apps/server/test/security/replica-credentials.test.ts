@@ -1,7 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ApiClient, startTestServer, type TestServer, writeTinyLlama } from '@maas/testkit';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  type ApiClient,
+  startTestServer,
+  type TestServer,
+  writeTinyLlama,
+} from '@maas/testkit';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replicas } from '../../src/modules/fleet/schema.ts';
@@ -68,7 +75,7 @@ beforeAll(async () => {
   // The hostile tenant: an admin of another org (not a platform admin).
   const org = await ts.admin.post('/api/v1/orgs', { name: 'Hostile Tenant' });
   const asPlatform = ts.client();
-  await asPlatform.login('admin@localhost', 'admin-password-for-tests', org.body.id);
+  await asPlatform.login(ADMIN_EMAIL, ADMIN_PASSWORD, org.body.id);
   const user = await asPlatform.post('/api/v1/users', {
     email: 'mallory@hostile.test',
     password: TENANT_PASSWORD,
