@@ -36,8 +36,9 @@ const queryClient = new QueryClient({
 });
 
 function RequireAuth({ children }: { children: ReactNode }) {
-  const { session } = useAuth();
+  const { session, restoring } = useAuth();
   const location = useLocation();
+  if (restoring) return null;
   if (!session) {
     const next =
       location.pathname === '/' ? '' : `?next=${encodeURIComponent(location.pathname + location.search)}`;

@@ -264,21 +264,13 @@ describe('web console', { timeout: 45_000 }, () => {
     await eventually(() => page.locator('body').textContent()).toContain('API keys');
   });
 
-  it('refreshes an expired session without sending the user back to sign in', async () => {
-    await page.evaluate(() => {
-      const s = JSON.parse(localStorage.getItem('maas.session')!);
-      localStorage.setItem(
-        'maas.session',
-        JSON.stringify({ ...s, accessToken: 'expired.token.value', expiresAt: Date.now() + 3_600_000 }),
-      );
-    });
+  it('keeps the refresh token out of scripts’ reach and restores a reload through its cookie', async () => {
+    const visible = await page.evaluate(() => JSON.stringify({ ...localStorage }) + document.cookie);
+    expect(visible).not.toMatch(/rt_|maas_refresh|eyJ/);
+    // a reload loses the in-memory access token: the HttpOnly cookie brings the session back
     await page.goto(`${ts.url}/projects`);
     await page.locator('.ant-table-row').first().waitFor();
     expect(page.url()).not.toContain('/login');
-    const refreshed = await page.evaluate(
-      () => JSON.parse(localStorage.getItem('maas.session')!).accessToken as string,
-    );
-    expect(refreshed).not.toBe('expired.token.value');
   });
 
   it('shows a viewer no write actions, and the API refuses them anyway', async () => {
@@ -299,8 +291,14 @@ describe('web console', { timeout: 45_000 }, () => {
     expect(await vp.getByTestId('key-create').count()).toBe(0);
     expect(await vp.getByRole('button', { name: 'Revoke' }).count()).toBe(0);
     await shot('22-keys-viewer', vp);
-    const token = await vp.evaluate(
-      () => JSON.parse(localStorage.getItem('maas.session')!).accessToken as string,
+    const token = await vp.evaluate(() =>
+      fetch('/api/v1/auth/refresh', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-maas-csrf': '1' },
+        body: '{}',
+      })
+        .then((r) => r.json())
+        .then((b: { access_token: string }) => b.access_token),
     );
     const refused = await ts.client(token).post('/api/v1/projects', { name: 'not allowed' });
     expect(refused.status).toBe(403);
@@ -320,6 +318,9 @@ describe('web console', { timeout: 45_000 }, () => {
     await page.getByTestId('user-menu').click();
     await page.getByTestId('logout').click();
     await page.waitForURL(/\/login/);
-    expect(await page.evaluate(() => localStorage.getItem('maas.session'))).toBeNull();
+    expect(await page.evaluate(() => localStorage.getItem('maas.signed-in'))).toBeNull();
+    expect(await page.context().cookies()).not.toContainEqual(
+      expect.objectContaining({ name: 'maas_refresh' }),
+    );
   });
 });

@@ -28,7 +28,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[^@\s]+@[^@\s]+$/, 'must be an email address')
     .default('admin@localhost'),
-  MAAS_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  MAAS_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(1024).optional(),
   MAAS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAAS_ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).max(86_400).default(900),
   MAAS_REFRESH_TOKEN_TTL_S: z.coerce
@@ -50,6 +50,11 @@ const envSchema = z.object({
   MAAS_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(0).default(10_000),
   MAAS_GATEWAY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   MAAS_LIMIT_SHARE_REQUESTS: z.coerce.number().int().min(0).max(1000).optional(),
+  MAAS_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  MAAS_LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(30),
+  MAAS_LOGIN_LOCKOUT_S: z.coerce.number().int().min(1).max(86_400).default(30),
+  MAAS_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
+  MAAS_PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -84,6 +89,10 @@ export interface Config {
   gatewayMaxAttempts: number;
   /** Redis limits: requests a replica may admit from one local share of the counters (0: none; default 32) */
   limitShareRequests: number | undefined;
+  /** logins: failures per account, then per client address, before a lockout; first lockout in seconds (doubles) */
+  login: { maxFailures: number; maxFailuresPerAddress: number; lockoutS: number };
+  /** argon2 work at once (default: half the CPUs, at least 2) and how many may wait before 503 */
+  passwordHash: { concurrency: number | undefined; maxQueue: number };
 }
 
 export class ConfigError extends Error {}
@@ -131,6 +140,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     breakerCooldownMs: env.MAAS_BREAKER_COOLDOWN_MS,
     gatewayMaxAttempts: env.MAAS_GATEWAY_MAX_ATTEMPTS,
     limitShareRequests: env.MAAS_LIMIT_SHARE_REQUESTS,
+    login: {
+      maxFailures: env.MAAS_LOGIN_MAX_FAILURES,
+      maxFailuresPerAddress: env.MAAS_LOGIN_MAX_FAILURES_PER_ADDRESS,
+      lockoutS: env.MAAS_LOGIN_LOCKOUT_S,
+    },
+    passwordHash: { concurrency: env.MAAS_PASSWORD_HASH_CONCURRENCY, maxQueue: env.MAAS_PASSWORD_HASH_QUEUE },
   };
 }
 

@@ -39,7 +39,8 @@ export type IdPrefix =
   | 'jtk'
   | 'dep'
   | 'rep'
-  | 'shr';
+  | 'shr'
+  | 'inv';
 
 /** Sortable, type-prefixed id: `key_01J…`. Sorting by id sorts by creation time. */
 export function newId(prefix: IdPrefix): string {

@@ -12,6 +12,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
           'req.headers["x-api-key"]',
           'req.headers.cookie',
           '*.password',
+          '*.current_password',
           '*.api_key',
           '*.apiKey',
           '*.refresh_token',

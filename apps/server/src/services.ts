@@ -29,7 +29,6 @@ export async function createServices(deps: CoreDeps) {
   const secrets = createSecretBox(config.secretKey);
   const metrics = createMetrics();
   const audit = createAuditService({ db });
-  const identity = createIdentityService({ db, audit, bus, config, log });
   const keys = createKeyService({ db, audit, bus, log });
   await keys.start();
   // limit counters shared by every replica when Redis is configured; fail fast rather than queue when it is down
@@ -43,6 +42,7 @@ export async function createServices(deps: CoreDeps) {
     : undefined;
   limitsRedis?.on('error', (err) => log.warn({ err: err.message }, 'limits redis error'));
   await limitsRedis?.connect();
+  const identity = createIdentityService({ db, audit, bus, config, log, redis: limitsRedis });
   const limits = createLimitService({
     db,
     audit,

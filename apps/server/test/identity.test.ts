@@ -35,7 +35,7 @@ describe('login, refresh and logout', () => {
   it('issues a short-lived JWT and a refresh token', async () => {
     const res = await ts
       .client()
-      .post('/api/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+      .post('/api/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD, token_delivery: 'body' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 900 });
     expect(res.body.access_token.split('.')).toHaveLength(3);
@@ -74,7 +74,7 @@ describe('login, refresh and logout', () => {
   it('rotates refresh tokens and ends the family when an old one is reused', async () => {
     const login = await ts
       .client()
-      .post('/api/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+      .post('/api/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD, token_delivery: 'body' });
     const first = login.body.refresh_token;
     const r1 = await ts.client().post('/api/v1/auth/refresh', { refresh_token: first });
     expect(r1.status).toBe(200);
@@ -90,7 +90,7 @@ describe('login, refresh and logout', () => {
   it('logout ends the session: its access and refresh tokens stop working', async () => {
     const login = await ts
       .client()
-      .post('/api/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+      .post('/api/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD, token_delivery: 'body' });
     const c = ts.client(login.body.access_token);
     expect((await c.get('/api/v1/me')).status).toBe(200);
     expect((await c.post('/api/v1/auth/logout')).status).toBe(204);
@@ -169,9 +169,14 @@ describe('orgs, users and memberships', () => {
     });
     const self = ts.client();
     await self.login('pw@example.com', 'first-password');
-    expect((await self.patch(`/api/v1/users/${u.body.id}`, { password: 'second-password' })).status).toBe(
-      200,
-    );
+    expect(
+      (
+        await self.patch(`/api/v1/users/${u.body.id}`, {
+          password: 'second-password',
+          current_password: 'first-password',
+        })
+      ).status,
+    ).toBe(200);
     await self.login('pw@example.com', 'second-password');
     const me = (await ts.admin.get('/api/v1/me')).body.user.id;
     expect((await self.patch(`/api/v1/users/${me}`, { password: 'hijacked-pass' })).status).toBe(403);

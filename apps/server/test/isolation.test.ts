@@ -27,13 +27,21 @@ beforeAll(async () => {
   orgB.projects = await created(await b.post('/api/v1/projects', { name: 'b-project' }), 'project');
   const user = await b.post('/api/v1/users', {
     email: 'b-user@tenant-b.test',
-    password: 'b-password',
+    password: 'b-user-password',
     role: 'operator',
   });
   orgB.users = await created(user, 'user');
   orgB.memberships = (await b.get('/api/v1/memberships')).body.data.find(
     (m: { user_id: string }) => m.user_id === orgB.users,
   ).id;
+  orgB.invitations = await created(
+    await b.post('/api/v1/invitations', { email: 'invitee@tenant-b.test', role: 'viewer' }),
+    'invitation',
+  );
+  // addressed to someone else: org A's owner can neither accept nor decline it
+  orgB.me = orgB.invitations;
+  // a session of B's user: nobody else lists or ends it
+  orgB.auth = (await b.get('/api/v1/auth/sessions')).body.data[0].id;
   orgB.keys = await created(
     await b.post('/api/v1/keys', { name: 'b-key', project_id: orgB.projects }),
     'key',
@@ -110,11 +118,11 @@ beforeAll(async () => {
   // An owner of org A who is not a member of org B.
   await ts.admin.post('/api/v1/users', {
     email: 'a-owner@tenant-a.test',
-    password: 'a-password',
+    password: 'a-owner-password',
     role: 'admin',
   });
   a = ts.client();
-  await a.login('a-owner@tenant-a.test', 'a-password');
+  await a.login('a-owner@tenant-a.test', 'a-owner-password');
 });
 afterAll(async () => {
   await ts?.close();

@@ -27,7 +27,8 @@ interface Me {
 
 async function passwordLogin(server: string, email: string, password: string, orgId?: string) {
   const res = await send(server, 'POST', '/api/v1/auth/login', {
-    body: { email, password, ...(orgId ? { org_id: orgId } : {}) },
+    // the CLI keeps its refresh token in its own mode-0600 config: ask for it in the body, not a cookie
+    body: { email, password, ...(orgId ? { org_id: orgId } : {}), token_delivery: 'body' },
   });
   if (res.status !== 200) throw errorFromResponse(res.status, res.body);
   return res.body as { access_token: string; refresh_token: string; expires_in: number; org_id: string };

@@ -62,20 +62,27 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
 
 let refreshing: Promise<boolean> | null = null;
 
-/** Exchanges the refresh token for a new pair; one exchange at a time. False when the session is over. */
+/** Tabs share the refresh cookie: one rotation at a time, or a tab would present a rotated token. */
+function oneTabAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  return locks ? (locks.request('maas-refresh', work) as Promise<T>) : work();
+}
+
+/**
+ * Exchanges the refresh cookie for a new access token (the cookie rotates); one exchange at a time.
+ * The cookie is read only with a JSON body and the X-Maas-Csrf header, which a cross-site page
+ * cannot send. False when the session is over.
+ */
 export function refreshSession(): Promise<boolean> {
-  refreshing ??= (async () => {
-    const session = sessionStore.get();
-    if (!session) return false;
+  refreshing ??= oneTabAtATime(async () => {
     try {
       const res = await fetch('/api/v1/auth/refresh', {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ refresh_token: session.refreshToken }),
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json', 'x-maas-csrf': '1' },
+        body: '{}',
       });
       if (!res.ok) {
-        // a concurrent tab may have rotated it already
-        if (sessionStore.get()?.refreshToken !== session.refreshToken) return true;
         sessionStore.clear();
         return false;
       }
@@ -84,7 +91,7 @@ export function refreshSession(): Promise<boolean> {
     } catch {
       return false;
     }
-  })().finally(() => {
+  }).finally(() => {
     refreshing = null;
   });
   return refreshing;
@@ -100,6 +107,7 @@ async function send(method: string, path: string, opts: RequestOptions): Promise
       method,
       headers,
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      credentials: 'same-origin',
       signal: opts.signal,
     });
   } catch (err) {

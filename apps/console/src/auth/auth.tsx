@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import { api, request } from '../api/client.ts';
+import { api, refreshSession, request } from '../api/client.ts';
 import { type Session, sessionStore, type TokenPair } from '../api/session.ts';
 import type { Me, Permission, Role } from '../api/types.ts';
 
@@ -13,6 +13,8 @@ const grants: Record<Role, Permission[]> = {
 
 interface Auth {
   session: Session | null;
+  /** a reload is restoring the session through the refresh cookie: neither signed in nor out yet */
+  restoring: boolean;
   me: Me | undefined;
   meLoading: boolean;
   meError: unknown;
@@ -30,6 +32,7 @@ const AuthContext = createContext<Auth | null>(null);
 export function AuthProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
   const [session, setSession] = useState<Session | null>(sessionStore.get);
+  const [restoring, setRestoring] = useState(() => !sessionStore.get() && sessionStore.mayRestore());
   useEffect(
     () =>
       sessionStore.subscribe((next) => {
@@ -38,6 +41,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       }),
     [queryClient],
   );
+  useEffect(() => {
+    if (!restoring) return;
+    void refreshSession().finally(() => setRestoring(false));
+  }, [restoring]);
   const signedIn = session !== null;
   const orgId = session?.orgId;
   const meQuery = useQuery({
@@ -51,7 +58,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     async (email: string, password: string, org?: string) => {
       const pair = await request<TokenPair>('POST', '/api/v1/auth/login', {
         auth: false,
-        body: { email, password, ...(org ? { org_id: org } : {}) },
+        // the refresh token comes back as an HttpOnly cookie, never in the body
+        body: { email, password, ...(org ? { org_id: org } : {}), token_delivery: 'cookie' },
       });
       queryClient.clear();
       sessionStore.setFromTokens(pair);
@@ -81,6 +89,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     const role = meQuery.data?.role ?? null;
     return {
       session,
+      restoring,
       me: meQuery.data,
       meLoading: meQuery.isLoading,
       meError: meQuery.error,
@@ -90,7 +99,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       switchOrg,
       logout,
     };
-  }, [session, meQuery.data, meQuery.isLoading, meQuery.error, login, switchOrg, logout]);
+  }, [session, restoring, meQuery.data, meQuery.isLoading, meQuery.error, login, switchOrg, logout]);
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

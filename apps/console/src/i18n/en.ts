@@ -158,7 +158,7 @@ export const en = {
   'members.member': 'Member',
   'members.role': 'Role',
   'members.add': 'Add member',
-  'members.added': 'Member added',
+  'members.added': 'Member added, or invited to accept',
   'members.role_changed': 'Role changed',
   'members.removed': 'Member removed',
   'members.remove_title': 'Remove {name} from this organization?',

@@ -157,7 +157,7 @@ export const zh: Record<MessageKey, string> = {
   'members.member': '成员',
   'members.role': '角色',
   'members.add': '添加成员',
-  'members.added': '成员已添加',
+  'members.added': '成员已添加，或已发出邀请',
   'members.role_changed': '角色已更改',
   'members.removed': '成员已移除',
   'members.remove_title': '将 {name} 移出本组织？',

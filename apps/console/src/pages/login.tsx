@@ -17,7 +17,7 @@ import { LanguageSwitch, ThemeToggle } from '../layout/header-actions.tsx';
 export function LoginPage() {
   const t = useT();
   const { token } = theme.useToken();
-  const { session, login } = useAuth();
+  const { session, restoring, login } = useAuth();
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const errorText = useErrorText();
@@ -26,6 +26,7 @@ export function LoginPage() {
   const next = params.get('next');
   const target = next?.startsWith('/') && !next.startsWith('//') ? next : '/';
   if (session) return <Navigate to={target} replace />;
+  if (restoring) return null;
 
   const features = [
     { icon: <ThunderboltOutlined />, text: t('login.feature_gateway') },

@@ -115,9 +115,18 @@ export function registerIdentityResources(program: Command): void {
       options: (cmd) =>
         cmd
           .option('--name <name>', 'display name')
-          .option('--password <password>', 'new password (prefer --password-stdin)')
-          .option('--password-stdin', 'read the new password from standard input'),
-      body: async (opts) => ({ name: opts.name, password: await passwordFrom(opts, false) }),
+          .option('--password <password>', 'your new password (prefer --password-stdin)')
+          .option('--password-stdin', 'read your new password from standard input')
+          .option('--current-password <password>', 'your current password (asked for when not given)'),
+      body: async (opts) => {
+        const password = await passwordFrom(opts, false);
+        const current =
+          password === undefined
+            ? undefined
+            : (opts.currentPassword ??
+              (await ask('Current password: ', { hidden: true, missing: 'give --current-password' })));
+        return { name: opts.name, password, current_password: current };
+      },
     },
     examples: {
       ls: ['maas users ls'],
@@ -141,10 +150,10 @@ export function registerIdentityResources(program: Command): void {
       { header: 'since', value: (r: any) => r.created_at },
     ],
     create: {
-      args: ['<user>'],
+      args: ['<email>'],
       options: (cmd) => cmd.requiredOption('--role <role>', ROLES, role),
-      body: ([user], opts) =>
-        user!.startsWith('usr_') ? { user_id: user, role: opts.role } : { email: user, role: opts.role },
+      // an invitation: the person becomes a member once they accept it
+      body: ([email], opts) => ({ email, role: opts.role }),
     },
     update: {
       options: (cmd) => cmd.option('--role <role>', ROLES, role),
@@ -153,7 +162,7 @@ export function registerIdentityResources(program: Command): void {
     examples: {
       ls: ['maas members ls'],
       get: ['maas members get ada@example.com'],
-      create: ['maas members create ada@example.com --role viewer'],
+      create: ['maas members create ada@example.com --role viewer  # invites; a member once accepted'],
       update: ['maas members update ada@example.com --role admin'],
       delete: ['maas members delete ada@example.com --yes'],
     },

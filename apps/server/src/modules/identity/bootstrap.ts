@@ -4,7 +4,7 @@ import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import { newId } from '../../ids.ts';
 import type { AuditService } from '../audit/index.ts';
-import { hashPassword } from './passwords.ts';
+import type { PasswordHasher } from './passwords.ts';
 import { memberships, orgs, projects, users } from './schema.ts';
 
 /**
@@ -13,11 +13,11 @@ import { memberships, orgs, projects, users } from './schema.ts';
  * take an advisory lock so only one of them does it.
  */
 export async function bootstrapFirstStart(
-  { db, audit, config }: { db: Db; audit: AuditService; config: Config },
+  { db, audit, config, hasher }: { db: Db; audit: AuditService; config: Config; hasher: PasswordHasher },
   announce: (line: string) => void,
 ): Promise<void> {
   const generated = config.adminPassword ? undefined : randomBytes(12).toString('base64url');
-  const passwordHash = await hashPassword(config.adminPassword ?? generated!);
+  const passwordHash = await hasher.hash(config.adminPassword ?? generated!);
   const created = await db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('maas:bootstrap'))`);
     const [anyUser] = await tx.select({ id: users.id }).from(users).limit(1);

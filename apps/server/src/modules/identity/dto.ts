@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { memberships, orgs, projects, users } from './schema.ts';
+import type { invitations, memberships, orgs, projects, users } from './schema.ts';
 
 /** Loose on purpose: internal addresses such as admin@localhost are valid here. */
 export const emailSchema = z
@@ -89,4 +89,40 @@ export const toMembershipDto = (
   role: m.role,
   created_at: m.createdAt.toISOString(),
   updated_at: m.updatedAt.toISOString(),
+});
+
+export const invitationDto = z.object({
+  id: z.string(),
+  org_id: z.string(),
+  org_name: z.string().optional(),
+  email: z.string(),
+  role: roleSchema,
+  status: z.enum(['pending', 'accepted', 'declined', 'revoked']),
+  created_at: z.string(),
+  expires_at: z.string(),
+});
+
+export const toInvitationDto = (
+  i: typeof invitations.$inferSelect,
+  orgName?: string,
+): z.infer<typeof invitationDto> => ({
+  id: i.id,
+  org_id: i.orgId,
+  ...(orgName ? { org_name: orgName } : {}),
+  email: i.email,
+  role: i.role,
+  status: i.status,
+  created_at: i.createdAt.toISOString(),
+  expires_at: i.expiresAt.toISOString(),
+});
+
+export const sessionDto = z.object({
+  id: z.string(),
+  org_id: z.string(),
+  created_at: z.string(),
+  last_used_at: z.string(),
+  expires_at: z.string(),
+  ip: z.string().nullable(),
+  user_agent: z.string().nullable(),
+  current: z.boolean().describe('the session this request was made with'),
 });

@@ -4,13 +4,22 @@ import { AppError, conflict, forbidden, notFound } from '../../http/app-error.ts
 import { type Principal, type Role, requirePermission } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
-import { hashPassword } from './passwords.ts';
+import type { InvitationRow, InvitationService } from './invitation-service.ts';
+import { assertPasswordPolicy } from './password-policy.ts';
+import type { PasswordHasher } from './passwords.ts';
 import { memberships, users } from './schema.ts';
 
 interface Deps {
   db: Db;
   audit: AuditService;
+  hasher: PasswordHasher;
+  invitations: InvitationService;
 }
+
+/** What creating a member gives: the account itself (platform admins) or an invitation. */
+export type CreatedMember =
+  | { kind: 'user'; user: typeof users.$inferSelect; role: Role }
+  | { kind: 'invitation'; invitation: InvitationRow };
 
 export interface NewUser {
   email: string;
@@ -20,7 +29,7 @@ export interface NewUser {
 }
 
 /** Users seen through their membership of the caller's org, and the memberships themselves. */
-export function createMemberService({ db, audit }: Deps) {
+export function createMemberService({ db, audit, hasher, invitations }: Deps) {
   async function findMember(tx: DbOrTx, orgId: string, userId: string) {
     const [row] = await tx
       .select({ user: users, role: memberships.role, membershipId: memberships.id })
@@ -79,61 +88,78 @@ export function createMemberService({ db, audit }: Deps) {
       return findMember(db, p.orgId, id);
     },
 
-    async createUser(p: Principal, input: NewUser, ctx: AuditContext) {
+    /**
+     * Platform admins create the account and its membership at once. Anyone else gets an invitation,
+     * the same answer whether or not the address already has an account on the platform: a new
+     * account is created with the password and joins at its first sign-in; an existing account keeps
+     * its own password and must accept.
+     */
+    async createUser(p: Principal, input: NewUser, ctx: AuditContext): Promise<CreatedMember> {
       requirePermission(p, 'manage_members');
-      const email = input.email.toLowerCase();
-      const passwordHash = await hashPassword(input.password);
-      return db.transaction(async (tx) => {
-        await guardOwnerChange(tx, p, p.orgId, null, input.role);
+      const email = input.email.trim().toLowerCase();
+      assertPasswordPolicy(input.password, email);
+      await guardOwnerChange(db, p, p.orgId, null, input.role);
+      if (await invitations.emailKnownToOrg(p.orgId, email))
+        throw conflict('this user is already a member of the org');
+      const passwordHash = await hasher.hash(input.password);
+      const direct = p.kind === 'user' && p.isPlatformAdmin;
+      return db.transaction(async (tx): Promise<CreatedMember> => {
         const [existing] = await tx.select({ id: users.id }).from(users).where(eq(users.email, email));
-        if (existing) throw conflict('a user with this email exists: add a membership for them instead');
+        if (existing && direct)
+          throw conflict('a user with this email exists: invite them with POST /api/v1/invitations');
+        if (existing) {
+          return {
+            kind: 'invitation',
+            invitation: await invitations.invite(tx, p, { email, role: input.role }, ctx),
+          };
+        }
         const [user] = await tx
           .insert(users)
           .values({ id: newId('usr'), email, name: input.name ?? null, passwordHash })
-          .returning();
-        const [membership] = await tx
-          .insert(memberships)
-          .values({ id: newId('mem'), orgId: p.orgId, userId: user!.id, role: input.role })
           .returning();
         await audit.append(tx, ctx, {
           orgId: p.orgId,
           action: 'user.create',
           target: { type: 'user', id: user!.id },
-          after: { ...user, passwordHash: undefined, role: membership!.role },
+          after: { ...user, passwordHash: undefined, role: input.role },
         });
-        return { user: user!, role: membership!.role };
+        if (!direct) {
+          const invitation = await invitations.invite(
+            tx,
+            p,
+            { email, role: input.role, forNewAccount: true },
+            ctx,
+          );
+          return { kind: 'invitation', invitation };
+        }
+        const [membership] = await tx
+          .insert(memberships)
+          .values({ id: newId('mem'), orgId: p.orgId, userId: user!.id, role: input.role })
+          .returning();
+        return { kind: 'user', user: user!, role: membership!.role };
       });
     },
 
-    /** Users change their own name and password; names of members are also editable by admins. */
-    async updateUser(
-      p: Principal,
-      id: string,
-      input: { name?: string | null | undefined; password?: string | undefined },
-      ctx: AuditContext,
-    ) {
+    /**
+     * Only a user renames themself (an org's admins cannot rename accounts that may belong to other
+     * orgs); platform admins may rename anyone. Passwords change through the auth service.
+     */
+    async renameUser(p: Principal, id: string, name: string | null, ctx: AuditContext) {
       requirePermission(p, 'read');
-      const self = p.kind === 'user' && p.userId === id;
       await findMember(db, p.orgId, id);
-      if (!self) {
-        requirePermission(p, 'manage_members');
-        if (input.password !== undefined) throw forbidden('only the user may change their own password');
-      }
-      const passwordHash = input.password ? await hashPassword(input.password) : undefined;
+      const self = p.kind === 'user' && p.userId === id;
+      if (!self && !(p.kind === 'user' && p.isPlatformAdmin))
+        throw forbidden('only the user may change their own name');
       return db.transaction(async (tx) => {
         const before = await findMember(tx, p.orgId, id);
         const [after] = await tx
           .update(users)
-          .set({
-            ...(input.name !== undefined ? { name: input.name } : {}),
-            ...(passwordHash ? { passwordHash } : {}),
-            updatedAt: new Date(),
-          })
+          .set({ name, updatedAt: new Date() })
           .where(eq(users.id, id))
           .returning();
         await audit.append(tx, ctx, {
           orgId: p.orgId,
-          action: passwordHash ? 'user.password_change' : 'user.update',
+          action: 'user.update',
           target: { type: 'user', id },
           before: { name: before.user.name },
           after: { name: after!.name },
@@ -175,38 +201,9 @@ export function createMemberService({ db, audit }: Deps) {
       return findMembership(db, p.orgId, id);
     },
 
-    async createMembership(
-      p: Principal,
-      input: { user_id?: string | undefined; email?: string | undefined; role: Role },
-      ctx: AuditContext,
-    ) {
-      requirePermission(p, 'manage_members');
-      return db.transaction(async (tx) => {
-        const [user] = await tx
-          .select({ id: users.id })
-          .from(users)
-          .where(
-            input.user_id ? eq(users.id, input.user_id) : eq(users.email, (input.email ?? '').toLowerCase()),
-          );
-        if (!user) throw notFound('user');
-        await guardOwnerChange(tx, p, p.orgId, null, input.role);
-        const [dupe] = await tx
-          .select({ id: memberships.id })
-          .from(memberships)
-          .where(and(eq(memberships.orgId, p.orgId), eq(memberships.userId, user.id)));
-        if (dupe) throw conflict('this user is already a member of the org');
-        const [row] = await tx
-          .insert(memberships)
-          .values({ id: newId('mem'), orgId: p.orgId, userId: user.id, role: input.role })
-          .returning();
-        await audit.append(tx, ctx, {
-          orgId: p.orgId,
-          action: 'membership.create',
-          target: { type: 'membership', id: row!.id },
-          after: row,
-        });
-        return row!;
-      });
+    /** Adding someone to the org is an invitation they accept (see the invitation service). */
+    createMembership(p: Principal, input: { email: string; role: Role }, ctx: AuditContext) {
+      return invitations.create(p, input, ctx);
     },
 
     async updateMembership(p: Principal, id: string, role: Role, ctx: AuditContext) {

@@ -77,7 +77,39 @@ export const sessions = pgTable(
     revokedAt: ts('revoked_at'),
     ip: text('ip'),
     userAgent: text('user_agent'),
+    /** how the refresh token travels: an HttpOnly cookie (browsers) or the response body (CLI) */
+    delivery: text('delivery', { enum: ['cookie', 'body'] })
+      .notNull()
+      .default('body'),
+    /** last use of an access token of this session (updated at most once a minute) */
+    lastUsedAt: ts('last_used_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
-  (t) => [index('sessions_family_idx').on(t.familyId)],
+  (t) => [index('sessions_family_idx').on(t.familyId), index('sessions_user_idx').on(t.userId)],
+);
+
+export const INVITATION_STATUSES = ['pending', 'accepted', 'declined', 'revoked'] as const;
+
+/**
+ * An org's offer of membership to whoever owns an email address. The invitee accepts or declines;
+ * until then the org sees only the invitation, never the account behind the address.
+ */
+export const invitations = pgTable(
+  'invitations',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
+    status: text('status', { enum: INVITATION_STATUSES }).notNull().default('pending'),
+    /** the account was created with this invitation: its first login accepts it */
+    forNewAccount: boolean('for_new_account').notNull().default(false),
+    invitedBy: text('invited_by'),
+    expiresAt: ts('expires_at').notNull(),
+    respondedAt: ts('responded_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('invitations_email_idx').on(t.email), index('invitations_org_idx').on(t.orgId)],
 );

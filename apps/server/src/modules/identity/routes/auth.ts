@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import { tokenPairSchema } from '@maas/contracts';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -8,9 +9,21 @@ import { effectiveRole, principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
 import type { Services } from '../../../services.ts';
 import { roleSchema } from '../dto.ts';
+import {
+  clearRefreshCookie,
+  REFRESH_COOKIE,
+  refreshTokenOf,
+  sendIssued,
+  tokenDeliverySchema,
+} from '../refresh-cookie.ts';
 import { memberships, orgs, users } from '../schema.ts';
 
-const tokenPair = tokenPairSchema;
+const tokenPair = tokenPairSchema.extend({
+  refresh_token: z
+    .string()
+    .optional()
+    .describe(`only for token_delivery "body"; browsers get it as the HttpOnly ${REFRESH_COOKIE} cookie`),
+});
 
 const me = z.object({
   kind: z.enum(['user', 'key']),
@@ -32,6 +45,8 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { auth } = services.identity;
   const pub = { public: true };
+  await app.register(cookie);
+  const ttlS = services.config.refreshTokenTtlS;
 
   r.post(
     '/auth/login',
@@ -40,16 +55,29 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
       schema: {
         tags: ['auth'],
         summary: 'Exchange email and password for an access token and a refresh token',
+        description:
+          'Failed sign-ins are throttled per account and per client address: once locked, every ' +
+          'attempt gets 429 with Retry-After (doubling with each lockout). The refresh token is set ' +
+          `as the HttpOnly, SameSite=Strict cookie ${REFRESH_COOKIE} (path /api/v1/auth) unless ` +
+          '`token_delivery` is "body" (CLI and other non-browser clients), which returns it in the body.',
         security: [],
         body: z.strictObject({
           email: z.string().min(1).max(320),
           password: z.string().min(1).max(1024),
           org_id: z.string().max(100).optional(),
+          token_delivery: tokenDeliverySchema,
         }),
         response: { 200: tokenPair },
       },
     },
-    async (req) => auth.login(req.body.email, req.body.password, req.body.org_id, auditContextOf(req)),
+    async (req, reply) => {
+      const { email, password, org_id, token_delivery } = req.body;
+      const issued = await auth.login(
+        { email, password, orgId: org_id, delivery: token_delivery },
+        auditContextOf(req),
+      );
+      return sendIssued(req, reply, issued, ttlS);
+    },
   );
 
   r.post(
@@ -59,12 +87,20 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
       schema: {
         tags: ['auth'],
         summary: 'Rotate a refresh token: the old one stops working',
+        description:
+          'Non-browser clients send `refresh_token` in the body and get the next one in the body. ' +
+          `Browsers send nothing in the body: the ${REFRESH_COOKIE} cookie is read, which needs a JSON ` +
+          'body (`{}`) and the header `X-Maas-Csrf: 1` (a cross-site form cannot send either), and the ' +
+          'next token is set as the cookie again.',
         security: [],
-        body: z.strictObject({ refresh_token: z.string().min(1).max(512) }),
+        body: z.strictObject({ refresh_token: z.string().min(1).max(512).optional() }).optional(),
         response: { 200: tokenPair },
       },
     },
-    async (req) => auth.refresh(req.body.refresh_token, auditContextOf(req)),
+    async (req, reply) => {
+      const issued = await auth.refresh(refreshTokenOf(req), auditContextOf(req));
+      return sendIssued(req, reply, issued, ttlS);
+    },
   );
 
   r.post(
@@ -73,15 +109,16 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
       schema: {
         tags: ['auth'],
         summary: 'Tokens for another org you belong to, without logging in again',
+        description: 'The refresh token travels as the current session’s did (cookie or body).',
         body: z.strictObject({ org_id: z.string().min(1).max(100) }),
         response: { 200: tokenPair },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const p = principalOf(req);
       if (p.kind !== 'user')
         throw new AppError('validation_failed', 'API keys belong to one org and cannot switch');
-      return auth.switchOrg(p, req.body.org_id, auditContextOf(req));
+      return sendIssued(req, reply, await auth.switchOrg(p, req.body.org_id, auditContextOf(req)), ttlS);
     },
   );
 
@@ -100,6 +137,7 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
       if (p.kind !== 'user')
         throw new AppError('validation_failed', 'API keys have no session to log out of');
       await auth.logout(p, auditContextOf(req));
+      clearRefreshCookie(reply);
       return reply.code(204).send(null);
     },
   );

@@ -1,18 +1,35 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { AppError, forbidden } from '../../../http/app-error.ts';
 import { listQuery, page, pageOf } from '../../../http/pagination.ts';
 import { idParams } from '../../../http/params.ts';
 import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
 import type { Services } from '../../../services.ts';
-import { emailSchema, membershipDto, roleSchema, toMembershipDto, toUserDto, userDto } from '../dto.ts';
+import {
+  emailSchema,
+  invitationDto,
+  membershipDto,
+  roleSchema,
+  toInvitationDto,
+  toMembershipDto,
+  toUserDto,
+  userDto,
+} from '../dto.ts';
+import { MIN_PASSWORD_LENGTH } from '../password-policy.ts';
 
-const password = z.string().min(8, 'must be at least 8 characters').max(1024);
+const password = z
+  .string()
+  .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+  .max(1024)
+  .describe(
+    `at least ${MIN_PASSWORD_LENGTH} characters, not the email address, not one of the most common passwords`,
+  );
 
 export async function memberRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { members } = services.identity;
+  const { members, auth } = services.identity;
 
   r.get(
     '/users',
@@ -42,19 +59,30 @@ export async function memberRoutes(app: FastifyInstance, { services }: { service
     {
       schema: {
         tags: ['users'],
-        summary: 'Create a user as a member of your org',
+        summary: 'Create a user in your org (platform admins), or invite them',
+        description:
+          'A platform admin gets the new user, already a member (409 if the email has an account). ' +
+          'Anyone else gets a pending invitation, the same answer whether or not the email already ' +
+          'has an account: a new account is created with this password and joins at its first ' +
+          'sign-in; an existing account keeps its own password and must accept the invitation.',
         body: z.strictObject({
           email: emailSchema,
           name: z.string().trim().min(1).max(200).optional(),
           password,
           role: roleSchema.default('viewer'),
         }),
-        response: { 201: userDto },
+        response: { 201: z.union([userDto, invitationDto]) },
       },
     },
     async (req, reply) => {
-      const { user, role } = await members.createUser(principalOf(req), req.body, auditContextOf(req));
-      return reply.code(201).send(toUserDto(user, role));
+      const created = await members.createUser(principalOf(req), req.body, auditContextOf(req));
+      return reply
+        .code(201)
+        .send(
+          created.kind === 'user'
+            ? toUserDto(created.user, created.role)
+            : toInvitationDto(created.invitation),
+        );
     },
   );
 
@@ -72,23 +100,36 @@ export async function memberRoutes(app: FastifyInstance, { services }: { service
     {
       schema: {
         tags: ['users'],
-        summary: 'Rename a member, or change your own password',
+        summary: 'Change your own name or password',
+        description:
+          'Only the user changes their own name (and platform admins anyone’s). A new password needs ' +
+          '`current_password` and ends every other session of the user.',
         params: idParams,
         body: z.strictObject({
           name: z.string().trim().min(1).max(200).nullable().optional(),
           password: password.optional(),
+          current_password: z.string().min(1).max(1024).optional(),
         }),
         response: { 200: userDto },
       },
     },
     async (req) => {
-      const { user, role } = await members.updateUser(
-        principalOf(req),
-        req.params.id,
-        req.body,
-        auditContextOf(req),
-      );
-      return toUserDto(user, role);
+      const p = principalOf(req);
+      const ctx = auditContextOf(req);
+      const { name, password: next, current_password } = req.body;
+      await members.getUser(p, req.params.id);
+      if (next !== undefined) {
+        if (p.kind !== 'user' || p.userId !== req.params.id)
+          throw forbidden('only the user may change their own password');
+        await auth.changePassword(p, { current: current_password, next }, ctx);
+      } else if (current_password !== undefined) {
+        throw new AppError('validation_failed', 'current_password: only with a new password', undefined, {
+          param: 'current_password',
+        });
+      }
+      if (name !== undefined) await members.renameUser(p, req.params.id, name, ctx);
+      const row = await members.getUser(p, req.params.id);
+      return toUserDto(row.user, row.role);
     },
   );
 
@@ -129,24 +170,19 @@ export async function memberRoutes(app: FastifyInstance, { services }: { service
     {
       schema: {
         tags: ['memberships'],
-        summary: 'Add an existing user to your org',
-        body: z
-          .strictObject({
-            user_id: z.string().max(100).optional(),
-            email: emailSchema.optional(),
-            role: roleSchema,
-          })
-          .refine((b) => Boolean(b.user_id) !== Boolean(b.email), {
-            message: 'give exactly one of user_id or email',
-          }),
-        response: { 201: membershipDto },
+        summary: 'Invite someone to your org by email (same as POST /invitations)',
+        description:
+          'The membership exists once the invitee accepts. The answer is the same whether or not the ' +
+          'email has an account.',
+        body: z.strictObject({ email: emailSchema, role: roleSchema }),
+        response: { 201: invitationDto },
       },
     },
     async (req, reply) =>
       reply
         .code(201)
         .send(
-          toMembershipDto(await members.createMembership(principalOf(req), req.body, auditContextOf(req))),
+          toInvitationDto(await members.createMembership(principalOf(req), req.body, auditContextOf(req))),
         ),
   );
 
