@@ -1,4 +1,5 @@
 import { gpuInfo, REPLICA_STATES, RUNTIMES } from '@maas/agent/protocol';
+import { redactLine } from '@maas/agent/redact';
 import { z } from 'zod';
 import type { DeploymentRow, DeploymentSpec, JoinTokenRow, NodeRow, ReplicaRow } from './schema.ts';
 
@@ -160,7 +161,8 @@ export function toReplicaDto(r: ReplicaRow): z.infer<typeof replicaDto> {
     version: r.spec.version,
     node_id: r.nodeId,
     state: r.state,
-    reason: r.reason,
+    // the agent's reason may quote a runtime log line: secret shapes are blanked out again here
+    reason: r.reason === null ? null : redactLine(r.reason),
     desired: r.desired,
     endpoint: r.endpoint,
     port: r.port,
