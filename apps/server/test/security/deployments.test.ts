@@ -96,6 +96,24 @@ describe('deployments: what a tenant may not set', () => {
     expect(desired.env).toEqual({});
   });
 
+  it('refuses privileged settings on an update of the tenant’s own deployment too', async () => {
+    const own = (await t.operator.get('/api/v1/deployments')).body.data.find(
+      (d: { name: string }) => d.name === 'tenant-vllm',
+    );
+    for (const [change, words] of [
+      [{ runtime: 'custom', command: 'sh -c id' }, /platform admin may set runtime/],
+      [{ command: 'sh -c id' }, /platform admin may set command/],
+      [{ runtime_args: ['--trust-remote-code'] }, /platform admin may set runtime_args/],
+      [{ env: { HF_HUB_OFFLINE: '1' } }, /platform admin may set env/],
+      [{ source: '/root/.ssh/id_rsa' }, /platform admin may set source/],
+    ] as const) {
+      expectRefused(await t.writeKey.patch(`/api/v1/deployments/${own.id}`, change), 403, words);
+    }
+    const tuned = await t.writeKey.patch(`/api/v1/deployments/${own.id}`, { parameters: { dtype: 'half' } });
+    expect(tuned.status, JSON.stringify(tuned.body)).toBe(200);
+    expect(tuned.body.parameters).toEqual({ dtype: 'half' });
+  });
+
   it('refuses parameters that are not the preset’s, or free text in one', async () => {
     const base = { model: 'bad-params', runtime: 'vllm', source: hfSource, ...small };
     expectRefused(
