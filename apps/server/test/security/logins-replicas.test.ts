@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from '@maas/testkit';
@@ -6,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * Issue 13, item 8: with REDIS_URL the login throttle is shared by every replica, so an attacker
- * cannot spread guesses over them. Two servers on one private redis-server child process.
+ * cannot spread guesses over them. Servers on one private redis-server child process.
  */
 const REDIS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
 
@@ -40,8 +41,19 @@ describe.skipIf(!REDIS)('login throttle across replicas', () => {
       if (up) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const env = { REDIS_URL: url, MAAS_LOGIN_MAX_FAILURES: '4', MAAS_LOGIN_LOCKOUT_S: '30' };
-    servers.push(await startTestServer(env), await startTestServer(env));
+    // replicas of one deployment share its secret key (and Redis); a third server with its own key
+    // stands for another deployment on the same Redis
+    const env = {
+      REDIS_URL: url,
+      MAAS_SECRET_KEY: randomBytes(32).toString('hex'),
+      MAAS_LOGIN_MAX_FAILURES: '4',
+      MAAS_LOGIN_LOCKOUT_S: '30',
+    };
+    servers.push(
+      await startTestServer(env),
+      await startTestServer(env),
+      await startTestServer({ ...env, MAAS_SECRET_KEY: randomBytes(32).toString('hex') }),
+    );
   }, 60_000);
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));
@@ -63,5 +75,13 @@ describe.skipIf(!REDIS)('login throttle across replicas', () => {
       expect(res.status).toBe(429);
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(25);
     }
+  });
+
+  it('keeps another deployment on the same Redis apart', async () => {
+    const other = servers[2]!;
+    const res = await other
+      .client()
+      .post('/api/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+    expect(res.status).toBe(200);
   });
 });

@@ -21,6 +21,8 @@ export interface LoginThrottleOptions {
   windowS?: number;
   /** shared counters across replicas; in-process counters take over while Redis is unreachable */
   redis?: Redis | undefined;
+  /** keeps the counters of deployments that share one Redis apart (replicas of one share it) */
+  namespace?: string;
 }
 
 export type LockoutScope = 'account' | 'address';
@@ -42,7 +44,7 @@ const DAY_S = 86_400;
 export function createLoginThrottle(opts: LoginThrottleOptions) {
   const windowS = opts.windowS ?? 900;
   const make = (prefix: string, points: number, duration: number): RateLimiterAbstract => {
-    const keyPrefix = `maas:login:${prefix}`;
+    const keyPrefix = `maas:login:${opts.namespace ?? 'default'}:${prefix}`;
     const memory = new RateLimiterMemory({ keyPrefix, points, duration });
     if (!opts.redis) return memory;
     return new RateLimiterRedis({

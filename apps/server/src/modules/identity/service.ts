@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -37,6 +38,12 @@ export function createIdentityService(deps: IdentityDeps) {
     lockoutBaseS: config.login.lockoutS,
     lockoutMaxS: 3600,
     redis: deps.redis,
+    // replicas share MAAS_SECRET_KEY: other deployments (and test servers) on the same Redis do not
+    namespace: createHash('sha256')
+      .update(config.secretKey)
+      .update('login-throttle')
+      .digest('hex')
+      .slice(0, 12),
   });
   const invitations = createInvitationService(deps);
   const sessions = createSessionService(deps);
