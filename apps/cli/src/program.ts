@@ -8,6 +8,7 @@ import { registerCompletionCommand } from './commands/completion.ts';
 import { registerContextCommands } from './commands/context.ts';
 import { registerDeployCommand } from './commands/deploy.ts';
 import { registerExportCommand } from './commands/export.ts';
+import { registerInvitationCommands } from './commands/invitations.ts';
 import { registerIdentityResources } from './commands/resources/identity.ts';
 import { registerKeyResource } from './commands/resources/keys.ts';
 import { registerLimitResource } from './commands/resources/limits.ts';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerAuthCommands(program);
   registerContextCommands(program);
   registerIdentityResources(program);
+  registerInvitationCommands(program);
   registerKeyResource(program);
   registerProviderResource(program);
   registerModelResource(program);

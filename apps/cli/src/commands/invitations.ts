@@ -1,0 +1,90 @@
+import type { Command } from 'commander';
+import { examples, runtimeOf } from '../lib/runtime.ts';
+
+interface Invitation {
+  id: string;
+  org_id: string;
+  org_name?: string;
+  email: string;
+  role: string;
+  status: string;
+  expires_at: string;
+}
+
+interface Session {
+  id: string;
+  org_id: string;
+  last_used_at: string;
+  ip: string | null;
+  user_agent: string | null;
+  current: boolean;
+}
+
+/** Invitations addressed to you (accept or decline) and your own signed-in sessions. */
+export function registerInvitationCommands(program: Command): void {
+  const inv = examples(
+    program
+      .command('invitations')
+      .alias('invitation')
+      .description('invitations to join orgs, addressed to you'),
+    ['maas invitations ls', 'maas invitations accept inv_01…'],
+  );
+  examples(inv.command('ls').alias('list').description('pending invitations addressed to your email'), [
+    'maas invitations ls',
+    'maas invitations ls -o json',
+  ]).action(async (_opts: unknown, cmd: Command) => {
+    const rt = runtimeOf(cmd);
+    const { data } = await rt.api().request<{ data: Invitation[] }>('GET', '/api/v1/me/invitations');
+    rt.out.print(data, () =>
+      rt.out.table(data, [
+        { header: 'id', value: (r: Invitation) => r.id },
+        { header: 'org', value: (r: Invitation) => r.org_name ?? r.org_id },
+        { header: 'role', value: (r: Invitation) => r.role },
+        { header: 'expires', value: (r: Invitation) => r.expires_at },
+      ]),
+    );
+  });
+  for (const action of ['accept', 'decline'] as const) {
+    examples(
+      inv
+        .command(`${action} <id>`)
+        .description(action === 'accept' ? 'join the org that invited you' : 'turn the invitation down'),
+      [`maas invitations ${action} inv_01…`],
+    ).action(async (id: string, _opts: unknown, cmd: Command) => {
+      const rt = runtimeOf(cmd);
+      const row = await rt
+        .api()
+        .request<Invitation>('POST', `/api/v1/me/invitations/${encodeURIComponent(id)}/${action}`, {
+          body: {},
+        });
+      rt.out.print(row, () => rt.out.line(`${row.id}: ${row.status}`));
+    });
+  }
+
+  const sessions = examples(
+    program.command('sessions').alias('session').description('where you are signed in'),
+    ['maas sessions ls', 'maas sessions revoke ses_01…'],
+  );
+  examples(sessions.command('ls').alias('list').description('your sessions, most recently used first'), [
+    'maas sessions ls',
+  ]).action(async (_opts: unknown, cmd: Command) => {
+    const rt = runtimeOf(cmd);
+    const { data } = await rt.api().request<{ data: Session[] }>('GET', '/api/v1/auth/sessions');
+    rt.out.print(data, () =>
+      rt.out.table(data, [
+        { header: 'id', value: (r: Session) => (r.current ? `${r.id} (this)` : r.id) },
+        { header: 'org', value: (r: Session) => r.org_id },
+        { header: 'last used', value: (r: Session) => r.last_used_at },
+        { header: 'ip', value: (r: Session) => r.ip ?? '' },
+        { header: 'client', value: (r: Session) => r.user_agent ?? '' },
+      ]),
+    );
+  });
+  examples(sessions.command('revoke <id>').description('end a session: its tokens stop working at once'), [
+    'maas sessions revoke ses_01…',
+  ]).action(async (id: string, _opts: unknown, cmd: Command) => {
+    const rt = runtimeOf(cmd);
+    await rt.api().request('DELETE', `/api/v1/auth/sessions/${encodeURIComponent(id)}`);
+    rt.out.line(`${id}: revoked`);
+  });
+}
