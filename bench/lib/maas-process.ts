@@ -14,6 +14,8 @@ const config = loadConfig({
   NODE_ENV: 'production',
   MAAS_SECRET_KEY: randomBytes(32).toString('hex'),
   MAAS_LOG_LEVEL: 'warn',
+  // the bench's fake upstreams listen on loopback, allowed as a self-hosted upstream's range would be
+  MAAS_OUTBOUND_ALLOW: '127.0.0.0/8',
   ...ownSettings,
   MAAS_HOST: '127.0.0.1',
   MAAS_PORT: '0',

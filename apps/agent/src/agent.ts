@@ -1,6 +1,7 @@
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
+import { createOutboundPolicy, type OutboundPolicy } from '@maas/outbound';
 import type { DiscoverOptions } from './gpu/discover-gpus.ts';
 import { scanModelFiles } from './host/model-files.ts';
 import { collectResources } from './host/resources.ts';
@@ -29,6 +30,10 @@ export interface AgentOptions {
   modelDirs?: string[];
   heartbeatMs?: number;
   hfEndpoint?: string | undefined;
+  /** where model downloads may connect (default: public addresses and `outboundAllow`) */
+  outbound?: OutboundPolicy;
+  /** the node's `MAAS_OUTBOUND_ALLOW`: private hosts and ranges downloads may reach (a local mirror) */
+  outboundAllow?: string | undefined;
   /** the runtimes to offer; default: those found on this machine */
   runtimes?: RuntimeName[];
   gpu?: DiscoverOptions;
@@ -53,6 +58,7 @@ export async function createAgent(opts: AgentOptions) {
   await ownerOnlyDir(replicasDir);
   await mkdir(cacheDir, { recursive: true });
   const workers = new Map<string, ReplicaWorker>();
+  const outbound = opts.outbound ?? createOutboundPolicy({ allow: opts.outboundAllow });
   const leaving = new Set<ReplicaWorker>();
   const portRange = opts.portRange ?? [40000, 40999];
   const timing: WorkerDeps['timing'] = {
@@ -79,6 +85,7 @@ export async function createAgent(opts: AgentOptions) {
     cacheDir,
     bindHost: opts.bindHost ?? (opts.address || '0.0.0.0'),
     hfEndpoint: opts.hfEndpoint,
+    outbound,
     gpus: () => resources?.gpus ?? [],
     onChange: () => scheduleReport(),
     log,

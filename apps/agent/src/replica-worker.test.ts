@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createOutboundPolicy } from '@maas/outbound';
 import { startModelFileServer } from '@maas/testkit/src/gguf/index.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DesiredReplica, ReplicaState } from './protocol.ts';
@@ -18,6 +19,8 @@ writeFileSync(
 );
 const files = await startModelFileServer({ '/org/repo/resolve/main/weights.bin': weights });
 afterAll(() => files.close());
+/** the model file server listens on loopback, as a node's admin would allow a local mirror */
+const loopbackAllowed = createOutboundPolicy({ allow: '127.0.0.0/8' });
 
 /** A port the kernel just handed out (fixed numbers collide with other suites' ephemeral ports). */
 const freePort = () =>
@@ -56,6 +59,7 @@ function worker(over: Partial<DesiredReplica> = {}) {
     cacheDir: join(dir, 'models'),
     bindHost: '127.0.0.1',
     hfEndpoint: files.url,
+    outbound: loopbackAllowed,
     gpus: () => [],
     onChange: () => {
       if (states.at(-1) !== w.state) states.push(w.state);

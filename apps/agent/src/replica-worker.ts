@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { OutboundPolicy } from '@maas/outbound';
 import type { DesiredReplica, GpuInfo, ReplicaReport, ReplicaState } from './protocol.ts';
 import { Fatal, resolveModel } from './resolve-model.ts';
 import { AppliedTemplateError, runtimes } from './runtimes/index.ts';
@@ -21,6 +22,8 @@ export interface WorkerDeps {
   /** address runtimes bind */
   bindHost: string;
   hfEndpoint: string | undefined;
+  /** where model downloads may connect */
+  outbound: OutboundPolicy;
   gpus(): GpuInfo[];
   onChange(): void;
   log(msg: string, extra?: Record<string, unknown>): void;
@@ -94,6 +97,7 @@ export class ReplicaWorker {
     const path = await resolveModel(this.spec, {
       cacheDir: this.deps.cacheDir,
       hfEndpoint: this.deps.hfEndpoint,
+      outbound: this.deps.outbound,
       signal: this.abort.signal,
       onDownloading: () => {
         this.progress = { bytes: 0, total: null };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { OutboundPolicy } from '@maas/outbound';
 import {
   ChecksumMismatch,
   DownloadRefused,
@@ -17,6 +18,8 @@ export class Fatal extends Error {}
 export interface ResolveDeps {
   cacheDir: string;
   hfEndpoint: string | undefined;
+  /** where downloads may connect (public addresses and the node's allow-list) */
+  outbound: OutboundPolicy;
   signal: AbortSignal;
   onDownloading(): void;
   onProgress(p: Progress): void;
@@ -71,6 +74,7 @@ export async function resolveModel(
       url: source.url,
       dest,
       checksum: spec.checksum,
+      outbound: deps.outbound,
       signal: deps.signal,
       onProgress: deps.onProgress,
     });

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
     ['MAAS_SECRET_KEY', 'short'],
     ['MAAS_LOG_LEVEL', 'loud'],
     ['MAAS_ADMIN_EMAIL', 'not-an-email'],
+    ['MAAS_OUTBOUND_ALLOW', '10.0.0.0/33'],
   ])('names %s when its value %s is bad', (name, value) => {
     expect(() => loadConfig({ MAAS_DATA_DIR: dir(), [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ MAAS_DATA_DIR: dir(), [name]: value })).toThrow(

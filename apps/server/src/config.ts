@@ -1,11 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type AllowEntry, parseAllowList } from '@maas/outbound';
 import { z } from 'zod';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** `MAAS_OUTBOUND_ALLOW`: hosts and ranges tenants' upstreams and webhooks may reach though private */
+const allowList = z.string().transform((text, ctx): AllowEntry[] => {
+  try {
+    return parseAllowList(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -50,6 +61,7 @@ const envSchema = z.object({
   MAAS_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(0).default(10_000),
   MAAS_GATEWAY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   MAAS_LIMIT_SHARE_REQUESTS: z.coerce.number().int().min(0).max(1000).optional(),
+  MAAS_OUTBOUND_ALLOW: allowList.optional(),
   MAAS_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   MAAS_LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(30),
   MAAS_LOGIN_LOCKOUT_S: z.coerce.number().int().min(1).max(86_400).default(30),
@@ -89,6 +101,8 @@ export interface Config {
   gatewayMaxAttempts: number;
   /** Redis limits: requests a replica may admit from one local share of the counters (0: none; default 32) */
   limitShareRequests: number | undefined;
+  /** private hosts and ranges outbound requests may reach (maas itself and metadata services never) */
+  outboundAllow: AllowEntry[];
   /** logins: failures per account, then per client address, before a lockout; first lockout in seconds (doubles) */
   login: { maxFailures: number; maxFailuresPerAddress: number; lockoutS: number };
   /** argon2 work at once (default: half the CPUs, at least 2) and how many may wait before 503 */
@@ -140,6 +154,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     breakerCooldownMs: env.MAAS_BREAKER_COOLDOWN_MS,
     gatewayMaxAttempts: env.MAAS_GATEWAY_MAX_ATTEMPTS,
     limitShareRequests: env.MAAS_LIMIT_SHARE_REQUESTS,
+    outboundAllow: env.MAAS_OUTBOUND_ALLOW ?? [],
     login: {
       maxFailures: env.MAAS_LOGIN_MAX_FAILURES,
       maxFailuresPerAddress: env.MAAS_LOGIN_MAX_FAILURES_PER_ADDRESS,

@@ -45,6 +45,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
+    services.outbound.addSelf(config.host, port); // never a destination, whatever the allow-list says
     log.info(
       {
         url,

@@ -1,3 +1,4 @@
+import { createOutboundPolicy } from '@maas/outbound';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -29,6 +30,9 @@ export async function createServices(deps: CoreDeps) {
   const secrets = createSecretBox(config.secretKey);
   const metrics = createMetrics();
   const audit = createAuditService({ db });
+  // one policy for every request made on a tenant's behalf (providers, probes, webhooks, downloads)
+  const outbound = createOutboundPolicy({ allow: config.outboundAllow });
+  if (config.port !== 0) outbound.addSelf(config.host, config.port);
   const keys = createKeyService({ db, audit, bus, log });
   await keys.start();
   // limit counters shared by every replica when Redis is configured; fail fast rather than queue when it is down
@@ -48,6 +52,7 @@ export async function createServices(deps: CoreDeps) {
     audit,
     bus,
     log,
+    outbound,
     redis: limitsRedis,
     ...(config.limitShareRequests !== undefined ? { shareRequests: config.limitShareRequests } : {}),
     usedIn: async (policy, fromMs, toMs) => {
@@ -72,6 +77,7 @@ export async function createServices(deps: CoreDeps) {
     secrets,
     log,
     adapters,
+    outbound,
     inUseBy: modelsUsingProvider,
     probeIntervalMs: config.probeIntervalMs,
   });
@@ -99,10 +105,12 @@ export async function createServices(deps: CoreDeps) {
     secrets,
     nodeEnv: config.env,
     dataDir: config.dataDir,
+    outbound,
   });
   await fleet.start();
   return {
     config,
+    outbound,
     database,
     bus,
     log,

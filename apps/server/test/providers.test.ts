@@ -91,7 +91,7 @@ describe('providers', () => {
     expect(denied.body).toMatchObject({
       ok: false,
       status_code: 401,
-      error: expect.stringContaining('Incorrect API key'),
+      error: 'upstream answered 401', // the status, never the upstream's words
     });
 
     const down = (await create({ name: 'down', base_url: 'http://127.0.0.1:9/v1' })).body.id;
@@ -99,7 +99,7 @@ describe('providers', () => {
     expect(refused.body).toMatchObject({
       ok: false,
       status_code: null,
-      error: expect.stringContaining('ECONNREFUSED'),
+      error: 'connection refused', // the class, never the address
     });
   });
 

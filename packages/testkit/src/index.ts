@@ -15,6 +15,12 @@ export {
   writeGguf,
   writeTinyLlama,
 } from './gguf/index.ts';
-export { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from './server-harness.ts';
+export {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  startTestServer,
+  TEST_OUTBOUND_ALLOW,
+  type TestServer,
+} from './server-harness.ts';
 export { type SpawnedServer, type SpawnOptions, spawnServer } from './spawn-server.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';

@@ -5,6 +5,11 @@ import { createScratchDatabase, testDatabaseUrl, testRedisUrl } from './database
 
 export const ADMIN_EMAIL = 'admin@localhost';
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
+/**
+ * Fake upstreams listen on loopback, so test servers allow it, as a platform admin would allow the
+ * range of a self-hosted vLLM (`MAAS_OUTBOUND_ALLOW=10.0.0.0/8`). Pass `MAAS_OUTBOUND_ALLOW: ''` for none.
+ */
+export const TEST_OUTBOUND_ALLOW = '127.0.0.0/8,::1';
 
 export interface TestServer {
   url: string;
@@ -32,6 +37,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     MAAS_ADMIN_PASSWORD: ADMIN_PASSWORD,
     MAAS_LOG_LEVEL: process.env.MAAS_TEST_LOG_LEVEL ?? 'silent',
     MAAS_SHUTDOWN_TIMEOUT_MS: '3000',
+    MAAS_OUTBOUND_ALLOW: TEST_OUTBOUND_ALLOW,
     ...(scratch ? { DATABASE_URL: scratch.url } : {}),
     ...(redis ? { REDIS_URL: redis } : {}),
     ...env,

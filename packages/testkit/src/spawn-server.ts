@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { TEST_OUTBOUND_ALLOW } from './server-harness.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -26,7 +27,7 @@ export interface SpawnOptions {
 export function spawnServer(env: Record<string, string>, opts: SpawnOptions = {}): Promise<SpawnedServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/cli/src/bin.ts', 'serve'], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    env: { MAAS_OUTBOUND_ALLOW: TEST_OUTBOUND_ALLOW, ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

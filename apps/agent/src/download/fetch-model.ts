@@ -4,6 +4,13 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import {
+  createOutboundPolicy,
+  isOutboundRefused,
+  OUTBOUND_REFUSED_MESSAGE,
+  type OutboundPolicy,
+  outboundFetch,
+} from '@maas/outbound';
 
 export interface Progress {
   bytes: number;
@@ -20,6 +27,8 @@ export interface FetchModelOptions {
   /** attempts before giving up; each resumes where the previous stopped (default 5) */
   attempts?: number;
   headers?: Record<string, string>;
+  /** where downloads may connect, redirects included (default: public addresses only) */
+  outbound?: OutboundPolicy;
 }
 
 /** The download finished but its bytes are not the ones expected. */
@@ -52,17 +61,23 @@ export async function fetchModel(opts: FetchModelOptions): Promise<string> {
   await mkdir(dirname(opts.dest), { recursive: true });
   const part = `${opts.dest}.part`;
   const attempts = opts.attempts ?? 5;
+  const net = outboundFetch(opts.outbound ?? createOutboundPolicy());
   let lastError: unknown;
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    try {
-      await downloadOnce(opts, part);
-      lastError = undefined;
-      break;
-    } catch (err) {
-      lastError = err;
-      if (err instanceof DownloadRefused || opts.signal?.aborted) throw err;
-      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 5_000)));
+  try {
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      try {
+        await downloadOnce(opts, part, net.fetch);
+        lastError = undefined;
+        break;
+      } catch (err) {
+        lastError = err;
+        if (isOutboundRefused(err)) throw new DownloadRefused(`${opts.url}: ${OUTBOUND_REFUSED_MESSAGE}`);
+        if (err instanceof DownloadRefused || opts.signal?.aborted) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 5_000)));
+      }
     }
+  } finally {
+    await net.close().catch(() => {});
   }
   if (lastError) throw lastError;
   if (want) {
@@ -78,7 +93,11 @@ export async function fetchModel(opts: FetchModelOptions): Promise<string> {
   return opts.dest;
 }
 
-async function downloadOnce(opts: FetchModelOptions, part: string): Promise<void> {
+async function downloadOnce(
+  opts: FetchModelOptions,
+  part: string,
+  fetch: typeof globalThis.fetch,
+): Promise<void> {
   const have = (await stat(part).catch(() => null))?.size ?? 0;
   const res = await fetch(opts.url, {
     headers: { ...opts.headers, ...(have > 0 ? { range: `bytes=${have}-` } : {}) },

@@ -1,6 +1,12 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
+import {
+  createOutboundPolicy,
+  describeNetworkError,
+  type OutboundPolicy,
+  outboundFetch,
+} from '@maas/outbound';
 import { isGgufName, type ModelSource } from '../model-source.ts';
 import { estimateFromGguf } from './from-gguf.ts';
 import { estimateFromFileSize, estimateFromHfConfig, type HfConfig } from './from-hf-config.ts';
@@ -12,6 +18,8 @@ export interface EstimateOptions {
   contextLength?: number | null;
   /** give up on a remote header after this long (default 5 s) */
   timeoutMs?: number;
+  /** where a remote header may be read from, redirects included (default: public addresses only) */
+  outbound?: OutboundPolicy;
 }
 
 const WEIGHT_FILE = /\.(safetensors|bin|pt|pth)$/i;
@@ -58,8 +66,9 @@ async function estimatePath(path: string, opts: EstimateOptions): Promise<Memory
 
 async function estimateUrl(url: string, fileName: string, opts: EstimateOptions): Promise<MemoryEstimate> {
   const timeout = opts.timeoutMs ?? 5_000;
+  const net = outboundFetch(opts.outbound ?? createOutboundPolicy(), { timeout });
   const timedFetch: typeof fetch = (input, init) =>
-    fetch(input, { ...init, signal: AbortSignal.timeout(timeout) });
+    net.fetch(input, { ...init, signal: AbortSignal.timeout(timeout) });
   try {
     const head = await timedFetch(url, { method: 'HEAD', redirect: 'follow' });
     if (!head.ok) throw new EstimateUnavailable(`${url} answered ${head.status}`);
@@ -77,6 +86,11 @@ async function estimateUrl(url: string, fileName: string, opts: EstimateOptions)
     );
   } catch (err) {
     if (err instanceof EstimateUnavailable) throw err;
-    throw new EstimateUnavailable(`could not read ${url}: ${(err as Error).message}`);
+    // a network failure by its class only (never an address); a parse error as it is
+    const e = err as { cause?: unknown; code?: unknown; name?: string; message?: string };
+    const why = e?.cause || e?.code || e?.name === 'TimeoutError' ? describeNetworkError(err) : e?.message;
+    throw new EstimateUnavailable(`could not read ${url}: ${why}`);
+  } finally {
+    await net.close().catch(() => {});
   }
 }

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
+import { createOutboundPolicy } from '@maas/outbound';
 import { startModelFileServer, writeGguf, writeTinyLlama } from '@maas/testkit/src/gguf/index.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSource } from '../model-source.ts';
@@ -97,11 +98,28 @@ describe('memory estimation', () => {
 
   it('reads the header of a remote GGUF with range requests, also through hf://', async () => {
     const local = await estimateSource(parseSource(tiny));
-    const remote = await estimateSource(parseSource(`${server.url}/models/tiny.gguf`));
+    // the file server listens on loopback, which only an allow-list lets through
+    const outbound = createOutboundPolicy({ allow: '127.0.0.0/8' });
+    const remote = await estimateSource(parseSource(`${server.url}/models/tiny.gguf`), { outbound });
     expect(remote).toEqual(local);
-    expect(await estimateSource(parseSource('hf://org/repo/tiny.gguf', server.url))).toEqual(local);
-    await expect(estimateSource(parseSource(`${server.url}/missing.gguf`))).rejects.toThrow(/answered 404/);
+    expect(await estimateSource(parseSource('hf://org/repo/tiny.gguf', server.url), { outbound })).toEqual(
+      local,
+    );
+    await expect(estimateSource(parseSource(`${server.url}/missing.gguf`), { outbound })).rejects.toThrow(
+      /answered 404/,
+    );
     expect(server.requests.some((r) => r.range)).toBe(true);
+  });
+
+  it('refuses to read a header from a private address the policy does not allow, without connecting', async () => {
+    const before = server.requests.length;
+    await expect(estimateSource(parseSource(`${server.url}/models/tiny.gguf`))).rejects.toThrow(
+      /could not read .*: address not allowed by the outbound policy$/,
+    );
+    await expect(estimateSource(parseSource('http://169.254.169.254/x.gguf'))).rejects.toThrow(
+      /address not allowed by the outbound policy/,
+    );
+    expect(server.requests.length).toBe(before);
   });
 
   it('reads a header-only GGUF written by the writer', async () => {

@@ -17,6 +17,7 @@ interface AgentOpts {
   ports?: string;
   modelDir?: string[];
   heartbeatMs?: string;
+  outboundAllow?: string;
   runtimes?: string;
   stopRuntimesOnExit?: boolean;
 }
@@ -106,6 +107,10 @@ export function registerAgentCommand(program: Command): void {
       collect,
     )
     .option('--heartbeat-ms <ms>', 'report interval (default: what the server says, 5000)')
+    .option(
+      '--outbound-allow <list>',
+      'private hosts/CIDRs model downloads may reach, e.g. 10.0.0.0/8,mirror.internal (MAAS_OUTBOUND_ALLOW; default: none)',
+    )
     .option('--runtimes <list>', `runtimes to offer (default: those found here; ${RUNTIMES.join(', ')})`)
     .option(
       '--stop-runtimes-on-exit',
@@ -142,6 +147,7 @@ export function registerAgentCommand(program: Command): void {
         modelDirs: (opts.modelDir ?? []).map((d) => resolve(d)),
         ...(opts.heartbeatMs ? { heartbeatMs: Number(opts.heartbeatMs) } : {}),
         hfEndpoint: process.env.HF_ENDPOINT,
+        outboundAllow: opts.outboundAllow ?? process.env.MAAS_OUTBOUND_ALLOW,
         ...(runtimesOf(opts.runtimes) ? { runtimes: runtimesOf(opts.runtimes)! } : {}),
         stopRuntimesOnExit: Boolean(opts.stopRuntimesOnExit),
       });

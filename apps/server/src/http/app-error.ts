@@ -34,6 +34,7 @@ const catalog = {
   upstream_error: { status: 502, type: 'api_error' },
   service_unavailable: { status: 503, type: 'server_error' },
   upstream_timeout: { status: 504, type: 'api_error' },
+  loop_detected: { status: 508, type: 'invalid_request_error' },
 } as const satisfies Record<string, { status: number; type: OpenAiErrorType }>;
 
 export type ErrorCode = keyof typeof catalog;

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ApiClient } from '@maas/testkit';
+import { type ApiClient, TEST_OUTBOUND_ALLOW } from '@maas/testkit';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -62,7 +62,8 @@ export async function spawnAgent(
   args.push(...(opts.extra ?? []));
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
-    env: { ...process.env },
+    // model file servers listen on loopback: the node allows it, as its admin would a local mirror
+    env: { MAAS_OUTBOUND_ALLOW: TEST_OUTBOUND_ALLOW, ...process.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

@@ -1,3 +1,4 @@
+import type { OutboundPolicy } from '@maas/outbound';
 import type { Db } from '../../db/client.ts';
 import { AppError } from '../../http/app-error.ts';
 import type { Principal } from '../../http/principal.ts';
@@ -51,6 +52,7 @@ export async function buildSpec(
   principal: Principal,
   input: SpecInput,
   base?: DeploymentSpec,
+  outbound?: OutboundPolicy,
 ): Promise<DeploymentSpec> {
   const spec = specOf(input, base);
   checkSpecPolicy(principal, spec, base);
@@ -59,6 +61,6 @@ export async function buildSpec(
     throw new AppError('unprocessable', 'a custom runtime needs a command', undefined, { param: 'command' });
   }
   spec.parameters = checkSpecParameters(spec);
-  const { estimate } = await estimateSpec(db, spec, hfEndpoint);
+  const { estimate } = await estimateSpec(db, spec, hfEndpoint, outbound);
   return { ...spec, estimate, platform_admin: isPlatformAdmin(principal) };
 }

@@ -7,6 +7,7 @@ import {
   SourceError,
   userEstimate,
 } from '@maas/agent/estimate';
+import type { OutboundPolicy } from '@maas/outbound';
 import type { DbOrTx } from '../../db/client.ts';
 import { AppError } from '../../http/app-error.ts';
 import type { DeploymentSpec } from './schema.ts';
@@ -35,6 +36,7 @@ export async function estimateSpec(
   db: DbOrTx,
   spec: Omit<DeploymentSpec, 'estimate'>,
   hfEndpoint: string | undefined,
+  outbound?: OutboundPolicy,
 ): Promise<{ estimate: MemoryEstimate | null; note: string | null }> {
   if (spec.resources.gpu_memory_gib !== null) {
     return {
@@ -44,7 +46,8 @@ export async function estimateSpec(
   }
   const source = parseSource(spec.source, hfEndpoint);
   try {
-    return { estimate: await estimateSource(source, { contextLength: spec.context_length }), note: null };
+    const opts = { contextLength: spec.context_length, ...(outbound ? { outbound } : {}) };
+    return { estimate: await estimateSource(source, opts), note: null };
   } catch (err) {
     if (!(err instanceof EstimateUnavailable)) {
       return { estimate: null, note: `could not read the model: ${(err as Error).message}` };

@@ -1,4 +1,5 @@
 import type { Agent } from '@maas/agent';
+import type { OutboundPolicy } from '@maas/outbound';
 import type { Logger } from 'pino';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db } from '../../db/client.ts';
@@ -28,6 +29,8 @@ export interface FleetDeps {
   /** the server's data directory (the in-process agent keeps its state under it) */
   dataDir: string;
   env?: NodeJS.ProcessEnv;
+  /** where estimates and the in-process agent's downloads may connect (default: public addresses only) */
+  outbound?: OutboundPolicy;
 }
 
 /** Nodes, deployments, replicas, the scheduler, the agent protocol and the reconcile loop. */
@@ -62,6 +65,7 @@ export function createFleet(deps: FleetDeps) {
     controller,
     publish: (ids) => agents.publish(ids),
     modelNameTaken: (orgId, name) => deps.registry.cache.lookup(orgId, name) !== undefined,
+    outbound: deps.outbound,
   });
   const nodesSvc = createNodeService({ db, audit, controller });
   let local: Agent | null = null;
@@ -83,7 +87,13 @@ export function createFleet(deps: FleetDeps) {
       controller!.start();
       // The local agent starts beside the server (GPU discovery must not hold the server up).
       if (config.localAgent) {
-        starting = startLocalAgent({ agents, config, dataDir: deps.dataDir, log }).then(
+        starting = startLocalAgent({
+          agents,
+          config,
+          dataDir: deps.dataDir,
+          log,
+          outbound: deps.outbound,
+        }).then(
           (agent) => {
             local = agent;
           },

@@ -28,6 +28,9 @@ export interface GatewayTargetsDeps {
 
 type Target = { provider_id: string; upstream_model: string; weight: number; priority: number };
 
+/** the fleet's own providers: tenants can neither change nor delete them, nor make one */
+const managed = { managedBy: 'fleet' } as const;
+
 const ctx: AuditContext = {
   actorType: 'system',
   actorId: null,
@@ -64,7 +67,9 @@ export function createGatewayTargets(deps: GatewayTargetsDeps) {
     let cursor: string | undefined;
     for (;;) {
       const rows = await providers.list(p, 200, cursor);
-      out.push(...rows.slice(0, 200).filter((r) => r.name.startsWith(`fleet-${depId}-`)));
+      out.push(
+        ...rows.slice(0, 200).filter((r) => r.managedBy === 'fleet' && r.name.startsWith(`fleet-${depId}-`)),
+      );
       if (rows.length <= 200) return out;
       cursor = rows[199]!.id;
     }
@@ -78,7 +83,7 @@ export function createGatewayTargets(deps: GatewayTargetsDeps) {
     const apiKey = r.apiKeySealed ? { api_key: deps.secrets.open(r.apiKeySealed) } : {};
     let id: string;
     if (existing) {
-      await providers.update(p, existing.id, { base_url: r.endpoint!, ...apiKey }, ctx);
+      await providers.update(p, existing.id, { base_url: r.endpoint!, ...apiKey }, ctx, managed);
       id = existing.id;
     } else {
       id = (
@@ -86,6 +91,7 @@ export function createGatewayTargets(deps: GatewayTargetsDeps) {
           p,
           { name, type: 'openai-compatible', base_url: r.endpoint!, timeout_ms: 600_000, ...apiKey },
           ctx,
+          managed,
         )
       ).id;
     }
@@ -167,7 +173,7 @@ export function createGatewayTargets(deps: GatewayTargetsDeps) {
     for (const prv of await allFleetProviders(p, dep.id)) {
       if (referenced.has(prv.id) || live.has(prv.id)) continue;
       await providers
-        .remove(p, prv.id, ctx)
+        .remove(p, prv.id, ctx, managed)
         .catch((err: unknown) => log.warn({ err, provider: prv.id }, 'could not remove a fleet provider'));
     }
     for (const r of reps) {
@@ -199,7 +205,7 @@ export function createGatewayTargets(deps: GatewayTargetsDeps) {
           .remove(p, dep.modelId, ctx)
           .catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
       for (const prv of await allFleetProviders(p, dep.id))
-        await providers.remove(p, prv.id, ctx).catch(() => {});
+        await providers.remove(p, prv.id, ctx, managed).catch(() => {});
     },
 
     /** Waits for the syncs under way (tests, shutdown). */

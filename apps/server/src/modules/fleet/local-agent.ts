@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Agent, type AgentTransport, createAgent } from '@maas/agent';
+import type { OutboundPolicy } from '@maas/outbound';
 import type { Logger } from 'pino';
 import type { AgentService } from './agent-service.ts';
 import type { FleetConfig } from './config.ts';
@@ -35,6 +36,8 @@ export async function startLocalAgent(deps: {
   config: FleetConfig;
   dataDir: string;
   log: Logger;
+  /** the server's outbound policy: downloads reach what the server's allow-list allows */
+  outbound?: OutboundPolicy | undefined;
 }): Promise<Agent> {
   const dir = deps.dataDir.startsWith('memory://')
     ? mkdtempSync(join(tmpdir(), 'maas-agent-'))
@@ -47,6 +50,7 @@ export async function startLocalAgent(deps: {
     portRange: deps.config.localAgentPorts,
     heartbeatMs: deps.config.heartbeatMs,
     hfEndpoint: deps.config.hfEndpoint,
+    ...(deps.outbound ? { outbound: deps.outbound } : {}),
     stopRuntimesOnExit: true,
     log: (msg, extra) => deps.log.info({ ...extra, agent: 'local' }, msg),
   });

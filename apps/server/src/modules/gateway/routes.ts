@@ -7,6 +7,7 @@ import type { Endpoint } from './adapters/types.ts';
 import { authenticateKey } from './authenticate-key.ts';
 import { listModels, retrieveModel } from './models-routes.ts';
 import { proxyRequest } from './proxy-request.ts';
+import { refuseLoops } from './refuse-loop.ts';
 import { ownRequestId } from './request-id.ts';
 import { bodySchemas } from './validate-body.ts';
 
@@ -39,6 +40,7 @@ export async function gatewayRoutes(app: FastifyInstance, { services }: { servic
   const r = app.withTypeProvider<ZodTypeProvider>();
   const gw = services.gateway.context;
   app.addHook('onRequest', ownRequestId);
+  app.addHook('onRequest', refuseLoops);
   app.addHook('onRequest', authenticateKey(services.keys.verify));
 
   r.get(

@@ -1,5 +1,12 @@
+import {
+  createOutboundPolicy,
+  describeNetworkError,
+  type OutboundPolicy,
+  outboundAgent,
+} from '@maas/outbound';
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import { fetch } from 'undici';
 import type { Db } from '../../db/client.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
@@ -21,6 +28,8 @@ export interface AlertNotifierDeps {
   log: Logger;
   webhookTimeoutMs?: number;
   now?: () => number;
+  /** where webhooks may go (default: public addresses only); checked when the connection opens */
+  outbound?: OutboundPolicy;
 }
 
 /**
@@ -33,6 +42,7 @@ export function createAlertNotifier(deps: AlertNotifierDeps) {
   const now = deps.now ?? Date.now;
   const timeoutMs = deps.webhookTimeoutMs ?? 5_000;
   const pending = new Set<Promise<unknown>>();
+  const outbound = deps.outbound ?? createOutboundPolicy();
 
   const record = async (alert: SoftAlert): Promise<NotificationRow | undefined> => {
     const p = alert.policy;
@@ -70,8 +80,11 @@ export function createAlertNotifier(deps: AlertNotifierDeps) {
 
   const deliver = async (url: string, row: NotificationRow) => {
     let status: 'sent' | 'failed' = 'failed';
+    // one agent per delivery (alerts are rare): its connection passes the outbound policy
+    const dispatcher = outboundAgent(outbound, { timeout: timeoutMs });
     try {
       const res = await fetch(url, {
+        dispatcher,
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -86,7 +99,9 @@ export function createAlertNotifier(deps: AlertNotifierDeps) {
       status = res.ok ? 'sent' : 'failed';
       if (!res.ok) log.warn({ notification_id: row.id, status: res.status }, 'limit webhook refused');
     } catch (err) {
-      log.warn({ err, notification_id: row.id }, 'limit webhook failed');
+      log.warn({ notification_id: row.id, reason: describeNetworkError(err) }, 'limit webhook failed');
+    } finally {
+      void dispatcher.close().catch(() => {});
     }
     await db
       .update(limitNotifications)

@@ -1,3 +1,4 @@
+import type { OutboundPolicy } from '@maas/outbound';
 import { and, desc, eq, isNull, lt, type SQL } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -35,6 +36,8 @@ export interface LimitServiceDeps {
   shareRequests?: number;
   reconcileIntervalMs?: number;
   webhookTimeoutMs?: number;
+  /** where limit webhooks may go (default: public addresses only) */
+  outbound?: OutboundPolicy;
   /**
    * What a policy's scope used in a period (tokens, money in the price currency), from metered usage:
    * quota and budget counters start from it instead of zero after a restart or when a policy is set.
@@ -96,6 +99,7 @@ export function createLimitService(deps: LimitServiceDeps) {
     log,
     now,
     webhookTimeoutMs: deps.webhookTimeoutMs ?? 5_000,
+    ...(deps.outbound ? { outbound: deps.outbound } : {}),
   });
 
   const lockPolicy = async (tx: Tx, orgId: string, id: string): Promise<LimitPolicyRow> => {

@@ -41,7 +41,7 @@ const apiKey = z
   .refine(headerSafe, 'control characters are not allowed')
   .describe('stored encrypted, never returned');
 const timeoutMs = z.number().int().min(100).max(600_000).describe('per-attempt upstream timeout');
-const maxConnections = z.number().int().min(1).max(10_000).describe('size of the connection pool');
+const maxConnections = z.number().int().min(1).max(256).describe('size of the connection pool');
 
 export const createProviderBody = z.strictObject({
   name,
@@ -102,6 +102,10 @@ export const providerDto = z.object({
   header_names: z.array(z.string()),
   timeout_ms: z.number(),
   max_connections: z.number(),
+  managed_by: z
+    .enum(['fleet'])
+    .nullable()
+    .describe('`fleet`: the provider of a deployment replica, changed only by the fleet'),
   created_at: z.string(),
   updated_at: z.string(),
   health: healthDto.optional(),
@@ -126,6 +130,7 @@ export function toProviderDto(row: ProviderRow, headerNames: string[]): Provider
     header_names: headerNames,
     timeout_ms: row.timeoutMs,
     max_connections: row.maxConnections,
+    managed_by: row.managedBy ?? null,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };

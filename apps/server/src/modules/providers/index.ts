@@ -5,6 +5,7 @@ export { providerRoutes } from './routes.ts';
 export { PROVIDER_TYPES, type ProviderType } from './schema.ts';
 export {
   createProviderService,
+  type ManagedOption,
   PROVIDERS_CHANGED,
   type ProviderService,
   type ProviderServiceDeps,

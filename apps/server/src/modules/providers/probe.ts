@@ -1,3 +1,4 @@
+import { describeNetworkError } from '@maas/outbound';
 import type { Dispatcher } from 'undici';
 import type { Adapter, ProviderConnection } from '../gateway/adapters/types.ts';
 import type { ProbeResult } from './health.ts';
@@ -12,7 +13,8 @@ export interface ProbeTarget {
 
 /**
  * Calls the upstream's cheap endpoint (`GET …/models`) and reports whether it answered, how fast,
- * and which models it lists.
+ * and which models it lists. Errors are generic (a class or a status): never the upstream's body
+ * or an address, which would let a tenant read internal services through a provider.
  */
 export async function probeUpstream(
   dispatcher: Dispatcher,
@@ -36,8 +38,13 @@ export async function probeUpstream(
     const text = await readLimited(res.body);
     const latencyMs = elapsed();
     if (res.statusCode >= 400) {
-      const failure = target.adapter.readError(res.statusCode, Buffer.from(text));
-      return { ok: false, at, latencyMs, statusCode: res.statusCode, error: failure.message };
+      return {
+        ok: false,
+        at,
+        latencyMs,
+        statusCode: res.statusCode,
+        error: `upstream answered ${res.statusCode}`,
+      };
     }
     return { ok: true, at, latencyMs, statusCode: res.statusCode, error: null, models: modelIdsOf(text) };
   } catch (err) {
@@ -77,22 +84,5 @@ function modelIdsOf(text: string): string[] | undefined {
   }
 }
 
-/** A short, secret-free description of a network error. */
-export function describeError(err: unknown): string {
-  const e = err as {
-    code?: string;
-    name?: string;
-    message?: string;
-    cause?: { code?: string; message?: string };
-  };
-  if (
-    e?.name === 'TimeoutError' ||
-    e?.code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    e?.code === 'UND_ERR_BODY_TIMEOUT'
-  ) {
-    return 'timed out';
-  }
-  const code = e?.code ?? e?.cause?.code;
-  const message = e?.message ?? e?.cause?.message ?? String(err);
-  return code && !message.includes(code) ? `${code}: ${message}` : message;
-}
+/** A short, generic description of a network error (`connection refused`, `timed out` …). */
+export const describeError = (err: unknown): string => describeNetworkError(err);

@@ -1,3 +1,4 @@
+import { HOP_HEADER, type OutboundPolicy, outboundPool } from '@maas/outbound';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import type { SecretBox } from '../../crypto/secret-box.ts';
@@ -13,7 +14,7 @@ export interface ProviderRuntime {
   type: ProviderType;
   adapter: Adapter;
   conn: ProviderConnection;
-  /** request headers of every call (auth and custom headers included) */
+  /** request headers of every call (auth, custom headers and maas's hop header included) */
   headers: Record<string, string>;
   origin: string;
   timeoutMs: number;
@@ -21,12 +22,18 @@ export interface ProviderRuntime {
   pool: Pool;
   /** updated_at of the row this runtime was built from */
   version: number;
+  /** a fleet replica's provider: its connections skip the outbound policy */
+  managed: boolean;
 }
 
 export interface ProviderCacheDeps {
   secrets: SecretBox;
   adapters: Record<ProviderType, Adapter>;
   log: Logger;
+  /** checks every connection a tenant's provider opens */
+  outbound: OutboundPolicy;
+  /** this process's `x-maas-hop` value */
+  hopId: string;
 }
 
 /** Decrypts a row's credentials and headers into a connection description. */
@@ -46,13 +53,22 @@ export function connectionOf(row: ProviderRow, secrets: SecretBox): ProviderConn
 const lowerCaseNames = (headers: Record<string, string>) =>
   Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 
-export function createPool(origin: string, maxConnections: number, timeoutMs: number): Pool {
-  return new Pool(origin, {
-    connections: maxConnections,
-    pipelining: 1,
-    keepAliveTimeout: 30_000,
-    connect: { timeout: Math.min(timeoutMs, 10_000) },
-  });
+/**
+ * The provider's connection pool. A tenant's connections pass the outbound policy when they open
+ * (after DNS, so a rebound name is refused too); a fleet replica's (`outbound` null) do not: its
+ * address comes from a node, not from a tenant.
+ */
+export function createPool(
+  origin: string,
+  maxConnections: number,
+  timeoutMs: number,
+  outbound: OutboundPolicy | null,
+): Pool {
+  const options = { connections: maxConnections, pipelining: 1, keepAliveTimeout: 30_000 };
+  const timeout = Math.min(timeoutMs, 10_000);
+  return outbound
+    ? outboundPool(outbound, origin, { ...options, timeout })
+    : new Pool(origin, { ...options, connect: { timeout } });
 }
 
 /**
@@ -60,7 +76,7 @@ export function createPool(origin: string, maxConnections: number, timeoutMs: nu
  * is pushed; a pool is kept when its origin and size did not change, and a replaced pool is closed
  * once its in-flight requests finish.
  */
-export function createProviderCache({ secrets, adapters, log }: ProviderCacheDeps) {
+export function createProviderCache({ secrets, adapters, log, outbound, hopId }: ProviderCacheDeps) {
   const runtimes = new Map<string, ProviderRuntime>();
 
   const build = (row: ProviderRow, previous: ProviderRuntime | undefined): ProviderRuntime | null => {
@@ -75,8 +91,12 @@ export function createProviderCache({ secrets, adapters, log }: ProviderCacheDep
       return null;
     }
     const adapter = adapters[row.type];
+    const managed = row.managedBy === 'fleet';
     const reusePool =
-      previous && previous.origin === conn.origin && previous.maxConnections === row.maxConnections;
+      previous &&
+      previous.origin === conn.origin &&
+      previous.maxConnections === row.maxConnections &&
+      previous.managed === managed;
     const { origin, ...connection } = conn;
     return {
       id: row.id,
@@ -85,12 +105,15 @@ export function createProviderCache({ secrets, adapters, log }: ProviderCacheDep
       type: row.type,
       adapter,
       conn: connection,
-      headers: adapter.headers(connection),
+      headers: { ...adapter.headers(connection), [HOP_HEADER]: hopId },
       origin,
       timeoutMs: row.timeoutMs,
       maxConnections: row.maxConnections,
-      pool: reusePool ? previous.pool : createPool(origin, row.maxConnections, row.timeoutMs),
+      pool: reusePool
+        ? previous.pool
+        : createPool(origin, row.maxConnections, row.timeoutMs, managed ? null : outbound),
       version: row.updatedAt.getTime(),
+      managed,
     };
   };
 

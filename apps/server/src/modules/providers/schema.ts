@@ -6,7 +6,10 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' 
 export const PROVIDER_TYPES = ['openai-compatible', 'anthropic'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
-/** Upstream connections. `api_key_enc` and `headers_enc` are AES-256-GCM under MAAS_SECRET_KEY. */
+/**
+ * Upstream connections. `api_key_enc` and `headers_enc` are AES-256-GCM under MAAS_SECRET_KEY.
+ * A tenant's base URL must pass the outbound policy; a `managed_by` one points at a fleet replica.
+ */
 export const providers = pgTable(
   'providers',
   {
@@ -21,6 +24,8 @@ export const providers = pgTable(
     headersEnc: text('headers_enc'),
     timeoutMs: integer('timeout_ms').notNull().default(60_000),
     maxConnections: integer('max_connections').notNull().default(128),
+    /** `fleet`: a replica's provider; its address comes from a node, tenants cannot change it */
+    managedBy: text('managed_by', { enum: ['fleet'] }),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },

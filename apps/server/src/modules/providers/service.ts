@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { HOP_HEADER, type OutboundPolicy, outboundClient } from '@maas/outbound';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { Client } from 'undici';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
-import { conflict, notFound } from '../../http/app-error.ts';
+import { AppError, conflict, forbidden, notFound } from '../../http/app-error.ts';
 import { type Principal, requirePermission } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
@@ -32,6 +33,8 @@ export interface ProviderServiceDeps {
   secrets: SecretBox;
   log: Logger;
   adapters: Record<ProviderType, Adapter>;
+  /** where tenants' providers may connect (checked at create/update and when a connection opens) */
+  outbound: OutboundPolicy;
   /** names of models whose versions still target the provider: such a provider is not deleted */
   inUseBy?: (tx: DbOrTx, providerId: string) => Promise<string[]>;
   /** active health probes every this many ms (0: none) */
@@ -40,15 +43,20 @@ export interface ProviderServiceDeps {
   resyncIntervalMs?: number;
 }
 
+/** Who may change a provider: tenants their own; only the fleet (`managedBy: 'fleet'`) a replica's. */
+export interface ManagedOption {
+  managedBy?: 'fleet';
+}
+
 const isUniqueViolation = (err: unknown) =>
   (err as { code?: string })?.code === '23505' ||
   (err as { cause?: { code?: string } })?.cause?.code === '23505';
 
 export function createProviderService(deps: ProviderServiceDeps) {
-  const { db, audit, bus, secrets, log } = deps;
-  const cache = createProviderCache(deps);
-  const health = createHealthBook();
+  const { db, audit, bus, secrets, log, outbound } = deps;
   const instance = randomUUID();
+  const cache = createProviderCache({ ...deps, hopId: instance });
+  const health = createHealthBook();
   const timers: NodeJS.Timeout[] = [];
   let queue: Promise<void> = Promise.resolve();
   let probing = false;
@@ -72,6 +80,23 @@ export function createProviderService(deps: ProviderServiceDeps) {
     }
   };
   const dtoOf = (row: ProviderRow) => toProviderDto(row, headerNames(row));
+
+  /** A tenant's base URL must pass the outbound policy (again when each connection opens). */
+  const checkBaseUrl = async (url: string) => {
+    const refused = await outbound.checkUrl(url);
+    if (refused)
+      throw new AppError('unprocessable', `base_url ${refused.message}`, undefined, { param: 'base_url' });
+  };
+
+  /** A replica's provider is the fleet's: tenants can neither change nor delete it. */
+  const checkManager = (row: ProviderRow, opts: ManagedOption) => {
+    if ((row.managedBy ?? undefined) !== opts.managedBy)
+      throw forbidden(
+        row.managedBy
+          ? 'this provider belongs to a deployment replica and is managed by the fleet; change the deployment instead'
+          : 'this provider is not managed by the fleet',
+      );
+  };
 
   const probe = async (id: string) => {
     const rt = cache.get(id);
@@ -174,8 +199,9 @@ export function createProviderService(deps: ProviderServiceDeps) {
       return find(db, p.orgId, id);
     },
 
-    async create(p: Principal, input: CreateProviderBody, ctx: AuditContext) {
+    async create(p: Principal, input: CreateProviderBody, ctx: AuditContext, opts: ManagedOption = {}) {
       requirePermission(p, 'write');
+      if (!opts.managedBy) await checkBaseUrl(input.base_url);
       let row: ProviderRow;
       try {
         row = await db.transaction(async (tx) => {
@@ -191,6 +217,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
               headersEnc: sealHeaders(input.headers),
               ...(input.timeout_ms !== undefined ? { timeoutMs: input.timeout_ms } : {}),
               ...(input.max_connections !== undefined ? { maxConnections: input.max_connections } : {}),
+              managedBy: opts.managedBy ?? null,
             })
             .returning();
           await audit.append(tx, ctx, {
@@ -209,14 +236,22 @@ export function createProviderService(deps: ProviderServiceDeps) {
       return row;
     },
 
-    async update(p: Principal, id: string, input: UpdateProviderBody, ctx: AuditContext) {
+    async update(
+      p: Principal,
+      id: string,
+      input: UpdateProviderBody,
+      ctx: AuditContext,
+      opts: ManagedOption = {},
+    ) {
       requirePermission(p, 'read');
-      await find(db, p.orgId, id);
+      checkManager(await find(db, p.orgId, id), opts);
       requirePermission(p, 'write');
+      if (input.base_url !== undefined && !opts.managedBy) await checkBaseUrl(input.base_url);
       let row: ProviderRow;
       try {
         row = await db.transaction(async (tx) => {
           const before = await find(tx, p.orgId, id);
+          checkManager(before, opts);
           const [after] = await tx
             .update(providers)
             .set({
@@ -248,12 +283,13 @@ export function createProviderService(deps: ProviderServiceDeps) {
       return row;
     },
 
-    async remove(p: Principal, id: string, ctx: AuditContext) {
+    async remove(p: Principal, id: string, ctx: AuditContext, opts: ManagedOption = {}) {
       requirePermission(p, 'read');
-      await find(db, p.orgId, id);
+      checkManager(await find(db, p.orgId, id), opts);
       requirePermission(p, 'write');
       await db.transaction(async (tx) => {
         const before = await find(tx, p.orgId, id);
+        checkManager(before, opts);
         const users = (await deps.inUseBy?.(tx, id)) ?? [];
         if (users.length > 0) {
           throw conflict(
@@ -271,18 +307,25 @@ export function createProviderService(deps: ProviderServiceDeps) {
       await changed(id);
     },
 
-    /** Calls the upstream with the stored settings now and reports ok, latency and any error. */
+    /**
+     * Calls the upstream with the stored settings now and reports ok, latency and any error (its
+     * class or status only), through the outbound policy unless the fleet manages the provider.
+     */
     async test(p: Principal, id: string): Promise<ProbeResult> {
       requirePermission(p, 'read');
       const row = await find(db, p.orgId, id);
       requirePermission(p, 'write');
       const { origin, ...conn } = connectionOf(row, secrets);
       const adapter = deps.adapters[row.type];
-      const client = new Client(origin, { connect: { timeout: Math.min(row.timeoutMs, 10_000) } });
+      const timeout = Math.min(row.timeoutMs, 10_000);
+      const client =
+        row.managedBy === 'fleet'
+          ? new Client(origin, { connect: { timeout } })
+          : outboundClient(outbound, origin, { timeout });
       try {
         const result = await probeUpstream(
           client,
-          { adapter, conn, headers: adapter.headers(conn) },
+          { adapter, conn, headers: { ...adapter.headers(conn), [HOP_HEADER]: instance } },
           Math.min(row.timeoutMs, 30_000),
         );
         health.recordProbe(id, result);
