@@ -305,6 +305,31 @@ describe('web console', { timeout: 45_000 }, () => {
     await vp.context().close();
   });
 
+  it('offers an invitation to another org, joined only by the invitee’s own click', async () => {
+    const org = await ts.admin.post('/api/v1/orgs', { name: 'Invited Org' });
+    const inOrg = ts.client();
+    await inOrg.login(ADMIN_EMAIL, ADMIN_PASSWORD, org.body.id);
+    expect(
+      (await inOrg.post('/api/v1/invitations', { email: 'viewer@example.com', role: 'operator' })).status,
+    ).toBe(201);
+    const vp = await newConsolePage(browser, pageErrors);
+    await vp.goto(`${ts.url}/login`);
+    await vp.getByLabel('Email').fill('viewer@example.com');
+    await vp.getByLabel('Password').fill('viewer-password');
+    await vp.getByTestId('login-submit').click();
+    await eventually(() => vp.getByTestId('invitation-banner').textContent()).toContain('Invited Org');
+    await shot('23-invitation', vp);
+    await vp.getByTestId('invitation-accept').click();
+    await eventually(() => vp.getByTestId('invitation-banner').count()).toBe(0);
+    const viewer = ts.client();
+    await viewer.login('viewer@example.com', 'viewer-password');
+    const orgs = (await viewer.get('/api/v1/me')).body.memberships.map(
+      (m: { org_name: string }) => m.org_name,
+    );
+    expect(orgs).toContain('Invited Org');
+    await vp.context().close();
+  });
+
   it('revokes the key, then signs out', async () => {
     await visit('/keys');
     await page.getByRole('button', { name: 'Revoke' }).first().click();

@@ -26,6 +26,9 @@ export const en = {
   'role.viewer': 'Viewer',
   'role.viewer_banner':
     'You have read-only access in this organization. Ask an admin if you need to make changes.',
+  'invitations.offer': '{org} invites you to join as {role}.',
+  'invitations.accept': 'Join',
+  'invitations.decline': 'Decline',
   'perm.read': 'Read',
   'perm.write': 'Change resources',
   'perm.manage_members': 'Manage members',

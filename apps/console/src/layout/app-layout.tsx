@@ -8,6 +8,7 @@ import { ErrorAlert } from '../components/states.tsx';
 import { useT } from '../i18n/index.tsx';
 import { useThemeMode } from '../lib/theme.tsx';
 import { LanguageSwitch, ThemeToggle, UserMenu } from './header-actions.tsx';
+import { InvitationsBanner } from './invitations-banner.tsx';
 import { MENU } from './menu.tsx';
 import { OrgSwitcher } from './org-switcher.tsx';
 
@@ -100,6 +101,7 @@ export function AppLayout() {
           data-testid="viewer-banner"
         />
       ) : null}
+      <InvitationsBanner />
       {meError ? <ErrorAlert error={meError} /> : null}
       <Suspense
         fallback={
