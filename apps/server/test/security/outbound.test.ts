@@ -8,8 +8,10 @@ import {
   type TcpProxy,
   type TestServer,
 } from '@maas/testkit';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admitRequest, settleRequest } from '../../src/modules/limits/index.ts';
+import { limitPolicies } from '../../src/modules/limits/schema.ts';
 import { PROVIDERS_CHANGED } from '../../src/modules/providers/index.ts';
 import { providers } from '../../src/modules/providers/schema.ts';
 import { createKey, createModel, openai, until, v1 } from '../support/gateway-setup.ts';
@@ -264,7 +266,7 @@ describe('outbound policy: fleet-managed providers', () => {
 });
 
 describe('outbound policy: limit webhooks', () => {
-  it('never delivers a webhook to an internal address: the real listener sees no request', async () => {
+  it('refuses an internal webhook when it is set, and never delivers one that slipped past: the real listener sees no request', async () => {
     let hits = 0;
     const hook = createServer((req, res) => {
       hits++;
@@ -278,16 +280,40 @@ describe('outbound policy: limit webhooks', () => {
       const orgId = (await ts.admin.get('/api/v1/me')).body.org.id;
       const projectId = (await ts.admin.post('/api/v1/projects', { name: 'hooked' })).body.id;
       const keyId = (await ts.admin.post('/api/v1/keys', { name: 'hooked', project_id: projectId })).body.id;
-      const created = await ts.admin.post('/api/v1/limits', {
+      const policy = {
         scope: 'project',
         scope_id: projectId,
         model: 'm-hook',
         budget: 1,
         budget_period: 'day',
         soft_threshold: 0.5,
-        webhook_url: hookUrl,
+      };
+      const refused = await ts.admin.post('/api/v1/limits', { ...policy, webhook_url: hookUrl });
+      expect(refused.status).toBe(422);
+      expect(refused.body.error.message).toMatch(
+        /^webhook_url is a loopback address; a platform admin can allow it/,
+      );
+      const metadata = await ts.admin.post('/api/v1/limits', {
+        ...policy,
+        webhook_url: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/',
       });
+      expect(metadata.status).toBe(422);
+      // a public hook passes the check; the row then turns internal behind the API's back (as a
+      // rebound name would): delivery is refused when the connection opens
+      const created = await ts.admin.post('/api/v1/limits', {
+        ...policy,
+        webhook_url: 'http://8.8.8.8/hook',
+      });
+      expect(created.status).toBe(201);
+      expect(
+        (await ts.admin.patch(`/api/v1/limits/${created.body.id}`, { webhook_url: hookUrl })).status,
+      ).toBe(422);
+      await ts.server.services.database.db
+        .update(limitPolicies)
+        .set({ webhookUrl: hookUrl })
+        .where(eq(limitPolicies.id, created.body.id));
       const limits = ts.server.services.limits;
+      await limits.reconcile();
       const s = { orgId, projectId, keyId, model: 'm-hook' };
       for (let i = 0; i < 2; i++) {
         const { reservation } = await admitRequest(limits, s, { tokens: 100, cost: 0.3 });

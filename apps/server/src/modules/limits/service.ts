@@ -1,4 +1,4 @@
-import type { OutboundPolicy } from '@maas/outbound';
+import { createOutboundPolicy, type OutboundPolicy } from '@maas/outbound';
 import { and, desc, eq, isNull, lt, type SQL } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -82,6 +82,7 @@ const isUniqueViolation = (err: unknown) =>
 
 export function createLimitService(deps: LimitServiceDeps) {
   const { db, audit, bus, log } = deps;
+  const outbound = deps.outbound ?? createOutboundPolicy();
   const now = deps.clock ?? Date.now;
   const cache = createPolicyCache({ db, bus, log, reconcileIntervalMs: deps.reconcileIntervalMs ?? 30_000 });
   const engine = createLimitEngine({
@@ -99,8 +100,17 @@ export function createLimitService(deps: LimitServiceDeps) {
     log,
     now,
     webhookTimeoutMs: deps.webhookTimeoutMs ?? 5_000,
-    ...(deps.outbound ? { outbound: deps.outbound } : {}),
+    outbound,
   });
+
+  /** A webhook must pass the outbound policy when it is set (and again when it is delivered). */
+  const checkWebhook = async (url: string | null | undefined) => {
+    const refused = url ? await outbound.checkUrl(url) : null;
+    if (refused)
+      throw new AppError('unprocessable', `webhook_url ${refused.message}`, undefined, {
+        param: 'webhook_url',
+      });
+  };
 
   const lockPolicy = async (tx: Tx, orgId: string, id: string): Promise<LimitPolicyRow> => {
     const [row] = await tx
@@ -203,6 +213,7 @@ export function createLimitService(deps: LimitServiceDeps) {
           param: 'scope_id',
         });
       assertEnforcesSomething(input);
+      await checkWebhook(input.webhookUrl);
       // Checked before the transaction: a key lookup uses its own connection (one only on PGlite).
       if (input.scope === 'org') {
         if (scopeId !== orgId) throw notFound('org');
@@ -251,6 +262,7 @@ export function createLimitService(deps: LimitServiceDeps) {
 
     async update(actor: LimitActor, id: string, input: LimitFields): Promise<LimitPolicyRow> {
       const orgId = actor.principal.orgId;
+      await checkWebhook(input.webhookUrl);
       const row = await db.transaction(async (tx) => {
         const before = await lockPolicy(tx, orgId, id);
         if (Object.values(input).every((v) => v === undefined)) return null;
