@@ -1,17 +1,18 @@
 import { HOP_HEADER } from '@maas/outbound';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../http/app-error.ts';
 
 /**
  * maas marks every upstream request with its hop header; one that arrives carrying it was sent by
  * a maas (this one or another) to itself through a provider: refused before it is authenticated,
- * routed or metered, so a loop ends at the first hop.
+ * routed or metered, so a loop ends at the first hop. A header lookup per request, nothing more.
  */
-export async function refuseLoops(req: FastifyRequest): Promise<void> {
-  if (req.headers[HOP_HEADER] !== undefined) {
-    throw new AppError(
+export function refuseLoops(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
+  if (req.headers[HOP_HEADER] === undefined) return done();
+  done(
+    new AppError(
       'loop_detected',
       `This request already passed through maas (${HOP_HEADER}); a provider must not point back at maas.`,
-    );
-  }
+    ),
+  );
 }
