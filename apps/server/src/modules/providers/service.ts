@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { HOP_HEADER, type OutboundPolicy, outboundClient } from '@maas/outbound';
+import { HOP_HEADER, type OutboundPolicy, outboundClient, parseAddress } from '@maas/outbound';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { Client } from 'undici';
@@ -129,6 +129,22 @@ export function createProviderService(deps: ProviderServiceDeps) {
     });
   };
 
+  /** After an upgrade: say which stored providers the policy now refuses (IP literals; names at connect). */
+  const warnRefused = () => {
+    for (const rt of cache.all()) {
+      if (rt.managed) continue;
+      const url = new URL(rt.origin);
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+      const refused = parseAddress(host) ? outbound.refusal(host, port) : null;
+      if (refused)
+        log.warn(
+          { provider: rt.id, org_id: rt.orgId, reason: refused.reason },
+          `provider base_url ${refused.message}`,
+        );
+    }
+  };
+
   const probeAll = async () => {
     if (probing || stopped) return;
     probing = true;
@@ -163,6 +179,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
         else void reloadAll().catch((err: unknown) => log.warn({ err }, 'provider cache reload failed'));
       });
       await reloadAll();
+      warnRefused();
       const every = (ms: number | undefined, fn: () => Promise<void>) => {
         if (!ms) return;
         const t = setInterval(
