@@ -9,8 +9,8 @@ import { z } from 'zod';
 
 import { RUNTIMES } from './runtime-names.ts';
 
-export { RUNTIMES, type RuntimeName } from './runtime-names.ts';
 export { inheritable, isLoaderVariable, runtimeEnv } from './env-policy.ts';
+export { RUNTIMES, type RuntimeName } from './runtime-names.ts';
 export {
   checkParameters,
   RUNTIME_PARAMETERS,

@@ -5,6 +5,7 @@ import { Fatal, resolveModel } from './resolve-model.ts';
 import { AppliedTemplateError, runtimes } from './runtimes/index.ts';
 import { LogTail } from './supervisor/log-tail.ts';
 import { healthy, listenError, runOnce, sleep } from './supervisor/probes.ts';
+import { secretsOf } from './supervisor/redact.ts';
 import {
   forgetRecord,
   isAlive,
@@ -53,7 +54,7 @@ export class ReplicaWorker {
     readonly spec: DesiredReplica,
     private readonly deps: WorkerDeps,
   ) {
-    this.tail = new LogTail(join(deps.dir, LOG_FILE));
+    this.tail = new LogTail(join(deps.dir, LOG_FILE), 200, secretsOf(spec));
   }
 
   private set(state: ReplicaState, reason: string | null = null) {

@@ -77,18 +77,19 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
 
-  registerAdminAuth(app, {
-    verifyAccessToken: (token) => services.identity.verifyAccessToken(token),
-    verifyApiKey: (secret) => services.keys.verify(secret),
-  });
-
+  app.decorateRequest('principal', null);
   await app.register(observabilityRoutes, {
     database: services.database,
     metrics: services.metrics,
     isMigrated,
+    metricsAccess: { token: config.metricsToken, separate: config.metricsListen !== undefined },
   });
   await app.register(
     async (api) => {
+      registerAdminAuth(api, {
+        verifyAccessToken: (token) => services.identity.verifyAccessToken(token),
+        verifyApiKey: (secret) => services.keys.verify(secret),
+      });
       await api.register(identityRoutes, { services });
       await api.register(keyRoutes, { services });
       await api.register(limitRoutes, { services });

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type AllowEntry, parseAllowList } from '@maas/outbound';
 import { z } from 'zod';
+import { ensurePrivateDir } from './private-dir.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -61,12 +62,15 @@ const envSchema = z.object({
   MAAS_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(0).default(10_000),
   MAAS_GATEWAY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   MAAS_LIMIT_SHARE_REQUESTS: z.coerce.number().int().min(0).max(1000).optional(),
-  MAAS_OUTBOUND_ALLOW: allowList.optional(),
   MAAS_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   MAAS_LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(30),
   MAAS_LOGIN_LOCKOUT_S: z.coerce.number().int().min(1).max(86_400).default(30),
   MAAS_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
   MAAS_PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64),
+  MAAS_OUTBOUND_ALLOW: allowList.optional(),
+  MAAS_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
+  MAAS_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  MAAS_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -101,12 +105,16 @@ export interface Config {
   gatewayMaxAttempts: number;
   /** Redis limits: requests a replica may admit from one local share of the counters (0: none; default 32) */
   limitShareRequests: number | undefined;
-  /** private hosts and ranges outbound requests may reach (maas itself and metadata services never) */
-  outboundAllow: AllowEntry[];
   /** logins: failures per account, then per client address, before a lockout; first lockout in seconds (doubles) */
   login: { maxFailures: number; maxFailuresPerAddress: number; lockoutS: number };
   /** argon2 work at once (default: half the CPUs, at least 2) and how many may wait before 503 */
   passwordHash: { concurrency: number | undefined; maxQueue: number };
+  /** private hosts and ranges outbound requests may reach (maas itself and metadata services never) */
+  outboundAllow: AllowEntry[];
+  /** /metrics answers only with `Authorization: Bearer <token>` (else only on the metrics listener) */
+  metricsToken: string | undefined;
+  /** a listener of its own for /metrics (the main port then has none) */
+  metricsListen: { host: string; port: number } | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -154,13 +162,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     breakerCooldownMs: env.MAAS_BREAKER_COOLDOWN_MS,
     gatewayMaxAttempts: env.MAAS_GATEWAY_MAX_ATTEMPTS,
     limitShareRequests: env.MAAS_LIMIT_SHARE_REQUESTS,
-    outboundAllow: env.MAAS_OUTBOUND_ALLOW ?? [],
     login: {
       maxFailures: env.MAAS_LOGIN_MAX_FAILURES,
       maxFailuresPerAddress: env.MAAS_LOGIN_MAX_FAILURES_PER_ADDRESS,
       lockoutS: env.MAAS_LOGIN_LOCKOUT_S,
     },
     passwordHash: { concurrency: env.MAAS_PASSWORD_HASH_CONCURRENCY, maxQueue: env.MAAS_PASSWORD_HASH_QUEUE },
+    outboundAllow: env.MAAS_OUTBOUND_ALLOW ?? [],
+    metricsToken: env.MAAS_METRICS_TOKEN,
+    metricsListen:
+      env.MAAS_METRICS_PORT === undefined
+        ? undefined
+        : { host: env.MAAS_METRICS_HOST, port: env.MAAS_METRICS_PORT },
   };
 }
 
@@ -168,11 +181,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
 function embeddedSecretKey(dataDir: string): Buffer {
   const file = join(dataDir, 'secret.key');
   if (existsSync(file)) {
+    ensurePrivateDir(dataDir);
+    chmodSync(file, 0o600);
     const hex = readFileSync(file, 'utf8').trim();
     if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new ConfigError(`invalid ${file}: expected 64 hex characters`);
     return Buffer.from(hex, 'hex');
   }
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const key = randomBytes(32);
   writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   return key;

@@ -5,12 +5,15 @@ import type { Config } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { type Bus, createMemoryBus, createRedisBus } from './events/bus.ts';
 import { createLogger } from './logger.ts';
+import { listenForMetrics } from './modules/observability/metrics-access.ts';
 import { createServices, type Services } from './services.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
   services: Services;
   url: string;
+  /** the separate /metrics listener's URL, when MAAS_METRICS_PORT is set */
+  metricsUrl: string | undefined;
   /** Stops accepting, drains in-flight requests, flushes buffers, closes the database. */
   close(): Promise<void>;
 }
@@ -32,6 +35,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   let bus: Bus | undefined;
   let services: Services | undefined;
+  let metricsServer: Awaited<ReturnType<typeof listenForMetrics>> | undefined;
   try {
     let migrated = false;
     await database.migrate();
@@ -46,9 +50,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
     services.outbound.addSelf(config.host, port); // never a destination, whatever the allow-list says
+    if (config.metricsListen) {
+      metricsServer = await listenForMetrics(services.metrics, config.metricsListen, config.metricsToken);
+      const metrics = new URL(metricsServer.url);
+      services.outbound.addSelf(metrics.hostname.replace(/^\[|\]$/g, ''), Number(metrics.port));
+    }
     log.info(
       {
         url,
+        metrics_url: metricsServer?.url,
         driver: database.driver,
         redis: Boolean(config.redisUrl),
         startup_ms: Math.round(performance.now() - started),
@@ -57,11 +67,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
     const svc = services;
     const busRef = bus;
+    const metricsRef = metricsServer;
     let closing: Promise<void> | undefined;
     return {
       app,
       services: svc,
       url,
+      metricsUrl: metricsRef?.url,
       close() {
         closing ??= (async () => {
           // In-flight requests get the shutdown timeout to finish; then every connection is cut,
@@ -70,6 +82,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           deadline.unref();
           await app.close();
           clearTimeout(deadline);
+          await new Promise((resolve) => (metricsRef ? metricsRef.server.close(resolve) : resolve(null)));
           await svc.stop();
           await busRef.close();
           await database.close();
@@ -78,6 +91,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       },
     };
   } catch (err) {
+    metricsServer?.server.close();
     await services?.stop().catch(() => {});
     await bus?.close().catch(() => {});
     await database.close().catch(() => {});

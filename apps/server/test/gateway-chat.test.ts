@@ -18,7 +18,7 @@ let client: OpenAI;
 let key: string;
 
 beforeAll(async () => {
-  ts = await startTestServer();
+  ts = await startTestServer({ MAAS_METRICS_TOKEN: 'metrics-token-for-tests' });
   upstream = await startFakeUpstream({ apiKey: 'upstream-secret', chunks: 5 });
   const provider = await createProvider(ts, {
     name: 'fake',
@@ -239,7 +239,10 @@ describe('metrics', () => {
     const found = text.split('\n').find((l) => l.startsWith(`${line} `));
     return found ? Number(found.slice(line.length + 1)) : 0;
   };
-  const scrape = async () => (await fetch(`${ts.url}/metrics`)).text();
+  const scrape = async () =>
+    (
+      await fetch(`${ts.url}/metrics`, { headers: { authorization: 'Bearer metrics-token-for-tests' } })
+    ).text();
 
   it('counts requests, tokens and durations per model asked for and provider, and usage still pending', async () => {
     const ok =

@@ -1,9 +1,10 @@
 import { startTestServer, type TestServer } from '@maas/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+const METRICS_TOKEN = 'metrics-token-for-tests';
 let ts: TestServer;
 beforeAll(async () => {
-  ts = await startTestServer();
+  ts = await startTestServer({ MAAS_METRICS_TOKEN: METRICS_TOKEN });
 });
 afterAll(async () => {
   await ts?.close();
@@ -20,7 +21,9 @@ describe('operations baseline', () => {
   it('exports Prometheus metrics with a request histogram by route and status', async () => {
     await ts.admin.get('/api/v1/projects');
     await ts.client().get('/api/v1/projects');
-    const text = await (await fetch(`${ts.url}/metrics`)).text();
+    const text = await (
+      await fetch(`${ts.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+    ).text();
     expect(text).toContain('# TYPE maas_http_request_duration_seconds histogram');
     expect(text).toMatch(
       /maas_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/projects",status="200"\} \d+/,

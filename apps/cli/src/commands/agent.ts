@@ -117,6 +117,8 @@ export function registerAgentCommand(program: Command): void {
       'stop the runtimes when the agent stops (default: leave them for the next agent to adopt)',
     )
     .action(async (opts: AgentOpts) => {
+      // Model files, runtime logs and replica credentials the agent writes are owner-only.
+      process.umask(0o077);
       const server = opts.server ?? process.env.MAAS_SERVER;
       if (!server) throw usageError('--server is required (or MAAS_SERVER)');
       const dataDir = resolve(opts.dataDir ?? process.env.MAAS_AGENT_DATA_DIR ?? '.maas-agent');

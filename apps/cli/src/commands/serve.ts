@@ -12,6 +12,8 @@ export function registerServeCommand(program: Command): void {
       '\nExamples:\n  maas serve                      # embedded PGlite under ./.maas on 127.0.0.1:8080\n  DATABASE_URL=postgres://… REDIS_URL=redis://… maas serve --port 9000',
     )
     .action(async (opts: { host?: string; port?: string; dataDir?: string }) => {
+      // Everything the platform writes (database, secret key, spool, replica work dirs) is owner-only.
+      process.umask(0o077);
       const env = { ...process.env };
       if (opts.host) env.MAAS_HOST = opts.host;
       if (opts.port) env.MAAS_PORT = opts.port;

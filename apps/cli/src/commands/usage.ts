@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { stringify } from 'csv-stringify/sync';
 import type { ApiClient, Query } from '../lib/api-client.ts';
 import { CliError, EXIT, errorFromResponse, usageError } from '../lib/errors.ts';
 import { type Column, FORMATS } from '../lib/output.ts';
@@ -195,15 +196,9 @@ function printCsv(rows: UsageRow[], dims: Dimension[], buckets: boolean): void {
     'cost',
     'latency_avg_ms',
   ];
-  const quote = (v: unknown) => {
-    const s = v === null || v === undefined ? '' : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const lines = [
-    header.join(','),
-    ...rows.map((r) => header.map((h) => quote(r[h as keyof UsageRow])).join(',')),
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  // escape_formulas: a cell starting with = + - @ is not run as a formula by a spreadsheet
+  const records = rows.map((r) => header.map((h) => r[h as keyof UsageRow] ?? ''));
+  process.stdout.write(stringify([header, ...records], { escape_formulas: true }));
 }
 
 export function registerUsageCommand(program: Command): void {

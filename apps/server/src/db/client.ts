@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
@@ -9,6 +8,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
+import { ensurePrivateDir, tightenTree } from '../private-dir.ts';
 import { PgliteThread } from './pglite-thread.ts';
 import * as schema from './schema.ts';
 
@@ -66,8 +66,9 @@ async function openPglite(dataDir: string, onRestart?: (cause: Error) => void): 
   let release: (() => Promise<void>) | undefined;
   let dir: string | undefined;
   if (!dataDir.startsWith('memory://')) {
+    ensurePrivateDir(dataDir);
     dir = join(dataDir, 'pgdata');
-    mkdirSync(dir, { recursive: true });
+    ensurePrivateDir(dir);
     try {
       // Two processes on one PGlite directory would corrupt it: the second is refused.
       release = await lockfile.lock(dir, { stale: 15_000, update: 5_000, realpath: false });
@@ -80,6 +81,7 @@ async function openPglite(dataDir: string, onRestart?: (cause: Error) => void): 
   const client = new PgliteThread(dir, onRestart);
   try {
     await client.waitReady;
+    if (dir) tightenTree(dir);
   } catch (err) {
     await client.close();
     await release?.();
@@ -97,6 +99,7 @@ async function openPglite(dataDir: string, onRestart?: (cause: Error) => void): 
     },
     close: async () => {
       await client.close();
+      if (dir) tightenTree(dir);
       await release?.();
     },
   };

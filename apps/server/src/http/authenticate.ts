@@ -29,13 +29,13 @@ export function bearerToken(req: FastifyRequest): string | null {
 }
 
 /**
- * Admin routes under `/api/v1`: a JWT access token, or an API key holding an admin scope.
+ * Admin routes: a JWT access token, or an API key holding an admin scope. Added to the `/api/v1`
+ * plugin itself (never matched on the URL: `/%61pi/v1/…` reaches the same routes as `/api/v1/…`).
  * Routes marked `config.public` skip this.
  */
-export function registerAdminAuth(app: FastifyInstance, auth: Authenticator): void {
-  app.decorateRequest('principal', null);
-  app.addHook('preHandler', (req, _reply, done) => {
-    if (!req.url.startsWith('/api/v1/') || req.routeOptions.config.public) return done();
+export function registerAdminAuth(api: FastifyInstance, auth: Authenticator): void {
+  api.addHook('preHandler', (req, _reply, done) => {
+    if (req.routeOptions.config.public) return done();
     authenticateAdmin(req, auth).then((principal) => {
       req.principal = principal;
       done();

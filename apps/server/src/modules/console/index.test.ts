@@ -33,6 +33,21 @@ describe('console routes', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('sends a strict CSP, no framing, nosniff and a same-origin referrer policy on console pages only', async () => {
+    for (const url of ['/', '/keys', '/assets/app-1234.js']) {
+      const res = await app.inject({ url });
+      const csp = String(res.headers['content-security-policy']);
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toMatch(/script-src[^;]*unsafe/);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(res.headers['referrer-policy']).toBe('same-origin');
+    }
+    const api = await app.inject({ url: '/api/v1/ping' });
+    expect(api.headers['content-security-policy']).toBeUndefined();
+  });
+
   it('serves index.html at / and for client-side routes, never cached', async () => {
     for (const url of ['/', '/keys', '/models/mdl_1?tab=traffic']) {
       const res = await app.inject({ url });

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -29,6 +30,29 @@ code{background:#f3f4f6;padding:.1rem .35rem;border-radius:4px}</style></head>
  * left to their own routes and to the JSON 404.
  */
 export async function consoleRoutes(app: FastifyInstance, opts: ConsoleRoutesOptions = {}) {
+  // Only the console's own pages get these (this plugin is encapsulated): scripts from this origin
+  // only, never framed, no MIME sniffing, no referrer to other origins.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // antd writes its CSS-in-JS into <style> elements
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'same-origin' },
+    crossOriginEmbedderPolicy: false,
+    hsts: false,
+  });
   const root = opts.distDir ?? DEFAULT_CONSOLE_DIR;
   const built = existsSync(join(root, 'index.html'));
   if (!built) {

@@ -8,7 +8,10 @@ import { AppError } from '../../http/app-error.ts';
  * routed or metered, so a loop ends at the first hop. A header lookup per request, nothing more.
  */
 export function refuseLoops(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
-  if (req.headers[HOP_HEADER] === undefined) return done();
+  if (req.headers[HOP_HEADER] === undefined) {
+    done();
+    return;
+  }
   done(
     new AppError(
       'loop_detected',

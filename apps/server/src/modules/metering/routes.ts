@@ -225,7 +225,7 @@ export async function meteringRoutes(app: FastifyInstance, { services }: { servi
           'content-disposition',
           `attachment; filename="usage-${from.toISOString().slice(0, 10)}.csv"`,
         );
-        return stringify(result.data, { header: true });
+        return stringify(result.data, { header: true, escape_formulas: true });
       }
       return {
         object: 'usage',
@@ -287,7 +287,7 @@ export async function meteringRoutes(app: FastifyInstance, { services }: { servi
         reply.header('content-disposition', `attachment; filename="bill-${bill.period}.csv"`);
         return stringify(
           dto.lines!.map((l) => ({ period: bill.period, status: bill.status, ...l })),
-          { header: true },
+          { header: true, escape_formulas: true },
         );
       }
       return dto;

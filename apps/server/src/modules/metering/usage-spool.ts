@@ -13,7 +13,7 @@ export function createUsageSpool(dir: string) {
   return {
     dir,
     async append(rows: UsageRecord[]): Promise<void> {
-      ready ??= mkdir(dir, { recursive: true });
+      ready ??= mkdir(dir, { recursive: true, mode: 0o700 });
       await ready;
       await appendFile(active(), rows.map((r) => JSON.stringify(r)).join('\n') + '\n', { mode: 0o600 });
     },
