@@ -57,9 +57,8 @@ const modelSpecInput = z.strictObject({
   context_length: z.number().int().positive().nullable().optional(),
   default_params: z.record(z.string(), z.unknown()).optional(),
   fallbacks: z.array(fallbackSpec).optional(),
-  access: z
-    .strictObject({ orgs: z.array(z.string()).optional(), projects: z.array(z.string()).optional() })
-    .optional(),
+  // sharing with other orgs is an offer they accept (POST /api/v1/models/{id}/shares), not a field
+  access: z.strictObject({ projects: z.array(z.string()).optional() }).optional(),
   status: z.enum(['active', 'deprecated', 'retired']).optional(),
   /** shorthand for one version "1" with all the traffic */
   targets: z.array(targetSpec).min(1).optional(),

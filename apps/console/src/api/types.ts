@@ -183,7 +183,7 @@ export interface Model {
   context_length: number | null;
   default_params: Record<string, unknown>;
   status: ModelStatus;
-  access: { orgs?: string[]; projects?: string[] };
+  access: { projects?: string[] };
   fallbacks: { model: string; on?: string[] }[];
   traffic: Record<string, number>;
   versions: ModelVersion[];

@@ -47,6 +47,9 @@ export function upstreamFailure(
       `The upstream is rate limited: ${message}`,
       retryAfterMs,
     );
+  // a loop back into maas (its hop header seen upstream): a failure of this target, never retried
+  if (status === 508)
+    return failure('unavailable', 502, 'upstream_error', `The upstream failed (508): ${message}`);
   if (retryable) {
     const code: ErrorCode =
       status === 503 || status === 529

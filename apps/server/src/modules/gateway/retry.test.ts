@@ -22,6 +22,6 @@ describe('retry', () => {
 
   it('retries server errors and throttling, not bad requests', () => {
     for (const s of [429, 500, 502, 503, 504, 529]) expect(isRetryableStatus(s)).toBe(true);
-    for (const s of [400, 413, 422]) expect(isRetryableStatus(s)).toBe(false);
+    for (const s of [400, 413, 422, 508]) expect(isRetryableStatus(s)).toBe(false);
   });
 });

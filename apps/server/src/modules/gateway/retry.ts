@@ -3,7 +3,9 @@ import type { AbortSwitch } from './abort-switch.ts';
 /** Statuses after which another attempt (same or other target) may succeed. */
 const RETRYABLE = new Set([401, 403, 404, 408, 409, 425, 429, 500, 502, 503, 504, 529]);
 
-export const isRetryableStatus = (status: number) => RETRYABLE.has(status) || status > 504;
+/** 508: the upstream is (another) maas that saw its own hop header: retrying would loop again. */
+export const isRetryableStatus = (status: number) =>
+  RETRYABLE.has(status) || (status > 504 && status !== 508);
 
 export interface BackoffOptions {
   baseMs: number;
