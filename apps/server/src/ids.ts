@@ -40,7 +40,8 @@ export type IdPrefix =
   | 'dep'
   | 'rep'
   | 'shr'
-  | 'inv';
+  | 'inv'
+  | 'job';
 
 /** Sortable, type-prefixed id: `key_01J…`. Sorting by id sorts by creation time. */
 export function newId(prefix: IdPrefix): string {

@@ -9,6 +9,7 @@ import { createAuditService } from './modules/audit/index.ts';
 import { createFleet } from './modules/fleet/index.ts';
 import { adapters, createGateway, createGatewayMetrics } from './modules/gateway/index.ts';
 import { createIdentityService } from './modules/identity/index.ts';
+import { createJobEngine } from './modules/jobs/index.ts';
 import { createKeyService } from './modules/keys/index.ts';
 import { createLimitService } from './modules/limits/index.ts';
 import { createMeteringService, usageTotal } from './modules/metering/index.ts';
@@ -30,6 +31,8 @@ export async function createServices(deps: CoreDeps) {
   const secrets = createSecretBox(config.secretKey);
   const metrics = createMetrics();
   const audit = createAuditService({ db });
+  // durable background work (batches, async inference, webhooks): queues register on it, it starts last
+  const jobs = createJobEngine({ db, log, bus, registry: metrics.registry });
   // one policy for every request made on a tenant's behalf (providers, probes, webhooks, downloads)
   const outbound = createOutboundPolicy({ allow: config.outboundAllow });
   if (config.port !== 0) outbound.addSelf(config.host, config.port);
@@ -108,6 +111,7 @@ export async function createServices(deps: CoreDeps) {
     outbound,
   });
   await fleet.start();
+  jobs.start();
   return {
     config,
     outbound,
@@ -125,8 +129,11 @@ export async function createServices(deps: CoreDeps) {
     registry,
     gateway,
     fleet,
+    jobs,
     /** Flushes buffers and stops background work; the database is closed by the caller. */
     async stop() {
+      // running jobs are aborted and their leases given back first, while what they use still works
+      await jobs.stop();
       await fleet.stop();
       await keys.stop();
       await limits.stop();

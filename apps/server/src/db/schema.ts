@@ -1,6 +1,7 @@
 export * from '../modules/audit/schema.ts';
 export * from '../modules/fleet/schema.ts';
 export * from '../modules/identity/schema.ts';
+export * from '../modules/jobs/schema.ts';
 export * from '../modules/keys/schema.ts';
 export * from '../modules/limits/schema.ts';
 export * from '../modules/metering/bills-schema.ts';

@@ -1,0 +1,115 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import type { Bus } from '../../events/bus.ts';
+import { newId } from '../../ids.ts';
+import { errorText } from './backoff.ts';
+import { createJobMetrics, type JobMetrics } from './job-metrics.ts';
+import { findJob, insertJob, markCancelled, reapExpired } from './job-store.ts';
+import { createQueueWorker, type QueueWorker } from './queue-worker.ts';
+import type { JobEngine, JobHandler, JobRow, JobSpec, QueueOptions } from './types.ts';
+
+export interface JobEngineDeps {
+  db: Db;
+  log: Logger;
+  /** wakes other replicas' workers on enqueue and tells them about cancels (Redis pub/sub) */
+  bus?: Bus | undefined;
+  /** Prometheus registry for the per-queue metrics */
+  registry?: Registry | undefined;
+  /** this process's name in `locked_by` (default: host, pid and a random part) */
+  workerId?: string;
+  /** how often expired leases are looked for (default 1 s) */
+  reapMs?: number;
+  /** how long stop() waits for aborted handlers before giving their leases back (default 5 s) */
+  stopGraceMs?: number;
+}
+
+const ENQUEUED = 'jobs.enqueued';
+const CANCELLED = 'jobs.cancelled';
+const DEFAULT_MAX_ATTEMPTS = 5;
+
+export function createJobEngine(deps: JobEngineDeps): JobEngine & {
+  readonly workerId: string;
+  /** jobs this process is running now, per queue */
+  running(queue: string): number;
+} {
+  const { db, log, bus } = deps;
+  const workerId = deps.workerId ?? `${hostname()}:${process.pid}:${newId('job').slice(-6)}`;
+  const metrics: JobMetrics | undefined = deps.registry ? createJobMetrics(deps.registry, db) : undefined;
+  const workers = new Map<string, QueueWorker>();
+  const defaults = new Map<string, number>();
+  let started = false;
+  let reapTimer: NodeJS.Timeout | undefined;
+
+  async function reap() {
+    try {
+      const rows = await reapExpired(db);
+      for (const row of rows) {
+        log.warn({ job_id: row.id, queue: row.queue, status: row.status }, 'job lease expired; taken back');
+        if (row.status === 'failed') metrics?.failed.inc({ queue: row.queue });
+        if (row.status === 'queued') workers.get(row.queue)?.nudge();
+      }
+    } catch (err) {
+      log.warn({ err: errorText(err) }, 'job reaper failed');
+    }
+  }
+
+  bus?.subscribe(ENQUEUED, (payload) => {
+    const queue = (payload as { queue?: unknown } | null)?.queue;
+    if (typeof queue === 'string') workers.get(queue)?.nudge();
+  });
+  bus?.subscribe(CANCELLED, (payload) => {
+    const { id, queue } = (payload ?? {}) as { id?: unknown; queue?: unknown };
+    if (typeof id === 'string' && typeof queue === 'string') workers.get(queue)?.abort(id, 'cancelled');
+  });
+
+  return {
+    workerId,
+    running: (queue) => workers.get(queue)?.runningCount ?? 0,
+
+    register(queue: string, opts: QueueOptions, handler: JobHandler) {
+      if (workers.has(queue)) throw new Error(`job queue ${queue} is registered already`);
+      if (!(opts.concurrency >= 1)) throw new Error(`job queue ${queue} needs a concurrency of at least 1`);
+      const worker = createQueueWorker({ db, log, worker: workerId, queue, opts, handler, metrics });
+      workers.set(queue, worker);
+      if (opts.maxAttempts !== undefined) defaults.set(queue, opts.maxAttempts);
+      if (started) worker.start();
+    },
+
+    async enqueue(spec: JobSpec, tx?: DbOrTx): Promise<JobRow> {
+      const row = await insertJob(tx ?? db, spec, defaults.get(spec.queue) ?? DEFAULT_MAX_ATTEMPTS);
+      // inside a caller's transaction the row is seen once it commits: the next poll finds it then
+      workers.get(spec.queue)?.nudge();
+      if (bus) void bus.publish(ENQUEUED, { queue: spec.queue }).catch(() => {});
+      return row;
+    },
+
+    async cancel(id: string): Promise<JobRow | null> {
+      const row = await markCancelled(db, id);
+      if (row?.status === 'cancelling') {
+        if (!workers.get(row.queue)?.abort(id, 'cancelled') && bus) {
+          void bus.publish(CANCELLED, { id, queue: row.queue }).catch(() => {});
+        }
+      }
+      return row;
+    },
+
+    get: (id: string) => findJob(db, id),
+
+    start() {
+      if (started) return;
+      started = true;
+      for (const worker of workers.values()) worker.start();
+      void reap();
+      reapTimer = setInterval(() => void reap(), deps.reapMs ?? 1_000);
+    },
+
+    async stop() {
+      if (!started) return;
+      started = false;
+      clearInterval(reapTimer);
+      await Promise.all([...workers.values()].map((w) => w.stop(deps.stopGraceMs ?? 5_000)));
+    },
+  };
+}
