@@ -15,8 +15,9 @@ import { requestIdFrom } from './http/request-context.ts';
 import { newId } from './ids.ts';
 import { auditRoutes } from './modules/audit/index.ts';
 import { consoleRoutes } from './modules/console/index.ts';
+import { fileRoutes } from './modules/files/index.ts';
 import { agentRoutes, fleetRoutes } from './modules/fleet/index.ts';
-import { gatewayRoutes } from './modules/gateway/index.ts';
+import { addKeyAuth, gatewayRoutes } from './modules/gateway/index.ts';
 import { identityRoutes } from './modules/identity/index.ts';
 import { keyRoutes } from './modules/keys/index.ts';
 import { limitRoutes } from './modules/limits/index.ts';
@@ -103,6 +104,12 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
     { prefix: '/api/v1' },
   );
   await app.register(gatewayRoutes, { services, prefix: '/v1' });
+  await app.register(fileRoutes, {
+    prefix: '/v1',
+    files: services.files,
+    maxBytes: config.files.maxBytes,
+    authenticate: (v1) => addKeyAuth(v1, services.keys.verify),
+  });
   await app.register(consoleRoutes);
   return app as unknown as FastifyInstance;
 }

@@ -71,6 +71,24 @@ const envSchema = z.object({
   MAAS_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
   MAAS_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   MAAS_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  MAAS_FILES_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(512 * 1024 * 1024),
+  MAAS_FILES_ORG_QUOTA_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(10 * 1024 ** 3),
+  MAAS_FILES_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+  MAAS_FILES_S3_BUCKET: z.string().min(3).max(63).optional(),
+  MAAS_FILES_S3_ENDPOINT: z.url().optional(),
+  MAAS_FILES_S3_REGION: z.string().min(1).optional(),
+  MAAS_FILES_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  MAAS_FILES_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  MAAS_FILES_S3_FORCE_PATH_STYLE: bool.optional(),
+  MAAS_FILES_S3_PREFIX: z.string().max(512).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -115,6 +133,23 @@ export interface Config {
   metricsToken: string | undefined;
   /** a listener of its own for /metrics (the main port then has none) */
   metricsListen: { host: string; port: number } | undefined;
+  /** /v1/files: size limit per file, storage quota per org, sweeper period; an S3 bucket instead of the data dir */
+  files: {
+    maxBytes: number;
+    orgQuotaBytes: number;
+    sweepIntervalMs: number;
+    s3:
+      | {
+          bucket: string;
+          endpoint: string | undefined;
+          region: string | undefined;
+          accessKeyId: string | undefined;
+          secretAccessKey: string | undefined;
+          forcePathStyle: boolean | undefined;
+          prefix: string | undefined;
+        }
+      | undefined;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -174,6 +209,22 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       env.MAAS_METRICS_PORT === undefined
         ? undefined
         : { host: env.MAAS_METRICS_HOST, port: env.MAAS_METRICS_PORT },
+    files: {
+      maxBytes: env.MAAS_FILES_MAX_BYTES,
+      orgQuotaBytes: env.MAAS_FILES_ORG_QUOTA_BYTES,
+      sweepIntervalMs: env.MAAS_FILES_SWEEP_INTERVAL_MS,
+      s3: env.MAAS_FILES_S3_BUCKET
+        ? {
+            bucket: env.MAAS_FILES_S3_BUCKET,
+            endpoint: env.MAAS_FILES_S3_ENDPOINT,
+            region: env.MAAS_FILES_S3_REGION,
+            accessKeyId: env.MAAS_FILES_S3_ACCESS_KEY_ID,
+            secretAccessKey: env.MAAS_FILES_S3_SECRET_ACCESS_KEY,
+            forcePathStyle: env.MAAS_FILES_S3_FORCE_PATH_STYLE,
+            prefix: env.MAAS_FILES_S3_PREFIX,
+          }
+        : undefined,
+    },
   };
 }
 

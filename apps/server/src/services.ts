@@ -6,6 +6,7 @@ import { createSecretBox } from './crypto/secret-box.ts';
 import type { Database } from './db/client.ts';
 import type { Bus } from './events/bus.ts';
 import { createAuditService } from './modules/audit/index.ts';
+import { createFileStorage, createFilesService } from './modules/files/index.ts';
 import { createFleet } from './modules/fleet/index.ts';
 import { adapters, createGateway, createGatewayMetrics } from './modules/gateway/index.ts';
 import { createIdentityService } from './modules/identity/index.ts';
@@ -111,6 +112,15 @@ export async function createServices(deps: CoreDeps) {
     outbound,
   });
   await fleet.start();
+  const files = createFilesService({
+    db,
+    log,
+    storage: await createFileStorage({ dataDir: config.dataDir, s3: config.files.s3 }),
+    maxBytes: config.files.maxBytes,
+    orgQuotaBytes: config.files.orgQuotaBytes,
+    sweepIntervalMs: config.files.sweepIntervalMs,
+  });
+  files.start();
   jobs.start();
   return {
     config,
@@ -130,11 +140,13 @@ export async function createServices(deps: CoreDeps) {
     gateway,
     fleet,
     jobs,
+    files,
     /** Flushes buffers and stops background work; the database is closed by the caller. */
     async stop() {
       // running jobs are aborted and their leases given back first, while what they use still works
       await jobs.stop();
       await fleet.stop();
+      await files.stop();
       await keys.stop();
       await limits.stop();
       limitsRedis?.disconnect();

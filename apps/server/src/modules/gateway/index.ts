@@ -1,5 +1,6 @@
 export { adapters } from './adapters/index.ts';
 export type { Adapter, Endpoint } from './adapters/types.ts';
 export { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.ts';
+export { addKeyAuth } from './key-auth.ts';
 export { gatewayRoutes } from './routes.ts';
 export { createGateway, type Gateway, type GatewayDeps, type TargetState } from './service.ts';
