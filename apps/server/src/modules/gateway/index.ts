@@ -4,3 +4,4 @@ export { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.ts'
 export { addKeyAuth } from './key-auth.ts';
 export { gatewayRoutes } from './routes.ts';
 export { createGateway, type Gateway, type GatewayDeps, type TargetState } from './service.ts';
+export { type InternalRequest, type InternalResponse, runInternal } from './run-internal.ts';

@@ -1,0 +1,104 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../http/app-error.ts';
+import type { KeyPrincipal } from '../../http/principal.ts';
+import type { UsageEvent, UsageWriter } from '../metering/index.ts';
+import type { Endpoint } from './adapters/types.ts';
+import type { GatewayContext } from './context.ts';
+import { proxyRequest } from './proxy-request.ts';
+
+export interface InternalRequest {
+  key: KeyPrincipal;
+  endpoint: Endpoint;
+  body: Record<string, unknown>;
+  requestId: string;
+  /**
+   * Where the request's one usage event goes instead of the shared writer (a batch writes it with
+   * the line's answer, in one transaction). Absent: the writer, as for live traffic.
+   */
+  captureUsage?: boolean;
+}
+
+export interface InternalResponse {
+  status: number;
+  /** the JSON answer, or OpenAI's `{error:{message,type,param,code}}` */
+  body: unknown;
+  /** with `captureUsage`: the usage event, for the caller to write */
+  usage: UsageEvent | null;
+}
+
+/**
+ * Runs one non-stream request as `key` through the same path as live /v1 traffic (admission and
+ * limits, routing, retries, fallbacks, one usage event). For work that has no HTTP request of its
+ * own: batch lines, async inference.
+ */
+export async function runInternal(gw: GatewayContext, input: InternalRequest): Promise<InternalResponse> {
+  let usage: UsageEvent | null = null;
+  let wrote: () => void = () => {};
+  const written = new Promise<void>((resolve) => {
+    wrote = resolve;
+  });
+  const ctx: GatewayContext = input.captureUsage
+    ? {
+        ...gw,
+        usage: {
+          write(event: UsageEvent) {
+            usage = event;
+            wrote();
+          },
+        } as unknown as UsageWriter,
+      }
+    : gw;
+  const { stream: _stream, ...body } = input.body;
+  const reply = new CapturedReply();
+  const req = { id: input.requestId, principal: input.key, body } as unknown as FastifyRequest;
+  try {
+    await proxyRequest(ctx, req, reply as unknown as FastifyReply, input.endpoint);
+  } catch (err) {
+    const e =
+      err instanceof AppError ? err : new AppError('internal_error', 'The request failed inside maas.');
+    reply.status = e.status;
+    reply.payload = { error: { message: e.message, type: e.type, param: e.param, code: e.code } };
+  }
+  if (input.captureUsage) await written;
+  return { status: reply.status, body: parse(reply.payload), usage };
+}
+
+function parse(payload: unknown): unknown {
+  if (Buffer.isBuffer(payload)) payload = payload.toString('utf8');
+  if (typeof payload !== 'string') return payload ?? null;
+  try {
+    return JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+}
+
+/** The parts of a Fastify reply a non-stream answer uses. */
+class CapturedReply {
+  status = 200;
+  payload: unknown = null;
+  readonly raw = { writableFinished: false, on() {}, destroy() {} };
+  private readonly headerBag: Record<string, string> = {};
+  code(status: number) {
+    this.status = status;
+    return this;
+  }
+  header(name: string, value: string) {
+    this.headerBag[name.toLowerCase()] = value;
+    return this;
+  }
+  headers(values: Record<string, string>) {
+    for (const [k, v] of Object.entries(values)) this.header(k, v);
+    return this;
+  }
+  getHeaders() {
+    return this.headerBag;
+  }
+  send(payload: unknown) {
+    this.payload = payload;
+    return this;
+  }
+  hijack() {
+    return this;
+  }
+}
