@@ -13,6 +13,7 @@ import { registerAdminAuth } from './http/authenticate.ts';
 import { registerErrorMapper, sendError } from './http/error-mapper.ts';
 import { requestIdFrom } from './http/request-context.ts';
 import { newId } from './ids.ts';
+import { asyncRoutes } from './modules/async-inference/index.ts';
 import { auditRoutes } from './modules/audit/index.ts';
 import { consoleRoutes } from './modules/console/index.ts';
 import { fileRoutes } from './modules/files/index.ts';
@@ -104,6 +105,11 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
     { prefix: '/api/v1' },
   );
   await app.register(gatewayRoutes, { services, prefix: '/v1' });
+  await app.register(asyncRoutes, {
+    prefix: '/api/v1/async',
+    asyncInference: services.asyncInference,
+    authenticate: (api) => addKeyAuth(api, services.keys.verify),
+  });
   await app.register(fileRoutes, {
     prefix: '/v1',
     files: services.files,

@@ -58,6 +58,9 @@ const envSchema = z.object({
   MAAS_USAGE_SPOOL_DIR: z.string().min(1).optional(),
   MAAS_USAGE_RETENTION_DAYS: z.coerce.number().int().min(1).default(400),
   MAAS_PROBE_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+  MAAS_JOB_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+  MAAS_ASYNC_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(4),
+  MAAS_ASYNC_ORG_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(2),
   MAAS_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
   MAAS_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(0).default(10_000),
   MAAS_GATEWAY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
@@ -115,6 +118,10 @@ export interface Config {
   usageRetentionDays: number;
   /** gateway: active provider health probes every this many ms (0: off) */
   probeIntervalMs: number;
+  /** job engine: a claimed job is taken back this long after its worker's last heartbeat */
+  jobLeaseMs: number;
+  /** /api/v1/async: requests at once per process (a budget apart from live traffic) and per org across replicas */
+  asyncInference: { concurrency: number; perOrgConcurrency: number };
   /** gateway: a target's breaker opens after this many failures in a row … */
   breakerFailures: number;
   /** … and lets a half-open probe through after this many ms */
@@ -193,6 +200,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     usageSpoolDir: env.MAAS_USAGE_SPOOL_DIR ? resolve(env.MAAS_USAGE_SPOOL_DIR) : undefined,
     usageRetentionDays: env.MAAS_USAGE_RETENTION_DAYS,
     probeIntervalMs: env.MAAS_PROBE_INTERVAL_MS,
+    jobLeaseMs: env.MAAS_JOB_LEASE_MS,
+    asyncInference: { concurrency: env.MAAS_ASYNC_CONCURRENCY, perOrgConcurrency: env.MAAS_ASYNC_ORG_CONCURRENCY },
     breakerFailures: env.MAAS_BREAKER_FAILURES,
     breakerCooldownMs: env.MAAS_BREAKER_COOLDOWN_MS,
     gatewayMaxAttempts: env.MAAS_GATEWAY_MAX_ATTEMPTS,

@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { createSecretBox } from './crypto/secret-box.ts';
 import type { Database } from './db/client.ts';
 import type { Bus } from './events/bus.ts';
+import { createAsyncInference } from './modules/async-inference/index.ts';
 import { createAuditService } from './modules/audit/index.ts';
 import { createFileStorage, createFilesService } from './modules/files/index.ts';
 import { createFleet } from './modules/fleet/index.ts';
@@ -33,7 +34,15 @@ export async function createServices(deps: CoreDeps) {
   const metrics = createMetrics();
   const audit = createAuditService({ db });
   // durable background work (batches, async inference, webhooks): queues register on it, it starts last
-  const jobs = createJobEngine({ db, log, bus, registry: metrics.registry });
+  const jobs = createJobEngine({
+    db,
+    log,
+    bus,
+    registry: metrics.registry,
+    leaseMs: config.jobLeaseMs,
+    // one process per embedded database (the data dir is locked): a lease held at start is a dead process's
+    reclaimOnStart: database.driver === 'pglite',
+  });
   // one policy for every request made on a tenant's behalf (providers, probes, webhooks, downloads)
   const outbound = createOutboundPolicy({ allow: config.outboundAllow });
   if (config.port !== 0) outbound.addSelf(config.host, config.port);
@@ -121,6 +130,14 @@ export async function createServices(deps: CoreDeps) {
     sweepIntervalMs: config.files.sweepIntervalMs,
   });
   files.start();
+  // async requests run as low-priority jobs with their own concurrency, apart from live traffic
+  const asyncInference = createAsyncInference({
+    jobs,
+    gateway: gateway.context,
+    outbound,
+    log,
+    ...config.asyncInference,
+  });
   jobs.start();
   return {
     config,
@@ -140,6 +157,7 @@ export async function createServices(deps: CoreDeps) {
     gateway,
     fleet,
     jobs,
+    asyncInference,
     files,
     /** Flushes buffers and stops background work; the database is closed by the caller. */
     async stop() {

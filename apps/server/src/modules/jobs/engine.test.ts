@@ -209,6 +209,15 @@ describe('job engine', () => {
     expect(done.error).toMatch(/lease expired: the worker ghost stopped heartbeating \(attempt 1\)/);
   });
 
+  it('reclaimOnStart takes back every lease at start (embedded: a lease left there is a dead process)', async () => {
+    const job = await engine().enqueue({ queue: 'embedded', payload: null });
+    await claimJobs(database.db, { queue: 'embedded', worker: 'killed', limit: 1, leaseMs: 3_600_000 });
+    const e = engine({ reclaimOnStart: true, reapMs: 60_000 });
+    e.register('embedded', { concurrency: 1, pollMs: 20 }, async () => 'again');
+    e.start();
+    expect(await finished(e, job.id)).toMatchObject({ status: 'succeeded', attempts: 2, result: 'again' });
+  });
+
   it('stop aborts running handlers and gives the lease back, without counting the attempt', async () => {
     const a = engine();
     let reason: unknown;

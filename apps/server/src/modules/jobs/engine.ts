@@ -21,6 +21,13 @@ export interface JobEngineDeps {
   workerId?: string;
   /** how often expired leases are looked for (default 1 s) */
   reapMs?: number;
+  /** lease of queues registered without `leaseMs` (default 30 s) */
+  leaseMs?: number;
+  /**
+   * At start, take back every leased job at once instead of waiting for the leases to run out: only
+   * where no other process can share the database (embedded PGlite, whose directory is locked).
+   */
+  reclaimOnStart?: boolean;
   /** how long stop() waits for aborted handlers before giving their leases back (default 5 s) */
   stopGraceMs?: number;
 }
@@ -42,9 +49,9 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine & {
   let started = false;
   let reapTimer: NodeJS.Timeout | undefined;
 
-  async function reap() {
+  async function reap(all = false) {
     try {
-      const rows = await reapExpired(db);
+      const rows = await reapExpired(db, all);
       for (const row of rows) {
         log.warn({ job_id: row.id, queue: row.queue, status: row.status }, 'job lease expired; taken back');
         if (row.status === 'failed') metrics?.failed.inc({ queue: row.queue });
@@ -71,7 +78,8 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine & {
     register(queue: string, opts: QueueOptions, handler: JobHandler) {
       if (workers.has(queue)) throw new Error(`job queue ${queue} is registered already`);
       if (!(opts.concurrency >= 1)) throw new Error(`job queue ${queue} needs a concurrency of at least 1`);
-      const worker = createQueueWorker({ db, log, worker: workerId, queue, opts, handler, metrics });
+      const leased = { ...opts, leaseMs: opts.leaseMs ?? deps.leaseMs };
+      const worker = createQueueWorker({ db, log, worker: workerId, queue, opts: leased, handler, metrics });
       workers.set(queue, worker);
       if (opts.maxAttempts !== undefined) defaults.set(queue, opts.maxAttempts);
       if (started) worker.start();
@@ -100,8 +108,10 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine & {
     start() {
       if (started) return;
       started = true;
-      for (const worker of workers.values()) worker.start();
-      void reap();
+      // taken back before the first claim, so a job left by a killed process runs again at once
+      void reap(deps.reclaimOnStart ?? false).then(() => {
+        if (started) for (const worker of workers.values()) worker.start();
+      });
       reapTimer = setInterval(() => void reap(), deps.reapMs ?? 1_000);
     },
 

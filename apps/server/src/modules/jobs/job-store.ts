@@ -195,7 +195,7 @@ export async function releaseJobs(db: Db, worker: string, ids: string[]): Promis
  * Jobs whose lease ran out (their worker died or hung): back to the queue, failed when that was the
  * last attempt, cancelled when a cancel was pending.
  */
-export async function reapExpired(db: Db): Promise<JobRow[]> {
+export async function reapExpired(db: Db, all = false): Promise<JobRow[]> {
   const rows = await db
     .update(jobs)
     .set({
@@ -209,7 +209,7 @@ export async function reapExpired(db: Db): Promise<JobRow[]> {
       updatedAt: sql`now()`,
       finishedAt: sql`case when ${jobs.status} = 'cancelling' or ${jobs.attempts} >= ${jobs.maxAttempts} then now() else null end`,
     })
-    .where(and(inArray(jobs.status, LEASED), lte(jobs.leaseUntil, sql`now()`)))
+    .where(and(inArray(jobs.status, LEASED), all ? undefined : lte(jobs.leaseUntil, sql`now()`)))
     .returning();
   return rows.map(asRow);
 }

@@ -1,0 +1,3 @@
+export { ASYNC_QUEUE, type AsyncJobDto, CALLBACK_QUEUE, toAsyncJobDto } from './job-dto.ts';
+export { asyncRoutes } from './routes.ts';
+export { type AsyncInference, type AsyncInferenceDeps, createAsyncInference } from './service.ts';

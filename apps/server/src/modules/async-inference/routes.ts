@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { KeyPrincipal } from '../../http/principal.ts';
+import type { AsyncEndpoint } from './job-dto.ts';
+import type { AsyncInference } from './service.ts';
+
+const tags = ['async'];
+const security = [{ bearer: [] }];
+const idParams = z.object({ id: z.string().max(200) });
+/** The OpenAI body (checked when the job runs, by the gateway) plus an optional callback_url. */
+const requestBody = z.looseObject({ model: z.string().max(256), callback_url: z.string().max(2048).nullish() });
+
+export interface AsyncRoutesOptions {
+  asyncInference: AsyncInference;
+  /** the /v1 hooks: request id, loop refusal, an API key with the inference scope */
+  authenticate: (app: FastifyInstance) => void;
+}
+
+/**
+ * /api/v1/async: OpenAI requests answered later. POST answers 202 with the job at once; GET polls
+ * it (the OpenAI answer is its `result`); DELETE cancels it. Authenticated like /v1, by API key.
+ */
+export async function asyncRoutes(app: FastifyInstance, opts: AsyncRoutesOptions) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  opts.authenticate(app);
+  const service = opts.asyncInference;
+  const key = (req: { principal: unknown }) => req.principal as KeyPrincipal;
+
+  const submit = (path: string, endpoint: AsyncEndpoint, summary: string) =>
+    r.post(path, { schema: { tags, security, summary, body: requestBody } }, async (req, reply) => {
+      const job = await service.submit(key(req), endpoint, req.body as Record<string, unknown>);
+      return reply.code(202).header('location', `${app.prefix}/jobs/${job.id}`).send(job);
+    });
+  submit('/chat/completions', 'chat.completions', 'Queue a chat completion; poll the job or get a callback');
+  submit('/embeddings', 'embeddings', 'Queue an embeddings request; poll the job or get a callback');
+
+  r.get('/jobs/:id', { schema: { tags, security, summary: 'An async job', params: idParams } }, async (req) =>
+    service.get(key(req), req.params.id),
+  );
+  r.delete('/jobs/:id', { schema: { tags, security, summary: 'Cancel an async job', params: idParams } }, async (req) =>
+    service.cancel(key(req), req.params.id),
+  );
+}

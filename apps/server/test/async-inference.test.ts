@@ -1,0 +1,184 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type FakeUpstream, startFakeUpstream, startTestServer, type TestServer } from '@maas/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey, createModel, createProvider, defaultProject, until, usageOf } from './support/gateway-setup.ts';
+
+/** Async inference: 202 at once, the job runs through the gateway path, poll / cancel / callback. */
+let ts: TestServer;
+let upstream: FakeUpstream;
+let key: string;
+let otherOrgKey: string;
+let receiver: Server;
+let receiverUrl: string;
+const received: { headers: Record<string, unknown>; body: Record<string, unknown> }[] = [];
+
+async function call(method: string, path: string, secret: string | null, body?: unknown) {
+  const res = await fetch(`${ts.url}/api/v1/async${path}`, {
+    method,
+    headers: {
+      ...(secret ? { authorization: `Bearer ${secret}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
+}
+
+const settled = (id: string, secret = key) =>
+  until(
+    async () => {
+      const res = await call('GET', `/jobs/${id}`, secret);
+      return ['succeeded', 'failed', 'cancelled'].includes(res.body.status) ? res.body : null;
+    },
+    15_000,
+    `job ${id} finished`,
+  );
+
+beforeAll(async () => {
+  ts = await startTestServer();
+  upstream = await startFakeUpstream();
+  const provider = await createProvider(ts, { name: 'fake', base_url: upstream.url });
+  await createModel(ts, { name: 'chat', targets: [{ provider_id: provider, upstream_model: 'fake-chat' }] });
+  await createModel(ts, { name: 'slow', targets: [{ provider_id: provider, upstream_model: 'slow-chat' }] });
+  await createModel(ts, {
+    name: 'embed',
+    type: 'embedding',
+    targets: [{ provider_id: provider, upstream_model: 'fake-embed' }],
+  });
+  key = await createKey(ts);
+  // a second tenant with a key of its own
+  const org = await ts.admin.post('/api/v1/orgs', { name: 'Tenant B' });
+  const b = ts.client();
+  await b.login(ADMIN_EMAIL, ADMIN_PASSWORD, org.body.id);
+  const project = (await b.post('/api/v1/projects', { name: 'b-project' })).body.id;
+  otherOrgKey = await createKey(ts, { project_id: project }, b);
+  receiver = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c) => (text += c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: JSON.parse(text) });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+});
+
+afterAll(async () => {
+  receiver?.close();
+  await upstream?.close();
+  await ts?.close();
+});
+
+describe('async inference', () => {
+  it('answers 202 with a job at once and keeps the OpenAI answer as its result, metered once to the key', async () => {
+    const res = await call('POST', '/chat/completions', key, {
+      model: 'chat',
+      messages: [{ role: 'user', content: 'hello later' }],
+    });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ object: 'async.job', endpoint: '/v1/chat/completions', model: 'chat' });
+    expect(res.body.id).toMatch(/^job_/);
+    expect(['queued', 'running', 'succeeded']).toContain(res.body.status);
+    expect(res.headers.get('location')).toBe(`/api/v1/async/jobs/${res.body.id}`);
+    const done = await settled(res.body.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.error).toBeNull();
+    expect(done.result).toMatchObject({ object: 'chat.completion', choices: [{ message: { role: 'assistant' } }] });
+    expect(done.request_id).toMatch(/^req_/);
+    const [usage] = await usageOf(ts, [done.request_id]);
+    expect(usage).toMatchObject({ endpoint: 'chat.completions', outcome: 'success', httpStatus: 200 });
+    expect(usage!.promptTokens).toBeGreaterThan(0);
+  });
+
+  it('runs embeddings too', async () => {
+    const res = await call('POST', '/embeddings', key, { model: 'embed', input: ['a', 'b'] });
+    expect(res.status).toBe(202);
+    const done = await settled(res.body.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.result.data).toHaveLength(2);
+  });
+
+  it('a request the gateway refuses fails with the real error text', async () => {
+    const res = await call('POST', '/chat/completions', key, {
+      model: 'no-such-model',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(res.status).toBe(202);
+    const done = await settled(res.body.id);
+    expect(done.status).toBe('failed');
+    expect(done.error.message).toMatch(/model/i);
+    expect(done.error.status_code).toBeGreaterThanOrEqual(400);
+    expect(done.attempts).toBe(1);
+  });
+
+  it('POSTs the finished job to callback_url through the outbound policy', async () => {
+    const res = await call('POST', '/chat/completions', key, {
+      model: 'chat',
+      messages: [{ role: 'user', content: 'call me back' }],
+      callback_url: receiverUrl,
+    });
+    expect(res.status).toBe(202);
+    expect(res.body.callback_url).toBe(receiverUrl);
+    const hook = await until(() => received.find((r) => r.body.id === res.body.id), 15_000, 'callback');
+    expect(hook.body).toMatchObject({ status: 'succeeded', object: 'async.job', result: { object: 'chat.completion' } });
+    expect(hook.headers['x-maas-event']).toBe('job.succeeded');
+  });
+
+  it('cancels a running job', async () => {
+    upstream.setFaults([{ model: 'slow-chat', latencyMs: 3_000 }]);
+    const res = await call('POST', '/chat/completions', key, { model: 'slow', messages: [{ role: 'user', content: 'x' }] });
+    await until(async () => (await call('GET', `/jobs/${res.body.id}`, key)).body.status === 'running', 5_000, 'running');
+    const cancelled = await call('DELETE', `/jobs/${res.body.id}`, key);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('cancelling');
+    const started = Date.now();
+    const done = await settled(res.body.id);
+    expect(done.status).toBe('cancelled');
+    expect(done.result).toBeNull();
+    expect(Date.now() - started).toBeLessThan(2_000); // the handler does not wait for the upstream
+    upstream.setFaults([]);
+  });
+
+  it('refuses streams, bodies without a model and callers without a key', async () => {
+    const stream = await call('POST', '/chat/completions', key, { model: 'chat', messages: [], stream: true });
+    expect(stream.status).toBe(400);
+    expect((await call('POST', '/chat/completions', key, { messages: [] })).status).toBe(400);
+    expect((await call('POST', '/chat/completions', null, { model: 'chat', messages: [] })).status).toBe(401);
+    const adminToken = await call('GET', '/jobs/job_01aaaaaaaaaaaaaaaaaaaaaaaa', 'not-a-key');
+    expect(adminToken.status).toBe(401);
+  });
+});
+
+describe('async inference across tenants', () => {
+  it("another org's key can neither poll nor cancel my job (404)", async () => {
+    const mine = await call('POST', '/chat/completions', key, { model: 'chat', messages: [{ role: 'user', content: 'mine' }] });
+    const poll = await call('GET', `/jobs/${mine.body.id}`, otherOrgKey);
+    expect(poll.status).toBe(404);
+    const cancel = await call('DELETE', `/jobs/${mine.body.id}`, otherOrgKey);
+    expect(cancel.status).toBe(404);
+    expect((await settled(mine.body.id)).status).toBe('succeeded');
+    // nor any other job of the engine, by guessing ids
+    const [job] = await ts.server.services.jobs.enqueue({ queue: 'other.queue', payload: {} }).then((j) => [j]);
+    expect((await call('GET', `/jobs/${job!.id}`, key)).status).toBe(404);
+  });
+
+  it('refuses a callback_url at an internal address (422, outbound policy)', async () => {
+    for (const url of ['http://169.254.169.254/latest/meta-data', 'http://10.1.2.3/hook', 'http://[fd00::1]/hook']) {
+      const res = await call('POST', '/chat/completions', key, { model: 'chat', messages: [], callback_url: url });
+      expect(res.status, url).toBe(422);
+    }
+    const bad = await call('POST', '/chat/completions', key, { model: 'chat', messages: [], callback_url: 'file:///etc/passwd' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('a key of my project sees the job; a key of another project in my org does not', async () => {
+    const mine = await call('POST', '/embeddings', key, { model: 'embed', input: 'x' });
+    const sameProject = await createKey(ts, { project_id: await defaultProject(ts) });
+    expect((await call('GET', `/jobs/${mine.body.id}`, sameProject)).status).toBe(200);
+    const otherProject = (await ts.admin.post('/api/v1/projects', { name: 'other-project' })).body.id;
+    const stranger = await createKey(ts, { project_id: otherProject });
+    expect((await call('GET', `/jobs/${mine.body.id}`, stranger)).status).toBe(404);
+  });
+});
