@@ -27,6 +27,7 @@ import { recordHttpMetrics } from './modules/observability/metrics.ts';
 import { observabilityRoutes } from './modules/observability/routes.ts';
 import { providerRoutes } from './modules/providers/index.ts';
 import { registryRoutes } from './modules/registry/index.ts';
+import { webhookRoutes } from './modules/webhooks/index.ts';
 import type { Services } from './services.ts';
 
 export interface BuildAppOptions {
@@ -99,6 +100,7 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
       await api.register(meteringRoutes, { services });
       await api.register(providerRoutes, { services });
       await api.register(registryRoutes, { services });
+      await api.register(webhookRoutes, { webhooks: services.webhooks });
       await api.register(fleetRoutes, { fleet: services.fleet });
       await api.register(agentRoutes, { agents: services.fleet.agents });
     },

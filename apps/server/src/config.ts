@@ -65,6 +65,10 @@ const envSchema = z.object({
   MAAS_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(0).default(10_000),
   MAAS_GATEWAY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   MAAS_LIMIT_SHARE_REQUESTS: z.coerce.number().int().min(0).max(1000).optional(),
+  MAAS_WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\s*\d+(ms|s|m|h)(\s*,\s*\d+(ms|s|m|h))*\s*$/, 'must list durations like 5s,5m,30m,2h')
+    .optional(),
   MAAS_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   MAAS_LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(30),
   MAAS_LOGIN_LOCKOUT_S: z.coerce.number().int().min(1).max(86_400).default(30),
@@ -130,6 +134,8 @@ export interface Config {
   gatewayMaxAttempts: number;
   /** Redis limits: requests a replica may admit from one local share of the counters (0: none; default 32) */
   limitShareRequests: number | undefined;
+  /** webhooks: waits after each failed attempt, the last repeating (`5s,5m,30m,2h,5h,10h` when unset) */
+  webhookRetrySchedule: string | undefined;
   /** logins: failures per account, then per client address, before a lockout; first lockout in seconds (doubles) */
   login: { maxFailures: number; maxFailuresPerAddress: number; lockoutS: number };
   /** argon2 work at once (default: half the CPUs, at least 2) and how many may wait before 503 */
@@ -206,6 +212,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     breakerCooldownMs: env.MAAS_BREAKER_COOLDOWN_MS,
     gatewayMaxAttempts: env.MAAS_GATEWAY_MAX_ATTEMPTS,
     limitShareRequests: env.MAAS_LIMIT_SHARE_REQUESTS,
+    webhookRetrySchedule: env.MAAS_WEBHOOK_RETRY_SCHEDULE,
     login: {
       maxFailures: env.MAAS_LOGIN_MAX_FAILURES,
       maxFailuresPerAddress: env.MAAS_LOGIN_MAX_FAILURES_PER_ADDRESS,

@@ -41,6 +41,8 @@ export type IdPrefix =
   | 'rep'
   | 'shr'
   | 'inv'
+  | 'whe'
+  | 'whd'
   | 'job';
 
 /** Sortable, type-prefixed id: `key_01J…`. Sorting by id sorts by creation time. */

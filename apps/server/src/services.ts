@@ -18,6 +18,7 @@ import { createMeteringService, usageTotal } from './modules/metering/index.ts';
 import { createMetrics } from './modules/observability/metrics.ts';
 import { createProviderService } from './modules/providers/index.ts';
 import { createRegistryService, modelsUsingProvider } from './modules/registry/index.ts';
+import { createWebhookService, parseRetrySchedule } from './modules/webhooks/index.ts';
 
 export interface CoreDeps {
   config: Config;
@@ -46,6 +47,19 @@ export async function createServices(deps: CoreDeps) {
   // one policy for every request made on a tenant's behalf (providers, probes, webhooks, downloads)
   const outbound = createOutboundPolicy({ allow: config.outboundAllow });
   if (config.port !== 0) outbound.addSelf(config.host, config.port);
+  // signed Standard Webhooks to each org's endpoints, delivered by the job engine
+  const webhooks = createWebhookService({
+    db,
+    audit,
+    secrets,
+    log,
+    jobs,
+    outbound,
+    ...(config.webhookRetrySchedule
+      ? { retryScheduleMs: parseRetrySchedule(config.webhookRetrySchedule) }
+      : {}),
+  });
+  webhooks.start();
   const keys = createKeyService({ db, audit, bus, log });
   await keys.start();
   // limit counters shared by every replica when Redis is configured; fail fast rather than queue when it is down
@@ -66,6 +80,7 @@ export async function createServices(deps: CoreDeps) {
     bus,
     log,
     outbound,
+    events: webhooks,
     redis: limitsRedis,
     ...(config.limitShareRequests !== undefined ? { shareRequests: config.limitShareRequests } : {}),
     usedIn: async (policy, fromMs, toMs) => {
@@ -148,6 +163,7 @@ export async function createServices(deps: CoreDeps) {
     secrets,
     metrics,
     audit,
+    webhooks,
     identity,
     keys,
     limits,
@@ -172,6 +188,7 @@ export async function createServices(deps: CoreDeps) {
       await registry.stop();
       await providers.stop();
       await metering.stop();
+      await webhooks.stop();
     },
   };
 }

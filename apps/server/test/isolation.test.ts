@@ -50,6 +50,13 @@ beforeAll(async () => {
     await b.post('/api/v1/limits', { scope: 'project', scope_id: orgB.projects, rpm: 10 }),
     'limit',
   );
+  orgB['webhook-endpoints'] = await created(
+    await b.post('/api/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/hook' }),
+    'webhook endpoint',
+  );
+  const delivery = await b.post(`/api/v1/webhook-endpoints/${orgB['webhook-endpoints']}/test`);
+  if (delivery.status !== 202) throw new Error(`fixture webhook delivery: ${delivery.status}`);
+  orgB['webhook-deliveries'] = delivery.body.id;
   orgB['audit-events'] = (await b.get('/api/v1/audit-events?limit=1')).body.data[0].id;
   const ops = await listOperations(ts.admin);
   if (ops.some((o) => o.path.startsWith('/api/v1/providers'))) {

@@ -11,3 +11,4 @@ export * from '../modules/metering/rollups-schema.ts';
 export * from '../modules/metering/schema.ts';
 export * from '../modules/providers/schema.ts';
 export * from '../modules/registry/schema.ts';
+export * from '../modules/webhooks/schema.ts';

@@ -7,7 +7,7 @@ import {
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { fetch } from 'undici';
-import type { Db } from '../../db/client.ts';
+import type { Db, DbOrTx } from '../../db/client.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
 import { type NotificationRow, toNotificationDto } from './dto.ts';
@@ -30,7 +30,23 @@ export interface AlertNotifierDeps {
   now?: () => number;
   /** where webhooks may go (default: public addresses only); checked when the connection opens */
   outbound?: OutboundPolicy;
+  /** the org's signed webhooks (`budget.threshold_reached`), recorded with the notification */
+  events?: AlertEvents;
 }
+
+/** The part of the webhooks service alerts use. */
+export interface AlertEvents {
+  emit(
+    orgId: string,
+    type: string,
+    data: object,
+    tx?: DbOrTx,
+    opts?: { idempotencyKey?: string },
+  ): Promise<void>;
+}
+
+/** The webhook event type of a soft-threshold crossing (money budget or token quota; see `metric`). */
+export const THRESHOLD_EVENT = 'budget.threshold_reached';
 
 /**
  * Turns soft-threshold crossings into a notification row plus an audit event (one transaction, once
@@ -73,6 +89,9 @@ export function createAlertNotifier(deps: AlertNotifierDeps) {
         action: 'limit.threshold_reached',
         target: { type: 'limit_policy', id: p.id },
         after: toNotificationDto(row),
+      });
+      await deps.events?.emit(p.orgId, THRESHOLD_EVENT, toNotificationDto(row), tx, {
+        idempotencyKey: row.id,
       });
       return row;
     });

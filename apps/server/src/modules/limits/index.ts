@@ -3,6 +3,7 @@ import type { LimitSubject } from './policy.ts';
 import { toLimitError } from './rate-limit-headers.ts';
 import type { LimitService } from './service.ts';
 
+export { type AlertEvents, THRESHOLD_EVENT } from './alerts.ts';
 export {
   type ActualUsage,
   type AdmitResult,

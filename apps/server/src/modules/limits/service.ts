@@ -8,7 +8,7 @@ import { AppError, conflict, notFound } from '../../http/app-error.ts';
 import type { Principal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
-import { createAlertNotifier } from './alerts.ts';
+import { type AlertEvents, createAlertNotifier } from './alerts.ts';
 import { type LimitPolicyRow, toLimitPolicyDto } from './dto.ts';
 import {
   type ActualUsage,
@@ -38,6 +38,8 @@ export interface LimitServiceDeps {
   webhookTimeoutMs?: number;
   /** where limit webhooks may go (default: public addresses only) */
   outbound?: OutboundPolicy;
+  /** soft-threshold crossings are also sent as signed `budget.threshold_reached` webhooks */
+  events?: AlertEvents;
   /**
    * What a policy's scope used in a period (tokens, money in the price currency), from metered usage:
    * quota and budget counters start from it instead of zero after a restart or when a policy is set.
@@ -101,6 +103,7 @@ export function createLimitService(deps: LimitServiceDeps) {
     now,
     webhookTimeoutMs: deps.webhookTimeoutMs ?? 5_000,
     outbound,
+    events: deps.events,
   });
 
   /** A webhook must pass the outbound policy when it is set (and again when it is delivered). */
