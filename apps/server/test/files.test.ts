@@ -6,7 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { FILES_TEST_ENV, filesSuite } from './support/files-suite.ts';
 import { createKey, openai } from './support/gateway-setup.ts';
 
-filesSuite('/v1/files on local disk', { env: () => ({}) });
+filesSuite('/v1/files on local disk', {
+  env: () => ({}),
+  async after(ts) {
+    // every file in the directory belongs to a file row: nothing deleted, expired or refused is left
+    const dir = (ts.server.services.files.storage as unknown as { dir: string }).dir;
+    const rows = await ts.server.services.database.db.query.files.findMany();
+    expect(readdirSync(dir).sort()).toEqual(rows.map((r) => r.id).sort());
+  },
+});
 
 describe('/v1/files local storage on disk', () => {
   it('keeps files 0600 in a 0700 directory, named by id only', async () => {

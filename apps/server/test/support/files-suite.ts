@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type ApiClient, startTestServer, type TestServer } from '@maas/testkit';
 import { eq } from 'drizzle-orm';
-import OpenAI, { APIError, toFile } from 'openai';
+import type OpenAI from 'openai';
+import { APIError, toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileStorageUsage, files } from '../../src/modules/files/index.ts';
 import { createKey, openai } from './gateway-setup.ts';
@@ -16,13 +17,15 @@ export const FILES_TEST_ENV = {
   MAAS_FILES_MAX_BYTES: String(8 * MiB),
   MAAS_FILES_ORG_QUOTA_BYTES: String(24 * MiB),
   MAAS_FILES_SWEEP_INTERVAL_MS: '0',
+  // uploads stream past the JSON body limit
+  MAAS_BODY_LIMIT_BYTES: String(1 * MiB),
 };
 
 export interface FilesSuiteOptions {
   /** environment of the test server (storage selection) on top of FILES_TEST_ENV */
   env: () => Promise<Record<string, string>> | Record<string, string>;
-  /** checks that a file's bytes are gone from the storage backend */
-  after?: () => Promise<void>;
+  /** checks the storage backend against the rows once the other tests ran */
+  after?: (ts: TestServer) => Promise<void>;
 }
 
 const sha256 = async (stream: AsyncIterable<Uint8Array>) => {
@@ -52,6 +55,7 @@ export async function postRaw(ts: TestServer, key: string, body: Buffer | string
     body: typeof body === 'string' ? body : new Uint8Array(body),
   });
   const text = await res.text();
+  // biome-ignore lint/suspicious/noExplicitAny: bodies of every shape are read loosely here
   let json: any = null;
   try {
     json = JSON.parse(text);
@@ -313,7 +317,9 @@ export function filesSuite(name: string, opts: FilesSuiteOptions) {
       const content = await fetch(`${ts.url}/v1/files/${res.body.id}/content`, {
         headers: { authorization: `Bearer ${key}` },
       });
-      expect(content.headers.get('content-disposition')).toContain("filename*=UTF-8''a%EF%BF%BDb%2F..%2Fc.txt");
+      expect(content.headers.get('content-disposition')).toContain(
+        "filename*=UTF-8''a%EF%BF%BDb%2F..%2Fc.txt",
+      );
       expect(await content.text()).toBe('nul');
     });
 
@@ -392,18 +398,26 @@ export function filesSuite(name: string, opts: FilesSuiteOptions) {
       await expectApiError(otherProject.files.content(row.id), 404);
       await expectApiError(otherOrg.files.content(row.id), 404);
       const opened = await ts.server.services.files.open(scope, row.id);
-      expect(await sha256(opened.body)).toBe(createHash('sha256').update('{"custom_id":"a"}\n').digest('hex'));
-      await expect(ts.server.services.files.get({ ...scope, projectId: 'prj_x' }, row.id)).rejects.toMatchObject({
+      expect(await sha256(opened.body)).toBe(
+        createHash('sha256').update('{"custom_id":"a"}\n').digest('hex'),
+      );
+      await expect(
+        ts.server.services.files.get({ ...scope, projectId: 'prj_x' }, row.id),
+      ).rejects.toMatchObject({
         status: 404,
       });
     });
 
-    if (opts.after) it('leaves the storage backend as the tests expect', () => opts.after!());
+    if (opts.after)
+      it('leaves the storage backend holding exactly the files that exist', () => opts.after!(ts));
   });
 }
 
 async function scopeOf(ts: TestServer, client: OpenAI) {
-  const file = await client.files.create({ file: await toFile(Buffer.from('s'), 's.txt'), purpose: 'user_data' });
+  const file = await client.files.create({
+    file: await toFile(Buffer.from('s'), 's.txt'),
+    purpose: 'user_data',
+  });
   const [row] = await ts.server.services.database.db.select().from(files).where(eq(files.id, file.id));
   await client.files.delete(file.id);
   return { orgId: row!.orgId, projectId: row!.projectId };

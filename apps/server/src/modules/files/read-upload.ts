@@ -54,7 +54,8 @@ export async function readUpload(req: FastifyRequest, files: FilesService): Prom
 }
 
 function readField(fields: UploadFields, part: Multipart & { type: 'field' }): void {
-  if (part.valueTruncated || part.fieldnameTruncated) throw badRequest(`Field '${part.fieldname}' is too long.`);
+  if (part.valueTruncated || part.fieldnameTruncated)
+    throw badRequest(`Field '${part.fieldname}' is too long.`);
   const value = String(part.value);
   switch (part.fieldname) {
     case 'purpose':
@@ -86,7 +87,12 @@ function checkFields(fields: UploadFields): { purpose: string; expiresAfterSecon
     throw badRequest("expires_after[anchor] must be 'created_at'.", 'expires_after[anchor]');
   }
   const seconds = Number(fields.seconds);
-  if (fields.seconds === undefined || !/^\d+$/.test(fields.seconds) || seconds < 3600 || seconds > 2_592_000) {
+  if (
+    fields.seconds === undefined ||
+    !/^\d+$/.test(fields.seconds) ||
+    seconds < 3600 ||
+    seconds > 2_592_000
+  ) {
     throw badRequest(
       'expires_after[seconds] must be an integer between 3600 and 2592000.',
       'expires_after[seconds]',

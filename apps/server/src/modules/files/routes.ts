@@ -26,7 +26,7 @@ const fileObject = z.object({
 
 const idParams = z.object({ id: z.string().max(200) });
 
-const listQuery = z.object({
+const listQuery = z.strictObject({
   purpose: z.string().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
   order: z.enum(['asc', 'desc']).default('desc'),

@@ -172,7 +172,7 @@ export function createFilesService(deps: FilesServiceDeps): FilesService {
         if (meta.expiresAfterSeconds !== undefined) checkExpiresAfter(meta.expiresAfterSeconds);
         const row = await db.transaction(async (tx) => {
           const [current] = await tx.select().from(files).where(eq(files.id, id)).for('update');
-          if (!current || current.status !== 'uploading') throw new Error(`upload ${id} is gone`);
+          if (current?.status !== 'uploading') throw new Error(`upload ${id} is gone`);
           const [done] = await tx
             .update(files)
             .set({
@@ -299,7 +299,8 @@ export function createFilesService(deps: FilesServiceDeps): FilesService {
       }
       const conds = [visible(scope)];
       if (query.purpose) conds.push(eq(files.purpose, query.purpose));
-      if (query.after) conds.push(query.order === 'asc' ? gt(files.id, query.after) : lt(files.id, query.after));
+      if (query.after)
+        conds.push(query.order === 'asc' ? gt(files.id, query.after) : lt(files.id, query.after));
       const rows = await db
         .select()
         .from(files)
@@ -357,9 +358,14 @@ function checkExpiresAfter(seconds: number): void {
 function checkFilename(name: string): string {
   const clean = name.replaceAll('\u0000', '\uFFFD');
   if (clean.length > MAX_FILENAME) {
-    throw new AppError('validation_failed', `filename must be at most ${MAX_FILENAME} characters.`, undefined, {
-      param: 'file',
-    });
+    throw new AppError(
+      'validation_failed',
+      `filename must be at most ${MAX_FILENAME} characters.`,
+      undefined,
+      {
+        param: 'file',
+      },
+    );
   }
   return clean;
 }

@@ -1,3 +1,5 @@
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -6,8 +8,6 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { type ByteRange, type FileStorage, StoredObjectMissingError } from './types.ts';
 
 export interface S3StorageOptions {
@@ -110,5 +110,7 @@ export function createS3Storage(opts: S3StorageOptions): FileStorage {
 
 function isMissing(err: unknown): boolean {
   if (err instanceof NoSuchKey) return true;
-  return err instanceof S3ServiceException && (err.name === 'NotFound' || err.$metadata.httpStatusCode === 404);
+  return (
+    err instanceof S3ServiceException && (err.name === 'NotFound' || err.$metadata.httpStatusCode === 404)
+  );
 }
