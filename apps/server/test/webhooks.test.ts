@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admitRequest, settleRequest } from '../src/modules/limits/index.ts';
-import { webhookEndpoints } from '../src/modules/webhooks/schema.ts';
+import { webhookDeliveries, webhookEndpoints } from '../src/modules/webhooks/schema.ts';
 import { type HostileTenant, hostileTenant } from './security/tenant-fixture.ts';
 import { sleep, until } from './support/gateway-setup.ts';
 
@@ -183,6 +183,28 @@ describe('webhook endpoints', () => {
     expect(hits[2]!.at - hits[1]!.at).toBeGreaterThanOrEqual(380);
     for (const h of hits) await expect(unwrap(flaky.secret, h)).resolves.toBeTruthy();
     expect((await deliveries(flaky.id, '?status=pending')).length).toBe(0);
+  });
+
+  it('a job that runs again (a lost lease, a replay meanwhile) never sends twice', async () => {
+    const ep = await endpoint('/once', ['job.failed']);
+    const { webhooks, database } = ts.server.services;
+    await webhooks.emit(await orgOf(ep.id), 'job.failed', { id: 'job_2' });
+    const [d] = await until(async () => {
+      const list = await deliveries(ep.id);
+      return list[0]?.status === 'succeeded' ? list : undefined;
+    });
+    await webhooks.deliveries.attempt(d!.id);
+    expect(at('/once')).toHaveLength(1);
+    // pending again, due in an hour: a job queued for an earlier time is stale and does nothing
+    const later = new Date(Date.now() + 3_600_000);
+    await database.db
+      .update(webhookDeliveries)
+      .set({ status: 'pending', nextAttemptAt: later })
+      .where(eq(webhookDeliveries.id, d!.id));
+    await webhooks.deliveries.attempt(d!.id, Date.parse(d!.created_at));
+    expect(at('/once')).toHaveLength(1);
+    await webhooks.deliveries.attempt(d!.id, later.getTime());
+    expect(at('/once')).toHaveLength(2);
   });
 
   it('a 410 disables the endpoint; it gets nothing more until enabled again', async () => {

@@ -96,21 +96,24 @@ export function createDeliveryLog(deps: DeliveryDeps) {
         : next
           ? outcome.error
           : `${outcome.error}; gave up after ${attempts} attempts`;
-    const [after] = await db
-      .update(webhookDeliveries)
-      .set({
-        status,
-        attempts,
-        responseStatus: outcome.status,
-        responseSnippet: outcome.snippet,
-        lastError,
-        lastAttemptAt: at,
-        nextAttemptAt: next,
-        updatedAt: now(),
-      })
-      .where(and(eq(webhookDeliveries.id, row.id), eq(webhookDeliveries.status, 'pending')))
-      .returning();
-    if (after && next) await deps.scheduled({ id: after.id, orgId: after.orgId, runAt: next });
+    // the outcome and the next attempt's job commit together: a crash leaves no delivery unscheduled
+    await db.transaction(async (tx) => {
+      const [after] = await tx
+        .update(webhookDeliveries)
+        .set({
+          status,
+          attempts,
+          responseStatus: outcome.status,
+          responseSnippet: outcome.snippet,
+          lastError,
+          lastAttemptAt: at,
+          nextAttemptAt: next,
+          updatedAt: now(),
+        })
+        .where(and(eq(webhookDeliveries.id, row.id), eq(webhookDeliveries.status, 'pending')))
+        .returning();
+      if (after && next) await deps.scheduled({ id: after.id, orgId: after.orgId, runAt: next }, tx);
+    });
     if (outcome.gone) await endpoints.disable(row.endpointId, 'the receiver answered 410 Gone', SYSTEM);
     log.info(
       { delivery_id: row.id, endpoint_id: row.endpointId, status, response_status: outcome.status, attempts },
@@ -128,32 +131,37 @@ export function createDeliveryLog(deps: DeliveryDeps) {
       const payload = eventBody(eventId, type, at, data);
       if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES)
         throw new Error(`webhook event ${type} is too large`);
-      const run = async (t: DbOrTx) => {
-        const list = await t
-          .select({ id: webhookEndpoints.id, events: webhookEndpoints.events })
-          .from(webhookEndpoints)
-          .where(and(eq(webhookEndpoints.orgId, orgId), eq(webhookEndpoints.enabled, true)));
-        const rows = list
-          .filter((e) => matchesEvent(e.events, type))
-          .map((e) => ({
-            id: newId('whd'),
-            orgId,
-            endpointId: e.id,
-            eventId,
-            eventType: type,
-            payload,
-            nextAttemptAt: at,
-            retryStartedAt: at,
-          }));
-        await insert(t, rows);
-      };
-      await run(tx ?? db);
+      const list = await (tx ?? db)
+        .select({ id: webhookEndpoints.id, events: webhookEndpoints.events })
+        .from(webhookEndpoints)
+        .where(and(eq(webhookEndpoints.orgId, orgId), eq(webhookEndpoints.enabled, true)));
+      const rows = list
+        .filter((e) => matchesEvent(e.events, type))
+        .map((e) => ({
+          id: newId('whd'),
+          orgId,
+          endpointId: e.id,
+          eventId,
+          eventType: type,
+          payload,
+          nextAttemptAt: at,
+          retryStartedAt: at,
+        }));
+      if (rows.length === 0) return;
+      // each delivery and its job commit together (in the caller's transaction when given)
+      if (tx) await insert(tx, rows);
+      else await db.transaction((t) => insert(t, rows));
     },
 
-    /** One attempt of a due delivery (what the queue runs); a delivery no longer pending is left alone. */
-    async attempt(id: string): Promise<void> {
+    /**
+     * One attempt of a due delivery (what the queue runs). A delivery no longer pending is left
+     * alone, and so is one rescheduled since the job was queued (`dueAt`: the job's run time; a replay
+     * or a recorded attempt moved it), so a job that runs twice never sends twice.
+     */
+    async attempt(id: string, dueAt?: number): Promise<void> {
       const [row] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id));
       if (row?.status !== 'pending') return;
+      if (dueAt !== undefined && row.nextAttemptAt?.getTime() !== dueAt) return;
       const [endpoint] = await db
         .select()
         .from(webhookEndpoints)

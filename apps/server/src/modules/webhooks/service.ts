@@ -13,7 +13,7 @@ export const WEBHOOK_QUEUE = 'webhooks';
 export interface WebhookJobs {
   register(
     queue: string,
-    opts: { concurrency: number; maxAttempts?: number },
+    opts: { concurrency: number; perOrgConcurrency?: number; maxAttempts?: number },
     handler: (ctx: { job: { payload: unknown } }) => Promise<unknown>,
   ): void;
   enqueue(
@@ -36,8 +36,9 @@ export interface WebhookServiceDeps {
   retryWindowMs?: number;
   /** per attempt (default 10 s) */
   timeoutMs?: number;
-  /** attempts at once in this process (default 16) */
+  /** attempts at once in this process (default 16), and of one org across replicas (default 8) */
   concurrency?: number;
+  perOrgConcurrency?: number;
   now?: () => Date;
 }
 
@@ -73,7 +74,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       await jobs.enqueue(
         {
           queue: WEBHOOK_QUEUE,
-          payload: { delivery_id: d.id },
+          payload: { delivery_id: d.id, due_at: d.runAt.getTime() },
           orgId: d.orgId,
           runAt: d.runAt,
           dedupeKey: `${d.id}@${d.runAt.getTime()}`,
@@ -89,14 +90,16 @@ export function createWebhookService(deps: WebhookServiceDeps) {
 
     /** Registers the delivery queue; the job engine runs it once started. */
     start() {
-      jobs.register(
-        WEBHOOK_QUEUE,
-        { concurrency: deps.concurrency ?? 16, maxAttempts: 3 },
-        async ({ job }) => {
-          const id = (job.payload as { delivery_id?: unknown } | null)?.delivery_id;
-          if (typeof id === 'string') await deliveries.attempt(id);
-        },
-      );
+      const opts = {
+        concurrency: deps.concurrency ?? 16,
+        perOrgConcurrency: deps.perOrgConcurrency ?? 8,
+        maxAttempts: 3,
+      };
+      jobs.register(WEBHOOK_QUEUE, opts, async ({ job }) => {
+        const p = (job.payload ?? {}) as { delivery_id?: unknown; due_at?: unknown };
+        if (typeof p.delivery_id === 'string')
+          await deliveries.attempt(p.delivery_id, typeof p.due_at === 'number' ? p.due_at : undefined);
+      });
     },
 
     async stop() {
