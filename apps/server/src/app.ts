@@ -15,6 +15,7 @@ import { requestIdFrom } from './http/request-context.ts';
 import { newId } from './ids.ts';
 import { asyncRoutes } from './modules/async-inference/index.ts';
 import { auditRoutes } from './modules/audit/index.ts';
+import { batchRoutes } from './modules/batches/index.ts';
 import { consoleRoutes } from './modules/console/index.ts';
 import { fileRoutes } from './modules/files/index.ts';
 import { agentRoutes, fleetRoutes } from './modules/fleet/index.ts';
@@ -116,6 +117,11 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
     prefix: '/v1',
     files: services.files,
     maxBytes: config.files.maxBytes,
+    authenticate: (v1) => addKeyAuth(v1, services.keys.verify),
+  });
+  await app.register(batchRoutes, {
+    prefix: '/v1',
+    batches: services.batches,
     authenticate: (v1) => addKeyAuth(v1, services.keys.verify),
   });
   await app.register(consoleRoutes);

@@ -78,6 +78,11 @@ const envSchema = z.object({
   MAAS_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
   MAAS_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   MAAS_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  MAAS_BATCH_CONCURRENCY: z.coerce.number().int().min(0).max(1024).default(8),
+  MAAS_BATCH_ORG_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
+  MAAS_BATCH_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(86_400),
+  MAAS_BATCH_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  MAAS_BATCH_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   MAAS_FILES_MAX_BYTES: z.coerce
     .number()
     .int()
@@ -146,6 +151,14 @@ export interface Config {
   metricsToken: string | undefined;
   /** a listener of its own for /metrics (the main port then has none) */
   metricsListen: { host: string; port: number } | undefined;
+  /** /v1/batches: lines at once per process (0: this process runs no batches) and per org; the '24h' window in seconds (shorter in tests) */
+  batches: {
+    concurrency: number;
+    perOrgConcurrency: number;
+    windowS: number;
+    pollMs: number;
+    leaseMs: number;
+  };
   /** /v1/files: size limit per file, storage quota per org, sweeper period; an S3 bucket instead of the data dir */
   files: {
     maxBytes: number;
@@ -207,7 +220,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     usageRetentionDays: env.MAAS_USAGE_RETENTION_DAYS,
     probeIntervalMs: env.MAAS_PROBE_INTERVAL_MS,
     jobLeaseMs: env.MAAS_JOB_LEASE_MS,
-    asyncInference: { concurrency: env.MAAS_ASYNC_CONCURRENCY, perOrgConcurrency: env.MAAS_ASYNC_ORG_CONCURRENCY },
+    asyncInference: {
+      concurrency: env.MAAS_ASYNC_CONCURRENCY,
+      perOrgConcurrency: env.MAAS_ASYNC_ORG_CONCURRENCY,
+    },
     breakerFailures: env.MAAS_BREAKER_FAILURES,
     breakerCooldownMs: env.MAAS_BREAKER_COOLDOWN_MS,
     gatewayMaxAttempts: env.MAAS_GATEWAY_MAX_ATTEMPTS,
@@ -225,6 +241,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       env.MAAS_METRICS_PORT === undefined
         ? undefined
         : { host: env.MAAS_METRICS_HOST, port: env.MAAS_METRICS_PORT },
+    batches: {
+      concurrency: env.MAAS_BATCH_CONCURRENCY,
+      perOrgConcurrency: env.MAAS_BATCH_ORG_CONCURRENCY ?? env.MAAS_BATCH_CONCURRENCY,
+      windowS: env.MAAS_BATCH_WINDOW_S,
+      pollMs: env.MAAS_BATCH_POLL_MS,
+      leaseMs: env.MAAS_BATCH_LEASE_MS,
+    },
     files: {
       maxBytes: env.MAAS_FILES_MAX_BYTES,
       orgQuotaBytes: env.MAAS_FILES_ORG_QUOTA_BYTES,

@@ -7,6 +7,7 @@ import type { Database } from './db/client.ts';
 import type { Bus } from './events/bus.ts';
 import { createAsyncInference } from './modules/async-inference/index.ts';
 import { createAuditService } from './modules/audit/index.ts';
+import { createBatchRunner, createBatchService } from './modules/batches/index.ts';
 import { createFileStorage, createFilesService } from './modules/files/index.ts';
 import { createFleet } from './modules/fleet/index.ts';
 import { adapters, createGateway, createGatewayMetrics } from './modules/gateway/index.ts';
@@ -145,12 +146,27 @@ export async function createServices(deps: CoreDeps) {
     sweepIntervalMs: config.files.sweepIntervalMs,
   });
   files.start();
+  // batch lines run through the gateway path on a budget of their own (MAAS_BATCH_CONCURRENCY)
+  const batchRunner = createBatchRunner({
+    db,
+    gw: gateway.context,
+    files,
+    log: log.child({ module: 'batches' }),
+    concurrency: config.batches.concurrency,
+    perOrgConcurrency: config.batches.perOrgConcurrency,
+    pollMs: config.batches.pollMs,
+    leaseMs: config.batches.leaseMs,
+    emit: (orgId, type, data, key) => webhooks.emit(orgId, type, data, undefined, { idempotencyKey: key }),
+  });
+  const batches = createBatchService({ db, files, windowS: config.batches.windowS, kick: batchRunner.kick });
+  if (config.batches.concurrency > 0) batchRunner.start();
   // async requests run as low-priority jobs with their own concurrency, apart from live traffic
   const asyncInference = createAsyncInference({
     jobs,
     gateway: gateway.context,
     outbound,
     log,
+    events: webhooks,
     ...config.asyncInference,
   });
   jobs.start();
@@ -175,8 +191,11 @@ export async function createServices(deps: CoreDeps) {
     jobs,
     asyncInference,
     files,
+    batches,
     /** Flushes buffers and stops background work; the database is closed by the caller. */
     async stop() {
+      // lines in flight end and their answers are stored while the gateway still works
+      await batchRunner.stop();
       // running jobs are aborted and their leases given back first, while what they use still works
       await jobs.stop();
       await fleet.stop();

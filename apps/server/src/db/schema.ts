@@ -1,4 +1,5 @@
 export * from '../modules/audit/schema.ts';
+export * from '../modules/batches/schema.ts';
 export * from '../modules/files/schema.ts';
 export * from '../modules/fleet/schema.ts';
 export * from '../modules/identity/schema.ts';

@@ -27,6 +27,7 @@ export interface PriceInput {
   output_per_million: number;
   cached_input_per_million?: number | undefined;
   reasoning_per_million?: number | undefined;
+  batch_discount_percent?: number | undefined;
   effective_from?: string | undefined;
 }
 
@@ -48,6 +49,10 @@ export function costNanos(price: PriceRow, u: TokenUsage): number {
     reasoning * price.reasoningNanos
   );
 }
+
+/** The cost of a batch line: the price's batch discount applied. */
+export const batchCostNanos = (price: PriceRow, nanos: number) =>
+  Math.round((nanos * (100 - price.batchDiscountPercent)) / 100);
 
 export function createPriceBook({
   db,
@@ -137,6 +142,7 @@ export function createPriceBook({
             outputNanos: perMillionToNanos(input.output_per_million),
             cachedInputNanos: perMillionToNanos(input.cached_input_per_million ?? input.input_per_million),
             reasoningNanos: perMillionToNanos(input.reasoning_per_million ?? input.output_per_million),
+            batchDiscountPercent: input.batch_discount_percent ?? 0,
             effectiveFrom,
             createdBy: ctx.actorId,
           })

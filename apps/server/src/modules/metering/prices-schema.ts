@@ -1,4 +1,4 @@
-import { bigint, index, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { orgs } from '../identity/schema.ts';
 
 /**
@@ -21,6 +21,8 @@ export const modelPrices = pgTable(
     cachedInputNanos: bigint('cached_input_nanos', { mode: 'number' }).notNull(),
     outputNanos: bigint('output_nanos', { mode: 'number' }).notNull(),
     reasoningNanos: bigint('reasoning_nanos', { mode: 'number' }).notNull(),
+    /** batch lines (/v1/batches) are billed this many percent below the price */
+    batchDiscountPercent: integer('batch_discount_percent').notNull().default(0),
     effectiveFrom: timestamp('effective_from', { withTimezone: true, mode: 'date' }).notNull(),
     createdBy: text('created_by'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),

@@ -23,6 +23,7 @@ const priceDto = z.object({
   cached_input_per_million: z.number(),
   output_per_million: z.number(),
   reasoning_per_million: z.number(),
+  batch_discount_percent: z.number(),
   effective_from: z.string(),
   created_at: z.string(),
 });
@@ -35,6 +36,7 @@ const toPriceDto = (r: PriceRow): z.infer<typeof priceDto> => ({
   cached_input_per_million: nanosToPerMillion(r.cachedInputNanos),
   output_per_million: nanosToPerMillion(r.outputNanos),
   reasoning_per_million: nanosToPerMillion(r.reasoningNanos),
+  batch_discount_percent: r.batchDiscountPercent,
   effective_from: r.effectiveFrom.toISOString(),
   created_at: r.createdAt.toISOString(),
 });
@@ -165,6 +167,7 @@ export async function meteringRoutes(app: FastifyInstance, { services }: { servi
           output_per_million: perMillion,
           cached_input_per_million: perMillion.optional(),
           reasoning_per_million: perMillion.optional(),
+          batch_discount_percent: z.number().int().min(0).max(100).optional(),
           effective_from: z.iso.datetime({ offset: true }).optional(),
         }),
         response: { 201: priceDto },

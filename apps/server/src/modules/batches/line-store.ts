@@ -1,0 +1,175 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import { recordUsage, type UsageEvent } from '../metering/index.ts';
+
+const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
+
+export interface ClaimedLine {
+  batchId: string;
+  orgId: string;
+  line: number;
+  customId: string;
+  body: Record<string, unknown>;
+  attempts: number;
+}
+
+/** A line's end: its file line, and its usage event when an upstream answered. */
+export interface LineResult {
+  batchId: string;
+  line: number;
+  state: 'completed' | 'failed' | 'retry';
+  result: unknown;
+  usage: UsageEvent | null;
+  /** retry: not before this many ms */
+  retryInMs?: number;
+}
+
+/**
+ * Claims up to `limit` pending lines of running batches for `owner` for `leaseMs` (oldest batch
+ * first, lines in file order). SKIP LOCKED: replicas claiming at once get different lines; a claim
+ * whose owner died expires and the line is claimed again.
+ */
+export async function claimLines(
+  db: Db,
+  owner: string,
+  limit: number,
+  leaseMs: number,
+  skipOrgs: string[],
+): Promise<ClaimedLine[]> {
+  const skip: SQL = skipOrgs.length
+    ? sql`and b.org_id not in (${sql.join(
+        skipOrgs.map((o) => sql`${o}`),
+        sql`, `,
+      )})`
+    : sql``;
+  const result = await db.execute(sql`
+    update batch_lines l set claimed_by = ${owner}, claim_until = now() + ${leaseMs} * interval '1 millisecond'
+    from (
+      select bl.batch_id, bl.line, b.org_id from batch_lines bl join batches b on b.id = bl.batch_id
+      where b.status = 'in_progress' and b.expires_at > now() ${skip}
+        and bl.state = 'pending' and (bl.claim_until is null or bl.claim_until < now())
+      order by b.created_at, bl.batch_id, bl.line
+      limit ${limit}
+      for update of bl skip locked
+    ) c
+    where l.batch_id = c.batch_id and l.line = c.line
+    returning l.batch_id, c.org_id, l.line, l.custom_id, l.body, l.attempts`);
+  return rowsOf<Record<string, unknown>>(result).map((r) => ({
+    batchId: r.batch_id as string,
+    orgId: r.org_id as string,
+    line: Number(r.line),
+    customId: r.custom_id as string,
+    body: r.body as Record<string, unknown>,
+    attempts: Number(r.attempts),
+  }));
+}
+
+/** Keeps this owner's claims alive while its lines run. */
+export async function extendClaims(db: Db, owner: string, leaseMs: number): Promise<void> {
+  await db.execute(sql`
+    update batch_lines set claim_until = now() + ${leaseMs} * interval '1 millisecond'
+    where claimed_by = ${owner} and state = 'pending' and claim_until > now()`);
+}
+
+/**
+ * Writes answers in one transaction: each line only while it is still pending (a line answered
+ * elsewhere meanwhile keeps that answer), the usage rows of the lines written here, and the
+ * batch's live counts. A line is billed if and only if its answer is stored.
+ */
+export async function commitResults(db: Db, results: LineResult[]): Promise<number> {
+  if (results.length === 0) return 0;
+  return db.transaction(async (tx) => {
+    const retries = results.filter((r) => r.state === 'retry');
+    for (const r of retries)
+      await tx.execute(sql`
+        update batch_lines set attempts = attempts + 1, claimed_by = null,
+          claim_until = now() + ${r.retryInMs ?? 1000} * interval '1 millisecond'
+        where batch_id = ${r.batchId} and line = ${r.line} and state = 'pending'`);
+    const done = results.filter((r) => r.state !== 'retry');
+    if (done.length === 0) return 0;
+    const payload = JSON.stringify(
+      done.map((r) => ({ batch_id: r.batchId, line: r.line, state: r.state, result: r.result })),
+    );
+    const updated = rowsOf<{ batch_id: string; line: number }>(
+      await tx.execute(sql`
+        update batch_lines l set state = v.state, result = v.result, claimed_by = null, claim_until = null
+        from jsonb_to_recordset(${payload}::jsonb) as v(batch_id text, line int, state text, result jsonb)
+        where l.batch_id = v.batch_id and l.line = v.line and l.state = 'pending'
+        returning l.batch_id, l.line`),
+    );
+    const written = new Set(updated.map((u) => `${u.batch_id}:${Number(u.line)}`));
+    const kept = done.filter((r) => written.has(`${r.batchId}:${r.line}`));
+    await recordUsage(
+      tx,
+      kept.flatMap((r) => (r.usage ? [r.usage] : [])),
+    );
+    await addCounts(tx, kept);
+    return kept.length;
+  });
+}
+
+async function addCounts(tx: DbOrTx, kept: LineResult[]): Promise<void> {
+  const byBatch = new Map<string, { c: number; f: number; i: number; o: number; ca: number; re: number }>();
+  for (const r of kept) {
+    const t = byBatch.get(r.batchId) ?? { c: 0, f: 0, i: 0, o: 0, ca: 0, re: 0 };
+    if (r.state === 'completed') t.c++;
+    else t.f++;
+    if (r.usage) {
+      t.i += r.usage.promptTokens ?? 0;
+      t.o += r.usage.completionTokens ?? 0;
+      t.ca += r.usage.cachedTokens ?? 0;
+      t.re += r.usage.reasoningTokens ?? 0;
+    }
+    byBatch.set(r.batchId, t);
+  }
+  for (const [id, t] of byBatch)
+    await tx.execute(sql`
+      update batches set completed = completed + ${t.c}, failed = failed + ${t.f},
+        input_tokens = input_tokens + ${t.i}, output_tokens = output_tokens + ${t.o},
+        cached_tokens = cached_tokens + ${t.ca}, reasoning_tokens = reasoning_tokens + ${t.re}
+      where id = ${id}`);
+}
+
+/** Lines still pending with a live claim (in flight somewhere). */
+export async function liveClaims(db: DbOrTx, batchId: string): Promise<number> {
+  const r = rowsOf<{ n: number }>(
+    await db.execute(sql`
+      select count(*)::int as n from batch_lines
+      where batch_id = ${batchId} and state = 'pending' and claimed_by is not null and claim_until > now()`),
+  );
+  return Number(r[0]?.n ?? 0);
+}
+
+export async function pendingLines(db: DbOrTx, batchId: string): Promise<number> {
+  const r = rowsOf<{ n: number }>(
+    await db.execute(
+      sql`select count(*)::int as n from batch_lines where batch_id = ${batchId} and state = 'pending'`,
+    ),
+  );
+  return Number(r[0]?.n ?? 0);
+}
+
+/** A batch's lines in file order, a page at a time (keyset on the line number). */
+export async function* readLines(
+  db: Db,
+  batchId: string,
+  page = 1000,
+): AsyncGenerator<{ line: number; customId: string; state: string; result: unknown }> {
+  let after = 0;
+  for (;;) {
+    const rows = rowsOf<Record<string, unknown>>(
+      await db.execute(sql`
+        select line, custom_id, state, result from batch_lines
+        where batch_id = ${batchId} and line > ${after} order by line limit ${page}`),
+    );
+    for (const r of rows)
+      yield {
+        line: Number(r.line),
+        customId: r.custom_id as string,
+        state: r.state as string,
+        result: r.result,
+      };
+    if (rows.length < page) return;
+    after = Number(rows.at(-1)!.line);
+  }
+}

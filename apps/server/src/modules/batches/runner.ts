@@ -1,0 +1,270 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client.ts';
+import type { KeyPrincipal } from '../../http/principal.ts';
+import type { GatewayContext } from '../gateway/context.ts';
+import type { BatchRow } from './dto.ts';
+import { toBatchDto } from './dto.ts';
+import type { BatchFiles, EmitEvent } from './files-port.ts';
+import { finalizeBatch } from './finalize.ts';
+import {
+  type ClaimedLine,
+  claimLines,
+  commitResults,
+  extendClaims,
+  type LineResult,
+  liveClaims,
+  pendingLines,
+} from './line-store.ts';
+import { runLine } from './run-line.ts';
+import { batches } from './schema.ts';
+import { validateBatch } from './validate-batch.ts';
+
+export interface BatchRunnerDeps {
+  db: Db;
+  gw: GatewayContext;
+  files: BatchFiles;
+  log: Logger;
+  emit?: EmitEvent | undefined;
+  /** lines running at once in this process (batch traffic's own budget) */
+  concurrency: number;
+  /** lines of one org running at once in this process */
+  perOrgConcurrency: number;
+  /** how often an idle runner looks for work */
+  pollMs?: number;
+  /** how long a claim holds without being renewed */
+  leaseMs?: number;
+}
+
+/**
+ * Runs batches in this process, beside any other replica on the same database. Batch-level steps
+ * (validate, finalize, expire, cancel) are held by a lease on the batch row; lines are claimed a
+ * few at a time with leases of their own, so replicas share one batch's lines and a crashed
+ * replica's lines are claimed again once their lease runs out. Answers are committed in groups.
+ */
+export function createBatchRunner(deps: BatchRunnerDeps) {
+  const { db, gw, files, log } = deps;
+  const pollMs = deps.pollMs ?? 500;
+  const leaseMs = deps.leaseMs ?? 30_000;
+  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const keys = new Map<string, { key: KeyPrincipal; endpoint: string }>();
+  const perOrg = new Map<string, number>();
+  let inflight = 0;
+  let buffer: LineResult[] = [];
+  let committing: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  let renew: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let started = false;
+  let ticking: Promise<void> | null = null;
+  let again = false;
+  const running = new Set<Promise<void>>();
+
+  async function commit(): Promise<void> {
+    while (committing) await committing;
+    if (buffer.length === 0) return;
+    const batch = buffer;
+    buffer = [];
+    committing = commitResults(db, batch)
+      .then(() => undefined)
+      .catch((err) => {
+        // not stored: the claims run out and the lines run again; nothing was billed
+        log.warn({ err, lines: batch.length }, 'batch answers not stored; lines will run again');
+      })
+      .finally(() => {
+        committing = null;
+      });
+    await committing;
+  }
+
+  async function batchOf(batchId: string) {
+    const known = keys.get(batchId);
+    if (known) return known;
+    const [row] = await db
+      .select({ principal: batches.principal, endpoint: batches.endpoint })
+      .from(batches)
+      .where(eq(batches.id, batchId));
+    const entry = { key: row!.principal as KeyPrincipal, endpoint: row!.endpoint };
+    keys.set(batchId, entry);
+    return entry;
+  }
+
+  function start(line: ClaimedLine) {
+    inflight++;
+    perOrg.set(line.orgId, (perOrg.get(line.orgId) ?? 0) + 1);
+    const p = (async () => {
+      try {
+        const { key, endpoint } = await batchOf(line.batchId);
+        const result = await runLine(gw, key, endpoint, line);
+        buffer.push(result); // after the await: commit() swaps the array
+        if (buffer.length >= 64) await commit();
+      } catch (err) {
+        log.error({ err, batch: line.batchId, line: line.line }, 'batch line failed inside maas');
+      } finally {
+        inflight--;
+        perOrg.set(line.orgId, (perOrg.get(line.orgId) ?? 1) - 1);
+        kick();
+      }
+    })();
+    running.add(p);
+    void p.finally(() => running.delete(p));
+  }
+
+  async function fill(): Promise<void> {
+    while (!stopped && inflight < deps.concurrency) {
+      const full = [...perOrg].filter(([, n]) => n >= deps.perOrgConcurrency).map(([o]) => o);
+      const lines = await claimLines(db, owner, deps.concurrency - inflight, leaseMs, full);
+      if (lines.length === 0) return;
+      for (const l of lines) start(l);
+    }
+  }
+
+  /** Takes the batch's lease when it is free; null when another replica holds it. */
+  async function lease(id: string): Promise<BatchRow | null> {
+    const [row] = await db
+      .update(batches)
+      .set({ leaseOwner: owner, leaseUntil: sql`now() + ${leaseMs} * interval '1 millisecond'` })
+      .where(and(eq(batches.id, id), or(isNull(batches.leaseUntil), lt(batches.leaseUntil, sql`now()`))))
+      .returning();
+    return row ?? null;
+  }
+
+  const release = (id: string) =>
+    db
+      .update(batches)
+      .set({ leaseOwner: null, leaseUntil: null })
+      .where(and(eq(batches.id, id), eq(batches.leaseOwner, owner)));
+
+  async function finish(row: BatchRow, end: 'completed' | 'expired' | 'cancelled') {
+    if (row.status !== 'finalizing') {
+      const [f] = await db
+        .update(batches)
+        .set({ status: 'finalizing', finalizingAt: new Date(), endStatus: end })
+        .where(eq(batches.id, row.id))
+        .returning();
+      row = f!;
+    }
+    const done = await finalizeBatch(db, files, row, end);
+    keys.delete(row.id);
+    await deps
+      .emit?.(row.orgId, `batch.${end}`, { id: row.id }, row.id)
+      .catch((err) => log.warn({ err, batch: row.id }, 'batch webhook event not emitted'));
+    log.info(
+      { batch: row.id, status: done.status, counts: toBatchDto(done).request_counts },
+      'batch finished',
+    );
+  }
+
+  /** One batch-level step for a batch whose lease we hold. */
+  async function step(row: BatchRow): Promise<void> {
+    const now = Date.now();
+    if (row.status === 'validating') {
+      if (row.expiresAt.getTime() <= now) return void (await finish(row, 'expired'));
+      const failed = await validateBatch(db, files, gw, row, () => extendLease(row.id));
+      if (failed)
+        await deps
+          .emit?.(row.orgId, 'batch.failed', { id: row.id }, row.id)
+          .catch((err) => log.warn({ err, batch: row.id }, 'batch webhook event not emitted'));
+      return;
+    }
+    if (row.status === 'finalizing') return finish(row, (row.endStatus as 'completed') ?? 'completed');
+    if (row.status === 'cancelling') {
+      if ((await liveClaims(db, row.id)) > 0) return;
+      return finish(row, 'cancelled');
+    }
+    // in_progress
+    if (row.expiresAt.getTime() <= now) {
+      if ((await liveClaims(db, row.id)) > 0) return;
+      return finish(row, 'expired');
+    }
+    if ((await pendingLines(db, row.id)) === 0) return finish(row, 'completed');
+  }
+
+  const extendLease = (id: string) =>
+    db
+      .update(batches)
+      .set({ leaseUntil: sql`now() + ${leaseMs} * interval '1 millisecond'` })
+      .where(and(eq(batches.id, id), eq(batches.leaseOwner, owner)))
+      .then(() => undefined);
+
+  async function steps(): Promise<void> {
+    const candidates = await db
+      .select({ id: batches.id })
+      .from(batches)
+      .where(
+        and(
+          inArray(batches.status, ['validating', 'in_progress', 'finalizing', 'cancelling']),
+          or(isNull(batches.leaseUntil), lt(batches.leaseUntil, sql`now()`)),
+        ),
+      )
+      .orderBy(batches.createdAt)
+      .limit(20);
+    for (const { id } of candidates) {
+      if (stopped) return;
+      const row = await lease(id);
+      if (!row) continue;
+      try {
+        await step(row);
+      } catch (err) {
+        log.error({ err, batch: id }, 'batch step failed; retried on the next tick');
+      } finally {
+        await release(id).catch(() => {});
+      }
+    }
+  }
+
+  async function tick(): Promise<void> {
+    do {
+      again = false;
+      try {
+        await commit();
+        await fill();
+        if (inflight === 0) await commit();
+        await steps();
+        await fill();
+      } catch (err) {
+        log.warn({ err }, 'batch runner tick failed');
+      }
+    } while (again && !stopped);
+  }
+
+  function kick(): void {
+    if (stopped || !started) return;
+    if (ticking) {
+      again = true;
+      return;
+    }
+    ticking = tick().finally(() => {
+      ticking = null;
+    });
+  }
+
+  return {
+    owner,
+    kick,
+    start() {
+      started = true;
+      timer = setInterval(kick, pollMs);
+      timer.unref();
+      renew = setInterval(() => {
+        if (inflight > 0)
+          extendClaims(db, owner, leaseMs).catch((err) => log.warn({ err }, 'claim renewal failed'));
+      }, leaseMs / 3);
+      renew.unref();
+      kick();
+    },
+    /** Lets lines in flight end and stores their answers; claims not started run out elsewhere. */
+    async stop(): Promise<void> {
+      stopped = true;
+      clearInterval(timer);
+      clearInterval(renew);
+      while (ticking) await ticking;
+      while (running.size > 0) await Promise.all([...running]);
+      await commit();
+    },
+  };
+}
+
+export type BatchRunner = ReturnType<typeof createBatchRunner>;

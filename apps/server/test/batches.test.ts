@@ -1,0 +1,292 @@
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  type FakeUpstream,
+  startFakeUpstream,
+  startTestServer,
+  type TestServer,
+} from '@maas/testkit';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  chatLine,
+  jsonl,
+  readJsonl,
+  uploadBatchFile,
+  upstreamCounts,
+  usageRowsOfKey,
+  waitForBatch,
+} from './support/batch-setup.ts';
+import { createModel, createProvider, issueKey, openai, until } from './support/gateway-setup.ts';
+
+/** /v1/batches end to end with the stock openai SDK, a real server and a fake upstream. */
+let ts: TestServer;
+let upstream: FakeUpstream;
+let client: OpenAI;
+let keyId: string;
+let modelId: string;
+
+beforeAll(async () => {
+  ts = await startTestServer({ MAAS_BATCH_POLL_MS: '50', MAAS_BATCH_CONCURRENCY: '4' });
+  upstream = await startFakeUpstream({ apiKey: 'upstream-secret', chunks: 3 });
+  const provider = await createProvider(ts, {
+    name: 'fake',
+    base_url: upstream.url,
+    api_key: 'upstream-secret',
+  });
+  modelId = await createModel(ts, {
+    name: 'chat-small',
+    targets: [{ provider_id: provider, upstream_model: 'fake-chat' }],
+  });
+  await createModel(ts, {
+    name: 'chat-other',
+    targets: [{ provider_id: provider, upstream_model: 'fake-chat' }],
+  });
+  const res = await ts.admin.post('/api/v1/prices', {
+    model_id: modelId,
+    currency: 'USD',
+    input_per_million: 1000,
+    output_per_million: 2000,
+    batch_discount_percent: 50,
+  });
+  expect(res.status).toBe(201);
+  const k = await issueKey(ts);
+  keyId = k.id;
+  client = openai(ts, k.key);
+});
+afterAll(async () => {
+  await ts?.close();
+  await upstream?.close();
+});
+
+describe('a batch from upload to output', () => {
+  it('answers every custom_id exactly once, in the output or the error file, metered per line at the batch price', async () => {
+    upstream.clearRequests();
+    const lines = Array.from({ length: 40 }, (_, i) => chatLine(`req-${i}`));
+    // refused by the gateway's own validation: answered with a 400 in the error file
+    lines.push({ ...chatLine('bad-1'), body: { model: 'chat-small', messages: 'not a list' } });
+    const fileId = await uploadBatchFile(client, jsonl(lines));
+    const created = await client.batches.create({
+      input_file_id: fileId,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      metadata: { run: 'e2e' },
+    });
+    expect(created).toMatchObject({
+      object: 'batch',
+      endpoint: '/v1/chat/completions',
+      input_file_id: fileId,
+      completion_window: '24h',
+      status: 'validating',
+      metadata: { run: 'e2e' },
+      request_counts: { total: 0, completed: 0, failed: 0 },
+    });
+    expect(created.id).toMatch(/^batch_/);
+    expect(created.expires_at! - created.created_at).toBe(86_400);
+
+    const done = await waitForBatch(client, created.id);
+    expect(done.status).toBe('completed');
+    expect(done.request_counts).toEqual({ total: 41, completed: 40, failed: 1 });
+    expect(done.model).toBe('chat-small');
+    for (const t of ['in_progress_at', 'finalizing_at', 'completed_at'] as const)
+      expect(done[t]).toEqual(expect.any(Number));
+    expect(done.usage!.input_tokens).toBeGreaterThan(0);
+
+    const output = await readJsonl(client, done.output_file_id);
+    const errors = await readJsonl(client, done.error_file_id);
+    expect(output).toHaveLength(40);
+    expect(new Set(output.map((l) => l.custom_id)).size).toBe(40);
+    for (const l of output) {
+      expect(l.id).toMatch(/^batch_req_/);
+      expect(l.error).toBeNull();
+      expect(l.response).toMatchObject({ status_code: 200, request_id: expect.stringMatching(/^req_/) });
+      expect(l.response.body).toMatchObject({ object: 'chat.completion' });
+    }
+    expect(errors).toEqual([
+      expect.objectContaining({
+        custom_id: 'bad-1',
+        response: expect.objectContaining({ status_code: 400 }),
+        error: expect.objectContaining({ code: expect.any(String), message: expect.any(String) }),
+      }),
+    ]);
+    // each line reached the upstream once
+    const counts = upstreamCounts(upstream);
+    expect(counts.size).toBe(40);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    // usage rows = lines answered, each priced at half the price
+    const rows = await usageRowsOfKey(ts, keyId);
+    const ids = new Set(output.map((l) => l.response.request_id));
+    const batchRows = rows.filter((r) => ids.has(r.requestId));
+    expect(batchRows).toHaveLength(40);
+    for (const r of batchRows) {
+      const full = r.promptTokens * 1_000_000 + r.completionTokens * 2_000_000;
+      expect(r.costNanos).toBe(Math.round(full / 2));
+    }
+    expect(rows.filter((r) => r.requestId === errors[0].response.request_id)).toHaveLength(1);
+
+    const listed = await client.batches.list({ limit: 10 });
+    expect(listed.data.map((b) => b.id)).toContain(created.id);
+  });
+});
+
+describe('line-level validation', () => {
+  it("fails the batch with OpenAI's codes and line numbers", async () => {
+    const text = jsonl([
+      chatLine('a'),
+      '{not json',
+      chatLine('a'),
+      { ...chatLine('c'), url: '/v1/embeddings' },
+      { ...chatLine('d'), url: '/v1/nope' },
+      { ...chatLine('e'), method: 'GET' },
+      { custom_id: 'f', method: 'POST', url: '/v1/chat/completions', body: { messages: [] } },
+      chatLine('g', 'chat-other'),
+    ]);
+    const b = await client.batches.create({
+      input_file_id: await uploadBatchFile(client, text),
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    const done = await waitForBatch(client, b.id);
+    expect(done.status).toBe('failed');
+    expect(done.failed_at).toEqual(expect.any(Number));
+    expect(done.errors!.object).toBe('list');
+    expect(done.errors!.data!.map((e) => [e.code, e.line])).toEqual([
+      ['invalid_json_line', 2],
+      ['duplicate_custom_id', 3],
+      ['mismatched_endpoint', 4],
+      ['invalid_url', 5],
+      ['invalid_method', 6],
+      ['missing_required_parameter', 7],
+      ['mismatched_model', 8],
+    ]);
+  });
+
+  it('refuses an empty file, and bad create parameters with a 400', async () => {
+    const b = await client.batches.create({
+      input_file_id: await uploadBatchFile(client, '\n'),
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    const done = await waitForBatch(client, b.id);
+    expect(done.errors!.data!.map((e) => e.code)).toEqual(['empty_file']);
+    const fileId = await uploadBatchFile(client, jsonl([chatLine('x')]));
+    await expect(
+      client.batches.create({
+        input_file_id: fileId,
+        endpoint: '/v1/images' as never,
+        completion_window: '24h',
+      }),
+    ).rejects.toMatchObject({ status: 400, param: 'endpoint' });
+    await expect(
+      client.batches.create({
+        input_file_id: fileId,
+        endpoint: '/v1/chat/completions',
+        completion_window: '1h' as never,
+      }),
+    ).rejects.toMatchObject({ status: 400 });
+  });
+});
+
+describe('cancel', () => {
+  it('cancelling → cancelled, finished lines kept in the output file', async () => {
+    upstream.setOptions({ latencyMs: 100 });
+    try {
+      const lines = Array.from({ length: 60 }, (_, i) => chatLine(`cancel-${i}`));
+      const b = await client.batches.create({
+        input_file_id: await uploadBatchFile(client, jsonl(lines)),
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      });
+      await until(async () => (await client.batches.retrieve(b.id)).request_counts!.completed >= 4, 10_000);
+      const cancelling = await client.batches.cancel(b.id);
+      expect(cancelling.status).toBe('cancelling');
+      expect(cancelling.cancelling_at).toEqual(expect.any(Number));
+      const done = await waitForBatch(client, b.id);
+      expect(done.status).toBe('cancelled');
+      const output = await readJsonl(client, done.output_file_id);
+      const errors = await readJsonl(client, done.error_file_id);
+      expect(output.length).toBe(done.request_counts!.completed);
+      expect(output.length).toBeGreaterThanOrEqual(4);
+      expect(output.length).toBeLessThan(60);
+      expect(output.length + errors.length).toBe(60);
+      expect(errors.every((e) => e.error.code === 'batch_cancelled')).toBe(true);
+      await expect(client.batches.cancel('batch_nope')).rejects.toMatchObject({ status: 404 });
+    } finally {
+      upstream.setOptions({ latencyMs: 0 });
+    }
+  });
+});
+
+describe('another tenant', () => {
+  it('sees none of my batches and cannot use my file', async () => {
+    const fileId = await uploadBatchFile(client, jsonl([chatLine('mine')]));
+    const b = await client.batches.create({
+      input_file_id: fileId,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    const org = await ts.admin.post('/api/v1/orgs', { name: 'hostile' });
+    expect(org.status).toBe(201);
+    const b2 = ts.client();
+    await b2.login(ADMIN_EMAIL, ADMIN_PASSWORD, org.body.id);
+    const project = await b2.post('/api/v1/projects', { name: 'hostile-project' });
+    const other = await b2.post('/api/v1/keys', {
+      name: 'hostile',
+      project_id: project.body.id,
+      scopes: ['inference'],
+    });
+    expect(other.status).toBe(201);
+    const hostile = new OpenAI({ apiKey: other.body.key, baseURL: `${ts.url}/v1`, maxRetries: 0 });
+    await expect(hostile.batches.retrieve(b.id)).rejects.toMatchObject({ status: 404 });
+    await expect(hostile.batches.cancel(b.id)).rejects.toMatchObject({ status: 404 });
+    expect((await hostile.batches.list()).data).toEqual([]);
+    await expect(
+      hostile.batches.create({
+        input_file_id: fileId,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      }),
+    ).rejects.toMatchObject({ status: 404 });
+    await waitForBatch(client, b.id);
+  });
+});
+
+describe('the completion window', () => {
+  it('expires: finished lines in the output (billed), the rest batch_expired in the error file', async () => {
+    const short = await startTestServer({
+      MAAS_BATCH_POLL_MS: '50',
+      MAAS_BATCH_CONCURRENCY: '1',
+      MAAS_BATCH_WINDOW_S: '2',
+    });
+    const slow = await startFakeUpstream({ latencyMs: 150 });
+    try {
+      const provider = await createProvider(short, { name: 'slow', base_url: slow.url });
+      await createModel(short, {
+        name: 'chat-small',
+        targets: [{ provider_id: provider, upstream_model: 'fake-chat' }],
+      });
+      const k = await issueKey(short);
+      const c = openai(short, k.key);
+      const lines = Array.from({ length: 50 }, (_, i) => chatLine(`exp-${i}`));
+      const b = await c.batches.create({
+        input_file_id: await uploadBatchFile(c, jsonl(lines)),
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      });
+      const done = await waitForBatch(c, b.id, 20_000);
+      expect(done.status).toBe('expired');
+      expect(done.expired_at).toEqual(expect.any(Number));
+      const output = await readJsonl(c, done.output_file_id);
+      const errors = await readJsonl(c, done.error_file_id);
+      expect(output.length).toBeGreaterThan(0);
+      expect(output.length + errors.length).toBe(50);
+      expect(errors.every((e) => e.error.code === 'batch_expired' && e.response === null)).toBe(true);
+      const rows = await usageRowsOfKey(short, k.id);
+      expect(rows).toHaveLength(output.length);
+      expect(done.request_counts).toEqual({ total: 50, completed: output.length, failed: errors.length });
+    } finally {
+      await short.close();
+      await slow.close();
+    }
+  });
+});
