@@ -285,6 +285,28 @@ describe('webhook endpoints', () => {
     await expect(unwrap(ep.secret, second)).rejects.toThrow(/signature/);
   });
 
+  it('drops finished deliveries from the log after the retention, never pending ones', async () => {
+    const { webhooks } = ts.server.services;
+    const before = (await deliveries((await endpoint('/sweep')).id)).length;
+    expect(before).toBe(0);
+    const all = async () =>
+      (await ts.admin.get('/api/v1/webhook-endpoints?limit=200')).body.data as { id: string }[];
+    const count = async () => {
+      let n = 0;
+      for (const e of await all()) n += (await deliveries(e.id, '?limit=200')).length;
+      return n;
+    };
+    const total = await count();
+    expect(total).toBeGreaterThan(0);
+    expect(await webhooks.sweep(new Date(Date.now() - 3_600_000))).toBe(0);
+    const dropped = await webhooks.sweep(new Date(Date.now() + 1_000));
+    expect(dropped).toBeGreaterThan(0);
+    const left = await count();
+    expect(left).toBe(total - dropped);
+    for (const e of await all())
+      for (const d of await deliveries(e.id, '?limit=200')) expect(d.status).toBe('pending');
+  });
+
   it('validates bodies: bad URLs, event patterns and unknown fields are 400', async () => {
     const post = (body: object) => ts.admin.post('/api/v1/webhook-endpoints', body);
     expect((await post({ url: 'ftp://x.example' })).status).toBe(400);

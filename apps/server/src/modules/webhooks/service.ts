@@ -1,4 +1,5 @@
 import { createOutboundPolicy, type OutboundPolicy, outboundAgent } from '@maas/outbound';
+import { and, lt, ne } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db, DbOrTx } from '../../db/client.ts';
@@ -6,6 +7,7 @@ import type { AuditService } from '../audit/index.ts';
 import { createDeliveryLog, type EmitOptions } from './deliveries.ts';
 import { createEndpointStore } from './endpoints.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, DEFAULT_RETRY_WINDOW_MS } from './retry-schedule.ts';
+import { webhookDeliveries } from './schema.ts';
 
 export const WEBHOOK_QUEUE = 'webhooks';
 
@@ -39,6 +41,10 @@ export interface WebhookServiceDeps {
   /** attempts at once in this process (default 16), and of one org across replicas (default 8) */
   concurrency?: number;
   perOrgConcurrency?: number;
+  /** finished deliveries are dropped from the log this long after their last change (default 30 days) */
+  retentionMs?: number;
+  /** how often the log is swept (default hourly; 0: never) */
+  sweepIntervalMs?: number;
   now?: () => Date;
 }
 
@@ -51,6 +57,8 @@ export function createWebhookService(deps: WebhookServiceDeps) {
   const { db, log, jobs } = deps;
   const outbound = deps.outbound ?? createOutboundPolicy();
   const timeoutMs = deps.timeoutMs ?? 10_000;
+  const retentionMs = deps.retentionMs ?? 30 * 86_400_000;
+  let sweeper: NodeJS.Timeout | undefined;
   // one agent for every delivery: its connections pass the outbound policy, redirects are not followed
   const dispatcher = outboundAgent(outbound, { timeout: timeoutMs, connections: 64 });
   const endpoints = createEndpointStore({
@@ -84,6 +92,16 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     },
   });
 
+  const sweep = async (before?: Date): Promise<number> => {
+    const cutoff = before ?? new Date((deps.now?.() ?? new Date()).getTime() - retentionMs);
+    const gone = await db
+      .delete(webhookDeliveries)
+      .where(and(ne(webhookDeliveries.status, 'pending'), lt(webhookDeliveries.updatedAt, cutoff)))
+      .returning({ id: webhookDeliveries.id });
+    if (gone.length > 0) log.info({ deliveries: gone.length }, 'old webhook deliveries dropped');
+    return gone.length;
+  };
+
   return {
     endpoints,
     deliveries,
@@ -100,9 +118,21 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         if (typeof p.delivery_id === 'string')
           await deliveries.attempt(p.delivery_id, typeof p.due_at === 'number' ? p.due_at : undefined);
       });
+      const every = deps.sweepIntervalMs ?? 3_600_000;
+      if (every > 0) {
+        sweeper = setInterval(
+          () => void sweep().catch((err: unknown) => log.warn({ err }, 'webhook log sweep failed')),
+          every,
+        );
+        sweeper.unref();
+      }
     },
 
+    /** Drops finished deliveries last changed before `before` (default: the retention ago). */
+    sweep,
+
     async stop() {
+      if (sweeper) clearInterval(sweeper);
       await dispatcher
         .close()
         .catch((err: unknown) => log.warn({ err }, 'webhook connections did not close'));
