@@ -1,8 +1,22 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, type FakeUpstream, startFakeUpstream, startTestServer, type TestServer } from '@maas/testkit';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  type FakeUpstream,
+  startFakeUpstream,
+  startTestServer,
+  type TestServer,
+} from '@maas/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKey, createModel, createProvider, defaultProject, until, usageOf } from './support/gateway-setup.ts';
+import {
+  createKey,
+  createModel,
+  createProvider,
+  defaultProject,
+  until,
+  usageOf,
+} from './support/gateway-setup.ts';
 
 /** Async inference: 202 at once, the job runs through the gateway path, poll / cancel / callback. */
 let ts: TestServer;
@@ -85,7 +99,10 @@ describe('async inference', () => {
     const done = await settled(res.body.id);
     expect(done.status).toBe('succeeded');
     expect(done.error).toBeNull();
-    expect(done.result).toMatchObject({ object: 'chat.completion', choices: [{ message: { role: 'assistant' } }] });
+    expect(done.result).toMatchObject({
+      object: 'chat.completion',
+      choices: [{ message: { role: 'assistant' } }],
+    });
     expect(done.request_id).toMatch(/^req_/);
     const [usage] = await usageOf(ts, [done.request_id]);
     expect(usage).toMatchObject({ endpoint: 'chat.completions', outcome: 'success', httpStatus: 200 });
@@ -122,14 +139,40 @@ describe('async inference', () => {
     expect(res.status).toBe(202);
     expect(res.body.callback_url).toBe(receiverUrl);
     const hook = await until(() => received.find((r) => r.body.id === res.body.id), 15_000, 'callback');
-    expect(hook.body).toMatchObject({ status: 'succeeded', object: 'async.job', result: { object: 'chat.completion' } });
+    expect(hook.body).toMatchObject({
+      status: 'succeeded',
+      object: 'async.job',
+      result: { object: 'chat.completion' },
+    });
     expect(hook.headers['x-maas-event']).toBe('job.succeeded');
+  });
+
+  it("tells the org's webhook endpoints (job.*) once the job is done, signed", async () => {
+    const hookUrl = receiverUrl.replace('/hook', '/org-webhook');
+    const created = await ts.admin.post('/api/v1/webhook-endpoints', { url: hookUrl, events: ['job.*'] });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const res = await call('POST', '/embeddings', key, { model: 'embed', input: 'tell them' });
+    const event = await until(
+      () => received.find((r) => r.body.type === 'job.completed' && (r.body.data as { id: string }).id === res.body.id),
+      15_000,
+      'job.completed event',
+    );
+    expect(event.body.data).toMatchObject({ id: res.body.id, status: 'succeeded', object: 'async.job' });
+    expect(event.headers['webhook-signature']).toMatch(/^v1,/);
+    expect(await ts.admin.delete(`/api/v1/webhook-endpoints/${created.body.id}`)).toMatchObject({ status: 204 });
   });
 
   it('cancels a running job', async () => {
     upstream.setFaults([{ model: 'slow-chat', latencyMs: 3_000 }]);
-    const res = await call('POST', '/chat/completions', key, { model: 'slow', messages: [{ role: 'user', content: 'x' }] });
-    await until(async () => (await call('GET', `/jobs/${res.body.id}`, key)).body.status === 'running', 5_000, 'running');
+    const res = await call('POST', '/chat/completions', key, {
+      model: 'slow',
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    await until(
+      async () => (await call('GET', `/jobs/${res.body.id}`, key)).body.status === 'running',
+      5_000,
+      'running',
+    );
     const cancelled = await call('DELETE', `/jobs/${res.body.id}`, key);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelling');
@@ -142,7 +185,11 @@ describe('async inference', () => {
   });
 
   it('refuses streams, bodies without a model and callers without a key', async () => {
-    const stream = await call('POST', '/chat/completions', key, { model: 'chat', messages: [], stream: true });
+    const stream = await call('POST', '/chat/completions', key, {
+      model: 'chat',
+      messages: [],
+      stream: true,
+    });
     expect(stream.status).toBe(400);
     expect((await call('POST', '/chat/completions', key, { messages: [] })).status).toBe(400);
     expect((await call('POST', '/chat/completions', null, { model: 'chat', messages: [] })).status).toBe(401);
@@ -153,23 +200,40 @@ describe('async inference', () => {
 
 describe('async inference across tenants', () => {
   it("another org's key can neither poll nor cancel my job (404)", async () => {
-    const mine = await call('POST', '/chat/completions', key, { model: 'chat', messages: [{ role: 'user', content: 'mine' }] });
+    const mine = await call('POST', '/chat/completions', key, {
+      model: 'chat',
+      messages: [{ role: 'user', content: 'mine' }],
+    });
     const poll = await call('GET', `/jobs/${mine.body.id}`, otherOrgKey);
     expect(poll.status).toBe(404);
     const cancel = await call('DELETE', `/jobs/${mine.body.id}`, otherOrgKey);
     expect(cancel.status).toBe(404);
     expect((await settled(mine.body.id)).status).toBe('succeeded');
     // nor any other job of the engine, by guessing ids
-    const [job] = await ts.server.services.jobs.enqueue({ queue: 'other.queue', payload: {} }).then((j) => [j]);
+    const [job] = await ts.server.services.jobs
+      .enqueue({ queue: 'other.queue', payload: {} })
+      .then((j) => [j]);
     expect((await call('GET', `/jobs/${job!.id}`, key)).status).toBe(404);
   });
 
   it('refuses a callback_url at an internal address (422, outbound policy)', async () => {
-    for (const url of ['http://169.254.169.254/latest/meta-data', 'http://10.1.2.3/hook', 'http://[fd00::1]/hook']) {
-      const res = await call('POST', '/chat/completions', key, { model: 'chat', messages: [], callback_url: url });
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data',
+      'http://10.1.2.3/hook',
+      'http://[fd00::1]/hook',
+    ]) {
+      const res = await call('POST', '/chat/completions', key, {
+        model: 'chat',
+        messages: [],
+        callback_url: url,
+      });
       expect(res.status, url).toBe(422);
     }
-    const bad = await call('POST', '/chat/completions', key, { model: 'chat', messages: [], callback_url: 'file:///etc/passwd' });
+    const bad = await call('POST', '/chat/completions', key, {
+      model: 'chat',
+      messages: [],
+      callback_url: 'file:///etc/passwd',
+    });
     expect(bad.status).toBe(400);
   });
 

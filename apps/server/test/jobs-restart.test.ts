@@ -59,10 +59,22 @@ describe('a job survives kill -9 of its server', () => {
     server = await spawnServer(env);
     const admin = createApiClient(server.url);
     await admin.login(ADMIN_EMAIL, ADMIN_PASSWORD);
-    const provider = await admin.post('/api/v1/providers', { name: 'fake', type: 'openai-compatible', base_url: upstream.url });
-    await admin.post('/api/v1/models', { name: 'chat', type: 'chat', targets: [{ provider_id: provider.body.id, upstream_model: 'slow' }] });
+    const provider = await admin.post('/api/v1/providers', {
+      name: 'fake',
+      type: 'openai-compatible',
+      base_url: upstream.url,
+    });
+    await admin.post('/api/v1/models', {
+      name: 'chat',
+      type: 'chat',
+      targets: [{ provider_id: provider.body.id, upstream_model: 'slow' }],
+    });
     const project = (await admin.get('/api/v1/projects')).body.data[0].id;
-    const created = await admin.post('/api/v1/keys', { name: 'async', project_id: project, scopes: ['inference'] });
+    const created = await admin.post('/api/v1/keys', {
+      name: 'async',
+      project_id: project,
+      scopes: ['inference'],
+    });
     const key: string = created.body.key;
     const call = async (url: string, method: string, path: string, body?: unknown) => {
       const res = await fetch(`${url}/api/v1/async${path}`, {
@@ -75,7 +87,10 @@ describe('a job survives kill -9 of its server', () => {
 
     // the upstream holds the first answer long enough to kill the server while it waits
     upstream.setFaults({ model: 'slow', latencyMs: 60_000, times: 1 });
-    const job = await call(server.url, 'POST', '/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'survive' }] });
+    const job = await call(server.url, 'POST', '/chat/completions', {
+      model: 'chat',
+      messages: [{ role: 'user', content: 'survive' }],
+    });
     await upstream.waitForRequest((r) => r.body?.model === 'slow', 10_000);
     expect((await call(server.url, 'GET', `/jobs/${job.id}`)).status).toBe('running');
     server.child.kill('SIGKILL');
@@ -110,7 +125,10 @@ describe('a job survives kill -9 of its server', () => {
     try {
       const [row] = await database.db.select().from(jobs).where(eq(jobs.id, job.id));
       expect(row).toMatchObject({ status: 'succeeded', lockedBy: null });
-      const usage = await database.db.select().from(usageEvents).where(eq(usageEvents.keyId, created.body.id));
+      const usage = await database.db
+        .select()
+        .from(usageEvents)
+        .where(eq(usageEvents.keyId, created.body.id));
       expect(usage.filter((u) => u.outcome === 'success')).toHaveLength(1);
       expect(usage.map((u) => u.requestId)).toContain(done.request_id);
     } finally {

@@ -9,7 +9,10 @@ const tags = ['async'];
 const security = [{ bearer: [] }];
 const idParams = z.object({ id: z.string().max(200) });
 /** The OpenAI body (checked when the job runs, by the gateway) plus an optional callback_url. */
-const requestBody = z.looseObject({ model: z.string().max(256), callback_url: z.string().max(2048).nullish() });
+const requestBody = z.looseObject({
+  model: z.string().max(256),
+  callback_url: z.string().max(2048).nullish(),
+});
 
 export interface AsyncRoutesOptions {
   asyncInference: AsyncInference;
@@ -38,7 +41,9 @@ export async function asyncRoutes(app: FastifyInstance, opts: AsyncRoutesOptions
   r.get('/jobs/:id', { schema: { tags, security, summary: 'An async job', params: idParams } }, async (req) =>
     service.get(key(req), req.params.id),
   );
-  r.delete('/jobs/:id', { schema: { tags, security, summary: 'Cancel an async job', params: idParams } }, async (req) =>
-    service.cancel(key(req), req.params.id),
+  r.delete(
+    '/jobs/:id',
+    { schema: { tags, security, summary: 'Cancel an async job', params: idParams } },
+    async (req) => service.cancel(key(req), req.params.id),
   );
 }

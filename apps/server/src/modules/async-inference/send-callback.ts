@@ -13,7 +13,11 @@ export interface CallbackPayload {
  * connection is checked, redirects are not followed). A 2xx ends it; 408, 429 and 5xx or a network
  * error are retried by the job engine; any other answer, or a refusal by the policy, is final.
  */
-export async function sendCallback(outbound: OutboundPolicy, payload: CallbackPayload, signal: AbortSignal): Promise<{ status: number }> {
+export async function sendCallback(
+  outbound: OutboundPolicy,
+  payload: CallbackPayload,
+  signal: AbortSignal,
+): Promise<{ status: number }> {
   const dispatcher = outboundAgent(outbound, { timeout: 10_000 });
   try {
     const res = await fetch(payload.url, {

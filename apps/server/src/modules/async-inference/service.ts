@@ -4,7 +4,13 @@ import { AppError, notFound } from '../../http/app-error.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import { runInternal } from '../gateway/index.ts';
-import { type JobAbortedError, type JobContext, type JobEngine, type JobRow, PermanentJobError } from '../jobs/index.ts';
+import {
+  type JobAbortedError,
+  type JobContext,
+  type JobEngine,
+  type JobRow,
+  PermanentJobError,
+} from '../jobs/index.ts';
 import {
   ASYNC_QUEUE,
   type AsyncEndpoint,
@@ -29,7 +35,26 @@ export interface AsyncInferenceDeps {
   perOrgConcurrency?: number;
   /** gateway refusals that mean "later" (429, 503) are retried this many times in all (default 4) */
   maxAttempts?: number;
+  /** the org's webhooks: `job.completed`, `job.failed`, `job.cancelled` */
+  events?: JobEvents | undefined;
 }
+
+/** The part of the webhooks service async inference uses. */
+export interface JobEvents {
+  emit(
+    orgId: string,
+    type: string,
+    data: object,
+    tx?: undefined,
+    opts?: { idempotencyKey?: string },
+  ): Promise<void>;
+}
+
+const EVENT_OF: Partial<Record<JobRow['status'], string>> = {
+  succeeded: 'job.completed',
+  failed: 'job.failed',
+  cancelled: 'job.cancelled',
+};
 
 /** Answers that say "later", not "no": our limits, an upstream out of capacity. */
 const TRANSIENT = new Set([429, 502, 503, 504]);
@@ -52,7 +77,23 @@ export function createAsyncInference(deps: AsyncInferenceDeps) {
     return row.orgId === key.orgId && p?.projectId === key.projectId;
   };
 
+  /** the org's webhook endpoints hear of it once per job (the event id is keyed by the job id) */
+  async function notify(job: JobRow, status: JobRow['status']) {
+    const type = EVENT_OF[status];
+    if (!deps.events || !job.orgId || !type) return;
+    const payload = job.payload as AsyncPayload;
+    const data = {
+      id: job.id,
+      object: 'async.job',
+      status,
+      endpoint: payload.endpoint,
+      model: payload.body?.model ?? null,
+    };
+    await deps.events.emit(job.orgId, type, data, undefined, { idempotencyKey: job.id });
+  }
+
   async function finish(ctx: JobContext, dto: AsyncJobDto) {
+    await notify(ctx.job, dto.status);
     const payload = ctx.job.payload as AsyncPayload;
     if (!payload.callbackUrl) return;
     const callback: CallbackPayload = { url: payload.callbackUrl, job: dto };
@@ -74,7 +115,12 @@ export function createAsyncInference(deps: AsyncInferenceDeps) {
       // a cancel answers at once (the call in flight still ends and is metered); a shutdown waits for
       // the answer, so that it is saved and not asked for again by the worker that takes over
       const res = await Promise.race([
-        runInternal(gateway, { key: payload.principal, endpoint: payload.endpoint, body: payload.body, requestId }),
+        runInternal(gateway, {
+          key: payload.principal,
+          endpoint: payload.endpoint,
+          body: payload.body,
+          requestId,
+        }),
         whenCancelled(ctx.signal),
       ]);
       answer = { request_id: requestId, status_code: res.status, body: res.body };
@@ -87,7 +133,10 @@ export function createAsyncInference(deps: AsyncInferenceDeps) {
       return answer.body;
     }
     const err = (answer.body as { error?: { message?: unknown } } | null)?.error;
-    const message = typeof err?.message === 'string' && err.message ? err.message : `the gateway answered HTTP ${answer.status_code}`;
+    const message =
+      typeof err?.message === 'string' && err.message
+        ? err.message
+        : `the gateway answered HTTP ${answer.status_code}`;
     const last = !TRANSIENT.has(answer.status_code) || ctx.job.attempts >= ctx.job.maxAttempts;
     if (!last) throw new Error(message);
     await finish(ctx, toAsyncJobDto({ ...final, status: 'failed', error: message, result: null }));
@@ -101,7 +150,17 @@ export function createAsyncInference(deps: AsyncInferenceDeps) {
       perOrgConcurrency: deps.perOrgConcurrency ?? 2,
       maxAttempts: deps.maxAttempts ?? 4,
     },
-    run,
+    async (ctx) => {
+      try {
+        return await run(ctx);
+      } catch (err) {
+        if ((ctx.signal.reason as JobAbortedError | undefined)?.reason === 'cancelled')
+          await notify(ctx.job, 'cancelled').catch((e) =>
+            log.warn({ err: String(e), job_id: ctx.job.id }, 'job event not sent'),
+          );
+        throw err;
+      }
+    },
   );
   jobs.register(CALLBACK_QUEUE, { concurrency: 4 }, async (ctx) =>
     sendCallback(outbound, ctx.job.payload as CallbackPayload, ctx.signal),
@@ -117,9 +176,14 @@ export function createAsyncInference(deps: AsyncInferenceDeps) {
       if (typeof body.model !== 'string' || !body.model)
         throw new AppError('validation_failed', 'model is required', undefined, { param: 'model' });
       if (body.stream === true)
-        throw new AppError('validation_failed', 'async requests are not streamed: leave out stream', undefined, {
-          param: 'stream',
-        });
+        throw new AppError(
+          'validation_failed',
+          'async requests are not streamed: leave out stream',
+          undefined,
+          {
+            param: 'stream',
+          },
+        );
       delete body.stream;
       delete body.stream_options;
       let url: string | null = null;
@@ -146,7 +210,10 @@ export function createAsyncInference(deps: AsyncInferenceDeps) {
     async cancel(key: KeyPrincipal, id: string): Promise<AsyncJobDto> {
       const row = await jobs.get(id);
       if (!owned(row, key)) throw notFound('async job');
-      return toAsyncJobDto((await jobs.cancel(id)) ?? row);
+      const after = (await jobs.cancel(id)) ?? row;
+      // a queued job ends here; a running one ends in its handler, which sends the event
+      if (row.status === 'queued' && after.status === 'cancelled') await notify(after, 'cancelled');
+      return toAsyncJobDto(after);
     },
   };
 }
@@ -169,8 +236,13 @@ function checkCallbackUrl(value: unknown): string {
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password)
-    throw new AppError('validation_failed', 'callback_url must be an http(s) URL without credentials', undefined, {
-      param: 'callback_url',
-    });
+    throw new AppError(
+      'validation_failed',
+      'callback_url must be an http(s) URL without credentials',
+      undefined,
+      {
+        param: 'callback_url',
+      },
+    );
   return url.toString();
 }

@@ -58,7 +58,13 @@ describe('job engine', () => {
     expect(again.id).toBe(job.id);
     e.start();
     const done = await finished(e, job.id);
-    expect(done).toMatchObject({ status: 'succeeded', result: { echoed: { n: 1 } }, attempts: 1, error: null, lockedBy: null });
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      result: { echoed: { n: 1 } },
+      attempts: 1,
+      error: null,
+      lockedBy: null,
+    });
     expect(done.finishedAt).toBeInstanceOf(Date);
   });
 
@@ -79,7 +85,14 @@ describe('job engine', () => {
     let calls = 0;
     e.register(
       'flaky',
-      { concurrency: 1, pollMs: 20, backoffMs: (attempt) => (delays.push(attempt), 100 * attempt) },
+      {
+        concurrency: 1,
+        pollMs: 20,
+        backoffMs: (attempt) => {
+          delays.push(attempt);
+          return 100 * attempt;
+        },
+      },
       async () => {
         calls++;
         if (calls < 3) throw new Error(`upstream said no (${calls})`);
@@ -98,7 +111,8 @@ describe('job engine', () => {
   it('fails for good with the real error text: after maxAttempts, or at once on PermanentJobError', async () => {
     const e = engine();
     e.register('bad', { concurrency: 2, pollMs: 20, backoffMs: () => 0 }, async ({ job }) => {
-      if ((job.payload as { permanent: boolean }).permanent) throw new PermanentJobError('the file is not JSONL');
+      if ((job.payload as { permanent: boolean }).permanent)
+        throw new PermanentJobError('the file is not JSONL');
       throw new TypeError('cannot read properties of undefined');
     });
     e.start();
@@ -109,7 +123,11 @@ describe('job engine', () => {
       attempts: 3,
       error: 'cannot read properties of undefined',
     });
-    expect(await finished(e, permanent.id)).toMatchObject({ status: 'failed', attempts: 1, error: 'the file is not JSONL' });
+    expect(await finished(e, permanent.id)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: 'the file is not JSONL',
+    });
   });
 
   it('cancels a queued job at once and a running one through its signal', async () => {
@@ -185,7 +203,12 @@ describe('job engine', () => {
     const e = engine();
     const job = await e.enqueue({ queue: 'resume', payload: null, maxAttempts: 3 });
     // a worker that claims the job and dies without a word
-    const [ghost] = await claimJobs(database.db, { queue: 'resume', worker: 'ghost', limit: 1, leaseMs: 200 });
+    const [ghost] = await claimJobs(database.db, {
+      queue: 'resume',
+      worker: 'ghost',
+      limit: 1,
+      leaseMs: 200,
+    });
     expect(ghost).toMatchObject({ id: job.id, status: 'running', lockedBy: 'ghost', attempts: 1 });
     const seen: unknown[] = [];
     e.register('resume', { concurrency: 1, pollMs: 20 }, async (ctx: JobContext) => {
@@ -231,7 +254,12 @@ describe('job engine', () => {
     await until(async () => (await a.get(job.id))?.status === 'running');
     await a.stop();
     expect(reason).toBe('shutdown');
-    expect(await a.get(job.id)).toMatchObject({ status: 'queued', attempts: 0, lockedBy: null, leaseUntil: null });
+    expect(await a.get(job.id)).toMatchObject({
+      status: 'queued',
+      attempts: 0,
+      lockedBy: null,
+      leaseUntil: null,
+    });
     const b = engine();
     b.register('drain', { concurrency: 1, pollMs: 20 }, async () => 'b did it');
     b.start();

@@ -19,8 +19,8 @@ export { defaultBackoffMs } from './backoff.ts';
 export { createJobEngine, type JobEngineDeps } from './engine.ts';
 export { jobs } from './schema.ts';
 export {
-  type JobAbortReason,
   JobAbortedError,
+  type JobAbortReason,
   type JobContext,
   type JobEngine,
   type JobHandler,

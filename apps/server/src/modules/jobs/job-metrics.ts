@@ -18,7 +18,11 @@ export function createJobMetrics(registry: Registry, db: Db): JobMetrics {
     pending ??= queueStats(db).finally(() => setTimeout(() => (pending = undefined), 0));
     return pending.catch(() => []);
   };
-  const gauge = (name: string, help: string, pick: (s: Awaited<ReturnType<typeof queueStats>>[number]) => number) =>
+  const gauge = (
+    name: string,
+    help: string,
+    pick: (s: Awaited<ReturnType<typeof queueStats>>[number]) => number,
+  ) =>
     new Gauge({
       name,
       help,
@@ -30,7 +34,11 @@ export function createJobMetrics(registry: Registry, db: Db): JobMetrics {
       },
     });
   gauge('maas_jobs_queued', 'Jobs waiting in the queue (including those scheduled later)', (s) => s.queued);
-  gauge('maas_jobs_oldest_queued_age_seconds', 'Age of the oldest job ready to run', (s) => s.oldestReadyAgeSeconds);
+  gauge(
+    'maas_jobs_oldest_queued_age_seconds',
+    'Age of the oldest job ready to run',
+    (s) => s.oldestReadyAgeSeconds,
+  );
   gauge('maas_jobs_running', 'Jobs holding a lease, across all replicas', (s) => s.running);
   const failed = new Counter({
     name: 'maas_jobs_failed_total',

@@ -115,7 +115,9 @@ export async function extendLeases(
       leaseUntil: msFromNow(leaseMs),
       updatedAt: sql`now()`,
       ...(progress
-        ? { progress: sql`case when ${jobs.id} = ${progress.id} then ${JSON.stringify(progress.value ?? null)}::jsonb else ${jobs.progress} end` }
+        ? {
+            progress: sql`case when ${jobs.id} = ${progress.id} then ${JSON.stringify(progress.value ?? null)}::jsonb else ${jobs.progress} end`,
+          }
         : {}),
     })
     .where(and(inArray(jobs.id, ids), eq(jobs.lockedBy, worker), inArray(jobs.status, LEASED)))
@@ -127,7 +129,12 @@ const heldBy = (id: string, worker: string) =>
   and(eq(jobs.id, id), eq(jobs.lockedBy, worker), inArray(jobs.status, LEASED));
 
 /** Records a handler's result; a job cancelled meanwhile ends cancelled (its result kept). */
-export async function completeJob(db: Db, id: string, worker: string, result: unknown): Promise<JobRow | null> {
+export async function completeJob(
+  db: Db,
+  id: string,
+  worker: string,
+  result: unknown,
+): Promise<JobRow | null> {
   const [row] = await db
     .update(jobs)
     .set({
@@ -243,12 +250,26 @@ export async function queueStats(db: Db): Promise<QueueStats[]> {
     .select({
       queue: jobs.queue,
       queued: sql<number>`count(*) filter (where ${jobs.status} = 'queued')`.mapWith(Number),
-      ready: sql<number>`count(*) filter (where ${jobs.status} = 'queued' and ${jobs.runAt} <= now())`.mapWith(Number),
-      oldest: sql<number>`coalesce(extract(epoch from now() - min(${jobs.runAt}) filter (where ${jobs.status} = 'queued' and ${jobs.runAt} <= now())), 0)`.mapWith(Number),
-      running: sql<number>`count(*) filter (where ${jobs.status} in ('running', 'cancelling'))`.mapWith(Number),
+      ready:
+        sql<number>`count(*) filter (where ${jobs.status} = 'queued' and ${jobs.runAt} <= now())`.mapWith(
+          Number,
+        ),
+      oldest:
+        sql<number>`coalesce(extract(epoch from now() - min(${jobs.runAt}) filter (where ${jobs.status} = 'queued' and ${jobs.runAt} <= now())), 0)`.mapWith(
+          Number,
+        ),
+      running: sql<number>`count(*) filter (where ${jobs.status} in ('running', 'cancelling'))`.mapWith(
+        Number,
+      ),
     })
     .from(jobs)
     .where(inArray(jobs.status, ['queued', ...LEASED]))
     .groupBy(jobs.queue);
-  return rows.map((r) => ({ queue: r.queue, queued: r.queued, ready: r.ready, oldestReadyAgeSeconds: r.oldest, running: r.running }));
+  return rows.map((r) => ({
+    queue: r.queue,
+    queued: r.queued,
+    ready: r.ready,
+    oldestReadyAgeSeconds: r.oldest,
+    running: r.running,
+  }));
 }

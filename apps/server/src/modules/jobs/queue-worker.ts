@@ -4,8 +4,8 @@ import { defaultBackoffMs, errorText } from './backoff.ts';
 import type { JobMetrics } from './job-metrics.ts';
 import { claimJobs, completeJob, extendLeases, failJob, releaseJobs } from './job-store.ts';
 import {
-  type JobAbortReason,
   JobAbortedError,
+  type JobAbortReason,
   type JobContext,
   type JobHandler,
   type JobRow,
@@ -73,7 +73,12 @@ export function createQueueWorker(deps: QueueWorkerDeps) {
     const entries = [...running.values()];
     if (entries.length === 0) return;
     try {
-      const held = await extendLeases(db, worker, entries.map((e) => e.job.id), leaseMs);
+      const held = await extendLeases(
+        db,
+        worker,
+        entries.map((e) => e.job.id),
+        leaseMs,
+      );
       for (const entry of entries) if (running.has(entry.job.id)) check(entry, held.get(entry.job.id));
     } catch (err) {
       log.warn({ err: errorText(err), queue }, 'job heartbeat failed');
@@ -86,7 +91,13 @@ export function createQueueWorker(deps: QueueWorkerDeps) {
       job,
       signal: controller.signal,
       async heartbeat(progress?: unknown) {
-        const held = await extendLeases(db, worker, [job.id], leaseMs, progress === undefined ? undefined : { id: job.id, value: progress });
+        const held = await extendLeases(
+          db,
+          worker,
+          [job.id],
+          leaseMs,
+          progress === undefined ? undefined : { id: job.id, value: progress },
+        );
         check(entry, held.get(job.id));
         if (controller.signal.aborted) throw controller.signal.reason;
       },
@@ -119,14 +130,23 @@ export function createQueueWorker(deps: QueueWorkerDeps) {
     }
     const permanent = err instanceof PermanentJobError || job.attempts >= job.maxAttempts;
     const text = errorText(err);
-    const row = await failJob(db, job.id, worker, text, permanent ? null : Math.max(0, backoff(job.attempts)));
+    const row = await failJob(
+      db,
+      job.id,
+      worker,
+      text,
+      permanent ? null : Math.max(0, backoff(job.attempts)),
+    );
     if (row?.status === 'failed') {
       metrics?.failed.inc({ queue });
       count('failed');
       log.warn({ job_id: job.id, queue, attempts: job.attempts, err: text }, 'job failed');
     } else if (row?.status === 'queued') {
       count('retried');
-      log.info({ job_id: job.id, queue, attempts: job.attempts, err: text, retry_at: row.runAt }, 'job attempt failed; retrying');
+      log.info(
+        { job_id: job.id, queue, attempts: job.attempts, err: text, retry_at: row.runAt },
+        'job attempt failed; retrying',
+      );
     }
   }
 
@@ -134,7 +154,9 @@ export function createQueueWorker(deps: QueueWorkerDeps) {
     const entry: Running = { job, controller: new AbortController(), done: Promise.resolve() };
     running.set(job.id, entry);
     entry.done = run(entry)
-      .catch((err) => log.error({ err: errorText(err), job_id: job.id, queue }, 'could not record a job outcome'))
+      .catch((err) =>
+        log.error({ err: errorText(err), job_id: job.id, queue }, 'could not record a job outcome'),
+      )
       .finally(() => {
         running.delete(job.id);
         nudge();
@@ -154,9 +176,19 @@ export function createQueueWorker(deps: QueueWorkerDeps) {
         again = false;
         const free = opts.concurrency - running.size;
         if (free <= 0) break;
-        const claimed = await claimJobs(db, { queue, worker, limit: free, leaseMs, perOrgConcurrency: opts.perOrgConcurrency });
+        const claimed = await claimJobs(db, {
+          queue,
+          worker,
+          limit: free,
+          leaseMs,
+          perOrgConcurrency: opts.perOrgConcurrency,
+        });
         if (stopped) {
-          await releaseJobs(db, worker, claimed.map((j) => j.id));
+          await releaseJobs(
+            db,
+            worker,
+            claimed.map((j) => j.id),
+          );
           break;
         }
         for (const job of claimed) launch(job);

@@ -34,9 +34,7 @@ export const jobs = pgTable(
   },
   (t) => [
     // the claim: ready jobs of one queue, best first
-    index('jobs_claim_idx')
-      .on(t.queue, t.priority.desc(), t.runAt, t.id)
-      .where(sql`status = 'queued'`),
+    index('jobs_claim_idx').on(t.queue, t.priority.desc(), t.runAt, t.id).where(sql`status = 'queued'`),
     // the reaper and per-org counts: jobs that hold a lease
     index('jobs_leased_idx')
       .on(t.queue, t.orgId, t.leaseUntil)

@@ -2,7 +2,11 @@ import { createScratchDatabase, testDatabaseUrl } from '@maas/testkit';
 import { type Database, openDatabase } from '../../db/client.ts';
 
 /** A migrated database for engine tests: in-memory PGlite, or a scratch PostgreSQL database. */
-export async function openTestDatabase(): Promise<{ database: Database; url?: string; drop(): Promise<void> }> {
+export async function openTestDatabase(): Promise<{
+  database: Database;
+  url?: string;
+  drop(): Promise<void>;
+}> {
   const base = testDatabaseUrl();
   if (!base) {
     const database = await openDatabase({ dataDir: 'memory://' });
