@@ -4,7 +4,7 @@ import { AppError } from '../../http/app-error.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import { isUploadPurpose, UPLOAD_PURPOSES } from './purposes.ts';
 import type { FileRow } from './schema.ts';
-import type { FilesService, PendingUpload } from './service.ts';
+import { type FilesService, fileTooLarge, type PendingUpload } from './service.ts';
 
 const badRequest = (message: string, param: string | null = null) =>
   new AppError('validation_failed', message, undefined, { param });
@@ -24,8 +24,14 @@ export async function readUpload(req: FastifyRequest, files: FilesService): Prom
   const key = req.principal as KeyPrincipal;
   const fields: UploadFields = {};
   let upload: PendingUpload | undefined;
+  const parts = req.parts();
   try {
-    for await (const part of req.parts()) {
+    for (;;) {
+      const next = await parts.next().catch((err: unknown) => {
+        throw asBodyError(err, files.maxBytes);
+      });
+      if (next.done) break;
+      const part = next.value;
       if (part.type === 'field') {
         readField(fields, part);
         continue;
@@ -42,14 +48,18 @@ export async function readUpload(req: FastifyRequest, files: FilesService): Prom
         filename: part.filename,
         sizeHint: Number.isSafeInteger(length) && length >= 0 ? length : undefined,
       });
-      await upload.write(part.file);
+      await upload.write(part.file).catch((err: unknown) => {
+        // the body's own failure is the caller's; the storage's is ours (a 500)
+        throw err === part.file.errored ? asBodyError(err, files.maxBytes) : err;
+      });
     }
     if (!upload) throw badRequest("Missing required parameter: 'file'.", 'file');
     const meta = checkFields(fields);
     return await upload.commit(meta);
   } catch (err) {
     await upload?.abort();
-    throw asUploadError(err);
+    await parts.return?.(undefined).catch(() => {});
+    throw err;
   }
 }
 
@@ -101,25 +111,13 @@ function checkFields(fields: UploadFields): { purpose: string; expiresAfterSecon
   return { purpose: fields.purpose, expiresAfterSeconds: seconds };
 }
 
-/** Errors of the multipart parser are the caller's body: OpenAI-style 400s (413 for size), never a 500. */
-function asUploadError(err: unknown): unknown {
+/** The multipart parser's and the body's own errors are the caller's: OpenAI-style 400s (413 for size). */
+function asBodyError(err: unknown, maxBytes: number): AppError {
   if (err instanceof AppError) return err;
   const code = (err as { code?: string }).code;
-  if (code === 'FST_REQ_FILE_TOO_LARGE') {
-    return new AppError('payload_too_large', 'File exceeds the maximum size.', undefined, { param: 'file' });
-  }
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return fileTooLarge(maxBytes);
   if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
     return badRequest('Too many parts in the multipart body; send one file and its fields.');
   }
-  const status = (err as { statusCode?: number }).statusCode;
-  if (code?.startsWith('FST_') || (status !== undefined && status < 500) || isParserError(err)) {
-    return badRequest(`Invalid multipart body: ${(err as Error).message}`);
-  }
-  return err;
-}
-
-/** busboy's own errors (a truncated or malformed body) carry no code */
-function isParserError(err: unknown): boolean {
-  const message = (err as Error)?.message ?? '';
-  return /Unexpected end of (form|multipart data)|Malformed|boundary|Multipart/i.test(message);
+  return badRequest(`Invalid multipart body: ${(err as Error).message}`);
 }

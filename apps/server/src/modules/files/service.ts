@@ -34,7 +34,10 @@ export interface CreateFileInput extends FileScope {
 /** An upload in two steps, for multipart bodies that may name their purpose after the file. */
 export interface PendingUpload {
   readonly id: string;
-  /** streams the bytes to storage, within the size limit and the quota reserved by `begin` */
+  /**
+   * streams the bytes to storage, within the size limit and the quota reserved by `begin`; when the
+   * body itself fails, that error (`body.errored`) is what it throws
+   */
   write(body: Readable): Promise<number>;
   /** makes the file visible; validation errors leave the upload to `abort` */
   commit(meta: { purpose: string; expiresAfterSeconds?: number | undefined }): Promise<FileRow>;
@@ -51,6 +54,8 @@ export interface ListFilesQuery {
 
 export interface FilesService {
   readonly storage: FileStorage;
+  /** the size limit per file */
+  readonly maxBytes: number;
   create(input: CreateFileInput): Promise<FileRow>;
   begin(input: FileScope & { filename: string; sizeHint?: number | undefined }): Promise<PendingUpload>;
   /** 404 AppError when absent, expired or another project's */
@@ -83,6 +88,11 @@ const FILE_ID = /^file-[0-9a-z]{26}$/;
 const MAX_FILENAME = 1024;
 const SWEEP_BATCH = 200;
 
+export const fileTooLarge = (maxBytes: number) =>
+  new AppError('payload_too_large', `File exceeds the maximum size of ${maxBytes} bytes.`, undefined, {
+    param: 'file',
+  });
+
 export const fileNotFound = (id: string) =>
   new AppError('not_found', `No such File object: ${id.slice(0, 100)}`, undefined, { param: 'id' });
 
@@ -103,10 +113,7 @@ export function createFilesService(deps: FilesServiceDeps): FilesService {
       or(isNull(files.expiresAt), gt(files.expiresAt, new Date(now()))),
     )!;
 
-  const tooLarge = () =>
-    new AppError('payload_too_large', `File exceeds the maximum size of ${maxBytes} bytes.`, undefined, {
-      param: 'file',
-    });
+  const tooLarge = () => fileTooLarge(maxBytes);
   const quotaExceeded = () =>
     new AppError(
       'storage_quota_exceeded',
@@ -155,14 +162,18 @@ export function createFilesService(deps: FilesServiceDeps): FilesService {
       async write(body) {
         const limited = limitBytes(granted, () => (granted >= maxBytes ? tooLarge() : quotaExceeded()));
         const feeding = pipeline(body, limited);
+        // the storage failing stops the body with a marker, so that the body's own failures (a
+        // truncated multipart body, a client gone) stay told apart from the storage's
+        const storageFailed = new Error('storage failed');
         const putting = storage.put(id, limited).catch((err: unknown) => {
-          limited.destroy(err as Error);
+          limited.destroy(storageFailed);
           throw err;
         });
         const [fed, put] = await Promise.allSettled([feeding, putting]);
         if (limited.tripped) throw granted >= maxBytes ? tooLarge() : quotaExceeded();
-        if (fed.status === 'rejected') throw fed.reason;
+        if (body.errored && body.errored !== storageFailed) throw body.errored;
         if (put.status === 'rejected') throw put.reason;
+        if (fed.status === 'rejected') throw fed.reason;
         written = put.value.bytes;
         return written;
       },
@@ -249,6 +260,7 @@ export function createFilesService(deps: FilesServiceDeps): FilesService {
 
   return {
     storage,
+    maxBytes,
     begin,
     get,
     sweep,
