@@ -42,6 +42,8 @@ export async function createServices(deps: CoreDeps) {
     bus,
     registry: metrics.registry,
     leaseMs: config.jobLeaseMs,
+    // at SIGTERM running handlers get as long as in-flight requests to end, then their leases go back
+    stopGraceMs: config.shutdownTimeoutMs,
     // one process per embedded database (the data dir is locked): a lease held at start is a dead process's
     reclaimOnStart: database.driver === 'pglite',
   });

@@ -55,6 +55,7 @@ describe('a job survives kill -9 of its server', () => {
       MAAS_ADMIN_PASSWORD: ADMIN_PASSWORD,
       MAAS_LOG_LEVEL: 'info',
       MAAS_JOB_LEASE_MS: '1500',
+      MAAS_SHUTDOWN_TIMEOUT_MS: '1000',
     };
     server = await spawnServer(env);
     const admin = createApiClient(server.url);
@@ -134,5 +135,40 @@ describe('a job survives kill -9 of its server', () => {
     } finally {
       await database.close();
     }
-  }, 150_000);
+
+    // SIGTERM mid-job: the handler gets the shutdown grace, then its lease goes back uncounted
+    const start = async () => {
+      const began = Date.now();
+      for (;;) {
+        try {
+          return await spawnServer(env);
+        } catch (err) {
+          if (Date.now() - began > 45_000) throw err;
+          await sleep(1_000);
+        }
+      }
+    };
+    server = await start();
+    upstream.setFaults({ model: 'slow', latencyMs: 60_000, times: 1 });
+    const second = await call(server.url, 'POST', '/chat/completions', {
+      model: 'chat',
+      messages: [{ role: 'user', content: 'drain' }],
+    });
+    await until(
+      async () => (await call(server!.url, 'GET', `/jobs/${second.id}`)).status === 'running',
+      10_000,
+      'running',
+    );
+    await server.stop(8_000);
+    server = await start();
+    const drained = await until(
+      async () => {
+        const row = await call(server!.url, 'GET', `/jobs/${second.id}`);
+        return ['succeeded', 'failed'].includes(row.status) ? row : null;
+      },
+      30_000,
+      'the drained job finished after the restart',
+    );
+    expect(drained).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
+  }, 240_000);
 });

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Database } from '../../db/client.ts';
 import { createJobEngine } from './engine.ts';
 import { JobAbortedError, type JobContext, PermanentJobError } from './index.ts';
-import { claimJobs } from './job-store.ts';
+import { claimJobs, deleteFinished } from './job-store.ts';
 import { jobs } from './schema.ts';
 import { openTestDatabase } from './test-database.ts';
 
@@ -239,6 +239,20 @@ describe('job engine', () => {
     e.register('embedded', { concurrency: 1, pollMs: 20 }, async () => 'again');
     e.start();
     expect(await finished(e, job.id)).toMatchObject({ status: 'succeeded', attempts: 2, result: 'again' });
+  });
+
+  it('deletes finished jobs past their retention, never queued or running ones', async () => {
+    const e = engine();
+    e.register('short', { concurrency: 2, pollMs: 20 }, async () => 'done');
+    e.start();
+    const done = await e.enqueue({ queue: 'short', payload: null });
+    await finished(e, done.id);
+    const waiting = await e.enqueue({ queue: 'later', payload: null });
+    await sleep(50);
+    expect(await deleteFinished(database.db, 60_000)).toBe(0);
+    expect(await deleteFinished(database.db, 10)).toBe(1);
+    expect(await e.get(done.id)).toBeNull();
+    expect(await e.get(waiting.id)).toMatchObject({ status: 'queued' });
   });
 
   it('stop aborts running handlers and gives the lease back, without counting the attempt', async () => {

@@ -6,7 +6,7 @@ import type { Bus } from '../../events/bus.ts';
 import { newId } from '../../ids.ts';
 import { errorText } from './backoff.ts';
 import { createJobMetrics, type JobMetrics } from './job-metrics.ts';
-import { findJob, insertJob, markCancelled, reapExpired } from './job-store.ts';
+import { deleteFinished, findJob, insertJob, markCancelled, reapExpired } from './job-store.ts';
 import { createQueueWorker, type QueueWorker } from './queue-worker.ts';
 import type { JobEngine, JobHandler, JobRow, JobSpec, QueueOptions } from './types.ts';
 
@@ -28,6 +28,8 @@ export interface JobEngineDeps {
    * where no other process can share the database (embedded PGlite, whose directory is locked).
    */
   reclaimOnStart?: boolean;
+  /** finished jobs (and their results) are deleted this long after they finished (default 30 days) */
+  retentionMs?: number;
   /** how long stop() waits for aborted handlers before giving their leases back (default 5 s) */
   stopGraceMs?: number;
 }
@@ -48,6 +50,21 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine & {
   const defaults = new Map<string, number>();
   let started = false;
   let reapTimer: NodeJS.Timeout | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+
+  async function sweep() {
+    try {
+      let deleted = 0;
+      while (started) {
+        const n = await deleteFinished(db, deps.retentionMs ?? 30 * 86_400_000);
+        deleted += n;
+        if (n === 0) break;
+      }
+      if (deleted > 0) log.info({ deleted }, 'finished jobs past their retention deleted');
+    } catch (err) {
+      log.warn({ err: errorText(err) }, 'job retention sweep failed');
+    }
+  }
 
   async function reap(all = false) {
     try {
@@ -113,12 +130,16 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine & {
         if (started) for (const worker of workers.values()) worker.start();
       });
       reapTimer = setInterval(() => void reap(), deps.reapMs ?? 1_000);
+      sweepTimer = setInterval(() => void sweep(), 3_600_000);
+      sweepTimer.unref();
+      setTimeout(() => void sweep(), 60_000).unref();
     },
 
     async stop() {
       if (!started) return;
       started = false;
       clearInterval(reapTimer);
+      clearInterval(sweepTimer);
       await Promise.all([...workers.values()].map((w) => w.stop(deps.stopGraceMs ?? 5_000)));
     },
   };

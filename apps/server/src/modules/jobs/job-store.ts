@@ -236,6 +236,22 @@ export async function markCancelled(db: Db, id: string): Promise<JobRow | null> 
   return findJob(db, id);
 }
 
+/** Deletes up to `limit` jobs that finished more than `olderThanMs` ago; returns how many. */
+export async function deleteFinished(db: Db, olderThanMs: number, limit = 1_000): Promise<number> {
+  const old = db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(
+      and(
+        inArray(jobs.status, ['succeeded', 'failed', 'cancelled']),
+        lte(jobs.finishedAt, sql`now() - ${Math.round(olderThanMs)} * interval '1 millisecond'`),
+      ),
+    )
+    .limit(limit);
+  const rows = await db.delete(jobs).where(inArray(jobs.id, old)).returning({ id: jobs.id });
+  return rows.length;
+}
+
 export interface QueueStats {
   queue: string;
   queued: number;
