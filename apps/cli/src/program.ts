@@ -3,12 +3,15 @@ import { registerAgentCommand } from './commands/agent.ts';
 import { registerApplyCommand } from './commands/apply.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerAuthCommands } from './commands/auth.ts';
+import { registerBatchCommands } from './commands/batches.ts';
 import { registerChatCommand } from './commands/chat.ts';
 import { registerCompletionCommand } from './commands/completion.ts';
 import { registerContextCommands } from './commands/context.ts';
 import { registerDeployCommand } from './commands/deploy.ts';
 import { registerExportCommand } from './commands/export.ts';
+import { registerFileCommands } from './commands/files.ts';
 import { registerInvitationCommands } from './commands/invitations.ts';
+import { registerJobCommands } from './commands/jobs.ts';
 import { registerIdentityResources } from './commands/resources/identity.ts';
 import { registerKeyResource } from './commands/resources/keys.ts';
 import { registerLimitResource } from './commands/resources/limits.ts';
@@ -17,6 +20,7 @@ import { registerProviderResource } from './commands/resources/providers.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerUsageCommand } from './commands/usage.ts';
+import { registerWebhookCommands } from './commands/webhooks.ts';
 import { CliError, EXIT, EXIT_CODES_HELP } from './lib/errors.ts';
 
 const ENVIRONMENT_HELP = `
@@ -54,6 +58,10 @@ export function buildProgram(): Command {
   registerModelResource(program);
   registerLimitResource(program);
   registerChatCommand(program);
+  registerFileCommands(program);
+  registerBatchCommands(program);
+  registerJobCommands(program);
+  registerWebhookCommands(program);
   registerUsageCommand(program);
   registerAuditCommands(program);
   registerStatusCommand(program);
