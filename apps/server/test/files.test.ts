@@ -33,5 +33,5 @@ describe('/v1/files local storage on disk', () => {
     } finally {
       await ts.close();
     }
-  });
+  }, 60_000);
 });

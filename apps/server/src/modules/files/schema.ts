@@ -1,5 +1,5 @@
 import { bigint, index, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-import { orgs, projects } from '../identity/schema.ts';
+import { orgs } from '../identity/schema.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -8,19 +8,17 @@ export type FileStatus = 'uploading' | 'processed' | 'deleting';
 
 /**
  * Files of the OpenAI-compatible /v1/files API. The storage key is the id: a filename is data only,
- * never part of a path. `reserved_bytes` is what this row holds of its org's quota (the upload's
+ * never part of a path. Rows whose project is gone are swept like expired ones. `reserved_bytes` is what this row holds of its org's quota (the upload's
  * reservation while `uploading`, then its size) and always adds up to `file_storage_usage.bytes`.
  */
 export const files = pgTable(
   'files',
   {
     id: text('id').primaryKey(),
-    orgId: text('org_id')
-      .notNull()
-      .references(() => orgs.id, { onDelete: 'cascade' }),
-    projectId: text('project_id')
-      .notNull()
-      .references(() => projects.id, { onDelete: 'cascade' }),
+    // No foreign keys on purpose: a deleted project's or org's rows must outlive it until the
+    // sweeper has removed their bytes and given their quota back (a cascade would orphan both).
+    orgId: text('org_id').notNull(),
+    projectId: text('project_id').notNull(),
     /** empty while uploading: a multipart body may name its purpose after the file */
     purpose: text('purpose').notNull(),
     filename: text('filename').notNull(),

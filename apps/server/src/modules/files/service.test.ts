@@ -166,6 +166,29 @@ describe('files service', () => {
     await svc.stop();
   });
 
+  it('sweeps the files of a deleted project and gives their quota back', async () => {
+    const storage = await createLocalDiskStorage('memory://');
+    const svc = await service({ storage });
+    const scope = await tenant();
+    const sibling = `${scope.projectId}_sibling`;
+    await database.db.insert(projects).values({ id: sibling, orgId: scope.orgId, name: 'sibling' });
+    const gone = await svc.create({ ...scope, purpose: 'batch', filename: 'g', body: body(100) });
+    const kept = await svc.create({
+      ...scope,
+      projectId: sibling,
+      purpose: 'batch',
+      filename: 'k',
+      body: body(7),
+    });
+    await database.db.delete(projects).where(eq(projects.id, scope.projectId));
+    expect(await usage(scope.orgId)).toBe(107);
+    expect(await svc.sweep()).toEqual({ deleted: 1 });
+    expect(await usage(scope.orgId)).toBe(7);
+    await expect(storage.get(gone.id)).rejects.toMatchObject({ name: 'StoredObjectMissingError' });
+    expect((await svc.get({ ...scope, projectId: sibling }, kept.id)).id).toBe(kept.id);
+    await svc.stop();
+  });
+
   it('sweeps expired files, uploads a crash left behind and deletes that failed halfway', async () => {
     let now = Date.now();
     const storage = await createLocalDiskStorage('memory://');

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { monotonicFactory } from 'ulid';
 import type { Db } from '../../db/client.ts';
 import { AppError } from '../../http/app-error.ts';
+import { projects } from '../identity/schema.ts';
 import { limitBytes } from './limit-bytes.ts';
 import {
   DEFAULT_EXPIRY_S,
@@ -63,7 +64,7 @@ export interface FilesService {
   open(scope: FileScope, id: string, range?: ByteRange): Promise<{ row: FileRow; body: Readable }>;
   remove(scope: FileScope, id: string): Promise<void>;
   list(scope: FileScope, query: ListFilesQuery): Promise<{ rows: FileRow[]; hasMore: boolean }>;
-  /** deletes expired files and what failed uploads and deletes left behind */
+  /** deletes expired files, files of deleted projects, and what failed uploads and deletes left behind */
   sweep(): Promise<{ deleted: number }>;
   start(): void;
   stop(): Promise<void>;
@@ -234,6 +235,14 @@ export function createFilesService(deps: FilesServiceDeps): FilesService {
         sql`${files.id} in (select ${files.id} from ${files} where ${files.status} = 'processed' and ${files.expiresAt} <= ${at} limit ${SWEEP_BATCH})`,
       )
       .returning({ id: files.id });
+    // files of a deleted project (or org): their rows stayed behind for this
+    const orphaned = await db
+      .update(files)
+      .set({ status: 'deleting' })
+      .where(
+        sql`${files.id} in (select f.id from ${files} f where f.status = 'processed' and not exists (select 1 from ${projects} p where p.id = f.project_id) limit ${SWEEP_BATCH})`,
+      )
+      .returning({ id: files.id });
     const leftovers = await db
       .select({ id: files.id })
       .from(files)
@@ -244,7 +253,7 @@ export function createFilesService(deps: FilesServiceDeps): FilesService {
         ),
       )
       .limit(SWEEP_BATCH);
-    const ids = new Set([...expired.map((r) => r.id), ...leftovers.map((r) => r.id)]);
+    const ids = new Set([...expired, ...orphaned, ...leftovers].map((r) => r.id));
     let deleted = 0;
     for (const id of ids) {
       try {
