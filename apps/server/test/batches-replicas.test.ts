@@ -78,7 +78,10 @@ describe.skipIf(!databaseUrl || !redisUrl)('a batch shared by two replicas', () 
     expect(done.status).toBe('completed');
     const report = await exactlyOnceReport(client, admin, done, keyId, upstream);
     expect(report).toMatchObject({ output: 300, errors: 0, distinct: 300, reached: 300, metered: 300 });
-    expect(report.resent).toBeLessThanOrEqual(8);
+    // only lines in flight or answered but not yet stored (answers are stored every 100 ms) at the
+    // kill went upstream again; none was billed twice (metered = lines)
+    expect(report.resent).toBeLessThanOrEqual(40);
+    console.info('kill -9:', JSON.stringify(report));
   }, 90_000);
 });
 

@@ -85,6 +85,9 @@ describe('a batch across kill -9 and restart', () => {
     const report = await exactlyOnceReport(again, admin2, done, keyId, upstream);
     expect(report).toMatchObject({ output: 300, errors: 0, distinct: 300, reached: 300, metered: 300 });
     // only lines in flight (or answered but not yet stored) at the kill went upstream again, and none was billed twice
-    expect(report.resent).toBeLessThanOrEqual(8);
+    // only lines in flight or answered but not yet stored (answers are stored every 100 ms) at the
+    // kill went upstream again; none was billed twice (metered = lines)
+    expect(report.resent).toBeLessThanOrEqual(40);
+    console.info('kill -9:', JSON.stringify(report));
   }, 120_000);
 });

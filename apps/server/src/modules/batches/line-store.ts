@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { recordUsage, type UsageEvent } from '../metering/index.ts';
 
@@ -24,39 +24,44 @@ export interface LineResult {
   retryInMs?: number;
 }
 
+/** Running batches, oldest first: where lines are claimed from. */
+export async function runningBatches(db: Db, limit = 50): Promise<{ id: string; orgId: string }[]> {
+  const rows = rowsOf<{ id: string; org_id: string }>(
+    await db.execute(sql`
+      select id, org_id from batches where status = 'in_progress' and expires_at > now()
+      order by created_at limit ${limit}`),
+  );
+  return rows.map((r) => ({ id: r.id, orgId: r.org_id }));
+}
+
 /**
- * Claims up to `limit` pending lines of running batches for `owner` for `leaseMs` (oldest batch
- * first, lines in file order). SKIP LOCKED: replicas claiming at once get different lines; a claim
- * whose owner died expires and the line is claimed again.
+ * Claims up to `limit` pending lines of one running batch for `owner` for `leaseMs`, in file
+ * order (the partial index on pending lines: a claim costs the same at line 10 and line 50,000).
+ * SKIP LOCKED: replicas claiming at once get different lines; a claim whose owner died runs out
+ * and the line is claimed again. Nothing once the batch stopped running (cancelled, expired).
  */
 export async function claimLines(
   db: Db,
   owner: string,
+  batch: { id: string; orgId: string },
   limit: number,
   leaseMs: number,
-  skipOrgs: string[],
 ): Promise<ClaimedLine[]> {
-  const skip: SQL = skipOrgs.length
-    ? sql`and b.org_id not in (${sql.join(
-        skipOrgs.map((o) => sql`${o}`),
-        sql`, `,
-      )})`
-    : sql``;
   const result = await db.execute(sql`
     update batch_lines l set claimed_by = ${owner}, claim_until = now() + ${leaseMs} * interval '1 millisecond'
     from (
-      select bl.batch_id, bl.line, b.org_id from batch_lines bl join batches b on b.id = bl.batch_id
-      where b.status = 'in_progress' and b.expires_at > now() ${skip}
-        and bl.state = 'pending' and (bl.claim_until is null or bl.claim_until < now())
-      order by b.created_at, bl.batch_id, bl.line
+      select line from batch_lines
+      where batch_id = ${batch.id} and state = 'pending' and (claim_until is null or claim_until < now())
+        and exists (select 1 from batches where id = ${batch.id} and status = 'in_progress' and expires_at > now())
+      order by line
       limit ${limit}
-      for update of bl skip locked
+      for update skip locked
     ) c
-    where l.batch_id = c.batch_id and l.line = c.line
-    returning l.batch_id, c.org_id, l.line, l.custom_id, l.body, l.attempts`);
+    where l.batch_id = ${batch.id} and l.line = c.line
+    returning l.line, l.custom_id, l.body, l.attempts`);
   return rowsOf<Record<string, unknown>>(result).map((r) => ({
-    batchId: r.batch_id as string,
-    orgId: r.org_id as string,
+    batchId: batch.id,
+    orgId: batch.orgId,
     line: Number(r.line),
     customId: r.custom_id as string,
     body: r.body as Record<string, unknown>,
@@ -69,6 +74,13 @@ export async function extendClaims(db: Db, owner: string, leaseMs: number): Prom
   await db.execute(sql`
     update batch_lines set claim_until = now() + ${leaseMs} * interval '1 millisecond'
     where claimed_by = ${owner} and state = 'pending' and claim_until > now()`);
+}
+
+/** Gives back this owner's claims on lines it has not answered (a clean stop). */
+export async function releaseClaims(db: Db, owner: string): Promise<void> {
+  await db.execute(sql`
+    update batch_lines set claimed_by = null, claim_until = null
+    where claimed_by = ${owner} and state = 'pending'`);
 }
 
 /**

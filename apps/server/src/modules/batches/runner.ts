@@ -17,6 +17,8 @@ import {
   type LineResult,
   liveClaims,
   pendingLines,
+  releaseClaims,
+  runningBatches,
 } from './line-store.ts';
 import { runLine } from './run-line.ts';
 import { batches } from './schema.ts';
@@ -44,6 +46,12 @@ export interface BatchRunnerDeps {
  * few at a time with leases of their own, so replicas share one batch's lines and a crashed
  * replica's lines are claimed again once their lease runs out. Answers are committed in groups.
  */
+/** Answers are stored this often (and at once when this many wait): one transaction for many lines. */
+const COMMIT_MS = 100;
+const COMMIT_LINES = 128;
+/** lines claimed at a time (at least; four times the concurrency when that is more) */
+const CLAIM_AHEAD = 32;
+
 export function createBatchRunner(deps: BatchRunnerDeps) {
   const { db, gw, files, log } = deps;
   const pollMs = deps.pollMs ?? 500;
@@ -52,15 +60,21 @@ export function createBatchRunner(deps: BatchRunnerDeps) {
   const keys = new Map<string, { key: KeyPrincipal; endpoint: string }>();
   const perOrg = new Map<string, number>();
   let inflight = 0;
+  /** lines claimed by this process and not started yet */
+  const queued: ClaimedLine[] = [];
   let buffer: LineResult[] = [];
   let committing: Promise<void> | null = null;
   let timer: NodeJS.Timeout | undefined;
   let renew: NodeJS.Timeout | undefined;
+  let flusher: NodeJS.Timeout | undefined;
   let stopped = false;
   let started = false;
   let ticking: Promise<void> | null = null;
   let again = false;
-  const running = new Set<Promise<void>>();
+  let againFull = false;
+  const inFlight = new Set<Promise<void>>();
+  /** running batches to claim lines from, refreshed by the batch-level steps */
+  let running: { id: string; orgId: string }[] = [];
 
   async function commit(): Promise<void> {
     while (committing) await committing;
@@ -99,25 +113,45 @@ export function createBatchRunner(deps: BatchRunnerDeps) {
         const { key, endpoint } = await batchOf(line.batchId);
         const result = await runLine(gw, key, endpoint, line);
         buffer.push(result); // after the await: commit() swaps the array
-        if (buffer.length >= 64) await commit();
+        if (buffer.length >= COMMIT_LINES) void commit();
       } catch (err) {
         log.error({ err, batch: line.batchId, line: line.line }, 'batch line failed inside maas');
       } finally {
         inflight--;
         perOrg.set(line.orgId, (perOrg.get(line.orgId) ?? 1) - 1);
-        kick();
+        pump();
+        if (queued.length < deps.concurrency || inflight === 0) kick(false);
       }
     })();
-    running.add(p);
-    void p.finally(() => running.delete(p));
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  }
+
+  /**
+   * Starts claimed lines while the budget allows; claims the next `concurrency` lines ahead while
+   * fewer wait here, so a claim query serves many lines.
+   */
+  /** Starts claimed lines while the budget allows (no I/O: called as each line ends). */
+  function pump(): void {
+    while (!stopped && inflight < deps.concurrency && queued.length > 0) {
+      const k = queued.findIndex((l) => (perOrg.get(l.orgId) ?? 0) < deps.perOrgConcurrency);
+      if (k < 0) return;
+      start(queued.splice(k, 1)[0]!);
+    }
   }
 
   async function fill(): Promise<void> {
-    while (!stopped && inflight < deps.concurrency) {
-      const full = [...perOrg].filter(([, n]) => n >= deps.perOrgConcurrency).map(([o]) => o);
-      const lines = await claimLines(db, owner, deps.concurrency - inflight, leaseMs, full);
-      if (lines.length === 0) return;
-      for (const l of lines) start(l);
+    while (!stopped) {
+      pump();
+      if (queued.length >= deps.concurrency) return;
+      const ahead = Math.max(CLAIM_AHEAD, deps.concurrency * 4);
+      // the oldest running batch whose org has room in this process
+      const batch = running.find((b) => (perOrg.get(b.orgId) ?? 0) < deps.perOrgConcurrency);
+      if (!batch) return;
+      const lines = await claimLines(db, owner, batch, ahead, leaseMs);
+      if (lines.length === 0)
+        running.splice(running.indexOf(batch), 1); // until the next refresh
+      else queued.push(...lines);
     }
   }
 
@@ -190,6 +224,7 @@ export function createBatchRunner(deps: BatchRunnerDeps) {
       .then(() => undefined);
 
   async function steps(): Promise<void> {
+    running = await runningBatches(db);
     const candidates = await db
       .select({ id: batches.id })
       .from(batches)
@@ -215,28 +250,36 @@ export function createBatchRunner(deps: BatchRunnerDeps) {
     }
   }
 
-  async function tick(): Promise<void> {
+  /** Stores answers and starts lines; `full`: the batch-level steps too (on the timer, or when idle). */
+  async function tick(full: boolean): Promise<void> {
     do {
       again = false;
       try {
-        await commit();
         await fill();
-        if (inflight === 0) await commit();
-        await steps();
-        await fill();
+        if (full || inflight === 0) {
+          full = false;
+          await commit();
+          await steps();
+          await fill();
+        }
       } catch (err) {
         log.warn({ err }, 'batch runner tick failed');
       }
-    } while (again && !stopped);
+      if (againFull) {
+        full = true;
+        againFull = false;
+      }
+    } while ((again || full) && !stopped);
   }
 
-  function kick(): void {
+  function kick(full = true): void {
     if (stopped || !started) return;
     if (ticking) {
       again = true;
+      if (full) againFull = true;
       return;
     }
-    ticking = tick().finally(() => {
+    ticking = tick(full).finally(() => {
       ticking = null;
     });
   }
@@ -248,8 +291,10 @@ export function createBatchRunner(deps: BatchRunnerDeps) {
       started = true;
       timer = setInterval(kick, pollMs);
       timer.unref();
+      flusher = setInterval(() => void commit(), COMMIT_MS);
+      flusher.unref();
       renew = setInterval(() => {
-        if (inflight > 0)
+        if (inflight > 0 || queued.length > 0)
           extendClaims(db, owner, leaseMs).catch((err) => log.warn({ err }, 'claim renewal failed'));
       }, leaseMs / 3);
       renew.unref();
@@ -260,9 +305,13 @@ export function createBatchRunner(deps: BatchRunnerDeps) {
       stopped = true;
       clearInterval(timer);
       clearInterval(renew);
+      clearInterval(flusher);
       while (ticking) await ticking;
-      while (running.size > 0) await Promise.all([...running]);
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
       await commit();
+      // claimed but never started: another replica (or the next start) takes them at once
+      if (queued.splice(0).length > 0)
+        await releaseClaims(db, owner).catch((err) => log.warn({ err }, 'claims not released'));
     },
   };
 }
