@@ -22,6 +22,9 @@ const ProjectsPage = lazy(() => import('./pages/projects.tsx'));
 const MembersPage = lazy(() => import('./pages/members.tsx'));
 const OrgsPage = lazy(() => import('./pages/orgs.tsx'));
 const AuditPage = lazy(() => import('./pages/audit.tsx'));
+const FilesPage = lazy(() => import('./pages/files.tsx'));
+const BatchesPage = lazy(() => import('./pages/batches.tsx'));
+const WebhooksPage = lazy(() => import('./pages/webhooks.tsx'));
 const NotFoundPage = lazy(() => import('./pages/not-found.tsx'));
 
 const queryClient = new QueryClient({
@@ -89,6 +92,9 @@ export function ConsoleApp() {
                     <Route path="keys" element={<KeysPage />} />
                     <Route path="models" element={<ModelsPage />} />
                     <Route path="providers" element={<ProvidersPage />} />
+                    <Route path="files" element={<FilesPage />} />
+                    <Route path="batches" element={<BatchesPage />} />
+                    <Route path="webhooks" element={<WebhooksPage />} />
                     <Route path="projects" element={<ProjectsPage />} />
                     <Route path="members" element={<MembersPage />} />
                     <Route path="orgs" element={<OrgsPage />} />

@@ -1,3 +1,5 @@
+import { enJobs } from './en-jobs.ts';
+
 /** English messages; zh.ts must have every key (the type checks it). */
 export const en = {
   'nav.overview': 'Overview',
@@ -546,6 +548,8 @@ export const en = {
   'notfound.title': 'Page not found',
   'notfound.hint': 'The address may be mistyped, or the page has moved.',
   'notfound.home': 'Back to the overview',
+
+  ...enJobs,
 };
 
 export type MessageKey = keyof typeof en;

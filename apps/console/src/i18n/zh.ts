@@ -1,4 +1,5 @@
 import type { MessageKey } from './en.ts';
+import { zhJobs } from './zh-jobs.ts';
 
 /** 简体中文 */
 export const zh: Record<MessageKey, string> = {
@@ -530,4 +531,6 @@ export const zh: Record<MessageKey, string> = {
   'notfound.title': '页面不存在',
   'notfound.hint': '地址可能有误，或页面已移动。',
   'notfound.home': '返回概览',
+
+  ...zhJobs,
 };

@@ -6,8 +6,11 @@ import {
   CloudServerOutlined,
   DashboardOutlined,
   ExperimentOutlined,
+  FolderOpenOutlined,
   KeyOutlined,
+  NotificationOutlined,
   ProjectOutlined,
+  ScheduleOutlined,
   TeamOutlined,
 } from '@ant-design/icons';
 import type { ReactNode } from 'react';
@@ -27,6 +30,9 @@ export const MENU: MenuEntry[] = [
   { path: '/keys', label: 'nav.keys', icon: <KeyOutlined />, group: 'build' },
   { path: '/models', label: 'nav.models', icon: <ApiOutlined />, group: 'build' },
   { path: '/providers', label: 'nav.providers', icon: <CloudServerOutlined />, group: 'build' },
+  { path: '/files', label: 'nav.files', icon: <FolderOpenOutlined />, group: 'build' },
+  { path: '/batches', label: 'nav.batches', icon: <ScheduleOutlined />, group: 'build' },
+  { path: '/webhooks', label: 'nav.webhooks', icon: <NotificationOutlined />, group: 'build' },
   { path: '/projects', label: 'nav.projects', icon: <ProjectOutlined />, group: 'govern' },
   { path: '/members', label: 'nav.members', icon: <TeamOutlined />, group: 'govern' },
   { path: '/orgs', label: 'nav.orgs', icon: <ApartmentOutlined />, group: 'govern' },

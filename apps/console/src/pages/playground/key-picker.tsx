@@ -9,8 +9,19 @@ import { useAuth } from '../../auth/auth.tsx';
 import { useT } from '../../i18n/index.tsx';
 import { type PlaygroundKey, savePlaygroundKey } from '../../lib/playground-key.ts';
 
-/** The playground calls /v1 like an application does: with an API key, kept in this tab only. */
-export function KeyPicker({ onPicked }: { onPicked(key: PlaygroundKey): void }) {
+/**
+ * The playground (and the files and batches pages) call /v1 like an application does: with an API
+ * key, kept in this tab only. `hint` and `keyName` tell what the key is for.
+ */
+export function KeyPicker({
+  onPicked,
+  hint,
+  keyName = 'playground',
+}: {
+  onPicked(key: PlaygroundKey): void;
+  hint?: string;
+  keyName?: string;
+}) {
   const t = useT();
   const { can } = useAuth();
   const projects = useProjects();
@@ -23,7 +34,7 @@ export function KeyPicker({ onPicked }: { onPicked(key: PlaygroundKey): void }) 
   const create = useApiMutation(
     (projectId: string) =>
       api.post<IssuedKey>('/api/v1/keys', {
-        name: `playground ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
+        name: `${keyName} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
         project_id: projectId,
         scopes: ['inference'],
       }),
@@ -44,7 +55,7 @@ export function KeyPicker({ onPicked }: { onPicked(key: PlaygroundKey): void }) 
         </Space>
       }
     >
-      <Typography.Paragraph type="secondary">{t('playground.key_hint')}</Typography.Paragraph>
+      <Typography.Paragraph type="secondary">{hint ?? t('playground.key_hint')}</Typography.Paragraph>
       <Space.Compact style={{ width: '100%' }}>
         <Input.Password
           placeholder="sk-maas-…"
