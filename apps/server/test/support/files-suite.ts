@@ -155,6 +155,12 @@ export function filesSuite(name: string, opts: FilesSuiteOptions) {
       await fd.read(want, 0, 10, 10);
       await fd.close();
       expect(Buffer.from(await ranged.arrayBuffer())).toEqual(want);
+      const head = await fetch(`${ts.url}/v1/files/${file.id}/content`, {
+        method: 'HEAD',
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-length')).toBe(String(file.bytes));
       await client.files.delete(file.id);
     });
 

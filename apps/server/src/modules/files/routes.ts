@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -147,7 +148,11 @@ export async function fileRoutes(app: FastifyInstance, opts: FileRoutesOptions) 
           headers: { 'content-range': `bytes */${row.bytes}` },
         });
       }
-      const { body } = await files.open(scope, row.id, range ?? undefined);
+      // HEAD: the headers only (Fastify would otherwise read the whole stored file to discard it)
+      const body =
+        req.method === 'HEAD'
+          ? Readable.from([])
+          : (await files.open(scope, row.id, range ?? undefined)).body;
       reply.headers(contentHeaders(row, range ?? undefined));
       reply.code(range ? 206 : 200);
       return reply.send(body);

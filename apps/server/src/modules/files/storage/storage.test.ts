@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +106,22 @@ describe('local disk storage on disk', () => {
       await storage.close();
     }
     expect(() => statSync(storage.dir)).toThrow();
+  });
+});
+
+describe('local disk storage in a data dir', () => {
+  it('keeps files in <data dir>/files, owner-only, and leaves them on close', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'maas-data-'));
+    try {
+      const storage = await createLocalDiskStorage(dataDir);
+      expect(storage.dir).toBe(join(dataDir, 'files'));
+      await storage.put('file-y', Readable.from([Buffer.from('y')]));
+      await storage.close();
+      expect(statSync(join(dataDir, 'files')).mode & 0o777).toBe(0o700);
+      expect(statSync(join(dataDir, 'files', 'file-y')).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
