@@ -21,6 +21,7 @@ const maas = cli.run;
 const path = (name: string) => join(cli.configDir, name);
 
 const LINES = 25;
+const MAX_BYTES = 1_000_000;
 const chatLine = (id: string) =>
   JSON.stringify({
     custom_id: id,
@@ -35,7 +36,11 @@ const jsonlOf = (text: string) =>
     .map((l) => JSON.parse(l));
 
 beforeAll(async () => {
-  ts = await startTestServer({ MAAS_BATCH_POLL_MS: '50', MAAS_BATCH_CONCURRENCY: '4' });
+  ts = await startTestServer({
+    MAAS_BATCH_POLL_MS: '50',
+    MAAS_BATCH_CONCURRENCY: '4',
+    MAAS_FILES_MAX_BYTES: String(MAX_BYTES),
+  });
   upstream = await startFakeUpstream({ apiKey: 'upstream-secret' });
   const provider = await ts.admin.post('/api/v1/providers', {
     type: 'openai-compatible',
@@ -173,6 +178,11 @@ describe('maas files and batches', () => {
     const refused = await maas(['files', 'upload', path('small.jsonl'), '--purpose', 'nonsense']);
     expect(refused.code).toBe(5);
     expect(refused.stderr).toMatch(/^error: .*purpose.*\n$/);
+
+    writeFileSync(path('big.jsonl'), Buffer.alloc(MAX_BYTES * 3, 'x'));
+    const tooBig = await maas(['files', 'upload', path('big.jsonl')]);
+    expect(tooBig.code, tooBig.stderr).toBe(5);
+    expect(tooBig.stderr).toMatch(/^error: .*\n$/);
 
     const missing = await maas(['files', 'upload', path('nope.jsonl')]);
     expect(missing.code).toBe(2);

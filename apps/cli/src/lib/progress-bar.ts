@@ -54,6 +54,11 @@ export function createBar(label: string, unit: 'bytes' | 'lines', enabled: boole
   );
   let started = false;
   const started0 = Date.now();
+  // Ctrl-C while a bar hides the cursor: give the terminal back before leaving
+  const interrupted = () => {
+    bar.stop();
+    process.exit(130);
+  };
   const payload = (value: number, total: number, status?: string) => {
     const secs = (Date.now() - started0) / 1000;
     const rate = secs > 0 ? value / secs : 0;
@@ -65,6 +70,7 @@ export function createBar(label: string, unit: 'bytes' | 'lines', enabled: boole
     update(value, total, status) {
       if (!started) {
         bar.start(Math.max(total, 1), value, payload(value, total, status));
+        process.once('SIGINT', interrupted);
         started = true;
         return;
       }
@@ -72,7 +78,10 @@ export function createBar(label: string, unit: 'bytes' | 'lines', enabled: boole
       bar.update(value, payload(value, total, status));
     },
     stop() {
-      if (started) bar.stop();
+      if (!started) return;
+      process.off('SIGINT', interrupted);
+      bar.stop();
+      started = false;
     },
   };
 }
