@@ -1,3 +1,4 @@
+export { fileNotFound, fileTooLarge, storageQuotaExceeded } from './file-errors.ts';
 export { type FileObject, toFileObject } from './file-object.ts';
 export { FILE_PURPOSES, type FilePurpose, UPLOAD_PURPOSES, type UploadPurpose } from './purposes.ts';
 export { fileRoutes } from './routes.ts';
@@ -8,7 +9,6 @@ export {
   type FileScope,
   type FilesService,
   type FilesServiceDeps,
-  fileNotFound,
   type ListFilesQuery,
   type PendingUpload,
 } from './service.ts';

@@ -2,9 +2,10 @@ import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../http/app-error.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
-import { isUploadPurpose, UPLOAD_PURPOSES } from './purposes.ts';
+import { badPurpose, fileTooLarge } from './file-errors.ts';
+import { isUploadPurpose } from './purposes.ts';
 import type { FileRow } from './schema.ts';
-import { type FilesService, fileTooLarge, type PendingUpload } from './service.ts';
+import type { FilesService, PendingUpload } from './service.ts';
 
 const badRequest = (message: string, param: string | null = null) =>
   new AppError('validation_failed', message, undefined, { param });
@@ -86,12 +87,7 @@ function readField(fields: UploadFields, part: Multipart & { type: 'field' }): v
 
 function checkFields(fields: UploadFields): { purpose: string; expiresAfterSeconds?: number } {
   if (fields.purpose === undefined) throw badRequest("Missing required parameter: 'purpose'.", 'purpose');
-  if (!isUploadPurpose(fields.purpose)) {
-    throw badRequest(
-      `'${fields.purpose.slice(0, 100)}' is not one of [${UPLOAD_PURPOSES.map((p) => `'${p}'`).join(', ')}] - 'purpose'`,
-      'purpose',
-    );
-  }
+  if (!isUploadPurpose(fields.purpose)) throw badPurpose(fields.purpose);
   if (fields.anchor === undefined && fields.seconds === undefined) return { purpose: fields.purpose };
   if (fields.anchor !== 'created_at') {
     throw badRequest("expires_after[anchor] must be 'created_at'.", 'expires_after[anchor]');

@@ -6,14 +6,16 @@ import { monotonicFactory } from 'ulid';
 import type { Db } from '../../db/client.ts';
 import { AppError } from '../../http/app-error.ts';
 import { projects } from '../identity/schema.ts';
-import { limitBytes } from './limit-bytes.ts';
 import {
-  DEFAULT_EXPIRY_S,
-  EXPIRES_AFTER_MAX_S,
-  EXPIRES_AFTER_MIN_S,
-  FILE_PURPOSES,
-  isFilePurpose,
-} from './purposes.ts';
+  badPurpose,
+  checkExpiresAfter,
+  checkFilename,
+  fileNotFound,
+  fileTooLarge,
+  storageQuotaExceeded,
+} from './file-errors.ts';
+import { limitBytes } from './limit-bytes.ts';
+import { DEFAULT_EXPIRY_S, isFilePurpose } from './purposes.ts';
 import { adjustUsage, reserveQuota } from './quota.ts';
 import { type FileRow, files } from './schema.ts';
 import { type ByteRange, type FileStorage, StoredObjectMissingError } from './storage/types.ts';
@@ -86,16 +88,7 @@ export interface FilesServiceDeps {
 }
 
 const FILE_ID = /^file-[0-9a-z]{26}$/;
-const MAX_FILENAME = 1024;
 const SWEEP_BATCH = 200;
-
-export const fileTooLarge = (maxBytes: number) =>
-  new AppError('payload_too_large', `File exceeds the maximum size of ${maxBytes} bytes.`, undefined, {
-    param: 'file',
-  });
-
-export const fileNotFound = (id: string) =>
-  new AppError('not_found', `No such File object: ${id.slice(0, 100)}`, undefined, { param: 'id' });
 
 export function createFilesService(deps: FilesServiceDeps): FilesService {
   const { db, storage, log, maxBytes, orgQuotaBytes } = deps;
@@ -115,13 +108,7 @@ export function createFilesService(deps: FilesServiceDeps): FilesService {
     )!;
 
   const tooLarge = () => fileTooLarge(maxBytes);
-  const quotaExceeded = () =>
-    new AppError(
-      'storage_quota_exceeded',
-      `This upload would exceed your organization's file storage quota of ${orgQuotaBytes} bytes. Delete files you no longer need.`,
-      undefined,
-      { param: 'file' },
-    );
+  const quotaExceeded = () => storageQuotaExceeded(orgQuotaBytes);
 
   /** The bytes go, then the row and its share of the quota (in one transaction). Idempotent. */
   async function finishDelete(id: string): Promise<boolean> {
@@ -351,42 +338,4 @@ export function createFilesService(deps: FilesServiceDeps): FilesService {
       await storage.close();
     },
   };
-}
-
-function badPurpose(purpose: string): AppError {
-  return new AppError(
-    'validation_failed',
-    `'${purpose.slice(0, 100)}' is not one of [${FILE_PURPOSES.filter((p) => p !== 'batch_output')
-      .map((p) => `'${p}'`)
-      .join(', ')}] - 'purpose'`,
-    undefined,
-    { param: 'purpose' },
-  );
-}
-
-function checkExpiresAfter(seconds: number): void {
-  if (!Number.isInteger(seconds) || seconds < EXPIRES_AFTER_MIN_S || seconds > EXPIRES_AFTER_MAX_S) {
-    throw new AppError(
-      'validation_failed',
-      `expires_after[seconds] must be an integer between ${EXPIRES_AFTER_MIN_S} and ${EXPIRES_AFTER_MAX_S}.`,
-      undefined,
-      { param: 'expires_after[seconds]' },
-    );
-  }
-}
-
-/** A filename is data: kept as given (a path, dots and all), only NUL replaced (PostgreSQL text has none). */
-function checkFilename(name: string): string {
-  const clean = name.replaceAll('\u0000', '\uFFFD');
-  if (clean.length > MAX_FILENAME) {
-    throw new AppError(
-      'validation_failed',
-      `filename must be at most ${MAX_FILENAME} characters.`,
-      undefined,
-      {
-        param: 'file',
-      },
-    );
-  }
-  return clean;
 }
