@@ -187,6 +187,35 @@ describe('line-level validation', () => {
   });
 });
 
+describe('budget', () => {
+  it("refuses a batch whose estimate does not fit the key's budget before any line runs", async () => {
+    const k = await issueKey(ts, { name: 'small-budget' });
+    const res = await ts.admin.post('/api/v1/limits', {
+      scope: 'key',
+      scope_id: k.id,
+      budget: 0.01,
+      budget_period: 'month',
+    });
+    expect(res.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 300)); // the policy cache reloads on the push
+    const c = openai(ts, k.key);
+    upstream.clearRequests();
+    const lines = Array.from({ length: 20 }, (_, i) => ({
+      ...chatLine(`budget-${i}`),
+      body: { model: 'chat-small', messages: [{ role: 'user', content: 'x' }], max_tokens: 1000 },
+    }));
+    const b = await c.batches.create({
+      input_file_id: await uploadBatchFile(c, jsonl(lines)),
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    const done = await waitForBatch(c, b.id);
+    expect(done.status).toBe('failed');
+    expect(done.errors!.data!.map((e) => e.code)).toEqual(['insufficient_quota']);
+    expect(upstreamCounts(upstream).size).toBe(0);
+  });
+});
+
 describe('cancel', () => {
   it('cancelling → cancelled, finished lines kept in the output file', async () => {
     upstream.setOptions({ latencyMs: 100 });

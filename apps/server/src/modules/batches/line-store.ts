@@ -76,11 +76,13 @@ export async function extendClaims(db: Db, owner: string, leaseMs: number): Prom
     where claimed_by = ${owner} and state = 'pending' and claim_until > now()`);
 }
 
-/** Gives back this owner's claims on lines it has not answered (a clean stop). */
-export async function releaseClaims(db: Db, owner: string): Promise<void> {
+/** Gives back this owner's claims on lines it never started (a clean stop, a batch that stopped running). */
+export async function releaseClaims(db: Db, owner: string, lines: ClaimedLine[]): Promise<void> {
+  const payload = JSON.stringify(lines.map((l) => ({ batch_id: l.batchId, line: l.line })));
   await db.execute(sql`
-    update batch_lines set claimed_by = null, claim_until = null
-    where claimed_by = ${owner} and state = 'pending'`);
+    update batch_lines l set claimed_by = null, claim_until = null
+    from jsonb_to_recordset(${payload}::jsonb) as v(batch_id text, line int)
+    where l.batch_id = v.batch_id and l.line = v.line and l.claimed_by = ${owner} and l.state = 'pending'`);
 }
 
 /**

@@ -225,6 +225,13 @@ export function createBatchRunner(deps: BatchRunnerDeps) {
 
   async function steps(): Promise<void> {
     running = await runningBatches(db);
+    // claimed here but their batch stopped running (cancelled, expired): never started, given back
+    const live = new Set(running.map((b) => b.id));
+    const stale = queued.filter((l) => !live.has(l.batchId));
+    if (stale.length > 0) {
+      for (const l of stale) queued.splice(queued.indexOf(l), 1);
+      await releaseClaims(db, owner, stale);
+    }
     const candidates = await db
       .select({ id: batches.id })
       .from(batches)
@@ -310,8 +317,9 @@ export function createBatchRunner(deps: BatchRunnerDeps) {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
       await commit();
       // claimed but never started: another replica (or the next start) takes them at once
-      if (queued.splice(0).length > 0)
-        await releaseClaims(db, owner).catch((err) => log.warn({ err }, 'claims not released'));
+      const left = queued.splice(0);
+      if (left.length > 0)
+        await releaseClaims(db, owner, left).catch((err) => log.warn({ err }, 'claims not released'));
     },
   };
 }
