@@ -161,6 +161,31 @@ describe('webhooks, files and batches pages', { timeout: 60_000 }, () => {
     await drawer.waitFor({ state: 'detached' });
   });
 
+  it('rotates the secret: the new one is shown once, and both sign for the grace period', async () => {
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Rotate secret' }).click();
+    const box = page.getByTestId('webhook-secret');
+    await box.waitFor();
+    const rotated = ((await box.textContent()) ?? '').trim();
+    expect(rotated).toMatch(/^whsec_/);
+    expect(rotated).not.toBe(whsec);
+    await page.getByTestId('webhook-secret-stored').click();
+    await page.getByTestId('webhook-secret-done').click();
+    await eventually(() => page.locator('.ant-table-tbody').textContent()).toContain('old secret signs too');
+    const before = received.length;
+    await page.getByTestId('webhook-test').click();
+    await eventually(() => received.length).toBeGreaterThan(before);
+    const last = received.at(-1)!;
+    for (const secret of [whsec, rotated]) {
+      const event = await new OpenAI({ apiKey: 'x', webhookSecret: secret }).webhooks.unwrap(
+        last.body,
+        last.headers as Record<string, string>,
+      );
+      expect(event.type).toBe('webhook.test');
+    }
+    whsec = rotated;
+  });
+
   it('uploads a JSONL file with a progress bar and lists it', async () => {
     await visit('/files');
     await useKey(page);
@@ -263,6 +288,49 @@ describe('webhooks, files and batches pages', { timeout: 60_000 }, () => {
     await eventually(() => received.some((r) => r.body.includes('"batch.completed"'))).toBe(true);
   });
 
+  it('cancels a running batch, keeping the lines already answered', async () => {
+    upstream.setOptions({ latencyMs: 1500 });
+    try {
+      await page.getByTestId('batch-create').click();
+      await page.getByTestId('batch-input-file').click();
+      await page.locator('.ant-select-item-option', { hasText: 'requests.jsonl' }).click();
+      await page.getByTestId('batch-submit').click();
+      const newest = page.locator('.ant-table-row').first();
+      await eventually(() => newest.getByTestId('batch-status').getAttribute('data-status')).toBe(
+        'in_progress',
+      );
+      await newest.getByRole('button', { name: 'Cancel' }).click();
+      await page.locator('.ant-popconfirm').getByRole('button', { name: 'Cancel batch' }).click();
+      await expect
+        .poll(() => newest.getByTestId('batch-status').getAttribute('data-status'), {
+          timeout: 30_000,
+          interval: 200,
+        })
+        .toBe('cancelled');
+      const batches = await new OpenAI({ apiKey, baseURL: `${ts.url}/v1` }).batches.list();
+      const cancelled = batches.data.find((b) => b.status === 'cancelled')!;
+      expect(cancelled.request_counts!.completed).toBeLessThan(LINES);
+      await shot('37-batch-cancelled');
+    } finally {
+      upstream.setOptions({ latencyMs: 300 });
+    }
+  });
+
+  it('reads in Chinese on the dark theme', async () => {
+    await page.getByTestId('language-switch').hover();
+    await page.getByTestId('lang-zh').click();
+    await page.getByTestId('theme-toggle').click();
+    await eventually(() => page.locator('.ant-table-tbody').textContent()).toContain('已完成');
+    await shot('38-batches-zh-dark');
+    await visit('/webhooks');
+    await eventually(() => page.locator('.ant-table-tbody').textContent()).toContain('已启用');
+    await shot('39-webhooks-zh-dark');
+    await page.getByTestId('theme-toggle').click();
+    await page.getByTestId('language-switch').hover();
+    await page.getByTestId('lang-en').click();
+    await eventually(() => page.locator('body').textContent()).toContain('Webhooks');
+  });
+
   it('shows a viewer the lists without write actions', async () => {
     expect(
       (
@@ -280,7 +348,7 @@ describe('webhooks, files and batches pages', { timeout: 60_000 }, () => {
     expect(await vp.getByTestId('webhook-create').count()).toBe(0);
     expect(await vp.getByTestId('webhook-test').count()).toBe(0);
     expect(await vp.getByRole('button', { name: 'Delete' }).count()).toBe(0);
-    await shot('37-webhooks-viewer', vp);
+    await shot('40-webhooks-viewer', vp);
     await visit('/files', vp);
     await useKey(vp);
     await vp.locator('.ant-table-tbody').getByText('requests.jsonl').waitFor();
@@ -289,7 +357,7 @@ describe('webhooks, files and batches pages', { timeout: 60_000 }, () => {
     await visit('/batches', vp);
     await vp.getByTestId('batch-status').first().waitFor();
     expect(await vp.getByTestId('batch-create').count()).toBe(0);
-    await shot('38-batches-viewer', vp);
+    await shot('41-batches-viewer', vp);
     await vp.context().close();
   });
 

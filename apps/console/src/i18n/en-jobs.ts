@@ -55,6 +55,8 @@ export const enJobs = {
   'batches.output': 'Output',
   'batches.error_file': 'Errors',
   'batches.cancel': 'Cancel',
+  'batches.cancel_confirm': 'Cancel batch',
+  'batches.keep_running': 'Keep it running',
   'batches.cancel_title': 'Cancel this batch?',
   'batches.cancel_hint': 'Lines already answered are kept (and billed); the rest are not run.',
   'batches.cancel_requested': 'Cancelling: lines in flight finish first',

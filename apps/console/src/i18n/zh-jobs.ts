@@ -55,6 +55,8 @@ export const zhJobs: Record<keyof typeof enJobs, string> = {
   'batches.output': '输出',
   'batches.error_file': '错误',
   'batches.cancel': '取消',
+  'batches.cancel_confirm': '取消批处理',
+  'batches.keep_running': '继续运行',
   'batches.cancel_title': '取消此批处理？',
   'batches.cancel_hint': '已完成的行会保留（并计费），其余的行不再运行。',
   'batches.cancel_requested': '正在取消：进行中的行会先完成',

@@ -186,7 +186,8 @@ function BatchesTable({ apiKey, onKeyRefused }: { apiKey: string; onKeyRefused()
             <Popconfirm
               title={t('batches.cancel_title')}
               description={t('batches.cancel_hint')}
-              okText={t('batches.cancel')}
+              okText={t('batches.cancel_confirm')}
+              cancelText={t('batches.keep_running')}
               okButtonProps={{ danger: true }}
               onConfirm={() => cancel.mutateAsync(b.id)}
             >
