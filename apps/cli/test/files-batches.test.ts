@@ -200,6 +200,27 @@ describe('maas files and batches', () => {
   });
 });
 
+describe('maas jobs', () => {
+  it('gets an async job with --wait and shows its answer', async () => {
+    const config = JSON.parse(readFileSync(join(cli.configDir, 'config.json'), 'utf8'));
+    const key = config.contexts[config.current_context].inference_key;
+    const res = await fetch(`${ts.url}/api/v1/async/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat-small', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const got = await maas(['jobs', 'get', id, '--wait', '--interval', '100ms', '-o', 'json']);
+    expect(got.code, got.stderr).toBe(0);
+    expect(got.json()).toMatchObject({ id, status: 'succeeded', result: { object: 'chat.completion' } });
+    // cancelling a finished job changes nothing
+    const cancel = await maas(['jobs', 'cancel', id]);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(cancel.stdout).toBe(`Job ${id}: succeeded\n`);
+  });
+});
+
 describe('maas webhooks', () => {
   it('creates, lists, rotates, tests and removes an endpoint; the secret is shown only at creation and rotation', async () => {
     const created = await maas([
