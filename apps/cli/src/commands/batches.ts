@@ -3,11 +3,17 @@ import type { Command } from 'commander';
 import type OpenAI from 'openai';
 import { CliError, EXIT, usageError } from '../lib/errors.ts';
 import { downloadFile, uploadFile } from '../lib/file-transfer.ts';
-import { apiKeyOption, gatewayClient, type KeyTarget, viaSdk } from '../lib/gateway-key.ts';
+import {
+  apiKeyOption,
+  gatewayClient,
+  type KeyTarget,
+  keyed,
+  keyedDownload,
+  viaSdk,
+} from '../lib/gateway-key.ts';
 import { type Column, paintStatus } from '../lib/output.ts';
 import { barsEnabled, createBar, formatBytes } from '../lib/progress-bar.ts';
 import { collect, examples, parseDuration, parseInteger, type Runtime } from '../lib/runtime.ts';
-import { keyed, keyedDownload } from './files.ts';
 
 type Opts = Record<string, any>;
 type Batch = OpenAI.Batches.Batch;

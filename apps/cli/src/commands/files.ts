@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { usageError } from '../lib/errors.ts';
-import { downloadFile, downloadTarget, type FileObject, uploadFile } from '../lib/file-transfer.ts';
-import { apiKeyOption, gatewayClient, keyTarget, viaSdk } from '../lib/gateway-key.ts';
+import { downloadFile, type FileObject, uploadFile } from '../lib/file-transfer.ts';
+import { apiKeyOption, gatewayClient, keyed, keyedDownload, viaSdk } from '../lib/gateway-key.ts';
 import type { Column } from '../lib/output.ts';
 import { barsEnabled, createBar, formatBytes } from '../lib/progress-bar.ts';
 import { confirm } from '../lib/prompt.ts';
-import { examples, parseDuration, parseInteger, type Runtime, runtimeOf } from '../lib/runtime.ts';
+import { examples, parseDuration, parseInteger, type Runtime } from '../lib/runtime.ts';
 
 type Opts = Record<string, any>;
 
@@ -38,24 +38,6 @@ export function showFile(rt: Runtime, f: FileObject): void {
 export function parseExpiresAfter(text: string): number {
   if (/^\d+$/.test(text.trim())) return Number(text);
   return Math.round(parseDuration(text) / 1000);
-}
-
-/** The runtime and key of a files/batches/jobs command. */
-export function keyed(cmd: Command, what: string) {
-  const rt = runtimeOf(cmd);
-  const target = keyTarget(rt, what, cmd.opts().apiKey);
-  return { rt, target };
-}
-
-/** The runtime, key and target file of a download command, whose -o names the file to write. */
-export function keyedDownload(cmd: Command, what: string) {
-  const globals = cmd.optsWithGlobals<{ output?: string; color?: boolean }>();
-  const dest = downloadTarget(globals.output);
-  // -o is the file here, not a format: the runtime only prints notes to stderr
-  const rt = runtimeOf(cmd, globals.output === undefined ? undefined : [globals.output]);
-  const target = keyTarget(rt, what, cmd.opts().apiKey);
-  const bars = barsEnabled({ color: globals.color }) && dest !== undefined;
-  return { rt, target, dest, bars };
 }
 
 async function listFiles(cmd: Command, opts: Opts): Promise<void> {

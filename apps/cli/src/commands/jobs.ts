@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { send } from '../lib/api-client.ts';
 import { errorFromResponse } from '../lib/errors.ts';
-import { apiKeyOption, type KeyTarget } from '../lib/gateway-key.ts';
+import { apiKeyOption, type KeyTarget, keyed } from '../lib/gateway-key.ts';
 import { examples, parseDuration, type Runtime } from '../lib/runtime.ts';
-import { keyed } from './files.ts';
 
 type Opts = Record<string, any>;
 

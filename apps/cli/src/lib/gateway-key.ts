@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import type OpenAI from 'openai';
 import { chatError, createGatewayClient } from './chat-session.ts';
 import { CliError, EXIT } from './errors.ts';
-import type { Runtime } from './runtime.ts';
+import { downloadTarget } from './file-transfer.ts';
+import { barsEnabled } from './progress-bar.ts';
+import { type Runtime, runtimeOf } from './runtime.ts';
 
 /** A server and an API key for the key-authenticated APIs: /v1 files and batches, /api/v1/async. */
 export interface KeyTarget {
@@ -52,4 +54,22 @@ export async function viaSdk<T>(target: KeyTarget, call: () => Promise<T>): Prom
     if (err instanceof CliError) throw err;
     throw chatError(err, target.server);
   }
+}
+
+/** The runtime and key of a files/batches/jobs command. */
+export function keyed(cmd: Command, what: string) {
+  const rt = runtimeOf(cmd);
+  const target = keyTarget(rt, what, cmd.opts().apiKey);
+  return { rt, target };
+}
+
+/** The runtime, key and target file of a download command, whose -o names the file to write. */
+export function keyedDownload(cmd: Command, what: string) {
+  const globals = cmd.optsWithGlobals<{ output?: string; color?: boolean }>();
+  const dest = downloadTarget(globals.output);
+  // -o is the file here, not a format: the runtime only prints notes to stderr
+  const rt = runtimeOf(cmd, globals.output === undefined ? undefined : [globals.output]);
+  const target = keyTarget(rt, what, cmd.opts().apiKey);
+  const bars = barsEnabled({ color: globals.color }) && dest !== undefined;
+  return { rt, target, dest, bars };
 }
