@@ -1,3 +1,5 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
@@ -25,6 +27,11 @@ let upstream: FakeUpstream;
 let client: OpenAI;
 let keyId: string;
 let modelId: string;
+/** webhook events received on loopback, and the batch each test expects an event for */
+let receiver: Server;
+const received: { body: string; headers: IncomingHttpHeaders }[] = [];
+let webhookSecret: string;
+const expectedEvents: [string, string][] = [];
 
 beforeAll(async () => {
   ts = await startTestServer({ MAAS_BATCH_POLL_MS: '50', MAAS_BATCH_CONCURRENCY: '4' });
@@ -53,10 +60,29 @@ beforeAll(async () => {
   const k = await issueKey(ts);
   keyId = k.id;
   client = openai(ts, k.key);
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      received.push({ body, headers: req.headers });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const hook = await ts.admin.post('/api/v1/webhook-endpoints', {
+    url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
+    events: ['batch.*'],
+  });
+  expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+  webhookSecret = hook.body.secret;
 });
 afterAll(async () => {
   await ts?.close();
   await upstream?.close();
+  receiver?.closeAllConnections();
+  receiver?.close();
 });
 
 describe('a batch from upload to output', () => {
@@ -124,6 +150,7 @@ describe('a batch from upload to output', () => {
     }
     expect(rows.filter((r) => r.requestId === errors[0].response.request_id)).toHaveLength(1);
 
+    expectedEvents.push(['batch.completed', created.id]);
     const listed = await client.batches.list({ limit: 10 });
     expect(listed.data.map((b) => b.id)).toContain(created.id);
   });
@@ -150,6 +177,7 @@ describe('line-level validation', () => {
     expect(done.status).toBe('failed');
     expect(done.failed_at).toEqual(expect.any(Number));
     expect(done.errors!.object).toBe('list');
+    expectedEvents.push(['batch.failed', b.id]);
     expect(done.errors!.data!.map((e) => [e.code, e.line])).toEqual([
       ['invalid_json_line', 2],
       ['duplicate_custom_id', 3],
@@ -232,6 +260,7 @@ describe('cancel', () => {
       expect(cancelling.cancelling_at).toEqual(expect.any(Number));
       const done = await waitForBatch(client, b.id);
       expect(done.status).toBe('cancelled');
+      expectedEvents.push(['batch.cancelled', b.id]);
       const output = await readJsonl(client, done.output_file_id);
       const errors = await readJsonl(client, done.error_file_id);
       expect(output.length).toBe(done.request_counts!.completed);
@@ -317,5 +346,24 @@ describe('the completion window', () => {
       await short.close();
       await slow.close();
     }
+  });
+});
+
+describe('webhooks', () => {
+  it('sends batch.completed, batch.failed and batch.cancelled once each, signed so the SDK verifies them', async () => {
+    const verifier = new OpenAI({ apiKey: 'x', webhookSecret });
+    const events = await until(
+      async () => {
+        const got = await Promise.all(
+          received.map((r) => verifier.webhooks.unwrap(r.body, r.headers as Record<string, string>)),
+        );
+        return got.length >= expectedEvents.length ? got : null;
+      },
+      15_000,
+      'batch webhook events',
+    );
+    const seen = events.map((e) => [e.type, (e.data as { id: string }).id]);
+    for (const want of expectedEvents)
+      expect(seen.filter((s) => s[0] === want[0] && s[1] === want[1])).toHaveLength(1);
   });
 });
