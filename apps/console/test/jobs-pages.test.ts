@@ -316,15 +316,36 @@ describe('webhooks, files and batches pages', { timeout: 60_000 }, () => {
     }
   });
 
+  it('shows why a batch failed validation, line by line', async () => {
+    const client = new OpenAI({ apiKey, baseURL: `${ts.url}/v1` });
+    const bad = await client.files.create({
+      file: new File(['{"custom_id": "a", "method": "POST"\nnot json\n'], 'broken.jsonl'),
+      purpose: 'batch',
+    });
+    await client.batches.create({
+      input_file_id: bad.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    await page.reload();
+    const newest = page.locator('.ant-table-row').first();
+    await eventually(() => newest.getByTestId('batch-status').getAttribute('data-status')).toBe('failed');
+    await newest.locator('.ant-table-row-expand-icon').click();
+    await eventually(() => page.locator('.ant-table-expanded-row').first().textContent()).toContain(
+      'invalid_json_line',
+    );
+    await shot('38-batch-failed');
+  });
+
   it('reads in Chinese on the dark theme', async () => {
     await page.getByTestId('language-switch').hover();
     await page.getByTestId('lang-zh').click();
     await page.getByTestId('theme-toggle').click();
     await eventually(() => page.locator('.ant-table-tbody').textContent()).toContain('已完成');
-    await shot('38-batches-zh-dark');
+    await shot('39-batches-zh-dark');
     await visit('/webhooks');
     await eventually(() => page.locator('.ant-table-tbody').textContent()).toContain('已启用');
-    await shot('39-webhooks-zh-dark');
+    await shot('40-webhooks-zh-dark');
     await page.getByTestId('theme-toggle').click();
     await page.getByTestId('language-switch').hover();
     await page.getByTestId('lang-en').click();
@@ -348,7 +369,7 @@ describe('webhooks, files and batches pages', { timeout: 60_000 }, () => {
     expect(await vp.getByTestId('webhook-create').count()).toBe(0);
     expect(await vp.getByTestId('webhook-test').count()).toBe(0);
     expect(await vp.getByRole('button', { name: 'Delete' }).count()).toBe(0);
-    await shot('40-webhooks-viewer', vp);
+    await shot('41-webhooks-viewer', vp);
     await visit('/files', vp);
     await useKey(vp);
     await vp.locator('.ant-table-tbody').getByText('requests.jsonl').waitFor();
@@ -357,7 +378,7 @@ describe('webhooks, files and batches pages', { timeout: 60_000 }, () => {
     await visit('/batches', vp);
     await vp.getByTestId('batch-status').first().waitFor();
     expect(await vp.getByTestId('batch-create').count()).toBe(0);
-    await shot('41-batches-viewer', vp);
+    await shot('42-batches-viewer', vp);
     await vp.context().close();
   });
 

@@ -72,7 +72,7 @@ function FilesTable({ apiKey, onKeyRefused }: { apiKey: string; onKeyRefused(): 
         </Typography.Text>
       ),
     },
-    { title: t('files.filename'), dataIndex: 'filename', ellipsis: true, width: 260 },
+    { title: t('files.filename'), dataIndex: 'filename', ellipsis: true, width: 200 },
     {
       title: t('files.purpose'),
       dataIndex: 'purpose',

@@ -30,7 +30,7 @@ export function BatchProgress({ batch }: { batch: Batch }) {
   const running = batch.status === 'in_progress' || batch.status === 'finalizing';
   return (
     <Tooltip title={t('batches.counts', { completed, failed, total })}>
-      <Space direction="vertical" size={0} style={{ width: 200 }} data-testid="batch-progress">
+      <Space direction="vertical" size={0} style={{ width: 160 }} data-testid="batch-progress">
         <Progress
           percent={total ? Math.floor((done / total) * 100) : 0}
           success={{ percent: total ? (completed / total) * 100 : 0 }}
