@@ -154,13 +154,14 @@ export async function liveClaims(db: DbOrTx, batchId: string): Promise<number> {
   return Number(r[0]?.n ?? 0);
 }
 
-export async function pendingLines(db: DbOrTx, batchId: string): Promise<number> {
-  const r = rowsOf<{ n: number }>(
+/** Whether any line of the batch is still unanswered (the partial index: no count of 50,000 rows). */
+export async function hasPendingLines(db: DbOrTx, batchId: string): Promise<boolean> {
+  const r = rowsOf<{ any: boolean }>(
     await db.execute(
-      sql`select count(*)::int as n from batch_lines where batch_id = ${batchId} and state = 'pending'`,
+      sql`select exists (select 1 from batch_lines where batch_id = ${batchId} and state = 'pending') as any`,
     ),
   );
-  return Number(r[0]?.n ?? 0);
+  return r[0]?.any === true;
 }
 
 /** A batch's lines in file order, a page at a time (keyset on the line number). */

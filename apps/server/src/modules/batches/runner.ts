@@ -1,28 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import type { GatewayContext } from '../gateway/context.ts';
-import type { BatchRow } from './dto.ts';
-import { toBatchDto } from './dto.ts';
+import { createBatchSteps } from './batch-steps.ts';
 import type { BatchFiles, EmitEvent } from './files-port.ts';
-import { finalizeBatch } from './finalize.ts';
 import {
   type ClaimedLine,
   claimLines,
   commitResults,
   extendClaims,
   type LineResult,
-  liveClaims,
-  pendingLines,
   releaseClaims,
   runningBatches,
 } from './line-store.ts';
 import { runLine } from './run-line.ts';
 import { batches } from './schema.ts';
-import { validateBatch } from './validate-batch.ts';
 
 export interface BatchRunnerDeps {
   db: Db;
@@ -73,6 +68,16 @@ export function createBatchRunner(deps: BatchRunnerDeps) {
   let again = false;
   let againFull = false;
   const inFlight = new Set<Promise<void>>();
+  const batchSteps = createBatchSteps({
+    db,
+    gw,
+    files,
+    log,
+    emit: deps.emit,
+    owner,
+    leaseMs,
+    finished: (id) => keys.delete(id),
+  });
   /** running batches to claim lines from, refreshed by the batch-level steps */
   let running: { id: string; orgId: string }[] = [];
 
@@ -155,74 +160,6 @@ export function createBatchRunner(deps: BatchRunnerDeps) {
     }
   }
 
-  /** Takes the batch's lease when it is free; null when another replica holds it. */
-  async function lease(id: string): Promise<BatchRow | null> {
-    const [row] = await db
-      .update(batches)
-      .set({ leaseOwner: owner, leaseUntil: sql`now() + ${leaseMs} * interval '1 millisecond'` })
-      .where(and(eq(batches.id, id), or(isNull(batches.leaseUntil), lt(batches.leaseUntil, sql`now()`))))
-      .returning();
-    return row ?? null;
-  }
-
-  const release = (id: string) =>
-    db
-      .update(batches)
-      .set({ leaseOwner: null, leaseUntil: null })
-      .where(and(eq(batches.id, id), eq(batches.leaseOwner, owner)));
-
-  async function finish(row: BatchRow, end: 'completed' | 'expired' | 'cancelled') {
-    if (row.status !== 'finalizing') {
-      const [f] = await db
-        .update(batches)
-        .set({ status: 'finalizing', finalizingAt: new Date(), endStatus: end })
-        .where(eq(batches.id, row.id))
-        .returning();
-      row = f!;
-    }
-    const done = await finalizeBatch(db, files, row, end);
-    keys.delete(row.id);
-    await deps
-      .emit?.(row.orgId, `batch.${end}`, { id: row.id }, row.id)
-      .catch((err) => log.warn({ err, batch: row.id }, 'batch webhook event not emitted'));
-    log.info(
-      { batch: row.id, status: done.status, counts: toBatchDto(done).request_counts },
-      'batch finished',
-    );
-  }
-
-  /** One batch-level step for a batch whose lease we hold. */
-  async function step(row: BatchRow): Promise<void> {
-    const now = Date.now();
-    if (row.status === 'validating') {
-      if (row.expiresAt.getTime() <= now) return void (await finish(row, 'expired'));
-      const failed = await validateBatch(db, files, gw, row, () => extendLease(row.id));
-      if (failed)
-        await deps
-          .emit?.(row.orgId, 'batch.failed', { id: row.id }, row.id)
-          .catch((err) => log.warn({ err, batch: row.id }, 'batch webhook event not emitted'));
-      return;
-    }
-    if (row.status === 'finalizing') return finish(row, (row.endStatus as 'completed') ?? 'completed');
-    if (row.status === 'cancelling') {
-      if ((await liveClaims(db, row.id)) > 0) return;
-      return finish(row, 'cancelled');
-    }
-    // in_progress
-    if (row.expiresAt.getTime() <= now) {
-      if ((await liveClaims(db, row.id)) > 0) return;
-      return finish(row, 'expired');
-    }
-    if ((await pendingLines(db, row.id)) === 0) return finish(row, 'completed');
-  }
-
-  const extendLease = (id: string) =>
-    db
-      .update(batches)
-      .set({ leaseUntil: sql`now() + ${leaseMs} * interval '1 millisecond'` })
-      .where(and(eq(batches.id, id), eq(batches.leaseOwner, owner)))
-      .then(() => undefined);
-
   async function steps(): Promise<void> {
     running = await runningBatches(db);
     // claimed here but their batch stopped running (cancelled, expired): never started, given back
@@ -232,29 +169,7 @@ export function createBatchRunner(deps: BatchRunnerDeps) {
       for (const l of stale) queued.splice(queued.indexOf(l), 1);
       await releaseClaims(db, owner, stale);
     }
-    const candidates = await db
-      .select({ id: batches.id })
-      .from(batches)
-      .where(
-        and(
-          inArray(batches.status, ['validating', 'in_progress', 'finalizing', 'cancelling']),
-          or(isNull(batches.leaseUntil), lt(batches.leaseUntil, sql`now()`)),
-        ),
-      )
-      .orderBy(batches.createdAt)
-      .limit(20);
-    for (const { id } of candidates) {
-      if (stopped) return;
-      const row = await lease(id);
-      if (!row) continue;
-      try {
-        await step(row);
-      } catch (err) {
-        log.error({ err, batch: id }, 'batch step failed; retried on the next tick');
-      } finally {
-        await release(id).catch(() => {});
-      }
-    }
+    await batchSteps.run(() => stopped);
   }
 
   /** Stores answers and starts lines; `full`: the batch-level steps too (on the timer, or when idle). */
