@@ -10,6 +10,8 @@ import { fillPath, listOperations, sampleBody } from './support/openapi-routes.t
 let ts: TestServer;
 let a: ApiClient;
 let b: ApiClient;
+/** org A's inference key, for the routes reached with API keys (async jobs) */
+let aInference: ApiClient;
 const orgB: Record<string, string> = {};
 
 async function created(res: { status: number; body: { id?: string } }, what: string): Promise<string> {
@@ -88,6 +90,23 @@ beforeAll(async () => {
     );
   }
 
+  if (ops.some((o) => o.path.startsWith('/api/v1/async'))) {
+    // async jobs are reached with API keys: B's key submits one, A's key must not see it
+    const bKey = await b.post('/api/v1/keys', {
+      name: 'b-async',
+      project_id: orgB.projects,
+      scopes: ['inference'],
+    });
+    const job = await ts
+      .client(bKey.body.key)
+      .post('/api/v1/async/chat/completions', {
+        model: 'b-model',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+    if (job.status !== 202) throw new Error(`fixture async job: ${job.status} ${JSON.stringify(job.body)}`);
+    orgB.async = job.body.id;
+  }
+
   orgB.prices = await created(
     await b.post('/api/v1/prices', {
       model_id: orgB.models,
@@ -130,6 +149,12 @@ beforeAll(async () => {
   });
   a = ts.client();
   await a.login('a-owner@tenant-a.test', 'a-owner-password');
+  const aKey = await a.post('/api/v1/keys', {
+    name: 'a-inference',
+    project_id: (await a.get('/api/v1/projects')).body.data[0].id,
+    scopes: ['inference'],
+  });
+  aInference = ts.client(aKey.body.key);
 });
 afterAll(async () => {
   await ts?.close();
@@ -152,7 +177,8 @@ describe('tenant isolation', () => {
       const values: Record<string, string> = { [op.params[0]!]: id };
       const url = fillPath(op.path, values);
       const body = ['POST', 'PUT', 'PATCH'].includes(op.method) ? sampleBody(op.bodySchema) : undefined;
-      const res = await a.request(op.method, url, body);
+      const caller = op.path.startsWith('/api/v1/async/') ? aInference : a;
+      const res = await caller.request(op.method, url, body);
       if (res.status !== 404)
         failures.push(`${op.method} ${op.path}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
       else expect(res.body.error.code).toMatch(/not_found/);
