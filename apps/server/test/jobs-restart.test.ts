@@ -159,6 +159,12 @@ describe('a job survives kill -9 of its server', () => {
       10_000,
       'running',
     );
+    // stopped only once the held call reached the upstream (it consumed the slow answer)
+    await until(
+      () => upstream.requests.filter((r) => r.body?.model === 'slow').length === 3,
+      10_000,
+      'the drained call at the upstream',
+    );
     await server.stop(8_000);
     server = await start();
     const drained = await until(
