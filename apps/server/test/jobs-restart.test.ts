@@ -161,7 +161,7 @@ describe('a job survives kill -9 of its server', () => {
     );
     // stopped only once the held call reached the upstream (it consumed the slow answer)
     await until(
-      () => upstream.requests.filter((r) => r.body?.model === 'slow').length === 3,
+      () => upstream!.requests.filter((r) => r.body?.model === 'slow').length === 3,
       10_000,
       'the drained call at the upstream',
     );
