@@ -7,6 +7,7 @@ import {
   createApiClient,
   createScratchDatabase,
   type FakeUpstream,
+  respawnServer,
   type SpawnedServer,
   spawnServer,
   startFakeUpstream,
@@ -63,18 +64,7 @@ describe('a batch across kill -9 and restart', () => {
     const before = upstream.requests.length;
     expect(before).toBeLessThan(301);
 
-    // PGlite's directory lock goes stale some seconds after its holder died
-    const started = Date.now();
-    let second: SpawnedServer;
-    for (;;) {
-      try {
-        second = await spawnServer(env);
-        break;
-      } catch (err) {
-        if (Date.now() - started > 45_000) throw err;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
+    const second = await respawnServer(env);
     servers.push(second);
     const again = sdk(second.url, secret);
     const done = await waitForBatch(again, batch.id, 60_000);

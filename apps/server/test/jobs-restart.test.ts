@@ -8,6 +8,7 @@ import {
   createApiClient,
   createScratchDatabase,
   type FakeUpstream,
+  respawnServer,
   type SpawnedServer,
   spawnServer,
   startFakeUpstream,
@@ -18,7 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/client.ts';
 import { jobs } from '../src/modules/jobs/index.ts';
 import { usageEvents } from '../src/modules/metering/schema.ts';
-import { sleep, until } from './support/gateway-setup.ts';
+import { until } from './support/gateway-setup.ts';
 
 /**
  * kill -9 of a `maas serve` in the middle of an async job: the restarted process takes the job over
@@ -97,17 +98,7 @@ describe('a job survives kill -9 of its server', () => {
     server.child.kill('SIGKILL');
     await new Promise((resolve) => server!.child.once('exit', resolve));
 
-    // PGlite's directory lock goes stale some seconds after its holder died
-    const started = Date.now();
-    for (;;) {
-      try {
-        server = await spawnServer(env);
-        break;
-      } catch (err) {
-        if (Date.now() - started > 45_000) throw err;
-        await sleep(1_000);
-      }
-    }
+    server = await respawnServer(env);
     const done = await until(
       async () => {
         const row = await call(server!.url, 'GET', `/jobs/${job.id}`);
@@ -137,18 +128,7 @@ describe('a job survives kill -9 of its server', () => {
     }
 
     // SIGTERM mid-job: the handler gets the shutdown grace, then its lease goes back uncounted
-    const start = async () => {
-      const began = Date.now();
-      for (;;) {
-        try {
-          return await spawnServer(env);
-        } catch (err) {
-          if (Date.now() - began > 45_000) throw err;
-          await sleep(1_000);
-        }
-      }
-    };
-    server = await start();
+    server = await respawnServer(env);
     upstream.setFaults({ model: 'slow', latencyMs: 60_000, times: 1 });
     const second = await call(server.url, 'POST', '/chat/completions', {
       model: 'chat',
@@ -166,7 +146,7 @@ describe('a job survives kill -9 of its server', () => {
       'the drained call at the upstream',
     );
     await server.stop(8_000);
-    server = await start();
+    server = await respawnServer(env);
     const drained = await until(
       async () => {
         const row = await call(server!.url, 'GET', `/jobs/${second.id}`);

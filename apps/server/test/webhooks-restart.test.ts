@@ -9,13 +9,14 @@ import {
   ADMIN_PASSWORD,
   createApiClient,
   createScratchDatabase,
+  respawnServer,
   type SpawnedServer,
   spawnServer,
   testDatabaseUrl,
 } from '@maas/testkit';
 import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sleep, until } from './support/gateway-setup.ts';
+import { until } from './support/gateway-setup.ts';
 
 /**
  * A delivery waiting for its retry survives kill -9 of its server: the restarted process sends the
@@ -78,17 +79,7 @@ describe('a webhook retry survives kill -9', () => {
 
     server.child.kill('SIGKILL');
     await until(() => server!.child.exitCode !== null || server!.child.signalCode !== null, 5_000, 'exit');
-    // PGlite's directory lock goes stale some seconds after its holder died
-    const started = Date.now();
-    for (;;) {
-      try {
-        server = await spawnServer(env);
-        break;
-      } catch (err) {
-        if (Date.now() - started > 45_000) throw err;
-        await sleep(500);
-      }
-    }
+    server = await respawnServer(env, { everyMs: 500 });
     admin = createApiClient(server.url);
     await admin.login(ADMIN_EMAIL, ADMIN_PASSWORD);
     const done = await until(

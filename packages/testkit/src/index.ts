@@ -22,5 +22,5 @@ export {
   TEST_OUTBOUND_ALLOW,
   type TestServer,
 } from './server-harness.ts';
-export { type SpawnedServer, type SpawnOptions, spawnServer } from './spawn-server.ts';
+export { respawnServer, type SpawnedServer, type SpawnOptions, spawnServer } from './spawn-server.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';

@@ -91,3 +91,22 @@ function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void
     }
   });
 }
+
+/**
+ * `spawnServer` again on a data directory whose previous server was just killed: PGlite's directory
+ * lock goes stale some seconds after its holder died, so starts are retried until `waitMs`.
+ */
+export async function respawnServer(
+  env: Record<string, string>,
+  { waitMs = 45_000, everyMs = 1_000 }: { waitMs?: number; everyMs?: number } = {},
+): Promise<SpawnedServer> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      return await spawnServer(env);
+    } catch (err) {
+      if (Date.now() - started > waitMs) throw err;
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  }
+}
