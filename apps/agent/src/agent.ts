@@ -60,7 +60,7 @@ export async function createAgent(opts: AgentOptions) {
   const workers = new Map<string, ReplicaWorker>();
   const outbound = opts.outbound ?? createOutboundPolicy({ allow: opts.outboundAllow });
   const leaving = new Set<ReplicaWorker>();
-  const portRange = opts.portRange ?? [40000, 40999];
+  const portRange = opts.portRange ?? [30000, 30999];
   const timing: WorkerDeps['timing'] = {
     healthIntervalMs: 2_000,
     startTimeoutMs: 10 * 60_000,

@@ -15,6 +15,8 @@ import {
   stopProcess,
 } from './supervisor/runtime-process.ts';
 
+const PORT_BUSY_WAIT_MS = 5_000;
+
 export interface WorkerDeps {
   /** `<dataDir>/replicas/<id>` */
   dir: string;
@@ -114,7 +116,13 @@ export class ReplicaWorker {
   }
 
   private async launch(modelPath: string): Promise<void> {
-    const cannot = await listenError(this.spec.port, this.deps.bindHost);
+    let cannot = await listenError(this.spec.port, this.deps.bindHost);
+    // a port held by a short-lived socket (an outgoing connection, TIME_WAIT) frees itself in
+    // seconds; only one that stays busy sends the replica elsewhere
+    for (let waited = 0; cannot === 'EADDRINUSE' && waited < PORT_BUSY_WAIT_MS; waited += 250) {
+      await sleep(250, this.abort.signal);
+      cannot = await listenError(this.spec.port, this.deps.bindHost);
+    }
     if (cannot === 'EADDRNOTAVAIL')
       throw new Fatal(`${this.deps.bindHost} is not an address of this node (maas agent --bind)`);
     if (cannot) throw new Fatal(`port ${this.spec.port} is in use on this node`);

@@ -33,7 +33,7 @@ const model = writeTinyLlama(join(dir, 'tiny.gguf'), { seed: 7 });
 beforeAll(async () => {
   ts = await startTestServer();
   const token = (await ts.admin.post('/api/v1/join-tokens', { name: 'e2e' })).body.token;
-  agent = await spawnAgent(ts.url, token, 'node-a', { ports: '42300-42309', modelDirs: [dir] });
+  agent = await spawnAgent(ts.url, token, 'node-a', { ports: '32300-32309', modelDirs: [dir] });
   client = openai(ts, await createKey(ts));
 });
 afterAll(async () => {
@@ -73,14 +73,14 @@ describe('a deployment on a real agent', { timeout: 60_000 }, () => {
     expect(res.status).toBe(201);
     depId = res.body.id;
     expect(res.body.estimate).toMatchObject({ method: 'gguf', architecture: 'llama', context_length: 512 });
-    expect(res.body.replica_states[0]).toMatchObject({ state: 'scheduled', port: 42300 });
+    expect(res.body.replica_states[0]).toMatchObject({ state: 'scheduled', port: 32300 });
     const rep = await eventually(running, 40_000, 'replica running').catch(async (err: Error) => {
       throw new Error(
         `${err.message}: ${JSON.stringify(await replicasOf(ts.admin, depId))}\n${agent.output.slice(-20).join('\n')}`,
       );
     });
     const loadMs = performance.now() - started;
-    expect(rep.endpoint).toBe('http://127.0.0.1:42300/v1');
+    expect(rep.endpoint).toBe('http://127.0.0.1:32300/v1');
 
     const t0 = performance.now();
     const stream = await eventually(
@@ -160,7 +160,7 @@ describe('a deployment on a real agent', { timeout: 60_000 }, () => {
     await agent.stop();
     agent = await spawnAgent(ts.url, 'maas-join-not-needed-again', 'node-a', {
       dataDir: agent.dataDir,
-      ports: '42300-42309',
+      ports: '32300-32309',
       modelDirs: [dir],
     });
     expect(agent.output.join('\n')).toMatch(/adopted 1 replicas/);

@@ -29,7 +29,7 @@ let client: OpenAI;
 let depId: string;
 const dir = mkdtempSync(join(tmpdir(), 'maas-failover-'));
 const model = writeTinyLlama(join(dir, 'tiny.gguf'), { seed: 3 });
-const PORTS = { 'node-a': '42400-42409', 'node-b': '42410-42419' } as const;
+const PORTS = { 'node-a': '32400-32409', 'node-b': '32410-32419' } as const;
 
 beforeAll(async () => {
   ts = await startTestServer();

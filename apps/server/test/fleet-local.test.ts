@@ -13,7 +13,7 @@ import { createKey, openai } from './support/gateway-setup.ts';
  * --name my-model` serves the model through /v1 with nothing else running.
  */
 process.env.MAAS_LOCAL_AGENT = 'true';
-process.env.MAAS_LOCAL_AGENT_PORTS = '42500-42509';
+process.env.MAAS_LOCAL_AGENT_PORTS = '32500-32509';
 process.env.MAAS_HEARTBEAT_MS = '300';
 process.env.MAAS_FLEET_RECONCILE_MS = '200';
 
@@ -60,7 +60,7 @@ describe('maas serve with its own agent', { timeout: 60_000 }, () => {
       local: true,
       status: 'ready',
       address: '127.0.0.1',
-      port_range: [42500, 42509],
+      port_range: [32500, 32509],
     });
     expect(nodes[0].runtimes).toContain('llama-cpp');
   });

@@ -100,7 +100,10 @@ export function registerAgentCommand(program: Command): void {
       '--bind <host>',
       'address runtimes listen on (default: the node address; never all interfaces unless you say 0.0.0.0)',
     )
-    .option('--ports <from-to>', 'ports runtimes may use (default 40000-40999)')
+    .option(
+      '--ports <from-to>',
+      'ports runtimes may use (default 30000-30999, below the ephemeral port range)',
+    )
     .option(
       '--model-dir <dir>',
       'a directory of model files to report, for placement by file locality (repeatable)',
@@ -111,7 +114,7 @@ export function registerAgentCommand(program: Command): void {
       '--outbound-allow <list>',
       'private hosts/CIDRs model downloads may reach, e.g. 10.0.0.0/8,mirror.internal (MAAS_OUTBOUND_ALLOW; default: none)',
     )
-    .option('--runtimes <list>', `runtimes to offer (default: those found here; ${RUNTIMES.join(', ')})`)
+    .option('--runtimes <list>', `runtimes to offer (default: those found here; $RUNTIMES.join(', '))`)
     .option(
       '--stop-runtimes-on-exit',
       'stop the runtimes when the agent stops (default: leave them for the next agent to adopt)',
@@ -167,6 +170,6 @@ export function registerAgentCommand(program: Command): void {
     });
   examples(cmd, [
     'maas agent --server http://maas.internal:8080 --token maas-join-… --label gpu=a100',
-    'maas agent --server http://127.0.0.1:8080 --model-dir /srv/models --ports 41000-41099',
+    'maas agent --server http://127.0.0.1:8080 --model-dir /srv/models --ports 30000-30099',
   ]);
 }

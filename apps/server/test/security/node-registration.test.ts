@@ -169,7 +169,7 @@ describe('re-registering an existing node', () => {
   it('a real agent with a join token cannot take over a registered node', async () => {
     const token = (await newToken()).token;
     await expect(
-      spawnAgent(ts.url, token, 'victim', { ports: '42420-42429', extra: ['--heartbeat-ms', '200'] }),
+      spawnAgent(ts.url, token, 'victim', { ports: '32420-32429', extra: ['--heartbeat-ms', '200'] }),
     ).rejects.toThrow(/registered already/);
   });
 });

@@ -47,7 +47,7 @@ beforeAll(async () => {
   const token = (await ts.admin.post('/api/v1/join-tokens', { name: 'sec' })).body.token;
   // no --bind: runtimes bind the node address the agent joined with
   agent = await spawnAgent(ts.url, token, 'sec-node', {
-    ports: '42410-42419',
+    ports: '32410-32419',
     modelDirs: [dir],
     address: NODE_ADDRESS,
     bind: null,

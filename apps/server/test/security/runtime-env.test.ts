@@ -13,7 +13,7 @@ import { type HostileTenant, hostileTenant } from './tenant-fixture.ts';
  * (which runs as the server's user) until a platform admin opens it to them.
  */
 process.env.MAAS_LOCAL_AGENT = 'true';
-process.env.MAAS_LOCAL_AGENT_PORTS = '42760-42769';
+process.env.MAAS_LOCAL_AGENT_PORTS = '32760-32769';
 process.env.MAAS_HEARTBEAT_MS = '300';
 process.env.MAAS_FLEET_RECONCILE_MS = '200';
 

@@ -13,7 +13,7 @@ const schema = z.object({
   MAAS_LOCAL_AGENT_PORTS: z
     .string()
     .regex(/^\d{1,5}-\d{1,5}$/, 'FROM-TO')
-    .default('41000-41999'),
+    .default('31000-31999'),
   HF_ENDPOINT: z.url().optional(),
 });
 
