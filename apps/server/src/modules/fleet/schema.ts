@@ -85,6 +85,8 @@ export interface DeploymentResources {
 export interface DeploymentPlacement {
   strategy: 'spread' | 'binpack';
   node_selector: Record<string, string>;
+  /** a Kubernetes cluster (its id) that runs the replicas instead of the nodes; absent: the nodes */
+  cluster?: string;
 }
 
 /** What a replica runs: a deployment's spec at one revision (rolling updates move between them). */
@@ -185,6 +187,54 @@ export const replicas = pgTable(
   (t) => [index('replicas_deployment_idx').on(t.deploymentId), index('replicas_node_idx').on(t.nodeId)],
 );
 
+/** Where a cluster's runtimes find model files: a PersistentVolumeClaim, or a path on its nodes. */
+export type ClusterModelVolume =
+  | { kind: 'pvc'; claim_name: string; mount_path: string; read_only: boolean }
+  | { kind: 'host_path'; path: string; mount_path: string; read_only: boolean };
+
+export interface ClusterToleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+/**
+ * Kubernetes clusters registered as placement targets (platform resources, like nodes): a
+ * deployment placed on one becomes a Kubernetes Deployment + Service there. The service-account
+ * token is sealed with the server's SecretBox and never returned.
+ */
+export const clusters = pgTable('clusters', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  /** https://… of the Kubernetes API server */
+  apiServer: text('api_server').notNull(),
+  /** PEM of the CA that signed the API server's certificate; null: the system's CAs */
+  caCert: text('ca_cert'),
+  tokenSealed: text('token_sealed').notNull(),
+  namespace: text('namespace').notNull(),
+  gpuResource: text('gpu_resource').notNull().default('nvidia.com/gpu'),
+  nodeSelector: jsonb('node_selector').$type<Record<string, string>>().notNull().default({}),
+  tolerations: jsonb('tolerations').$type<ClusterToleration[]>().notNull().default([]),
+  /** container image per runtime (vllm, sglang) */
+  images: jsonb('images').$type<Record<string, string>>().notNull().default({}),
+  modelVolume: jsonb('model_volume').$type<ClusterModelVolume | null>(),
+  /** ClusterIP: maas runs in the cluster; LoadBalancer: the gateway uses the Service's external address */
+  serviceType: text('service_type', { enum: ['ClusterIP', 'LoadBalancer'] })
+    .notNull()
+    .default('ClusterIP'),
+  servicePort: integer('service_port').notNull().default(8000),
+  /** may deployments of tenants (not written by a platform admin) be placed here? */
+  tenantWorkloads: boolean('tenant_workloads').notNull().default(true),
+  /** the last reconcile's outcome: null when it reached the API server */
+  lastError: text('last_error'),
+  lastSyncAt: ts('last_sync_at'),
+  createdBy: text('created_by'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export type ClusterRow = typeof clusters.$inferSelect;
 export type NodeRow = typeof nodes.$inferSelect;
 export type JoinTokenRow = typeof joinTokens.$inferSelect;
 export type DeploymentRow = typeof deployments.$inferSelect;

@@ -1,0 +1,22 @@
+CREATE TABLE "clusters" (
+	"id" text PRIMARY KEY NOT NULL,
+	"name" text NOT NULL,
+	"api_server" text NOT NULL,
+	"ca_cert" text,
+	"token_sealed" text NOT NULL,
+	"namespace" text NOT NULL,
+	"gpu_resource" text DEFAULT 'nvidia.com/gpu' NOT NULL,
+	"node_selector" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"tolerations" jsonb DEFAULT '[]'::jsonb NOT NULL,
+	"images" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"model_volume" jsonb,
+	"service_type" text DEFAULT 'ClusterIP' NOT NULL,
+	"service_port" integer DEFAULT 8000 NOT NULL,
+	"tenant_workloads" boolean DEFAULT true NOT NULL,
+	"last_error" text,
+	"last_sync_at" timestamp with time zone,
+	"created_by" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "clusters_name_unique" UNIQUE("name")
+);
