@@ -43,7 +43,8 @@ export type IdPrefix =
   | 'inv'
   | 'whe'
   | 'whd'
-  | 'job';
+  | 'job'
+  | 'kcl';
 
 /** Sortable, type-prefixed id: `key_01J…`. Sorting by id sorts by creation time. */
 export function newId(prefix: IdPrefix): string {
