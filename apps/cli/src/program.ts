@@ -12,6 +12,7 @@ import { registerExportCommand } from './commands/export.ts';
 import { registerFileCommands } from './commands/files.ts';
 import { registerInvitationCommands } from './commands/invitations.ts';
 import { registerJobCommands } from './commands/jobs.ts';
+import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerIdentityResources } from './commands/resources/identity.ts';
 import { registerKeyResource } from './commands/resources/keys.ts';
 import { registerLimitResource } from './commands/resources/limits.ts';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     );
 
   registerServeCommand(program);
+  registerMigrateCommand(program);
   registerAgentCommand(program);
   registerDeployCommand(program);
   registerAuthCommands(program);

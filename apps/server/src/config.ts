@@ -101,6 +101,8 @@ const envSchema = z.object({
   MAAS_FILES_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   MAAS_FILES_S3_FORCE_PATH_STYLE: bool.optional(),
   MAAS_FILES_S3_PREFIX: z.string().max(512).optional(),
+  MAAS_MIGRATE: z.enum(['auto', 'wait']).default('auto'),
+  MAAS_MIGRATE_TIMEOUT_S: z.coerce.number().int().min(1).max(86_400).default(300),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -176,6 +178,8 @@ export interface Config {
         }
       | undefined;
   };
+  /** at start: migrate under the advisory lock (auto), or wait up to timeoutMs for `maas migrate` to have (wait) */
+  migrate: { mode: 'auto' | 'wait'; timeoutMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -264,6 +268,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
           }
         : undefined,
     },
+    migrate: { mode: env.MAAS_MIGRATE, timeoutMs: env.MAAS_MIGRATE_TIMEOUT_S * 1000 },
   };
 }
 

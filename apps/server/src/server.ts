@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/client.ts';
+import { waitForSchema } from './db/migrate.ts';
 import { type Bus, createMemoryBus, createRedisBus } from './events/bus.ts';
 import { createLogger } from './logger.ts';
 import { listenForMetrics } from './modules/observability/metrics-access.ts';
@@ -38,7 +39,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   let metricsServer: Awaited<ReturnType<typeof listenForMetrics>> | undefined;
   try {
     let migrated = false;
-    await database.migrate();
+    if (config.migrate.mode === 'wait') {
+      // nothing else can open an embedded database meanwhile: there it is checked once
+      const timeoutMs = database.driver === 'pglite' ? 0 : config.migrate.timeoutMs;
+      await waitForSchema(() => database.schemaLevel(), { timeoutMs, log });
+    } else {
+      const result = await database.migrate();
+      if (result.applied.length > 0) log.info({ applied: result.applied, level: result.level }, 'migrated');
+    }
     migrated = true;
     bus = config.redisUrl ? await createRedisBus(config.redisUrl, log) : createMemoryBus();
     services = await createServices({ config, database, bus, log });

@@ -19,7 +19,14 @@ export function registerServeCommand(program: Command): void {
       if (opts.port) env.MAAS_PORT = opts.port;
       if (opts.dataDir) env.MAAS_DATA_DIR = opts.dataDir;
       // loaded here, not at start-up: the client commands should not pay for the whole server
-      const { ConfigError, DataDirLockedError, loadConfig, startServer } = await import('@maas/server');
+      const {
+        ConfigError,
+        DataDirLockedError,
+        NewerSchemaError,
+        SchemaWaitTimeoutError,
+        loadConfig,
+        startServer,
+      } = await import('@maas/server');
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
         server = await startServer(loadConfig(env));
@@ -28,7 +35,11 @@ export function registerServeCommand(program: Command): void {
           process.stderr.write(`maas: ${err.message}\n`);
           process.exit(2);
         }
-        if (err instanceof DataDirLockedError) {
+        if (
+          err instanceof DataDirLockedError ||
+          err instanceof NewerSchemaError ||
+          err instanceof SchemaWaitTimeoutError
+        ) {
           process.stderr.write(`maas: ${err.message}\n`);
           process.exit(1);
         }

@@ -9,8 +9,10 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
 import { ensurePrivateDir, tightenTree } from '../private-dir.ts';
+import { type MigrationResult, migrateChecked, migrateLocked } from './migrate.ts';
 import { PgliteThread } from './pglite-thread.ts';
 import * as schema from './schema.ts';
+import { migrationsFolder, type RunQuery, readSchemaLevel, type SchemaLevel } from './schema-level.ts';
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -21,14 +23,20 @@ export type DbOrTx = Db | Tx;
 export interface Database {
   db: Db;
   driver: 'pglite' | 'postgres';
-  migrate(): Promise<void>;
+  /**
+   * Applies pending migrations; refuses (NewerSchemaError, nothing touched) when the database has a
+   * migration this build does not know. On PostgreSQL under an advisory lock (see migrate.ts).
+   */
+  migrate(): Promise<MigrationResult>;
+  /** the database's migrations compared with this build's */
+  schemaLevel(): Promise<SchemaLevel>;
+  /** one raw SQL statement (operations: backups, row counts) */
+  query: RunQuery;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 export class DataDirLockedError extends Error {}
-
-const migrationsFolder = new URL('../../drizzle', import.meta.url).pathname;
 
 export interface DatabaseOptions {
   databaseUrl?: string | undefined;
@@ -51,10 +59,24 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzlePg(pool, { schema }) as unknown as Db;
+  const query: RunQuery = async (sql) => (await pool.query(sql)).rows;
   return {
     db,
     driver: 'postgres',
-    migrate: () => migratePg(drizzlePg(pool), { migrationsFolder }),
+    async migrate() {
+      // the lock, the checks and the migration all run on one connection, which holds the lock
+      const client = await pool.connect();
+      try {
+        const onClient: RunQuery = async (sql) => (await client.query(sql)).rows;
+        return await migrateLocked(onClient, onClient, () =>
+          migratePg(drizzlePg(client), { migrationsFolder }),
+        );
+      } finally {
+        client.release();
+      }
+    },
+    schemaLevel: () => readSchemaLevel(query),
+    query,
     ping: async () => {
       await pool.query('select 1');
     },
@@ -90,10 +112,14 @@ async function openPglite(dataDir: string, onRestart?: (cause: Error) => void): 
   // drizzle's PGlite driver only calls query() and transaction(), which the thread provides
   const pglite = client as unknown as PGlite;
   const db = drizzlePglite(pglite, { schema }) as unknown as Db;
+  const query: RunQuery = async (sql) => (await client.query(sql)).rows as Record<string, unknown>[];
   return {
     db,
     driver: 'pglite',
-    migrate: () => migratePglite(drizzlePglite(pglite), { migrationsFolder }),
+    // one process per directory (the lock file above): no advisory lock needed
+    migrate: () => migrateChecked(query, () => migratePglite(drizzlePglite(pglite), { migrationsFolder })),
+    schemaLevel: () => readSchemaLevel(query),
+    query,
     ping: async () => {
       await client.query('select 1');
     },
