@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Validates every deploy artifact and fails loudly on the first invalid one (CI runs it from .ci/run):
+#   Dockerfile      dockerfile-utils lint + the image's rules; the entrypoint parses (its commands
+#                   run for real in apps/cli/test/image-entrypoint.test.ts)
+#   compose.yaml    the compose-spec JSON schema (vendored) + replicas, migrations, mounts, env
+#   Helm chart      helm lint --strict, helm template with three value sets, each rendered object
+#                   against the Kubernetes schemas with unknown fields refused, + the chart's rules
+#   alerts          promtool check rules + promtool test rules (burn-rate unit tests)
+#   dashboards      every PromQL expression names only metrics the server exports
+# Each validator is also shown a broken input and must reject it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+tsx=(node --import tsx)
+
+step() { printf '\n== %s\n' "$*"; }
+# the validator must reject a broken input (otherwise it checks nothing)
+must_fail() {
+  local what=$1
+  shift
+  if "$@" >/dev/null 2>&1; then
+    echo "deploy/validate.sh: the validator accepted $what" >&2
+    exit 1
+  fi
+  echo "rejected, as it should: $what"
+}
+
+step "Dockerfile"
+"${tsx[@]}" deploy/tools/lint-dockerfile.ts deploy/Dockerfile
+must_fail "a broken Dockerfile" "${tsx[@]}" deploy/tools/lint-dockerfile.ts deploy/test/fixtures/bad.Dockerfile .
+sh -n deploy/docker-entrypoint.sh
+node --check deploy/healthcheck.mjs
+node --check deploy/wait-for-database.mjs
+if command -v shellcheck >/dev/null; then
+  shellcheck deploy/docker-entrypoint.sh deploy/validate.sh deploy/tools/ensure-helm.sh
+fi
+
+step "compose"
+"${tsx[@]}" deploy/tools/validate-compose.ts deploy/compose.yaml
+must_fail "a broken compose file" "${tsx[@]}" deploy/tools/validate-compose.ts deploy/test/fixtures/bad-compose.yaml .
+
+step "Helm chart"
+helm=$(deploy/tools/ensure-helm.sh)
+"$helm" version --short
+chart=deploy/helm/maas
+cmp deploy/prometheus/alerts.yaml "$chart/files/alerts.yaml" || {
+  echo "deploy/helm/maas/files/alerts.yaml differs from deploy/prometheus/alerts.yaml: copy it over" >&2
+  exit 1
+}
+"$helm" lint --strict "$chart" -f deploy/test/values/minimal.yaml
+rendered=$(mktemp -d)
+trap 'rm -rf "$rendered"' EXIT
+for values in deploy/test/values/*.yaml; do
+  name=$(basename "$values" .yaml)
+  "$helm" template maas "$chart" --namespace maas -f "$values" >"$rendered/$name.yaml"
+done
+"${tsx[@]}" deploy/tools/validate-manifests.ts "$rendered"/*.yaml
+must_fail "an install without secrets" "$helm" template maas "$chart"
+sed -e 's/imagePullPolicy:/imagePullPolicyy:/' "$rendered/everything.yaml" >"$rendered/broken.yaml"
+must_fail "a manifest with an unknown field" "${tsx[@]}" deploy/tools/validate-manifests.ts "$rendered/broken.yaml"
+
+echo
+echo "deploy/validate.sh: all deploy artifacts valid ($(($(date +%s) - started)) s)"
