@@ -17,6 +17,7 @@ import { createKeyService } from './modules/keys/index.ts';
 import { createLimitService } from './modules/limits/index.ts';
 import { createMeteringService, usageTotal } from './modules/metering/index.ts';
 import { createMetrics } from './modules/observability/metrics.ts';
+import { startTracing } from './modules/observability/tracing.ts';
 import { createProviderService } from './modules/providers/index.ts';
 import { createRegistryService, modelsUsingProvider } from './modules/registry/index.ts';
 import { createWebhookService, parseRetrySchedule } from './modules/webhooks/index.ts';
@@ -34,6 +35,8 @@ export async function createServices(deps: CoreDeps) {
   const db = database.db;
   const secrets = createSecretBox(config.secretKey);
   const metrics = createMetrics();
+  // OpenTelemetry spans when OTEL_TRACES_EXPORTER asks for them; nothing loaded otherwise
+  const tracing = await startTracing(process.env, log);
   const audit = createAuditService({ db });
   // durable background work (batches, async inference, webhooks): queues register on it, it starts last
   const jobs = createJobEngine({
@@ -125,6 +128,7 @@ export async function createServices(deps: CoreDeps) {
     maxAttempts: config.gatewayMaxAttempts,
     breaker: { failureThreshold: config.breakerFailures, cooldownMs: config.breakerCooldownMs },
     metrics: createGatewayMetrics(metrics.registry, () => metering.writer.pending),
+    tracing,
   });
   const fleet = createFleet({
     db,
@@ -210,6 +214,7 @@ export async function createServices(deps: CoreDeps) {
       await providers.stop();
       await metering.stop();
       await webhooks.stop();
+      await tracing?.shutdown();
     },
   };
 }

@@ -10,6 +10,7 @@ import { relayJson } from './relay-json.ts';
 import { relayStream } from './relay-stream.ts';
 import type { RequestState } from './request-state.ts';
 import { isRetryableStatus, retryAfterMs } from './retry.ts';
+import { endAttemptSpan, startAttemptSpan } from './trace-request.ts';
 
 export type AttemptResult = { kind: 'done' } | { kind: 'retry' | 'fail'; failure: Failure };
 
@@ -59,6 +60,9 @@ export async function attempt(
   }, provider.timeoutMs);
   const started = performance.now();
   breaker.acquire(Date.now());
+  const span = state.trace ? startAttemptSpan(state, pick) : null;
+  const committedBefore = state.committed;
+  let result: AttemptResult | undefined;
 
   const relay: Relay = {
     gw,
@@ -90,19 +94,25 @@ export async function attempt(
       relay.res = await provider.pool.request({
         method: 'POST',
         path: upstream.path,
-        headers: provider.headers,
+        headers: span ? span.headers(provider.headers) : provider.headers,
         body: upstream.body,
         signal: controller,
         headersTimeout: provider.timeoutMs,
         bodyTimeout: provider.timeoutMs,
       });
     } catch (err) {
-      return relay.failed(err);
+      result = relay.failed(err);
+      return result;
     }
     const status = relay.res.statusCode;
-    if (status >= 400) return await rejected(relay, status);
-    return state.stream ? await relayStream(relay) : await relayJson(relay);
+    if (status >= 400) result = await rejected(relay, status);
+    else result = state.stream ? await relayStream(relay) : await relayJson(relay);
+    return result;
   } finally {
+    if (span) {
+      const failure = result && result.kind !== 'done' ? result.failure : null;
+      endAttemptSpan(span, state, relay.res?.statusCode ?? null, failure, committedBefore);
+    }
     clearTimeout(timer);
     if (state.controller === controller) state.controller = null;
     state.waitedMs += state.committed ? 0 : performance.now() - started;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { LimitService } from '../limits/index.ts';
 import type { PriceBook, UsageWriter } from '../metering/index.ts';
+import type { Tracing } from '../observability/tracing.ts';
 import type { HealthBook, ProviderCache } from '../providers/index.ts';
 import type { ModelCache } from '../registry/index.ts';
 import type { BreakerBook } from './circuit-breaker.ts';
@@ -27,6 +28,8 @@ export interface GatewayContext {
   /** largest non-stream upstream answer we read */
   maxResponseBytes: number;
   metrics: GatewayMetrics | null;
+  /** OpenTelemetry spans, when tracing is on; null costs the hot path one check per step */
+  tracing?: Tracing | null;
   /** usage events still being estimated (stop() waits for them) */
   settling: Set<Promise<void>>;
 }

@@ -14,6 +14,7 @@ import { clientGone, type Failure, failure, toAppError } from './failures.ts';
 import { newRequestState, type RequestState } from './request-state.ts';
 import { checkEndpoint, findUsableModel, modelNotFound, servesEndpoint } from './resolve-model.ts';
 import { backoffMs, sleep } from './retry.ts';
+import { startRequestTrace } from './trace-request.ts';
 import { settleUsage } from './usage-record.ts';
 import { validateBody } from './validate-body.ts';
 
@@ -32,6 +33,7 @@ export async function proxyRequest(
   endpoint: Endpoint,
 ) {
   const state = newRequestState(req.id, req.principal as KeyPrincipal, endpoint);
+  if (gw.tracing) startRequestTrace(gw.tracing, state, req);
   const raw = reply.raw;
   raw.on('close', () => {
     if (raw.writableFinished) return;
@@ -49,12 +51,16 @@ export async function proxyRequest(
     state.stream = body.stream === true && (endpoint === 'chat.completions' || endpoint === 'completions');
     state.clientWantsUsage =
       state.stream && (body.stream_options as { include_usage?: unknown } | null)?.include_usage === true;
+    const admitting = state.trace?.step('admit');
     const admitted = admit(gw, state, model, body);
     const limitHeaders = admitted instanceof Promise ? await admitted : admitted;
+    admitting?.end();
     if (limitHeaders) reply.headers(limitHeaders);
     if (!model) throw modelNotFound(state.modelName);
     checkEndpoint(model, state.modelName, endpoint);
+    const routing = state.trace?.step('route');
     const failed = await route(gw, state, model, body, reply);
+    routing?.end(failed?.code);
     if (failed) throw settleFailure(state, failed);
   } catch (err) {
     if (state.outcome === 'success') {

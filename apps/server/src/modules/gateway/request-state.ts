@@ -1,6 +1,7 @@
 import type { KeyPrincipal } from '../../http/principal.ts';
 import type { Reservation } from '../limits/index.ts';
 import type { USAGE_OUTCOMES } from '../metering/index.ts';
+import type { RequestTrace } from '../observability/tracing.ts';
 import type { CompiledModel, CompiledVersion, RouteTarget } from '../registry/index.ts';
 import type { AbortSwitch } from './abort-switch.ts';
 import type { Endpoint, Usage } from './adapters/types.ts';
@@ -47,6 +48,8 @@ export interface RequestState {
   reservation: Reservation | null;
   /** what fallback hops reserved against their models' own limits (null: no hop was admitted) */
   hopReservations: Reservation[] | null;
+  /** the request's trace when tracing is on (OTEL_TRACES_EXPORTER), else null */
+  trace: RequestTrace | null;
 }
 
 export function newRequestState(requestId: string, key: KeyPrincipal, endpoint: Endpoint): RequestState {
@@ -80,6 +83,7 @@ export function newRequestState(requestId: string, key: KeyPrincipal, endpoint: 
     settled: false,
     reservation: null,
     hopReservations: null,
+    trace: null,
   };
 }
 

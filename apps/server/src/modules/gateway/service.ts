@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { LimitService } from '../limits/index.ts';
 import type { PriceBook, UsageWriter } from '../metering/index.ts';
+import type { Tracing } from '../observability/tracing.ts';
 import type { HealthBook, ProviderCache } from '../providers/index.ts';
 import type { ModelCache } from '../registry/index.ts';
 import { targetKey } from '../registry/index.ts';
@@ -22,6 +23,7 @@ export interface GatewayDeps {
   backoff?: Partial<BackoffOptions>;
   maxResponseBytes?: number;
   metrics?: GatewayMetrics;
+  tracing?: Tracing | null;
 }
 
 export interface TargetState {
@@ -50,6 +52,7 @@ export function createGateway(deps: GatewayDeps) {
     backoff: { ...DEFAULT_BACKOFF, ...deps.backoff },
     maxResponseBytes: deps.maxResponseBytes ?? 64 * 1024 * 1024,
     metrics: deps.metrics ?? null,
+    tracing: deps.tracing ?? null,
     settling: new Set(),
   };
 

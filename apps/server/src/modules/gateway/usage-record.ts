@@ -2,6 +2,7 @@ import { costNanos } from '../metering/index.ts';
 import { UNKNOWN_MODEL } from './admit.ts';
 import type { GatewayContext } from './context.ts';
 import { type RequestState, requestedModel } from './request-state.ts';
+import { finishRequestTrace } from './trace-request.ts';
 
 interface Tokens {
   prompt: number;
@@ -22,19 +23,26 @@ export function settleUsage(gw: GatewayContext, state: RequestState): void {
   if (state.settled) return;
   state.settled = true;
   const latencyMs = Math.round(performance.now() - state.startedAt);
+  const settling = state.trace?.step('usage');
   const u = state.usage;
   if (u) {
-    write(gw, state, latencyMs, {
-      prompt: u.promptTokens,
-      completion: u.completionTokens,
-      cached: u.cachedTokens,
-      reasoning: u.reasoningTokens,
-      estimated: false,
-    });
+    write(
+      gw,
+      state,
+      latencyMs,
+      {
+        prompt: u.promptTokens,
+        completion: u.completionTokens,
+        cached: u.cachedTokens,
+        reasoning: u.reasoningTokens,
+        estimated: false,
+      },
+      settling,
+    );
     return;
   }
   if (!state.billable || !state.body) {
-    write(gw, state, latencyMs, NONE);
+    write(gw, state, latencyMs, NONE, settling);
     return;
   }
   const pending = estimate(gw, state)
@@ -43,7 +51,7 @@ export function settleUsage(gw: GatewayContext, state: RequestState): void {
       return { ...NONE, estimated: true };
     })
     .then((tokens) => {
-      write(gw, state, latencyMs, tokens);
+      write(gw, state, latencyMs, tokens, settling);
       gw.settling.delete(pending);
     });
   gw.settling.add(pending);
@@ -56,7 +64,13 @@ async function estimate(gw: GatewayContext, state: RequestState): Promise<Tokens
 }
 
 /** The usage event, priced at the price in effect when the request arrived; settles its reservation. */
-function write(gw: GatewayContext, state: RequestState, latencyMs: number, t: Tokens): void {
+function write(
+  gw: GatewayContext,
+  state: RequestState,
+  latencyMs: number,
+  t: Tokens,
+  settling?: { end(): void },
+): void {
   const target = state.target;
   const price = state.model
     ? gw.prices.priceAt(state.model.id, state.version?.id ?? null, state.createdAt)
@@ -108,4 +122,8 @@ function write(gw: GatewayContext, state: RequestState, latencyMs: number, t: To
     rawUsage: state.usage?.raw ?? null,
     createdAt: state.createdAt,
   });
+  if (state.trace) {
+    settling?.end();
+    finishRequestTrace(state, t, latencyMs);
+  }
 }
