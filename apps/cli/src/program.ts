@@ -3,6 +3,7 @@ import { registerAgentCommand } from './commands/agent.ts';
 import { registerApplyCommand } from './commands/apply.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerAuthCommands } from './commands/auth.ts';
+import { registerBackupCommand } from './commands/backup.ts';
 import { registerBatchCommands } from './commands/batches.ts';
 import { registerChatCommand } from './commands/chat.ts';
 import { registerCompletionCommand } from './commands/completion.ts';
@@ -18,6 +19,7 @@ import { registerKeyResource } from './commands/resources/keys.ts';
 import { registerLimitResource } from './commands/resources/limits.ts';
 import { registerModelResource } from './commands/resources/models.ts';
 import { registerProviderResource } from './commands/resources/providers.ts';
+import { registerRestoreCommand } from './commands/restore.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerUsageCommand } from './commands/usage.ts';
@@ -49,6 +51,8 @@ export function buildProgram(): Command {
 
   registerServeCommand(program);
   registerMigrateCommand(program);
+  registerBackupCommand(program);
+  registerRestoreCommand(program);
   registerAgentCommand(program);
   registerDeployCommand(program);
   registerAuthCommands(program);

@@ -1,4 +1,5 @@
 export { buildApp } from './app.ts';
+export { BackupRefusedError, backupTargetFromEnv, createBackup, restoreBackup } from './backup/index.ts';
 export { type Config, ConfigError, loadConfig } from './config.ts';
 export { DataDirLockedError, openDatabase } from './db/client.ts';
 export {
