@@ -97,12 +97,10 @@ beforeAll(async () => {
       project_id: orgB.projects,
       scopes: ['inference'],
     });
-    const job = await ts
-      .client(bKey.body.key)
-      .post('/api/v1/async/chat/completions', {
-        model: 'b-model',
-        messages: [{ role: 'user', content: 'hi' }],
-      });
+    const job = await ts.client(bKey.body.key).post('/api/v1/async/chat/completions', {
+      model: 'b-model',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     if (job.status !== 202) throw new Error(`fixture async job: ${job.status} ${JSON.stringify(job.body)}`);
     orgB.async = job.body.id;
   }
@@ -131,6 +129,16 @@ beforeAll(async () => {
       hostname: 'b-host',
     });
     orgB.nodes = node.body.node_id;
+    // Kubernetes clusters are platform resources too
+    orgB.clusters = await created(
+      await b.post('/api/v1/clusters', {
+        name: 'b-cluster',
+        api_server: 'https://127.0.0.1:1',
+        token: 'b-cluster-token',
+        namespace: 'b',
+      }),
+      'cluster',
+    );
     const dep = await b.post('/api/v1/deployments', {
       model: 'b-deployment',
       runtime: 'llama-cpp',

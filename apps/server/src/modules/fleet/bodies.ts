@@ -32,6 +32,14 @@ const resources = z.strictObject({
 const placement = z.strictObject({
   strategy: z.enum(['spread', 'binpack']).optional(),
   node_selector: labels.optional(),
+  cluster: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe(
+      'a Kubernetes cluster (name or id) that runs the replicas instead of the nodes; set at creation',
+    ),
 });
 
 const specFields = {

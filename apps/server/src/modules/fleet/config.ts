@@ -10,6 +10,7 @@ const schema = z.object({
   MAAS_HEARTBEAT_MS: z.coerce.number().int().min(50).default(5_000),
   MAAS_FLEET_RECONCILE_MS: z.coerce.number().int().min(50).default(2_000),
   MAAS_REPLICA_DRAIN_MS: z.coerce.number().int().min(0).default(2_000),
+  MAAS_KUBERNETES_SYNC_MS: z.coerce.number().int().min(50).default(5_000),
   MAAS_LOCAL_AGENT_PORTS: z
     .string()
     .regex(/^\d{1,5}-\d{1,5}$/, 'FROM-TO')
@@ -28,6 +29,8 @@ export interface FleetConfig {
   reconcileMs: number;
   /** between taking a replica out of the gateway and stopping it (in-flight requests finish) */
   replicaDrainMs: number;
+  /** how often Kubernetes clusters are applied to and read back (./kubernetes) */
+  kubernetesSyncMs: number;
   localAgentPorts: [number, number];
   /** stands in for https://huggingface.co (mirrors, tests) */
   hfEndpoint: string | undefined;
@@ -51,6 +54,7 @@ export function loadFleetConfig(env: NodeJS.ProcessEnv, nodeEnv: string): FleetC
     heartbeatMs: e.MAAS_HEARTBEAT_MS,
     reconcileMs: e.MAAS_FLEET_RECONCILE_MS,
     replicaDrainMs: e.MAAS_REPLICA_DRAIN_MS,
+    kubernetesSyncMs: e.MAAS_KUBERNETES_SYNC_MS,
     localAgentPorts: [from, to],
     hfEndpoint: e.HF_ENDPOINT,
   };

@@ -27,6 +27,8 @@ export interface DeploymentServiceDeps {
   /** is this name taken by a registry model the fleet does not manage? */
   modelNameTaken(orgId: string, name: string, exceptModelId: string | null): boolean;
   publish(nodeIds: Iterable<string>): Promise<void>;
+  /** the id of the Kubernetes cluster a placement names, checked for the spec (./kubernetes) */
+  resolveCluster(p: Principal, ref: string, spec: DeploymentSpec): Promise<string>;
   /** where a spec's remote model header may be read from for its estimate */
   outbound?: OutboundPolicy | undefined;
 }
@@ -116,6 +118,9 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
       if (deps.modelNameTaken(p.orgId, body.model, null))
         throw conflict(`a registry model named "${body.model}" already exists`);
       const spec = await buildSpec(p, body);
+      const cluster = body.placement?.cluster
+        ? await deps.resolveCluster(p, body.placement.cluster, spec)
+        : undefined;
       const at = new Date();
       let row: DeploymentRow;
       try {
@@ -130,6 +135,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
               placement: {
                 strategy: body.placement?.strategy ?? 'spread',
                 node_selector: body.placement?.node_selector ?? {},
+                ...(cluster ? { cluster } : {}),
               },
               spec,
               createdBy: actor.audit.actorId,
@@ -192,6 +198,20 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         });
       }
       const next = specChanged ? await buildSpec(p, body as SpecInput, current.spec) : null;
+      const wantCluster = body.placement?.cluster;
+      const cluster = wantCluster
+        ? await deps.resolveCluster(p, wantCluster, next ?? current.spec)
+        : undefined;
+      if (cluster !== undefined && cluster !== current.placement.cluster)
+        throw new AppError(
+          'unprocessable',
+          'placement.cluster is chosen when a deployment is created',
+          undefined,
+          {
+            param: 'placement.cluster',
+          },
+        );
+      if (next && current.placement.cluster) await deps.resolveCluster(p, current.placement.cluster, next);
       const action = next ? (body.canary ? 'deployment.canary' : 'deployment.update') : 'deployment.scale';
       return change(actor, id, action, (before) => ({
         ...(body.replicas !== undefined ? { replicas: body.replicas } : {}),
@@ -200,6 +220,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
               placement: {
                 strategy: body.placement.strategy ?? before.placement.strategy,
                 node_selector: body.placement.node_selector ?? before.placement.node_selector,
+                ...(before.placement.cluster ? { cluster: before.placement.cluster } : {}),
               },
             }
           : {}),

@@ -186,6 +186,7 @@ export const deploymentDto = specDto.extend({
   placement: z.object({
     strategy: z.enum(['spread', 'binpack']),
     node_selector: z.record(z.string(), z.string()),
+    cluster: z.string().optional(),
   }),
   revision: z.number(),
   status: z.enum(['active', 'deleting']),

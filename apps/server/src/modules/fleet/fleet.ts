@@ -1,5 +1,5 @@
 import type { Agent } from '@maas/agent';
-import type { OutboundPolicy } from '@maas/outbound';
+import { createOutboundPolicy, type OutboundPolicy } from '@maas/outbound';
 import type { Logger } from 'pino';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db } from '../../db/client.ts';
@@ -12,6 +12,7 @@ import { loadFleetConfig } from './config.ts';
 import { type Controller, createController } from './controller.ts';
 import { createDeploymentService } from './deployments-service.ts';
 import { createGatewayTargets } from './gateway-targets.ts';
+import { createClusterService, createKubernetesPlacement } from './kubernetes/index.ts';
 import { startLocalAgent } from './local-agent.ts';
 import { createNodeService } from './nodes-service.ts';
 
@@ -58,6 +59,22 @@ export function createFleet(deps: FleetDeps) {
     },
   });
   controller = createController({ db, log, config, agents, targets, secrets });
+  const outbound = deps.outbound ?? createOutboundPolicy();
+  const kubernetes = createKubernetesPlacement({
+    db,
+    log,
+    secrets,
+    outbound,
+    targets,
+    intervalMs: config.kubernetesSyncMs,
+  });
+  const clustersSvc = createClusterService({
+    db,
+    audit,
+    secrets,
+    outbound,
+    kick: () => void kubernetes.kick(),
+  });
   const deploymentsSvc = createDeploymentService({
     db,
     audit,
@@ -65,6 +82,7 @@ export function createFleet(deps: FleetDeps) {
     controller,
     publish: (ids) => agents.publish(ids),
     modelNameTaken: (orgId, name) => deps.registry.cache.lookup(orgId, name) !== undefined,
+    resolveCluster: (p, ref, spec) => clustersSvc.resolvePlacement(p, ref, spec),
     outbound: deps.outbound,
   });
   const nodesSvc = createNodeService({ db, audit, controller });
@@ -78,6 +96,8 @@ export function createFleet(deps: FleetDeps) {
     targets,
     deploymentsSvc,
     nodesSvc,
+    clustersSvc,
+    kubernetes,
     /** the agent inside this server, when it runs one */
     get localAgent() {
       return local;
@@ -85,6 +105,7 @@ export function createFleet(deps: FleetDeps) {
     async start() {
       agents.start();
       controller!.start();
+      kubernetes.start();
       // The local agent starts beside the server (GPU discovery must not hold the server up).
       if (config.localAgent) {
         starting = startLocalAgent({
@@ -105,6 +126,7 @@ export function createFleet(deps: FleetDeps) {
       await starting;
       await local?.stop();
       await controller!.stop();
+      await kubernetes.stop();
       await targets.idle();
     },
   };

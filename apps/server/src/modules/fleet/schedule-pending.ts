@@ -50,7 +50,8 @@ export async function schedulePending(
   for (const group of groups.values()) {
     const first = group[0]!;
     const dep = depById.get(first.deploymentId);
-    if (!dep) continue;
+    // a deployment placed on a Kubernetes cluster: its replicas are pods (./kubernetes/reconcile.ts)
+    if (!dep || dep.placement.cluster) continue;
     const memory = replicaMemory(first.spec);
     if ('unknown' in memory) {
       await setReason(tx, group, memory.unknown, now);
