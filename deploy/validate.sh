@@ -59,5 +59,22 @@ must_fail "an install without secrets" "$helm" template maas "$chart"
 sed -e 's/imagePullPolicy:/imagePullPolicyy:/' "$rendered/everything.yaml" >"$rendered/broken.yaml"
 must_fail "a manifest with an unknown field" "${tsx[@]}" deploy/tools/validate-manifests.ts "$rendered/broken.yaml"
 
+step "alerts and dashboards"
+if ! command -v promtool >/dev/null; then
+  # Debian's prometheus package carries promtool (its daemon is not started here)
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+promtool --version | head -1
+promtool check rules deploy/prometheus/alerts.yaml
+promtool test rules deploy/prometheus/alerts.test.yaml
+"${tsx[@]}" deploy/tools/check-dashboards.ts "$rendered/dashboard-rules.yaml"
+promtool check rules "$rendered/dashboard-rules.yaml"
+mkdir "$rendered/grafana"
+cp deploy/grafana/*.json "$rendered/grafana/"
+sed -i 's/maas_jobs_queued/maas_jobs_queue_depth/' "$rendered/grafana/jobs.json"
+must_fail "a dashboard that names a metric maas does not export" \
+  "${tsx[@]}" deploy/tools/check-dashboards.ts "$rendered/broken-rules.yaml" "$rendered/grafana"
+
 echo
 echo "deploy/validate.sh: all deploy artifacts valid ($(($(date +%s) - started)) s)"
