@@ -84,6 +84,13 @@ export function lintDockerfile(file: string, repoRoot: string): string[] {
     if (keyword === 'RUN' && /\bnpm (install|i)\b/.test(content)) {
       problems.push(`${at(ins)}: npm ci (from the lockfile), not npm install`);
     }
+    if (keyword === 'RUN' && /apt-get install/.test(content)) {
+      if (!/--no-install-recommends/.test(content))
+        problems.push(`${at(ins)}: apt-get install --no-install-recommends`);
+      if (!/rm -rf \/var\/lib\/apt\/lists/.test(content)) {
+        problems.push(`${at(ins)}: remove /var/lib/apt/lists in the same RUN as apt-get install`);
+      }
+    }
     if (keyword === 'RUN' && /\b(curl|wget)\b/.test(content)) {
       problems.push(`${at(ins)}: nothing is downloaded outside the package managers`);
     }
