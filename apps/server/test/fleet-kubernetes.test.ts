@@ -234,6 +234,44 @@ describe('a deployment placed on a cluster', () => {
     );
   });
 
+  it('rolls a new version out through the Deployment’s rolling update; the gateway follows', async () => {
+    const res = await ts.admin.patch(`/api/v1/deployments/${depId}`, {
+      version: '2',
+      parameters: { max_num_seqs: 32 },
+    });
+    expect(res.status).toBe(200);
+    await eventually(
+      async () => objectFor('deployments', depId)?.spec.template.metadata.labels['maas.dev/revision'] === '2',
+      10_000,
+      'template revision 2',
+    );
+    expect(objectFor('deployments', depId).spec.template.spec.containers[0].args.join(' ')).toContain(
+      '--max-num-seqs 32',
+    );
+    const rolled = await eventually(
+      async () => {
+        const list = (await replicasOf(ts.admin, depId)).filter((r) => r.desired === 'run');
+        return list.length === 3 && list.every((r) => r.version === '2' && r.state === 'running')
+          ? list
+          : null;
+      },
+      20_000,
+      'three replicas of version 2 running',
+    );
+    expect(rolled).toHaveLength(3);
+    const model = (await ts.admin.get('/api/v1/models')).body.data.find(
+      (m: { name: string }) => m.name === 'k8s-chat',
+    );
+    const versions = (await ts.admin.get(`/api/v1/models/${model.id}`)).body.versions;
+    expect(versions.find((v: { version: string }) => v.version === '2').traffic_weight).toBeGreaterThan(0);
+    // one template per Deployment: no canary beside it
+    const canary = await ts.admin.patch(`/api/v1/deployments/${depId}`, {
+      version: '3',
+      canary: { replicas: 1, weight: 10 },
+    });
+    expect(canary.status).toBe(422);
+  });
+
   it('keeps the replicas’ state and says why when the cluster refuses a write (RBAC)', async () => {
     kube.forbid(['deployments']);
     expect((await ts.admin.patch(`/api/v1/deployments/${depId}`, { replicas: 2 })).status).toBe(200);

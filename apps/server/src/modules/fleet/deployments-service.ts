@@ -211,6 +211,13 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
             param: 'placement.cluster',
           },
         );
+      if (body.canary && current.placement.cluster)
+        throw new AppError(
+          'unprocessable',
+          'a deployment on a Kubernetes cluster updates by the Deployment’s rolling update; canaries need nodes',
+          undefined,
+          { param: 'canary' },
+        );
       if (next && current.placement.cluster) await deps.resolveCluster(p, current.placement.cluster, next);
       const action = next ? (body.canary ? 'deployment.canary' : 'deployment.update') : 'deployment.scale';
       return change(actor, id, action, (before) => ({

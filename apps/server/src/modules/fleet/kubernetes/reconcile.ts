@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ReplicaState } from '@maas/agent/protocol';
 import type { OutboundPolicy } from '@maas/outbound';
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { SecretBox } from '../../../crypto/secret-box.ts';
 import type { Db } from '../../../db/client.ts';
@@ -66,12 +66,25 @@ export function createKubernetesPlacement(deps: KubernetesPlacementDeps) {
   let again = false;
   let stopped = false;
 
-  /** One credential per deployment on a cluster, shared by its pods through the Secret. */
-  function keyFor(rows: ReplicaRow[]): { key: string; sealed: string } {
-    const held = rows.find((r) => r.apiKeySealed);
-    if (held) return { key: secrets.open(held.apiKeySealed!), sealed: held.apiKeySealed! };
-    const key = issueFleetSecret(REPLICA_KEY_PREFIX).secret;
-    return { key, sealed: secrets.seal(key) };
+  /**
+   * One credential per deployment on a cluster, shared by its pods through the Secret: the one its
+   * replica rows hold, or a new one given to all of them under a lock (servers that reconcile at
+   * the same time agree on it, so the Secret does not flip between two and restart the pods).
+   */
+  function keyFor(depId: string): Promise<{ key: string; sealed: string }> {
+    return db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`fleet:kubernetes:${depId}`}))`);
+      const [held] = await tx
+        .select({ sealed: replicas.apiKeySealed })
+        .from(replicas)
+        .where(and(eq(replicas.deploymentId, depId), isNotNull(replicas.apiKeySealed)))
+        .limit(1);
+      if (held?.sealed) return { key: secrets.open(held.sealed), sealed: held.sealed };
+      const key = issueFleetSecret(REPLICA_KEY_PREFIX).secret;
+      const sealed = secrets.seal(key);
+      await tx.update(replicas).set({ apiKeySealed: sealed }).where(eq(replicas.deploymentId, depId));
+      return { key, sealed };
+    });
   }
 
   async function applyAll(api: KubeApi, cluster: ClusterRow, m: Manifests, depId: string) {
@@ -163,7 +176,7 @@ export function createKubernetesPlacement(deps: KubernetesPlacementDeps) {
       .where(eq(replicas.deploymentId, dep.id))
       .orderBy(asc(replicas.createdAt));
     const wanted = rows.filter((r) => r.desired === 'run');
-    const { key, sealed } = keyFor(wanted);
+    const { key, sealed } = await keyFor(dep.id);
     const keep = (reason: string, state?: ReplicaState) =>
       new Map(
         wanted.map((r) => [
@@ -237,7 +250,8 @@ export function createKubernetesPlacement(deps: KubernetesPlacementDeps) {
         .where(sql`${deployments.placement}->>'cluster' = ${cluster.id}`);
       const active = new Set<string>();
       for (const dep of placed) {
-        if (dep.status === 'deleting') continue;
+        // deleted, or scaled to zero (its rows are gone): its objects go below
+        if (dep.status === 'deleting' || dep.replicas === 0) continue;
         active.add(dep.id);
         if (await reconcileDeployment(api, cluster, dep)) changed.add(dep.id);
       }
