@@ -30,7 +30,6 @@ step "Dockerfile"
 must_fail "a broken Dockerfile" "${tsx[@]}" deploy/tools/lint-dockerfile.ts deploy/test/fixtures/bad.Dockerfile .
 sh -n deploy/docker-entrypoint.sh
 node --check deploy/healthcheck.mjs
-node --check deploy/wait-for-database.mjs
 if command -v shellcheck >/dev/null; then
   shellcheck deploy/docker-entrypoint.sh deploy/validate.sh deploy/tools/ensure-helm.sh
 fi

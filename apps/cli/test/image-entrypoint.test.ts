@@ -93,8 +93,10 @@ describe('the image entrypoint (deploy/docker-entrypoint.sh)', () => {
     await upstream?.close();
   });
 
-  it('serve: listens on every interface, becomes ready, answers a chat, writes owner-only files into the data dir only, stops on SIGTERM', async () => {
-    const server = run(['serve']);
+  it('migrate, then serve with MAAS_MIGRATE=wait (as compose and the Helm chart run them): listens on every interface, becomes ready, answers a chat, writes owner-only files into the data dir only, stops on SIGTERM', async () => {
+    const migrate = run(['migrate']);
+    expect(await migrate.exited, migrate.output()).toBe(0);
+    const server = run(['serve'], { MAAS_MIGRATE: 'wait', MAAS_MIGRATE_TIMEOUT_S: '5' });
     const url = await serving(server);
     expect(server.output()).toMatch(/"url":"http:\/\/0\.0\.0\.0:\d+"/);
 
@@ -152,7 +154,7 @@ describe('the image entrypoint (deploy/docker-entrypoint.sh)', () => {
     expect(shared).toEqual([]);
     if (user) expect(written.filter((f) => f.uid !== user.uid).map((f) => f.path)).toEqual([]);
     expect(readdirSync(readOnlyDir)).toEqual([]);
-  }, 120_000);
+  }, 240_000); // two cold starts (migrate, serve) as an unprivileged user with an empty tsx cache
 
   it('agent --help and the CLI run through the same entrypoint; a shell runs as it is', async () => {
     const agent = run(['agent', '--help']);
