@@ -7,7 +7,7 @@ import type { Database } from './db/client.ts';
 import type { Bus } from './events/bus.ts';
 import { createAsyncInference } from './modules/async-inference/index.ts';
 import { createAuditService } from './modules/audit/index.ts';
-import { createBatchRunner, createBatchService } from './modules/batches/index.ts';
+import { createBatchJobs, createBatchService } from './modules/batches/index.ts';
 import { createFileStorage, createFilesService } from './modules/files/index.ts';
 import { createFleet } from './modules/fleet/index.ts';
 import { adapters, createGateway, createGatewayMetrics } from './modules/gateway/index.ts';
@@ -152,9 +152,10 @@ export async function createServices(deps: CoreDeps) {
     sweepIntervalMs: config.files.sweepIntervalMs,
   });
   files.start();
-  // batch lines run through the gateway path on a budget of their own (MAAS_BATCH_CONCURRENCY)
-  const batchRunner = createBatchRunner({
+  // batches run on the job engine; their lines go through the gateway path on a budget of their own
+  const batchJobs = createBatchJobs({
     db,
+    jobs,
     gw: gateway.context,
     files,
     log: log.child({ module: 'batches' }),
@@ -164,8 +165,12 @@ export async function createServices(deps: CoreDeps) {
     leaseMs: config.batches.leaseMs,
     emit: (orgId, type, data, key) => webhooks.emit(orgId, type, data, undefined, { idempotencyKey: key }),
   });
-  const batches = createBatchService({ db, files, windowS: config.batches.windowS, kick: batchRunner.kick });
-  if (config.batches.concurrency > 0) batchRunner.start();
+  const batches = createBatchService({
+    db,
+    files,
+    windowS: config.batches.windowS,
+    enqueueStep: batchJobs.enqueueStep,
+  });
   // async requests run as low-priority jobs with their own concurrency, apart from live traffic
   const asyncInference = createAsyncInference({
     jobs,
@@ -200,8 +205,6 @@ export async function createServices(deps: CoreDeps) {
     batches,
     /** Flushes buffers and stops background work; the database is closed by the caller. */
     async stop() {
-      // lines in flight end and their answers are stored while the gateway still works
-      await batchRunner.stop();
       // running jobs are aborted and their leases given back first, while what they use still works
       await jobs.stop();
       await fleet.stop();

@@ -314,7 +314,7 @@ describe('the completion window', () => {
     const short = await startTestServer({
       MAAS_BATCH_POLL_MS: '50',
       MAAS_BATCH_CONCURRENCY: '1',
-      MAAS_BATCH_WINDOW_S: '2',
+      MAAS_BATCH_WINDOW_S: '4',
     });
     const slow = await startFakeUpstream({ latencyMs: 150 });
     try {

@@ -1,6 +1,6 @@
-import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { Db } from '../../db/client.ts';
+import type { Db, DbOrTx } from '../../db/client.ts';
 import type { GatewayContext } from '../gateway/context.ts';
 import { type BatchRow, toBatchDto } from './dto.ts';
 import type { BatchFiles, EmitEvent } from './files-port.ts';
@@ -15,39 +15,25 @@ export interface BatchStepsDeps {
   files: BatchFiles;
   log: Logger;
   emit?: EmitEvent | undefined;
-  /** this process, as lease owner */
-  owner: string;
-  leaseMs: number;
-  /** a batch reached its end status */
-  finished: (id: string) => void;
+  /** validation passed: the batch is in_progress in `tx`; its line jobs go in the same transaction */
+  started: (tx: DbOrTx, batch: BatchRow, total: number) => Promise<void>;
 }
 
+/** A step that must wait (lines still in flight): look again at this time. */
+export interface StepOutcome {
+  again: Date | null;
+}
+
+const AGAIN_MS = 500;
+
 /**
- * The batch-level steps, each under a lease on the batch row so one replica takes it at a time (a
- * dead replica's lease runs out): validating → in_progress | failed; in_progress → finalizing when
- * no line is left, or once the window has passed; cancelling → cancelled once no line is in flight;
- * finalizing → its end status, files written.
+ * The batch-level steps, run by one engine job at a time per batch: validating → in_progress |
+ * failed; in_progress → finalizing when no line is left, or once the window has passed;
+ * cancelling → cancelled once no line is in flight; finalizing → its end status, files written.
+ * Each step reads the batch as it is now, so running it twice (a restart) does it once.
  */
 export function createBatchSteps(deps: BatchStepsDeps) {
-  const { db, gw, files, log, owner, leaseMs } = deps;
-  const until = sql`now() + ${leaseMs} * interval '1 millisecond'`;
-  const free = or(isNull(batches.leaseUntil), lt(batches.leaseUntil, sql`now()`));
-
-  /** Takes the batch's lease when it is free; null when another replica holds it. */
-  async function lease(id: string): Promise<BatchRow | null> {
-    const [row] = await db
-      .update(batches)
-      .set({ leaseOwner: owner, leaseUntil: until })
-      .where(and(eq(batches.id, id), free))
-      .returning();
-    return row ?? null;
-  }
-
-  const release = (id: string) =>
-    db
-      .update(batches)
-      .set({ leaseOwner: null, leaseUntil: null })
-      .where(and(eq(batches.id, id), eq(batches.leaseOwner, owner)));
+  const { db, gw, files, log } = deps;
 
   async function finish(row: BatchRow, end: 'completed' | 'expired' | 'cancelled') {
     if (row.status !== 'finalizing') {
@@ -59,7 +45,6 @@ export function createBatchSteps(deps: BatchStepsDeps) {
       row = f!;
     }
     const done = await finalizeBatch(db, files, row, end);
-    deps.finished(row.id);
     await deps
       .emit?.(row.orgId, `batch.${end}`, { id: row.id }, row.id)
       .catch((err) => log.warn({ err, batch: row.id }, 'batch webhook event not emitted'));
@@ -69,59 +54,44 @@ export function createBatchSteps(deps: BatchStepsDeps) {
     );
   }
 
-  /** One batch-level step for a batch whose lease we hold. */
-  async function step(row: BatchRow): Promise<void> {
-    const now = Date.now();
-    if (row.status === 'validating') {
-      if (row.expiresAt.getTime() <= now) return void (await finish(row, 'expired'));
-      const failed = await validateBatch(db, files, gw, row, () => extendLease(row.id));
-      if (failed)
-        await deps
-          .emit?.(row.orgId, 'batch.failed', { id: row.id }, row.id)
-          .catch((err) => log.warn({ err, batch: row.id }, 'batch webhook event not emitted'));
-      return;
-    }
-    if (row.status === 'finalizing') return finish(row, (row.endStatus as 'completed') ?? 'completed');
-    if (row.status === 'cancelling') {
-      if ((await liveClaims(db, row.id)) > 0) return;
-      return finish(row, 'cancelled');
-    }
-    // in_progress
-    if (row.expiresAt.getTime() <= now) {
-      if ((await liveClaims(db, row.id)) > 0) return;
-      return finish(row, 'expired');
-    }
-    if (!(await hasPendingLines(db, row.id))) return finish(row, 'completed');
-  }
-
-  const extendLease = (id: string) =>
-    db
-      .update(batches)
-      .set({ leaseUntil: until })
-      .where(and(eq(batches.id, id), eq(batches.leaseOwner, owner)))
-      .then(() => undefined);
+  const later = (): StepOutcome => ({ again: new Date(Date.now() + AGAIN_MS) });
+  const done: StepOutcome = { again: null };
 
   return {
-    /** Looks at the batches that need a step and takes each one that no replica holds. */
-    async run(stopped: () => boolean): Promise<void> {
-      const candidates = await db
-        .select({ id: batches.id })
-        .from(batches)
-        .where(and(inArray(batches.status, ['validating', 'in_progress', 'finalizing', 'cancelling']), free))
-        .orderBy(batches.createdAt)
-        .limit(20);
-      for (const { id } of candidates) {
-        if (stopped()) return;
-        const row = await lease(id);
-        if (!row) continue;
-        try {
-          await step(row);
-        } catch (err) {
-          log.error({ err, batch: id }, 'batch step failed; retried on the next tick');
-        } finally {
-          await release(id).catch(() => {});
+    /** One step for the batch as it is now. */
+    async step(id: string, heartbeat: () => Promise<void>): Promise<StepOutcome> {
+      const [row] = await db.select().from(batches).where(eq(batches.id, id));
+      if (!row) return done;
+      const now = Date.now();
+      if (row.status === 'validating') {
+        if (row.expiresAt.getTime() <= now) {
+          await finish(row, 'expired');
+          return done;
         }
+        const failed = await validateBatch(db, files, gw, row, heartbeat, deps.started);
+        if (failed)
+          await deps
+            .emit?.(row.orgId, 'batch.failed', { id: row.id }, row.id)
+            .catch((err) => log.warn({ err, batch: row.id }, 'batch webhook event not emitted'));
+        return done;
       }
+      if (row.status === 'finalizing') {
+        await finish(row, (row.endStatus as 'completed') ?? 'completed');
+        return done;
+      }
+      if (row.status === 'cancelling') {
+        if ((await liveClaims(db, row.id)) > 0) return later();
+        await finish(row, 'cancelled');
+        return done;
+      }
+      if (row.status !== 'in_progress') return done;
+      if (row.expiresAt.getTime() <= now) {
+        if ((await liveClaims(db, row.id)) > 0) return later();
+        await finish(row, 'expired');
+        return done;
+      }
+      if (!(await hasPendingLines(db, row.id))) await finish(row, 'completed');
+      return done;
     },
   };
 }

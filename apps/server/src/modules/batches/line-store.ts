@@ -24,26 +24,25 @@ export interface LineResult {
   retryInMs?: number;
 }
 
-/** Running batches, oldest first: where lines are claimed from. */
-export async function runningBatches(db: Db, limit = 50): Promise<{ id: string; orgId: string }[]> {
-  const rows = rowsOf<{ id: string; org_id: string }>(
-    await db.execute(sql`
-      select id, org_id from batches where status = 'in_progress' and expires_at > now()
-      order by created_at limit ${limit}`),
-  );
-  return rows.map((r) => ({ id: r.id, orgId: r.org_id }));
+/** A range of a batch's lines, `from` to `to` inclusive: what one engine job runs. */
+export interface LineRange {
+  batchId: string;
+  orgId: string;
+  from: number;
+  to: number;
 }
 
 /**
- * Claims up to `limit` pending lines of one running batch for `owner` for `leaseMs`, in file
- * order (the partial index on pending lines: a claim costs the same at line 10 and line 50,000).
- * SKIP LOCKED: replicas claiming at once get different lines; a claim whose owner died runs out
- * and the line is claimed again. Nothing once the batch stopped running (cancelled, expired).
+ * Claims up to `limit` pending lines of a range for `owner` (the chunk job's id) for `leaseMs`, in
+ * file order (the partial index on pending lines). A claim whose owner died runs out and the line
+ * is claimed again; the same job run again (after a crash or restart) takes its own claims back at
+ * once. SKIP LOCKED keeps two runs of one range from taking the same line. Nothing once the batch
+ * stopped running (cancelled, expired).
  */
 export async function claimLines(
   db: Db,
   owner: string,
-  batch: { id: string; orgId: string },
+  range: LineRange,
   limit: number,
   leaseMs: number,
 ): Promise<ClaimedLine[]> {
@@ -51,22 +50,37 @@ export async function claimLines(
     update batch_lines l set claimed_by = ${owner}, claim_until = now() + ${leaseMs} * interval '1 millisecond'
     from (
       select line from batch_lines
-      where batch_id = ${batch.id} and state = 'pending' and (claim_until is null or claim_until < now())
-        and exists (select 1 from batches where id = ${batch.id} and status = 'in_progress' and expires_at > now())
+      where batch_id = ${range.batchId} and state = 'pending' and line between ${range.from} and ${range.to}
+        and (claim_until is null or claim_until < now() or claimed_by = ${owner})
+        and exists (select 1 from batches where id = ${range.batchId} and status = 'in_progress' and expires_at > now())
       order by line
       limit ${limit}
       for update skip locked
     ) c
-    where l.batch_id = ${batch.id} and l.line = c.line
+    where l.batch_id = ${range.batchId} and l.line = c.line
     returning l.line, l.custom_id, l.body, l.attempts`);
   return rowsOf<Record<string, unknown>>(result).map((r) => ({
-    batchId: batch.id,
-    orgId: batch.orgId,
+    batchId: range.batchId,
+    orgId: range.orgId,
     line: Number(r.line),
     customId: r.custom_id as string,
     body: r.body as Record<string, unknown>,
     attempts: Number(r.attempts),
   }));
+}
+
+/**
+ * The range's lines still unanswered, and when the first of them can be claimed again (a transient
+ * refusal waits out its backoff; another run's claim its lease): null when none is left.
+ */
+export async function nextPendingAt(db: Db, range: LineRange): Promise<Date | null> {
+  const r = rowsOf<{ n: number; at: Date | string | null }>(
+    await db.execute(sql`
+      select count(*)::int as n, min(coalesce(claim_until, now())) as at from batch_lines
+      where batch_id = ${range.batchId} and state = 'pending' and line between ${range.from} and ${range.to}`),
+  );
+  if (!r[0] || Number(r[0].n) === 0) return null;
+  return r[0].at ? new Date(r[0].at) : new Date();
 }
 
 /** Keeps this owner's claims alive while its lines run. */

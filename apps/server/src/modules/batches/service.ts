@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.ts';
 import { AppError } from '../../http/app-error.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
+import type { BatchJobs } from './batch-jobs.ts';
 import { type BatchRow, toBatchDto } from './dto.ts';
 import type { BatchFiles } from './files-port.ts';
 import { batches } from './schema.ts';
@@ -21,8 +22,8 @@ export interface BatchServiceDeps {
   files: BatchFiles;
   /** the completion window in seconds ('24h' = 86,400; shorter in tests) */
   windowS: number;
-  /** wakes this process's runner (a new batch, a cancel) */
-  kick: () => void;
+  /** queues the batch's next step on the job engine (in the caller's transaction when given) */
+  enqueueStep: BatchJobs['enqueueStep'];
 }
 
 const notFound = (id: string) =>
@@ -35,7 +36,7 @@ const invalid = (message: string, param: string) =>
 export const newBatchId = () => `batch_${newId('req').slice(4)}`;
 
 /** /v1/batches for one key's project: another project's or org's batches do not exist here. */
-export function createBatchService({ db, files, windowS, kick }: BatchServiceDeps) {
+export function createBatchService({ db, files, windowS, enqueueStep }: BatchServiceDeps) {
   const own = (key: KeyPrincipal, id: string) =>
     and(eq(batches.id, id), eq(batches.orgId, key.orgId), eq(batches.projectId, key.projectId));
 
@@ -61,26 +62,29 @@ export function createBatchService({ db, files, windowS, kick }: BatchServiceDep
           'input_file_id',
         );
       const now = new Date();
-      const [row] = await db
-        .insert(batches)
-        .values({
-          id: newBatchId(),
-          orgId: key.orgId,
-          projectId: key.projectId,
-          keyId: key.keyId,
-          principal: key,
-          endpoint: input.endpoint as BatchEndpoint,
-          inputFileId: input.input_file_id,
-          completionWindow: '24h',
-          status: 'validating',
-          metadata: input.metadata ?? null,
-          outputExpiresAfterS: input.output_expires_after?.seconds ?? null,
-          createdAt: now,
-          expiresAt: new Date(now.getTime() + windowS * 1000),
-        })
-        .returning();
-      kick();
-      return toBatchDto(row!);
+      const row = await db.transaction(async (tx) => {
+        const [inserted] = await tx
+          .insert(batches)
+          .values({
+            id: newBatchId(),
+            orgId: key.orgId,
+            projectId: key.projectId,
+            keyId: key.keyId,
+            principal: key,
+            endpoint: input.endpoint as BatchEndpoint,
+            inputFileId: input.input_file_id,
+            completionWindow: '24h',
+            status: 'validating',
+            metadata: input.metadata ?? null,
+            outputExpiresAfterS: input.output_expires_after?.seconds ?? null,
+            createdAt: now,
+            expiresAt: new Date(now.getTime() + windowS * 1000),
+          })
+          .returning();
+        await enqueueStep(tx, inserted!, 'start');
+        return inserted!;
+      });
+      return toBatchDto(row);
     },
 
     async get(key: KeyPrincipal, id: string) {
@@ -106,7 +110,7 @@ export function createBatchService({ db, files, windowS, kick }: BatchServiceDep
       };
     },
 
-    /** validating or in_progress → cancelling; the runner finishes lines in flight, then cancelled. */
+    /** validating or in_progress → cancelling; lines in flight end, then cancelled. */
     async cancel(key: KeyPrincipal, id: string) {
       const [row] = await db
         .update(batches)
@@ -114,7 +118,7 @@ export function createBatchService({ db, files, windowS, kick }: BatchServiceDep
         .where(and(own(key, id), inArray(batches.status, ['validating', 'in_progress'])))
         .returning();
       if (row) {
-        kick();
+        await enqueueStep(db, row, 'cancel');
         return toBatchDto(row);
       }
       const current = await load(key, id);

@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import type { Db, DbOrTx } from '../../db/client.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import type { GatewayContext } from '../gateway/context.ts';
 import { costNanos } from '../metering/index.ts';
@@ -23,6 +23,7 @@ export async function validateBatch(
   gw: GatewayContext,
   batch: BatchRow,
   heartbeat: () => Promise<void>,
+  started: (tx: DbOrTx, batch: BatchRow, total: number) => Promise<void>,
 ): Promise<boolean> {
   const scope = { orgId: batch.orgId, projectId: batch.projectId };
   await db.delete(batchLines).where(eq(batchLines.batchId, batch.id));
@@ -73,10 +74,14 @@ export async function validateBatch(
       .where(and(eq(batches.id, batch.id), eq(batches.status, 'validating')));
     return true;
   }
-  await db
-    .update(batches)
-    .set({ status: 'in_progress', inProgressAt: now, total, model })
-    .where(and(eq(batches.id, batch.id), eq(batches.status, 'validating')));
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(batches)
+      .set({ status: 'in_progress', inProgressAt: now, total, model })
+      .where(and(eq(batches.id, batch.id), eq(batches.status, 'validating')))
+      .returning();
+    if (row) await started(tx, row, total);
+  });
   return false;
 }
 

@@ -1,0 +1,110 @@
+import { eq } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client.ts';
+import type { KeyPrincipal } from '../../http/principal.ts';
+import type { GatewayContext } from '../gateway/context.ts';
+import { JobAbortedError, type JobContext } from '../jobs/index.ts';
+import {
+  type ClaimedLine,
+  claimLines,
+  commitResults,
+  extendClaims,
+  type LineRange,
+  type LineResult,
+  nextPendingAt,
+  releaseClaims,
+} from './line-store.ts';
+import { runLine } from './run-line.ts';
+import { batches } from './schema.ts';
+
+/** Answers are stored this often, and at once when this many wait: one transaction for many lines. */
+const COMMIT_MS = 100;
+const COMMIT_LINES = 64;
+
+export interface ChunkDeps {
+  db: Db;
+  gw: GatewayContext;
+  log: Logger;
+  /** lines of one chunk running at once */
+  concurrency: number;
+  /** how long a line claim holds without renewal */
+  leaseMs: number;
+}
+
+/** What a chunk run left behind: lines to try again later (a backoff, a claim elsewhere), or none. */
+export type ChunkOutcome = { retryAt: Date | null; stopped: boolean };
+
+/**
+ * Runs the pending lines of one range through the gateway path as the batch's key, a few claimed
+ * at a time, `concurrency` at once; answers are committed in groups with their usage rows, only
+ * while each line is still pending, so a line is answered and billed once however often the chunk
+ * runs. Stops claiming when the batch stops running (cancel, expiry) or the job is aborted.
+ */
+export async function runChunk(deps: ChunkDeps, ctx: JobContext, range: LineRange): Promise<ChunkOutcome> {
+  const { db, gw, log } = deps;
+  const owner = ctx.job.id;
+  const [batch] = await db
+    .select({ principal: batches.principal, endpoint: batches.endpoint, status: batches.status })
+    .from(batches)
+    .where(eq(batches.id, range.batchId));
+  if (!batch || batch.status !== 'in_progress') return { retryAt: null, stopped: true };
+  const key = batch.principal as KeyPrincipal;
+
+  let buffer: LineResult[] = [];
+  let committing: Promise<void> = Promise.resolve();
+  const commit = () => {
+    committing = committing.then(async () => {
+      if (buffer.length === 0) return;
+      const group = buffer;
+      buffer = [];
+      try {
+        await commitResults(db, group);
+      } catch (err) {
+        // not stored: the claims run out and the lines run again; nothing was billed
+        log.warn(
+          { err, batch: range.batchId, lines: group.length },
+          'batch answers not stored; lines will run again',
+        );
+      }
+    });
+    return committing;
+  };
+  const flusher = setInterval(() => void commit(), COMMIT_MS);
+  const renew = setInterval(
+    () =>
+      void extendClaims(db, owner, deps.leaseMs).catch((err) => log.warn({ err }, 'claim renewal failed')),
+    deps.leaseMs / 3,
+  );
+  let claimed: ClaimedLine[] = [];
+  try {
+    while (!ctx.signal.aborted) {
+      claimed = await claimLines(db, owner, range, deps.concurrency * 4, deps.leaseMs);
+      if (claimed.length === 0) break;
+      let next = 0;
+      const worker = async () => {
+        while (next < claimed.length && !ctx.signal.aborted) {
+          const line = claimed[next++]!;
+          try {
+            const result = await runLine(gw, key, batch.endpoint, line);
+            buffer.push(result); // after the await: commit() swaps the array
+            if (buffer.length >= COMMIT_LINES) void commit();
+          } catch (err) {
+            log.error({ err, batch: line.batchId, line: line.line }, 'batch line failed inside maas');
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(deps.concurrency, claimed.length) }, worker));
+      // aborted half way: the lines never started are given back for the next run at once
+      const left = claimed.slice(next);
+      claimed = [];
+      await commit();
+      if (left.length > 0) await releaseClaims(db, owner, left);
+    }
+  } finally {
+    clearInterval(flusher);
+    clearInterval(renew);
+    await commit();
+  }
+  if (ctx.signal.aborted) throw ctx.signal.reason ?? new JobAbortedError('shutdown');
+  return { retryAt: await nextPendingAt(db, range), stopped: false };
+}
