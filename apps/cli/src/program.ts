@@ -6,6 +6,7 @@ import { registerAuthCommands } from './commands/auth.ts';
 import { registerBackupCommand } from './commands/backup.ts';
 import { registerBatchCommands } from './commands/batches.ts';
 import { registerChatCommand } from './commands/chat.ts';
+import { registerClusterCommands } from './commands/clusters.ts';
 import { registerCompletionCommand } from './commands/completion.ts';
 import { registerContextCommands } from './commands/context.ts';
 import { registerDeployCommand } from './commands/deploy.ts';
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
   registerRestoreCommand(program);
   registerAgentCommand(program);
   registerDeployCommand(program);
+  registerClusterCommands(program);
   registerAuthCommands(program);
   registerContextCommands(program);
   registerIdentityResources(program);
