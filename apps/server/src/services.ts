@@ -141,6 +141,7 @@ export async function createServices(deps: CoreDeps) {
     nodeEnv: config.env,
     dataDir: config.dataDir,
     outbound,
+    metricsRegistry: metrics.registry,
   });
   await fleet.start();
   const files = createFilesService({

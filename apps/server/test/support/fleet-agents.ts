@@ -154,7 +154,7 @@ export interface FakeAgent {
   nodeId: string;
   token: string;
   /** replica id → state to report instead of `running` */
-  states: Map<string, { state: string; reason?: string; fatal?: boolean }>;
+  states: Map<string, { state: string; reason?: string; fatal?: boolean; restarts?: number }>;
   /** replicas it was told to run at the last report */
   desired: ReplicaView[];
   report(): Promise<void>;
@@ -174,6 +174,10 @@ export async function fakeAgent(
   name: string,
   opts: {
     gpus?: number[];
+    /** GiB free per GPU (default: all of it) */
+    gpuFreeGiB?: number[];
+    /** utilisation reported for every GPU (default 0) */
+    utilizationPct?: number;
     memoryGiB?: number;
     labels?: Record<string, string>;
     runtimes?: string[];
@@ -229,8 +233,8 @@ export async function fakeAgent(
               name: 'NVIDIA A10',
               vendor: 'nvidia',
               memory_total: gib * GIB,
-              memory_free: gib * GIB,
-              utilization_pct: 0,
+              memory_free: (opts.gpuFreeGiB?.[index] ?? gib) * GIB,
+              utilization_pct: opts.utilizationPct ?? 0,
               temperature_c: 40,
             })),
           },

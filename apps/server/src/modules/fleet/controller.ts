@@ -6,6 +6,7 @@ import { newId } from '../../ids.ts';
 import type { AgentService } from './agent-service.ts';
 import type { FleetConfig } from './config.ts';
 import type { GatewayTargets } from './gateway-targets.ts';
+import type { PlacementOutcome } from './placement-class.ts';
 import { planRollout } from './rollout.ts';
 import { schedulePending } from './schedule-pending.ts';
 import { deployments, nodes, replicas } from './schema.ts';
@@ -20,6 +21,8 @@ export interface ControllerDeps {
   /** seals the credential each placed replica gets */
   secrets: SecretBox;
   now?: () => number;
+  /** told of each replica's placement attempt (metrics) */
+  onPlacement?: (outcome: PlacementOutcome) => void;
 }
 
 interface PassResult {
@@ -181,7 +184,7 @@ export function createController(deps: ControllerDeps) {
       await markUnreachable(tx, at, out);
       await stopLeavers(tx, at, out);
       await rollouts(tx, at, out);
-      const placed = await schedulePending(tx, issueKey, at);
+      const placed = await schedulePending(tx, issueKey, at, deps.onPlacement);
       for (const id of placed.nodeIds) out.nodeIds.add(id);
       for (const id of placed.deploymentIds) out.deploymentIds.add(id);
       // Replicas newly told to stop leave the gateway now; their nodes hear of it after the drain period.
@@ -217,7 +220,7 @@ export function createController(deps: ControllerDeps) {
     /** Runs a pass now (or right after the one under way). */
     kick: run,
     /** Places pending replicas in the caller's transaction; each placement gets its own credential. */
-    placePending: (tx: Tx, at?: Date) => schedulePending(tx, issueKey, at),
+    placePending: (tx: Tx, at?: Date) => schedulePending(tx, issueKey, at, deps.onPlacement),
     /** A pass that starts after this call has finished. */
     async settle(): Promise<void> {
       await running;

@@ -1,6 +1,7 @@
 import type { Agent } from '@maas/agent';
 import { createOutboundPolicy, type OutboundPolicy } from '@maas/outbound';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
@@ -11,6 +12,7 @@ import { createAgentService } from './agent-service.ts';
 import { loadFleetConfig } from './config.ts';
 import { type Controller, createController } from './controller.ts';
 import { createDeploymentService } from './deployments-service.ts';
+import { createFleetMetrics } from './fleet-metrics.ts';
 import { createGatewayTargets } from './gateway-targets.ts';
 import { createClusterService, createKubernetesPlacement } from './kubernetes/index.ts';
 import { startLocalAgent } from './local-agent.ts';
@@ -32,6 +34,8 @@ export interface FleetDeps {
   env?: NodeJS.ProcessEnv;
   /** where estimates and the in-process agent's downloads may connect (default: public addresses only) */
   outbound?: OutboundPolicy;
+  /** where node, GPU, replica, deployment and scheduler metrics are registered */
+  metricsRegistry?: Registry;
 }
 
 /** Nodes, deployments, replicas, the scheduler, the agent protocol and the reconcile loop. */
@@ -58,7 +62,16 @@ export function createFleet(deps: FleetDeps) {
       void controller?.kick();
     },
   });
-  controller = createController({ db, log, config, agents, targets, secrets });
+  const metrics = deps.metricsRegistry ? createFleetMetrics({ registry: deps.metricsRegistry, db }) : null;
+  controller = createController({
+    db,
+    log,
+    config,
+    agents,
+    targets,
+    secrets,
+    onPlacement: metrics ? (outcome) => metrics.placement(outcome) : undefined,
+  });
   const outbound = deps.outbound ?? createOutboundPolicy();
   const kubernetes = createKubernetesPlacement({
     db,

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.ts';
 import { loadCluster, placementRequest, replicaMemory } from './cluster-view.ts';
+import { type PlacementOutcome, placementFailureClass } from './placement-class.ts';
 import { placeReplicas } from './scheduler/index.ts';
 import { deployments, type NodeRow, type ReplicaRow, replicas } from './schema.ts';
 
@@ -20,6 +21,8 @@ export async function schedulePending(
   /** a new sealed replica credential (each placement gets its own) */
   issueKey: () => string,
   now = new Date(),
+  /** told of each replica's placement attempt (metrics) */
+  onPlacement?: (outcome: PlacementOutcome) => void,
 ): Promise<{ nodeIds: Set<string>; deploymentIds: Set<string> }> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext('fleet:schedule'))`);
   const pending = await tx
@@ -55,13 +58,16 @@ export async function schedulePending(
     const memory = replicaMemory(first.spec);
     if ('unknown' in memory) {
       await setReason(tx, group, memory.unknown, now);
+      for (const _ of group) onPlacement?.('unknown_memory');
       continue;
     }
     const req = placementRequest(dep, first.spec, memory.bytes, first.excludedNodes);
     const result = placeReplicas(cluster.nodes, allocations, req, group.length);
+    const failedAs = result.unplaced > 0 ? placementFailureClass(result) : 'capacity';
     for (let i = 0; i < group.length; i++) {
       const r = group[i]!;
       const p = result.placements[i];
+      onPlacement?.(p ? 'placed' : failedAs);
       if (!p) {
         await setReason(tx, [r], result.reason ?? 'does not fit', now);
         continue;
