@@ -64,7 +64,7 @@ function withoutVariables(expr: string): string {
     .replaceAll('$__rate_interval', '5m')
     .replaceAll('$__interval', '1m')
     .replaceAll('$__range', '1h')
-    .replace(/\$\{?(model|instance|queue|provider)\}?/g, '.*');
+    .replace(/\$\{?(model|instance|queue|provider|node)\}?/g, '.*');
 }
 
 export async function checkDashboards(rulesOut: string, dir: string): Promise<string[]> {
