@@ -1,6 +1,9 @@
 import { type FakeUpstream, startFakeUpstream, startTestServer, type TestServer } from '@maas/testkit';
+import { eq, isNull } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditEvents } from '../src/modules/audit/schema.ts';
+import { clusters } from '../src/modules/fleet/schema.ts';
 import { type FakeKubeApi, type KubeRequest, startFakeKubeApi } from './support/fake-kube-api.ts';
 import { eventually, replicasOf } from './support/fleet-agents.ts';
 import { createKey } from './support/gateway-setup.ts';
@@ -112,6 +115,38 @@ describe('clusters', () => {
     expect(seen).toMatch(/could not be reached/);
     expect(seen).not.toContain(kube.token);
     expect((await ts.admin.delete(`/api/v1/clusters/${res.body.id}`)).status).toBe(204);
+  });
+});
+
+describe('a cluster’s token', () => {
+  it('is rotated by a platform admin (audited without it); a wrong one shows as the cluster’s error', async () => {
+    const wrong = await ts.admin.patch(`/api/v1/clusters/${clusterId}`, { token: 'not-the-token' });
+    expect(wrong.status).toBe(200);
+    expect(JSON.stringify(wrong.body)).not.toContain('not-the-token');
+    await eventually(
+      async () =>
+        /answered 401/.test((await ts.admin.get(`/api/v1/clusters/${clusterId}`)).body.last_error ?? ''),
+      10_000,
+      'the 401 recorded',
+    );
+    expect((await ts.admin.patch(`/api/v1/clusters/${clusterId}`, { token: kube.token })).status).toBe(200);
+    await eventually(
+      async () => (await ts.admin.get(`/api/v1/clusters/${clusterId}`)).body.last_error === null,
+      10_000,
+      'reachable again',
+    );
+    // platform events (no org): read from the trail itself, with the sealed token beside them
+    const db = ts.server.services.database.db;
+    const audit = JSON.stringify(await db.select().from(auditEvents).where(isNull(auditEvents.orgId)));
+    expect(audit).toContain('cluster.rotate_token');
+    const [row] = await db.select().from(clusters).where(eq(clusters.id, clusterId));
+    expect(row!.tokenSealed).not.toContain(kube.token);
+    expect(audit).not.toContain('not-the-token');
+    expect(audit).not.toContain(kube.token);
+  });
+
+  it('cannot be changed to a namespace (objects there would be orphaned)', async () => {
+    expect((await ts.admin.patch(`/api/v1/clusters/${clusterId}`, { namespace: 'other' })).status).toBe(400);
   });
 });
 
@@ -358,6 +393,7 @@ describe('a tenant (org admin, not a platform admin)', () => {
     expect(one.status).toBe(404);
     expect(JSON.stringify(one.body)).not.toContain(kube.token);
     expect((await tenant.delete(`/api/v1/clusters/${clusterId}`)).status).toBe(404);
+    expect((await tenant.patch(`/api/v1/clusters/${clusterId}`, { token: 'mine' })).status).toBe(404);
   });
 
   it('cannot choose the image, the command, a host path or free-form arguments', async () => {

@@ -69,6 +69,22 @@ export const createClusterBody = z.strictObject({
 });
 export type CreateClusterBody = z.infer<typeof createClusterBody>;
 
+/** Everything but the name and the namespace (objects already there would be orphaned) may change. */
+export const updateClusterBody = z.strictObject({
+  api_server: createClusterBody.shape.api_server.optional(),
+  ca_cert: createClusterBody.shape.ca_cert.unwrap().nullable().optional(),
+  token: createClusterBody.shape.token.optional().describe('a new service-account token (rotation)'),
+  gpu_resource: z.string().regex(labelKey, 'an extended resource name').optional(),
+  node_selector: createClusterBody.shape.node_selector.unwrap().optional(),
+  tolerations: z.array(toleration).max(20).optional(),
+  images: z.strictObject({ vllm: image.optional(), sglang: image.optional() }).optional(),
+  model_volume: modelVolume.nullable().optional(),
+  service_type: z.enum(['ClusterIP', 'LoadBalancer']).optional(),
+  service_port: z.number().int().min(1).max(65535).optional(),
+  tenant_workloads: z.boolean().optional(),
+});
+export type UpdateClusterBody = z.infer<typeof updateClusterBody>;
+
 export const clusterDto = z.object({
   id: z.string(),
   name: z.string(),

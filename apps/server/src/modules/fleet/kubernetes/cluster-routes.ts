@@ -6,7 +6,7 @@ import { idParams } from '../../../http/params.ts';
 import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
 import { listDeploymentsQuery } from '../bodies.ts';
-import { clusterDto, createClusterBody, toClusterDto } from './cluster-dto.ts';
+import { clusterDto, createClusterBody, toClusterDto, updateClusterBody } from './cluster-dto.ts';
 import type { ClusterService } from './cluster-service.ts';
 
 /** Kubernetes clusters as placement targets (platform admins only). */
@@ -62,6 +62,28 @@ export async function clusterRoutes(app: FastifyInstance, { clusters }: { cluste
       },
     },
     async (req) => toClusterDto(await clusters.get(principalOf(req), req.params.id)),
+  );
+  r.patch(
+    '/clusters/:id',
+    {
+      schema: {
+        tags,
+        summary: "Change a cluster's settings or rotate its token (platform admins)",
+        description:
+          'The name and namespace stay. Deployments there are applied again with the new settings at the next pass; a new token is sealed like the first and never returned.',
+        params: idParams,
+        body: updateClusterBody,
+        response: { 200: clusterDto },
+      },
+    },
+    async (req) =>
+      toClusterDto(
+        await clusters.update(
+          { principal: principalOf(req), audit: auditContextOf(req) },
+          req.params.id,
+          req.body,
+        ),
+      ),
   );
   r.delete(
     '/clusters/:id',

@@ -9,7 +9,7 @@ import type { AuditService } from '../../audit/index.ts';
 import type { Actor } from '../deployments-service.ts';
 import { type ClusterRow, clusters, type DeploymentSpec, deployments } from '../schema.ts';
 import { isLocalSource } from '../spec-policy.ts';
-import { type CreateClusterBody, toClusterDto } from './cluster-dto.ts';
+import { type CreateClusterBody, toClusterDto, type UpdateClusterBody } from './cluster-dto.ts';
 import { CLUSTER_RUNTIMES } from './manifests.ts';
 
 export interface ClusterServiceDeps {
@@ -22,6 +22,9 @@ export interface ClusterServiceDeps {
   /** a pass of the Kubernetes reconciler, after a change */
   kick(): void;
 }
+
+const imagesOf = (images: Record<string, string | undefined>): Record<string, string> =>
+  Object.fromEntries(Object.entries(images).filter((e): e is [string, string] => Boolean(e[1])));
 
 const isAdmin = (p: Principal) => p.kind === 'user' && p.isPlatformAdmin;
 
@@ -41,14 +44,19 @@ export function createClusterService(deps: ClusterServiceDeps) {
     return row;
   };
 
+  /** The API server is an outbound destination like any other (MAAS_OUTBOUND_ALLOW for a private one). */
+  const checkApiServer = async (url: string) => {
+    const refused = await outbound.checkUrl(url);
+    if (refused)
+      throw new AppError('unprocessable', `api_server ${refused.message}`, undefined, {
+        param: 'api_server',
+      });
+  };
+
   return {
     async create(actor: Actor, body: CreateClusterBody): Promise<ClusterRow> {
       requirePlatformAdmin(actor.principal);
-      const refused = await outbound.checkUrl(body.api_server);
-      if (refused)
-        throw new AppError('unprocessable', `api_server ${refused.message}`, undefined, {
-          param: 'api_server',
-        });
+      await checkApiServer(body.api_server);
       const at = new Date();
       try {
         return await db.transaction(async (tx) => {
@@ -64,10 +72,7 @@ export function createClusterService(deps: ClusterServiceDeps) {
               gpuResource: body.gpu_resource,
               nodeSelector: body.node_selector,
               tolerations: body.tolerations,
-              images: Object.fromEntries(Object.entries(body.images).filter(([, v]) => v)) as Record<
-                string,
-                string
-              >,
+              images: imagesOf(body.images),
               modelVolume: body.model_volume,
               serviceType: body.service_type,
               servicePort: body.service_port,
@@ -106,6 +111,38 @@ export function createClusterService(deps: ClusterServiceDeps) {
     async get(p: Principal, id: string): Promise<ClusterRow> {
       requirePlatformAdmin(p, true);
       return find(db, id);
+    },
+
+    /** Changes settings or rotates the token; the next pass applies them to every deployment there. */
+    async update(actor: Actor, id: string, body: UpdateClusterBody): Promise<ClusterRow> {
+      requirePlatformAdmin(actor.principal, true);
+      if (body.api_server) await checkApiServer(body.api_server);
+      const row = await db.transaction(async (tx) => {
+        const before = await find(tx, id);
+        const set: Partial<typeof clusters.$inferInsert> = { updatedAt: new Date() };
+        if (body.api_server !== undefined) set.apiServer = body.api_server;
+        if (body.ca_cert !== undefined) set.caCert = body.ca_cert;
+        if (body.token !== undefined) set.tokenSealed = secrets.seal(body.token);
+        if (body.gpu_resource !== undefined) set.gpuResource = body.gpu_resource;
+        if (body.node_selector !== undefined) set.nodeSelector = body.node_selector;
+        if (body.tolerations !== undefined) set.tolerations = body.tolerations;
+        if (body.images !== undefined) set.images = imagesOf(body.images);
+        if (body.model_volume !== undefined) set.modelVolume = body.model_volume;
+        if (body.service_type !== undefined) set.serviceType = body.service_type;
+        if (body.service_port !== undefined) set.servicePort = body.service_port;
+        if (body.tenant_workloads !== undefined) set.tenantWorkloads = body.tenant_workloads;
+        const [after] = await tx.update(clusters).set(set).where(eq(clusters.id, id)).returning();
+        await audit.append(tx, actor.audit, {
+          orgId: null,
+          action: body.token !== undefined ? 'cluster.rotate_token' : 'cluster.update',
+          target: { type: 'cluster', id },
+          before: toClusterDto(before),
+          after: toClusterDto(after!),
+        });
+        return after!;
+      });
+      deps.kick();
+      return row;
     },
 
     /** Removes a cluster no deployment is placed on (delete or move them first). */
