@@ -71,4 +71,62 @@ describe('tracing with the default protocol (http/protobuf)', () => {
     for (const text of ['POST /v1/chat/completions', 'chat fake-chat', 'gen_ai.provider.name', 'first_token'])
       expect(body.includes(Buffer.from(text)), text).toBe(true);
   });
+
+  it('a hostile client cannot break the request path or push oversized or invalid trace headers upstream', async () => {
+    const tracing = (await startTracing({ OTEL_TRACES_EXPORTER: 'otlp' }, pino({ level: 'silent' })))!;
+    const upstreamHeaders = (headers: Record<string, string>) => {
+      const trace = tracing.startRequest({
+        endpoint: 'embeddings',
+        route: '/v1/embeddings',
+        headers,
+        startedAt: performance.now(),
+      });
+      const attempt = trace.attempt({
+        requestModel: 'embed',
+        upstreamModel: 'fake-embed',
+        providerName: 'openai_compatible',
+        providerId: 'prv_test',
+        origin: 'not a url',
+        number: 1,
+        stream: false,
+      });
+      const sent = attempt.headers({});
+      attempt.end({ status: null, error: 'upstream_timeout', firstTokenAt: null });
+      trace.finish({
+        requestModel: null,
+        status: 504,
+        outcome: 'timeout',
+        error: 'upstream_timeout',
+        attempts: 1,
+        inputTokens: 0,
+        outputTokens: 0,
+        estimated: false,
+        ttftMs: null,
+        latencyMs: 5,
+        stream: false,
+      });
+      return sent;
+    };
+    const valid = /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/;
+    // malformed, all-zero and unknown-version parents are ignored: a trace of our own starts
+    for (const traceparent of [
+      'garbage',
+      `00-${'0'.repeat(32)}-${'1'.repeat(16)}-01`,
+      `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01-extra-${'x'.repeat(5000)}`,
+    ]) {
+      const sent = upstreamHeaders({ traceparent, tracestate: 'a=b' });
+      expect(sent.traceparent).toMatch(valid);
+      expect(sent.traceparent).not.toContain('a'.repeat(32));
+      expect(sent.tracestate).toBeUndefined();
+    }
+    // a tracestate past the W3C limits is dropped, never relayed
+    const huge = Array.from({ length: 400 }, (_, i) => `k${i}=${'v'.repeat(30)}`).join(',');
+    const sent = upstreamHeaders({
+      traceparent: `00-${'c'.repeat(32)}-${'d'.repeat(16)}-01`,
+      tracestate: huge,
+    });
+    expect(sent.traceparent).toMatch(new RegExp(`^00-${'c'.repeat(32)}-`));
+    expect((sent.tracestate ?? '').length).toBeLessThanOrEqual(512);
+    await tracing.shutdown();
+  });
 });
