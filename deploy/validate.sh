@@ -55,6 +55,8 @@ for values in deploy/test/values/*.yaml; do
 done
 "${tsx[@]}" deploy/tools/validate-manifests.ts "$rendered"/*.yaml
 must_fail "an install without secrets" "$helm" template maas "$chart"
+must_fail "a misspelt value (values.schema.json)" \
+  "$helm" template maas "$chart" -f deploy/test/values/minimal.yaml --set server.replicas=3
 sed -e 's/imagePullPolicy:/imagePullPolicyy:/' "$rendered/everything.yaml" >"$rendered/broken.yaml"
 must_fail "a manifest with an unknown field" "${tsx[@]}" deploy/tools/validate-manifests.ts "$rendered/broken.yaml"
 
