@@ -81,6 +81,14 @@ describe('maas clusters', () => {
     expect(none.stderr).toMatch(/--token-file, --token-env or --token-stdin/);
   });
 
+  it('rotates the token from a file', async () => {
+    const file = join(cli.configDir, 'sa.token');
+    writeFileSync(file, `${kube.token}\n`);
+    const rotated = await maas(['clusters', 'update', 'gpu-pool', '--token-file', file, '-o', 'json']);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stdout).not.toContain(kube.token);
+  });
+
   it('removes a cluster', async () => {
     expect((await maas(['clusters', 'rm', 'gpu-pool', '--yes'])).code).toBe(0);
     expect((await maas(['clusters', 'ls', '-o', 'json'])).json()).toEqual([]);

@@ -135,12 +135,31 @@ export function registerClusterCommands(program: Command): void {
         tenant_workloads: opts.adminsOnly ? false : undefined,
       }),
     },
+    update: {
+      options: (cmd) =>
+        cmd
+          .option('--api-server <url>', 'a new API server URL')
+          .option('--ca-file <path>', "PEM of the API server's CA")
+          .option('--token-file <path>', 'rotate: read the new token from this file')
+          .option('--token-env <VAR>', 'rotate: read the new token from this environment variable')
+          .option('--token-stdin', 'rotate: read the new token from standard input')
+          .option('--vllm-image <image>', 'the vLLM image')
+          .option('--sglang-image <image>', 'the SGLang image'),
+      body: async (opts) => ({
+        api_server: opts.apiServer,
+        ca_cert: opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined,
+        token: opts.tokenFile || opts.tokenEnv || opts.tokenStdin ? await tokenFrom(opts) : undefined,
+        images:
+          opts.vllmImage || opts.sglangImage ? { vllm: opts.vllmImage, sglang: opts.sglangImage } : undefined,
+      }),
+    },
     examples: {
       ls: ['maas clusters ls'],
       get: ['maas clusters get gpu-pool'],
       create: [
         'maas clusters create gpu-pool --api-server https://10.0.0.1:6443 --namespace maas-models \\\n    --ca-file ca.crt --token-file sa.token --model-pvc models --toleration nvidia.com/gpu=NoSchedule',
       ],
+      update: ['maas clusters update gpu-pool --token-file new-sa.token'],
       delete: ['maas clusters delete gpu-pool --yes'],
     },
   });
