@@ -259,6 +259,27 @@ describe('a deployment placed on a cluster', () => {
     expect(seen.headers.authorization).toBe(`Bearer ${replicaKey}`);
   });
 
+  it('reads, and does not apply again, while nothing changes', async () => {
+    const before = kube.requests.length;
+    const patches = kube.requests.filter((r) => r.method === 'PATCH').length;
+    await new Promise((r) => setTimeout(r, 1_000));
+    const since = kube.requests.slice(before);
+    expect(since.length).toBeGreaterThan(0);
+    expect(since.every((r) => r.method === 'GET')).toBe(true);
+    expect(kube.requests.filter((r) => r.method === 'PATCH').length).toBe(patches);
+    // each pass: the Service (for its address) and the pods, then the objects maas manages
+    const paths = new Set(since.map((r) => r.path.replace(/maas-dep-[a-z0-9-]+/, 'NAME')));
+    expect(paths).toEqual(
+      new Set([
+        '/api/v1/namespaces/models/services/NAME',
+        '/api/v1/namespaces/models/pods',
+        '/apis/apps/v1/namespaces/models/deployments',
+      ]),
+    );
+    const pods = since.find((r) => r.path.endsWith('/pods'))!;
+    expect(pods.query.labelSelector).toBe(`maas.dev/deployment=${depId}`);
+  });
+
   it('scales the Kubernetes Deployment with the replica count', async () => {
     expect((await ts.admin.patch(`/api/v1/deployments/${depId}`, { replicas: 3 })).status).toBe(200);
     await eventually(async () => objectFor('deployments', depId)?.spec.replicas === 3, 10_000, 'scaled');
