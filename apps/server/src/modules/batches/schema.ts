@@ -17,8 +17,8 @@ export type BatchStatus = (typeof BATCH_STATUSES)[number];
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 /**
- * OpenAI's Batch, plus who runs it. `lease_owner`/`lease_until` hold the batch-level steps
- * (validating, finalizing) for one replica at a time; lines are claimed separately (batch_lines).
+ * OpenAI's Batch, plus what it runs as. Its steps and line ranges are jobs of the job engine
+ * (batch-jobs.ts); lines are claimed by the range job running them (batch_lines).
  */
 export const batches = pgTable(
   'batches',
@@ -59,8 +59,14 @@ export const batches = pgTable(
     expiredAt: ts('expired_at'),
     cancellingAt: ts('cancelling_at'),
     cancelledAt: ts('cancelled_at'),
-    leaseOwner: text('lease_owner'),
-    leaseUntil: ts('lease_until'),
+    /**
+     * The estimate validation admitted (prompt tokens plus max_tokens of every line; cost at the
+     * batch price, millionths of the currency) on model `hold_model`: the batch holds the share of
+     * it its unanswered lines stand for while it is in progress.
+     */
+    holdModel: text('hold_model'),
+    estimateTokens: bigint('estimate_tokens', { mode: 'number' }).notNull().default(0),
+    estimateCostMicros: bigint('estimate_cost_micros', { mode: 'number' }).notNull().default(0),
   },
   (t) => [
     index('batches_project_idx').on(t.orgId, t.projectId, t.id),
