@@ -116,6 +116,7 @@ export function createClusterService(deps: ClusterServiceDeps) {
     /** Changes settings or rotates the token; the next pass applies them to every deployment there. */
     async update(actor: Actor, id: string, body: UpdateClusterBody): Promise<ClusterRow> {
       requirePlatformAdmin(actor.principal, true);
+      await find(db, id); // an unknown id is a 404 before any address is looked up
       if (body.api_server) await checkApiServer(body.api_server);
       const row = await db.transaction(async (tx) => {
         const before = await find(tx, id);
