@@ -37,6 +37,20 @@ fi
 step "compose"
 "${tsx[@]}" deploy/tools/validate-compose.ts deploy/compose.yaml
 must_fail "a broken compose file" "${tsx[@]}" deploy/tools/validate-compose.ts deploy/test/fixtures/bad-compose.yaml .
+# the proxy's configuration, parsed by nginx itself (the replicas' names become loopback addresses:
+# nginx resolves upstream hosts when it loads a configuration)
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
+fi
+proxy=$(mktemp -d)
+mkdir -p "$proxy/cache"
+sed -e 's/maas-1:8080/127.0.0.1:18081/; s/maas-2:8080/127.0.0.1:18082/' \
+  -e "s#/var/cache/nginx#$proxy/cache#g; s#/var/run/nginx.pid#$proxy/nginx.pid#" \
+  deploy/compose/nginx.conf >"$proxy/nginx.conf"
+PATH="$PATH:/usr/sbin" nginx -t -q -e stderr -p "$proxy" -c "$proxy/nginx.conf"
+echo "deploy/compose/nginx.conf: ok (nginx -t)"
+rm -rf "$proxy"
 
 step "Helm chart"
 helm=$(deploy/tools/ensure-helm.sh)
