@@ -203,6 +203,12 @@ try {
     usage_rows: rows.length,
     usage_rows_status_200: rows.filter((r) => r.http_status === 200).length,
     successes_without_usage_row: lost.length,
+    successes_without_usage_row_by_phase: Object.fromEntries(
+      (['steady', 'kill', 'rolling', 'after'] as const).map((p) => [
+        p,
+        lost.filter((o) => o.phase === p).length,
+      ]),
+    ),
     usage_rows_without_client_success: rows.length - (successes.length - lost.length),
     balancer: lb.stats,
   };

@@ -11,7 +11,12 @@ import { Pool } from 'undici';
  */
 export interface Balancer {
   url: string;
-  stats: { proxied: number; skippedRefused: number; badGateway: number };
+  stats: {
+    proxied: number;
+    skippedRefused: number;
+    badGateway: number;
+    badGatewayCauses: Record<string, number>;
+  };
   close(): Promise<void>;
 }
 
@@ -19,7 +24,12 @@ const REFUSED = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export async function startBalancer(backends: string[], { downMs = 500 } = {}): Promise<Balancer> {
   const pools = backends.map((url) => ({ url, pool: new Pool(url, { connections: 64 }), downUntil: 0 }));
-  const stats = { proxied: 0, skippedRefused: 0, badGateway: 0 };
+  const stats = {
+    proxied: 0,
+    skippedRefused: 0,
+    badGateway: 0,
+    badGatewayCauses: {} as Record<string, number>,
+  };
   let next = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -55,6 +65,7 @@ export async function startBalancer(backends: string[], { downMs = 500 } = {}): 
           continue;
         }
         stats.badGateway += 1;
+        stats.badGatewayCauses[code] = (stats.badGatewayCauses[code] ?? 0) + 1;
         if (!res.headersSent) {
           res.writeHead(502, { 'content-type': 'application/json' });
           res.end(
