@@ -7,7 +7,7 @@ import type { Database } from './db/client.ts';
 import type { Bus } from './events/bus.ts';
 import { createAsyncInference } from './modules/async-inference/index.ts';
 import { createAuditService } from './modules/audit/index.ts';
-import { createBatchJobs, createBatchService } from './modules/batches/index.ts';
+import { createBatchHolds, createBatchJobs, createBatchService } from './modules/batches/index.ts';
 import { createFileStorage, createFilesService } from './modules/files/index.ts';
 import { createFleet } from './modules/fleet/index.ts';
 import { adapters, createGateway, createGatewayMetrics } from './modules/gateway/index.ts';
@@ -153,8 +153,12 @@ export async function createServices(deps: CoreDeps) {
     sweepIntervalMs: config.files.sweepIntervalMs,
   });
   files.start();
+  // a running batch holds its estimate of quotas and budgets (read on every replica)
+  const batchHolds = createBatchHolds({ db, book: limits.holds, bus, log: log.child({ module: 'batches' }) });
+  await batchHolds.start();
   // batches run on the job engine; their lines go through the gateway path on a budget of their own
   const batchJobs = createBatchJobs({
+    holds: batchHolds,
     db,
     jobs,
     gw: gateway.context,
@@ -171,6 +175,7 @@ export async function createServices(deps: CoreDeps) {
     files,
     windowS: config.batches.windowS,
     enqueueStep: batchJobs.enqueueStep,
+    holdsChanged: batchHolds.changed,
   });
   // async requests run as low-priority jobs with their own concurrency, apart from live traffic
   const asyncInference = createAsyncInference({
@@ -208,6 +213,7 @@ export async function createServices(deps: CoreDeps) {
     async stop() {
       // running jobs are aborted and their leases given back first, while what they use still works
       await jobs.stop();
+      batchHolds.stop();
       await fleet.stop();
       await files.stop();
       await keys.stop();

@@ -8,7 +8,9 @@ import {
   startTestServer,
   type TestServer,
 } from '@maas/testkit';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { usageEvents } from '../src/modules/metering/schema.ts';
 import {
   createKey,
   createModel,
@@ -153,13 +155,18 @@ describe('async inference', () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const res = await call('POST', '/embeddings', key, { model: 'embed', input: 'tell them' });
     const event = await until(
-      () => received.find((r) => r.body.type === 'job.completed' && (r.body.data as { id: string }).id === res.body.id),
+      () =>
+        received.find(
+          (r) => r.body.type === 'job.completed' && (r.body.data as { id: string }).id === res.body.id,
+        ),
       15_000,
       'job.completed event',
     );
     expect(event.body.data).toMatchObject({ id: res.body.id, status: 'succeeded', object: 'async.job' });
     expect(event.headers['webhook-signature']).toMatch(/^v1,/);
-    expect(await ts.admin.delete(`/api/v1/webhook-endpoints/${created.body.id}`)).toMatchObject({ status: 204 });
+    expect(await ts.admin.delete(`/api/v1/webhook-endpoints/${created.body.id}`)).toMatchObject({
+      status: 204,
+    });
   });
 
   it('cancels a running job', async () => {
@@ -181,6 +188,26 @@ describe('async inference', () => {
     expect(done.status).toBe('cancelled');
     expect(done.result).toBeNull();
     expect(Date.now() - started).toBeLessThan(2_000); // the handler does not wait for the upstream
+    // the call in flight was cut, as for a client that hung up, and metered once as such
+    const sent = await until(
+      async () => upstream.requests.find((r) => r.body?.model === 'slow-chat' && r.aborted),
+      3_000,
+      'upstream call cut',
+    );
+    expect(sent.aborted).toBe(true);
+    const rows = await until(
+      async () => {
+        await ts.server.services.metering.writer.flush();
+        const all = await ts.server.services.database.db
+          .select()
+          .from(usageEvents)
+          .where(eq(usageEvents.modelName, 'slow'));
+        return all.length > 0 ? all : null;
+      },
+      5_000,
+      'usage of the cut call',
+    );
+    expect(rows.map((r) => r.outcome)).toEqual(['client_abort']);
     upstream.setFaults([]);
   });
 

@@ -112,16 +112,19 @@ export function createAsyncInference(deps: AsyncInferenceDeps) {
     const transientBefore = answer && TRANSIENT.has(answer.status_code);
     if (!answer || transientBefore) {
       const requestId = newId('req');
-      // a cancel answers at once (the call in flight still ends and is metered); a shutdown waits for
-      // the answer, so that it is saved and not asked for again by the worker that takes over
+      // a cancel answers at once and cuts the call in flight (what it generated is metered, as for a
+      // client that hung up); a shutdown waits for the answer, so that it is saved and not asked for
+      // again by the worker that takes over
+      const cut = new AbortController();
       const res = await Promise.race([
         runInternal(gateway, {
           key: payload.principal,
           endpoint: payload.endpoint,
           body: payload.body,
           requestId,
+          signal: cut.signal,
         }),
-        whenCancelled(ctx.signal),
+        whenCancelled(ctx.signal, cut),
       ]);
       answer = { request_id: requestId, status_code: res.status, body: res.body };
       await ctx.heartbeat(answer); // saved before anything else: a rerun reuses it
@@ -218,10 +221,13 @@ export function createAsyncInference(deps: AsyncInferenceDeps) {
   };
 }
 
-function whenCancelled(signal: AbortSignal): Promise<never> {
+/** Rejects when the job is cancelled (not when it is shut down), and aborts `cut` then. */
+function whenCancelled(signal: AbortSignal, cut: AbortController): Promise<never> {
   return new Promise((_, reject) => {
     const check = () => {
-      if ((signal.reason as JobAbortedError | undefined)?.reason === 'cancelled') reject(signal.reason);
+      if ((signal.reason as JobAbortedError | undefined)?.reason !== 'cancelled') return;
+      cut.abort();
+      reject(signal.reason);
     };
     if (signal.aborted) check();
     else signal.addEventListener('abort', check, { once: true });

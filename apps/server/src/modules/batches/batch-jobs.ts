@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import type { GatewayContext } from '../gateway/context.ts';
 import type { JobEngine } from '../jobs/index.ts';
+import type { BatchHolds } from './batch-holds.ts';
 import { createBatchSteps } from './batch-steps.ts';
 import type { BatchRow } from './dto.ts';
 import type { BatchFiles, EmitEvent } from './files-port.ts';
@@ -45,6 +46,8 @@ export interface BatchJobsDeps {
   pollMs: number;
   /** how long a claim holds without renewal (jobs and lines) */
   leaseMs: number;
+  /** the running batches' quota holds, read again after a step */
+  holds: BatchHolds;
 }
 
 /**
@@ -126,6 +129,8 @@ export function createBatchJobs(deps: BatchJobsDeps) {
       async (ctx) => {
         const p = stepPayload.parse(ctx.job.payload);
         const out = await steps.step(p.batch_id, () => ctx.heartbeat());
+        // a batch started holding its estimate, or ended and holds nothing now
+        await deps.holds.changed();
         if (out.again)
           await enqueueStep(
             db,

@@ -99,8 +99,6 @@ export async function finalizeBatch(
         : end === 'expired'
           ? { expiredAt: now }
           : { cancelledAt: now }),
-      leaseOwner: null,
-      leaseUntil: null,
     })
     .where(eq(batches.id, batch.id))
     .returning();

@@ -47,7 +47,7 @@ export async function runChunk(deps: ChunkDeps, ctx: JobContext, range: LineRang
     .select({ principal: batches.principal, endpoint: batches.endpoint, status: batches.status })
     .from(batches)
     .where(eq(batches.id, range.batchId));
-  if (!batch || batch.status !== 'in_progress') return { retryAt: null, stopped: true };
+  if (batch?.status !== 'in_progress') return { retryAt: null, stopped: true };
   const key = batch.principal as KeyPrincipal;
 
   let buffer: LineResult[] = [];

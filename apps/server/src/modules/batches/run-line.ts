@@ -3,7 +3,6 @@ import { newId } from '../../ids.ts';
 import type { GatewayContext } from '../gateway/context.ts';
 import type { Endpoint } from '../gateway/index.ts';
 import { runInternal } from '../gateway/index.ts';
-import { batchCostNanos } from '../metering/index.ts';
 import type { ClaimedLine, LineResult } from './line-store.ts';
 
 const ENDPOINT: Record<string, Endpoint> = {
@@ -20,8 +19,9 @@ export const MAX_LINE_ATTEMPTS = 5;
 const newLineId = () => `batch_req_${newId('req').slice(4)}`;
 
 /**
- * One line through the gateway path as the batch's key; its usage event is kept for the commit
- * (priced with the batch discount) instead of going to the shared writer.
+ * One line through the gateway path as the batch's key, drawing on the batch's quota hold and
+ * priced with the batch discount; its usage event is kept for the commit instead of going to the
+ * shared writer.
  */
 export async function runLine(
   gw: GatewayContext,
@@ -36,12 +36,13 @@ export async function runLine(
     body: line.body,
     requestId,
     captureUsage: true,
+    batchId: line.batchId,
   });
   const base = { batchId: line.batchId, line: line.line };
   if (TRANSIENT.has(res.status) && line.attempts + 1 < MAX_LINE_ATTEMPTS) {
     return { ...base, state: 'retry', result: null, usage: null, retryInMs: 1000 * 2 ** line.attempts };
   }
-  const usage = res.usage ? discounted(gw, res.usage) : null;
+  const usage = res.usage;
   const response = { status_code: res.status, request_id: requestId, body: res.body };
   if (res.status < 400)
     return {
@@ -62,14 +63,4 @@ export async function runLine(
       error: { code: err?.code ?? 'request_failed', message: err?.message ?? `HTTP ${res.status}` },
     },
   };
-}
-
-function discounted(
-  gw: GatewayContext,
-  usage: NonNullable<Awaited<ReturnType<typeof runInternal>>['usage']>,
-) {
-  if (!usage.priceId || !usage.modelId || !usage.costNanos) return usage;
-  const price = gw.prices.priceAt(usage.modelId, usage.versionId ?? null, usage.createdAt);
-  if (!price || price.id !== usage.priceId || price.batchDiscountPercent === 0) return usage;
-  return { ...usage, costNanos: batchCostNanos(price, usage.costNanos) };
 }

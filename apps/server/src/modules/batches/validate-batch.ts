@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import type { GatewayContext } from '../gateway/context.ts';
-import { costNanos } from '../metering/index.ts';
+import { batchCostNanos, costNanos } from '../metering/index.ts';
 import type { BatchRow } from './dto.ts';
 import type { BatchFiles } from './files-port.ts';
 import { batches, batchLines } from './schema.ts';
@@ -13,9 +13,10 @@ const DEFAULT_MAX_TOKENS = 4096;
 /**
  * validating → in_progress (lines stored) or failed (OpenAI's line errors). Starts over from the
  * file when a replica died half way. Before the batch runs, its estimated demand (prompt tokens
- * plus max_tokens of every line, and their cost) must fit the key's, project's and org's token
- * quotas and budgets: admitted once and released (each line then reserves and settles its own
- * share through the gateway path). True when the batch failed.
+ * plus max_tokens of every line, and their cost at the batch price) must fit the key's, project's
+ * and org's token quotas and budgets less what other batches hold; the batch then holds it (see
+ * batch-holds.ts) and each line reserves and settles its own share through the gateway path,
+ * drawing on that hold. True when the batch failed.
  */
 export async function validateBatch(
   db: Db,
@@ -61,9 +62,12 @@ export async function validateBatch(
       },
     ];
   }
+  let estimate: Estimate | null = null;
   if (errors.length === 0 && model) {
-    const refusal = await checkBudget(gw, batch.principal as KeyPrincipal, model, demand);
-    if (refusal) errors = [{ code: 'insufficient_quota', message: refusal, param: null, line: null }];
+    const checked = await checkBudget(gw, batch.principal as KeyPrincipal, model, demand);
+    if ('refusal' in checked)
+      errors = [{ code: 'insufficient_quota', message: checked.refusal, param: null, line: null }];
+    else estimate = checked.estimate;
   }
   const now = new Date();
   if (errors.length > 0) {
@@ -77,7 +81,15 @@ export async function validateBatch(
   await db.transaction(async (tx) => {
     const [row] = await tx
       .update(batches)
-      .set({ status: 'in_progress', inProgressAt: now, total, model })
+      .set({
+        status: 'in_progress',
+        inProgressAt: now,
+        total,
+        model,
+        holdModel: estimate?.model ?? null,
+        estimateTokens: estimate?.tokens ?? 0,
+        estimateCostMicros: estimate?.costMicros ?? 0,
+      })
       .where(and(eq(batches.id, batch.id), eq(batches.status, 'validating')))
       .returning();
     if (row) await started(tx, row, total);
@@ -91,32 +103,57 @@ function maxTokens(body: Record<string, unknown>): number {
   return DEFAULT_MAX_TOKENS;
 }
 
-/** The estimate against the key's limits: admitted and released at once. A refusal's message, or null. */
+/** The batch's whole estimate: what it holds of its key's, project's and org's quotas and budgets. */
+export interface Estimate {
+  /** the canonical model name (aliases resolved), as limits see it */
+  model: string;
+  tokens: number;
+  /** at the batch price, in millionths of the price currency */
+  costMicros: number;
+}
+
+/**
+ * The estimate against the key's, project's and org's token quotas and budgets, less what other
+ * batches hold: the refusal's message, or the estimate the batch will hold while it runs.
+ */
 async function checkBudget(
   gw: GatewayContext,
   key: KeyPrincipal,
   modelName: string,
   demand: { tokens: number; prompt: number; completion: number },
-): Promise<string | null> {
-  const subject = { orgId: key.orgId, projectId: key.projectId, keyId: key.keyId, model: modelName };
-  // a whole-batch check: token quotas and budgets only (rate windows are for the lines themselves)
-  const policies = gw.limits
-    .resolvePolicies(subject)
-    .filter((p) => p.tokenQuota !== null || p.budget !== null)
-    .map((p) => ({ ...p, rpm: null, rpd: null, tpm: null, tpd: null, maxConcurrent: null }));
-  if (policies.length === 0) return null;
+): Promise<{ refusal: string } | { estimate: Estimate }> {
   const model = gw.models.lookup(key.orgId, modelName);
+  const canonical = model?.name ?? modelName;
   const price = model ? gw.prices.priceAt(model.id, null, new Date()) : null;
-  const cost = price
+  const listCost = price
     ? costNanos(price, {
         promptTokens: demand.prompt,
         completionTokens: demand.completion,
         cachedTokens: 0,
         reasoningTokens: 0,
-      }) / 1e9
-    : undefined;
-  const result = await gw.limits.engine.admit(subject, { tokens: demand.tokens, cost }, policies);
-  if (!result.ok) return result.message;
+      })
+    : 0;
+  const costNanosAtBatchPrice = price ? batchCostNanos(price, listCost) : 0;
+  const estimate = {
+    model: canonical,
+    tokens: demand.tokens,
+    costMicros: Math.ceil(costNanosAtBatchPrice / 1000),
+  };
+  const subject = { orgId: key.orgId, projectId: key.projectId, keyId: key.keyId, model: canonical };
+  // a whole-batch check: token quotas and budgets only (rate windows are for the lines themselves)
+  const policies = gw.limits
+    .resolvePolicies(subject)
+    .filter((p) => p.tokenQuota !== null || p.budget !== null)
+    .map((p) => ({ ...p, rpm: null, rpd: null, tpm: null, tpd: null, maxConcurrent: null }));
+  if (policies.length === 0) return { estimate };
+  const result = await gw.limits.engine.admit(
+    subject,
+    { tokens: demand.tokens, cost: costNanosAtBatchPrice / 1e9 },
+    policies,
+    (p) => gw.limits.holds.heldFor(p, null),
+  );
+  if (!result.ok) return { refusal: result.message };
+  // nothing stays reserved in the counters: the batch row holds it (holds.ts) until lines settle it
   gw.limits.releaseRequest(result.reservation);
-  return null;
+  return { estimate };
 }

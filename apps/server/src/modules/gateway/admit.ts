@@ -59,7 +59,7 @@ export function admit(
   if (gw.limits.resolvePolicies(subject).length === 0) return null;
   const demand = model ? demandOf(gw, state, model, body) : { tokens: 0 };
   // synchronous with in-process limits; a promise with Redis
-  const admitted = admitRequest(gw.limits, subject, demand);
+  const admitted = admitRequest(gw.limits, subject, demand, state.batchId);
   if (admitted instanceof Promise) {
     return admitted.then(({ reservation, headers }) => {
       state.reservation = reservation;

@@ -31,8 +31,10 @@ export async function proxyRequest(
   req: FastifyRequest,
   reply: FastifyReply,
   endpoint: Endpoint,
+  /** work maas runs on a key's behalf (runInternal): the batch a line belongs to */
+  internal?: { batchId?: string | undefined },
 ) {
-  const state = newRequestState(req.id, req.principal as KeyPrincipal, endpoint);
+  const state = newRequestState(req.id, req.principal as KeyPrincipal, endpoint, internal?.batchId ?? null);
   if (gw.tracing) startRequestTrace(gw.tracing, state, req);
   const raw = reply.raw;
   raw.on('close', () => {

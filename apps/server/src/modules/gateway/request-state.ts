@@ -50,10 +50,18 @@ export interface RequestState {
   hopReservations: Reservation[] | null;
   /** the request's trace when tracing is on (OTEL_TRACES_EXPORTER), else null */
   trace: RequestTrace | null;
+  /** a line of this batch: draws on the batch's quota hold and is priced with the batch discount */
+  batchId: string | null;
 }
 
-export function newRequestState(requestId: string, key: KeyPrincipal, endpoint: Endpoint): RequestState {
+export function newRequestState(
+  requestId: string,
+  key: KeyPrincipal,
+  endpoint: Endpoint,
+  batchId: string | null = null,
+): RequestState {
   return {
+    batchId,
     requestId,
     key,
     endpoint,

@@ -16,6 +16,10 @@ export interface InternalRequest {
    * the line's answer, in one transaction). Absent: the writer, as for live traffic.
    */
   captureUsage?: boolean;
+  /** a batch line: draws on the batch's quota hold and is priced with the batch discount */
+  batchId?: string | undefined;
+  /** aborts the request as a client disconnect would: the upstream call is cut, what ran is billed */
+  signal?: AbortSignal | undefined;
 }
 
 export interface InternalResponse {
@@ -51,14 +55,20 @@ export async function runInternal(gw: GatewayContext, input: InternalRequest): P
   const { stream: _stream, ...body } = input.body;
   const reply = new CapturedReply();
   const req = { id: input.requestId, principal: input.key, body } as unknown as FastifyRequest;
+  const abort = () => reply.raw.close();
+  if (input.signal?.aborted) abort();
+  else input.signal?.addEventListener('abort', abort, { once: true });
   try {
-    await proxyRequest(ctx, req, reply as unknown as FastifyReply, input.endpoint);
+    await proxyRequest(ctx, req, reply as unknown as FastifyReply, input.endpoint, {
+      batchId: input.batchId,
+    });
   } catch (err) {
     const e =
       err instanceof AppError ? err : new AppError('internal_error', 'The request failed inside maas.');
     reply.status = e.status;
     reply.payload = { error: { message: e.message, type: e.type, param: e.param, code: e.code } };
   }
+  input.signal?.removeEventListener('abort', abort);
   if (input.captureUsage) await written;
   return { status: reply.status, body: parse(reply.payload), usage };
 }
@@ -77,7 +87,18 @@ function parse(payload: unknown): unknown {
 class CapturedReply {
   status = 200;
   payload: unknown = null;
-  readonly raw = { writableFinished: false, on() {}, destroy() {} };
+  /** a socket's close, played when the caller's signal aborts (proxyRequest cuts the upstream then) */
+  readonly raw = {
+    writableFinished: false,
+    listeners: [] as (() => void)[],
+    on(event: string, fn: () => void) {
+      if (event === 'close') this.listeners.push(fn);
+    },
+    close() {
+      for (const fn of this.listeners.splice(0)) fn();
+    },
+    destroy() {},
+  };
   private readonly headerBag: Record<string, string> = {};
   code(status: number) {
     this.status = status;

@@ -1,4 +1,4 @@
-import { costNanos } from '../metering/index.ts';
+import { batchCostNanos, costNanos } from '../metering/index.ts';
 import { UNKNOWN_MODEL } from './admit.ts';
 import type { GatewayContext } from './context.ts';
 import { type RequestState, requestedModel } from './request-state.ts';
@@ -75,7 +75,7 @@ function write(
   const price = state.model
     ? gw.prices.priceAt(state.model.id, state.version?.id ?? null, state.createdAt)
     : null;
-  const cost = price
+  const listCost = price
     ? costNanos(price, {
         promptTokens: t.prompt,
         completionTokens: t.completion,
@@ -83,6 +83,9 @@ function write(
         reasoningTokens: t.reasoning,
       })
     : 0;
+  // a batch line costs the batch price, in the usage row and against budgets alike
+  const cost =
+    price && state.batchId && price.batchDiscountPercent > 0 ? batchCostNanos(price, listCost) : listCost;
   if (state.reservation)
     void gw.limits.settleRequest(state.reservation, { tokens: t.prompt + t.completion, cost: cost / 1e9 });
   if (state.hopReservations)

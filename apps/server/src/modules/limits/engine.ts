@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Held } from './holds.ts';
 import { createMemoryStore } from './memory-store.ts';
 import { checksOf, MONEY_SCALE, type PlannedCheck } from './plan.ts';
 import type { LimitPolicy, LimitSubject, ResolvedPolicies } from './policy.ts';
@@ -179,6 +180,11 @@ function alertsOf(periods: readonly Omit<HeldPeriod, 'expireAtMs'>[], out: Settl
   return alerts;
 }
 
+function heldOf(c: PlannedCheck, held: (policy: LimitPolicy) => Held): number {
+  const h = held(c.policy);
+  return c.dim === 'budget' ? h.costMicros : h.tokens;
+}
+
 /** Settled usage at which a period's soft alert fires (0: none). */
 function softAt(p: HeldPeriod): number {
   const t = p.policy.softThreshold;
@@ -215,6 +221,7 @@ export function createLimitEngine(deps: LimitEngineDeps) {
     subject: LimitSubject,
     demand: Demand,
     policies: ResolvedPolicies,
+    held?: (policy: LimitPolicy) => Held,
   ): AdmitResult | Promise<AdmitResult> {
     const tokens = whole(demand.tokens, Math.ceil);
     const costMicros = whole((demand.cost ?? 0) * MONEY_SCALE, Math.ceil);
@@ -223,6 +230,9 @@ export function createLimitEngine(deps: LimitEngineDeps) {
     for (const p of policies) for (const c of checksOf(p, tokens, costMicros, nowMs)) checks.push(c);
     const reservation = reservationOf(subject, tokens, costMicros, checks, nowMs);
     if (checks.length === 0) return { ok: true, reservation, headers: {} };
+    // what others hold is not there to take (the reservation keeps the real limit for soft alerts)
+    if (held)
+      for (const c of checks) if (c.kind === 'period') c.limit = Math.max(0, c.limit - heldOf(c, held));
     let pending: ReserveOutput | Promise<ReserveOutput>;
     try {
       pending = store.reserve({ group: subject.orgId, id: reservation.id, nowMs, leaseMs, checks });

@@ -13,6 +13,7 @@ export {
   type Reservation,
   type SoftAlert,
 } from './engine.ts';
+export type { Held, Hold, HoldBook } from './holds.ts';
 export type { LimitPolicy, LimitSubject, ResolvedPolicies } from './policy.ts';
 export {
   formatResetDuration,
@@ -34,10 +35,11 @@ export function admitRequest(
   limits: LimitService,
   subject: LimitSubject,
   demand: Demand,
+  holdOf: string | null = null,
 ):
   | { reservation: Reservation; headers: Record<string, string> }
   | Promise<{ reservation: Reservation; headers: Record<string, string> }> {
-  const result = limits.admitRequest(subject, demand);
+  const result = limits.admitRequest(subject, demand, holdOf);
   return result instanceof Promise ? result.then(admittedOrThrow) : admittedOrThrow(result);
 }
 

@@ -17,6 +17,7 @@ import {
   type Demand,
   type Reservation,
 } from './engine.ts';
+import { createHoldBook } from './holds.ts';
 import type { LimitPolicy, LimitSubject } from './policy.ts';
 import { createPolicyCache, toPolicy } from './policy-cache.ts';
 import { assertEnforcesSomething, columnsOf, definedOf, type LimitFields } from './policy-fields.ts';
@@ -87,6 +88,7 @@ export function createLimitService(deps: LimitServiceDeps) {
   const outbound = deps.outbound ?? createOutboundPolicy();
   const now = deps.clock ?? Date.now;
   const cache = createPolicyCache({ db, bus, log, reconcileIntervalMs: deps.reconcileIntervalMs ?? 30_000 });
+  const holds = createHoldBook();
   const engine = createLimitEngine({
     log,
     redis: deps.redis,
@@ -161,9 +163,21 @@ export function createLimitService(deps: LimitServiceDeps) {
     /** Resolves when soft-threshold notifications in flight are recorded and their webhooks sent. */
     drainNotifications: () => notifier.drain(),
 
-    /** Reserves for one request against every policy of its key, project and org. */
-    admitRequest(subject: LimitSubject, demand: Demand): AdmitResult | Promise<AdmitResult> {
-      return engine.admit(subject, demand, cache.resolve(subject));
+    /** Quota and budget held for admitted long work (batches); see holds.ts. */
+    holds,
+
+    /**
+     * Reserves for one request against every policy of its key, project and org, less what long
+     * work holds; `holdOf`: the request belongs to that work and draws on its own hold.
+     */
+    admitRequest(
+      subject: LimitSubject,
+      demand: Demand,
+      holdOf: string | null = null,
+    ): AdmitResult | Promise<AdmitResult> {
+      const policies = cache.resolve(subject);
+      if (holds.size === 0) return engine.admit(subject, demand, policies);
+      return engine.admit(subject, demand, policies, (p) => holds.heldFor(p, holdOf));
     },
 
     /** Charges actual usage and frees the reservation; soft-threshold alerts go out in the background. Never throws. */

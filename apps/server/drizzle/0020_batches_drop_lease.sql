@@ -1,0 +1,2 @@
+ALTER TABLE "batches" DROP COLUMN "lease_owner";--> statement-breakpoint
+ALTER TABLE "batches" DROP COLUMN "lease_until";
