@@ -9,7 +9,7 @@
 #   docker run maas sh                 a shell, node or an absolute path runs as it is
 set -eu
 
-app_dir=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
+app_dir=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 
 # Files maas writes (database, secret key, spool, agent credentials, CLI tokens) are owner-only.
 umask 077

@@ -7,6 +7,8 @@
 #                   against the Kubernetes schemas with unknown fields refused, + the chart's rules
 #   alerts          promtool check rules + promtool test rules (burn-rate unit tests)
 #   dashboards      every PromQL expression names only metrics the server exports
+# Tools: helm from the npm registry (deploy/tools/ensure-helm.sh); promtool (Debian's prometheus),
+# nginx (nginx-light) and shellcheck from Debian, installed when missing.
 # Each validator is also shown a broken input and must reject it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +16,17 @@ started=$(date +%s)
 tsx=(node --import tsx)
 
 step() { printf '\n== %s\n' "$*"; }
+# Debian packages the checks use, installed when missing (CI runs as root on a fresh machine)
+export PATH="$PATH:/usr/sbin"
+missing=()
+for tool in shellcheck:shellcheck nginx:nginx-light promtool:prometheus; do
+  command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing ${missing[*]} (Debian)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 # the validator must reject a broken input (otherwise it checks nothing)
 must_fail() {
   local what=$1
@@ -30,25 +43,19 @@ step "Dockerfile"
 must_fail "a broken Dockerfile" "${tsx[@]}" deploy/tools/lint-dockerfile.ts deploy/test/fixtures/bad.Dockerfile .
 sh -n deploy/docker-entrypoint.sh
 node --check deploy/healthcheck.mjs
-if command -v shellcheck >/dev/null; then
-  shellcheck deploy/docker-entrypoint.sh deploy/validate.sh deploy/tools/ensure-helm.sh
-fi
+shellcheck deploy/docker-entrypoint.sh deploy/validate.sh deploy/tools/ensure-helm.sh
 
 step "compose"
 "${tsx[@]}" deploy/tools/validate-compose.ts deploy/compose.yaml
 must_fail "a broken compose file" "${tsx[@]}" deploy/tools/validate-compose.ts deploy/test/fixtures/bad-compose.yaml .
 # the proxy's configuration, parsed by nginx itself (the replicas' names become loopback addresses:
 # nginx resolves upstream hosts when it loads a configuration)
-if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
-fi
 proxy=$(mktemp -d)
 mkdir -p "$proxy/cache"
 sed -e 's/maas-1:8080/127.0.0.1:18081/; s/maas-2:8080/127.0.0.1:18082/' \
   -e "s#/var/cache/nginx#$proxy/cache#g; s#/var/run/nginx.pid#$proxy/nginx.pid#" \
   deploy/compose/nginx.conf >"$proxy/nginx.conf"
-PATH="$PATH:/usr/sbin" nginx -t -q -e stderr -p "$proxy" -c "$proxy/nginx.conf"
+nginx -t -q -e stderr -p "$proxy" -c "$proxy/nginx.conf"
 echo "deploy/compose/nginx.conf: ok (nginx -t)"
 rm -rf "$proxy"
 
@@ -75,11 +82,6 @@ sed -e 's/imagePullPolicy:/imagePullPolicyy:/' "$rendered/everything.yaml" >"$re
 must_fail "a manifest with an unknown field" "${tsx[@]}" deploy/tools/validate-manifests.ts "$rendered/broken.yaml"
 
 step "alerts and dashboards"
-if ! command -v promtool >/dev/null; then
-  # Debian's prometheus package carries promtool (its daemon is not started here)
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-fi
 promtool --version | head -1
 promtool check rules deploy/prometheus/alerts.yaml
 promtool test rules deploy/prometheus/alerts.test.yaml
