@@ -70,7 +70,7 @@ beforeAll(async () => {
   );
   agents.push(await fakeAgent(ts.url, token, 'gpu-b', { gpus: [16], labels: { zone: 'west' } }));
   for (const a of agents) a.beat(150);
-});
+}, 60_000);
 
 afterAll(async () => {
   for (const a of agents) a.stop();
