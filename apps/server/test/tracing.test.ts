@@ -220,7 +220,7 @@ describe('tracing off (the default)', () => {
       type: 'chat',
       targets: [{ provider_id: provider, upstream_model: 'fake-chat' }],
     });
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await ts?.close();
