@@ -67,7 +67,7 @@ describe('the image entrypoint (deploy/docker-entrypoint.sh)', () => {
   }
 
   async function serving(server: Run): Promise<string> {
-    for (let i = 0; i < 900; i++) {
+    for (let i = 0; i < 1800; i++) {
       for (const line of server.output().split('\n')) {
         if (!line.includes('"maas is serving"')) continue;
         // the image listens on every interface (0.0.0.0); the test calls it on loopback
@@ -154,7 +154,7 @@ describe('the image entrypoint (deploy/docker-entrypoint.sh)', () => {
     expect(shared).toEqual([]);
     if (user) expect(written.filter((f) => f.uid !== user.uid).map((f) => f.path)).toEqual([]);
     expect(readdirSync(readOnlyDir)).toEqual([]);
-  }, 240_000); // two cold starts (migrate, serve) as an unprivileged user with an empty tsx cache
+  }, 300_000); // two cold starts (migrate, serve) as an unprivileged user with an empty tsx cache
 
   it('agent --help and the CLI run through the same entrypoint; a shell runs as it is', async () => {
     const agent = run(['agent', '--help']);
