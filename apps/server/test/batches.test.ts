@@ -244,6 +244,68 @@ describe('budget', () => {
   });
 });
 
+describe('budget held by a running batch', () => {
+  it('other traffic cannot spend what the batch holds; lines settle at the batch price; the hold ends with the batch', async () => {
+    const k = await issueKey(ts, { name: 'held-budget' });
+    const policy = await ts.admin.post('/api/v1/limits', {
+      scope: 'key',
+      scope_id: k.id,
+      budget: 10,
+      budget_period: 'month',
+    });
+    expect(policy.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 300)); // the policy cache reloads on the push
+    const c = openai(ts, k.key);
+    // each line may generate 250 tokens: $0.50 at the list price, $0.25 at the batch price (50 % off);
+    // the batch holds 30 × $0.25 = $7.50, its four lines in flight reserve $1 more
+    const lines = Array.from({ length: 30 }, (_, i) => ({
+      ...chatLine(`held-${i}`),
+      body: { model: 'chat-small', messages: [{ role: 'user', content: 'x' }], max_tokens: 250 },
+    }));
+    // a live request that may generate 1,500 tokens reserves $3: it fits beside the lines in flight,
+    // not beside what the batch holds
+    const live = () =>
+      c.chat.completions.create({
+        model: 'chat-small',
+        messages: [{ role: 'user', content: 'y' }],
+        max_tokens: 1500,
+      });
+    upstream.setOptions({ latencyMs: 300 });
+    try {
+      const b = await c.batches.create({
+        input_file_id: await uploadBatchFile(c, jsonl(lines)),
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      });
+      await until(async () => (await c.batches.retrieve(b.id)).status === 'in_progress', 10_000);
+      const refused = await live().then(
+        () => null,
+        (err: { status?: number; code?: string }) => err,
+      );
+      expect(refused).toMatchObject({ status: 429, code: 'insufficient_quota' });
+      upstream.setOptions({ latencyMs: 0 });
+      const done = await waitForBatch(c, b.id);
+      expect(done.status).toBe('completed');
+      // the hold is gone with the batch: the same request fits now
+      const answer = await live();
+      expect(answer.choices[0]!.message.content).toEqual(expect.any(String));
+      // budgets were charged what the usage rows say: the batch lines at the batch price
+      const rows = (await usageRowsOfKey(ts, k.id)).filter((r) => r.outcome === 'success');
+      expect(rows).toHaveLength(31);
+      const list = (r: (typeof rows)[number]) => (r.promptTokens * 1000 + r.completionTokens * 2000) * 1000;
+      const lineRows = rows.filter((r) => r.costNanos !== list(r));
+      expect(lineRows).toHaveLength(30);
+      for (const r of lineRows) expect(r.costNanos).toBe(Math.round(list(r) / 2));
+      const billed = rows.reduce((sum, r) => sum + r.costNanos, 0) / 1e9;
+      const usage = await ts.admin.get(`/api/v1/limits/${policy.body.id}/usage`);
+      const budget = usage.body.counters.find((x: { dimension: string }) => x.dimension === 'budget');
+      expect(budget.used).toBeCloseTo(billed, 5);
+    } finally {
+      upstream.setOptions({ latencyMs: 0 });
+    }
+  });
+});
+
 describe('cancel', () => {
   it('cancelling → cancelled, finished lines kept in the output file', async () => {
     upstream.setOptions({ latencyMs: 100 });
