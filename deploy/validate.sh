@@ -80,6 +80,14 @@ must_fail "a manifest with an unknown field" "${tsx[@]}" deploy/tools/validate-m
 step "alerts and dashboards"
 promtool --version | head -1
 promtool check rules deploy/prometheus/alerts.yaml
+# compose's Prometheus (profile monitoring), its container paths pointed at the files here
+mkdir -p "$rendered/prometheus/rules"
+cp deploy/prometheus/alerts.yaml "$rendered/prometheus/rules/"
+echo "a-token-for-the-config-check" >"$rendered/prometheus/metrics-token"
+sed -e "s#/etc/prometheus/rules/#$rendered/prometheus/rules/#; s#/tmp/metrics-token#$rendered/prometheus/metrics-token#" \
+  deploy/compose/prometheus.yml >"$rendered/prometheus/prometheus.yml"
+promtool check config "$rendered/prometheus/prometheus.yml" >/dev/null
+echo "deploy/compose/prometheus.yml: ok (promtool check config)"
 promtool test rules deploy/prometheus/alerts.test.yaml
 "${tsx[@]}" deploy/tools/check-dashboards.ts "$rendered/dashboard-rules.yaml"
 promtool check rules "$rendered/dashboard-rules.yaml"
