@@ -159,6 +159,7 @@ export async function createServices(deps: CoreDeps) {
   // batches run on the job engine; their lines go through the gateway path on a budget of their own
   const batchJobs = createBatchJobs({
     holds: batchHolds,
+    currentKey: keys.principalOf,
     db,
     jobs,
     gw: gateway.context,

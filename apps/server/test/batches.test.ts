@@ -306,6 +306,41 @@ describe('budget held by a running batch', () => {
   });
 });
 
+describe('a key revoked mid-batch', () => {
+  it('stops spending: the lines not yet run fail with invalid_api_key and never reach the upstream', async () => {
+    const k = await issueKey(ts, { name: 'revoked-mid-batch' });
+    const c = openai(ts, k.key);
+    upstream.setOptions({ latencyMs: 200 });
+    try {
+      const lines = Array.from({ length: 40 }, (_, i) => chatLine(`revoke-${i}`));
+      const b = await c.batches.create({
+        input_file_id: await uploadBatchFile(c, jsonl(lines)),
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      });
+      await until(async () => (await c.batches.retrieve(b.id)).request_counts!.completed >= 4, 10_000);
+      expect((await ts.admin.delete(`/api/v1/keys/${k.id}`)).status).toBeLessThan(300);
+      upstream.setOptions({ latencyMs: 0 });
+      // the owner still sees the batch through the admin API's view of the project: poll as another key
+      const reader = openai(ts, (await issueKey(ts, { name: 'reader' })).key);
+      const done = await waitForBatch(reader, b.id);
+      expect(done.status).toBe('completed');
+      const output = await readJsonl(reader, done.output_file_id);
+      const errors = await readJsonl(reader, done.error_file_id);
+      expect(output.length + errors.length).toBe(40);
+      expect(errors.length).toBeGreaterThan(0);
+      expect(errors.every((e) => e.error.code === 'invalid_api_key' && e.response.status_code === 401)).toBe(
+        true,
+      );
+      // billed: exactly the lines answered before the revocation
+      const rows = await usageRowsOfKey(ts, k.id);
+      expect(rows).toHaveLength(output.length);
+    } finally {
+      upstream.setOptions({ latencyMs: 0 });
+    }
+  });
+});
+
 describe('cancel', () => {
   it('cancelling → cancelled, finished lines kept in the output file', async () => {
     upstream.setOptions({ latencyMs: 100 });

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../../db/client.ts';
+import type { KeyPrincipal } from '../../http/principal.ts';
 import type { GatewayContext } from '../gateway/context.ts';
 import type { JobEngine } from '../jobs/index.ts';
 import type { BatchHolds } from './batch-holds.ts';
@@ -48,6 +49,8 @@ export interface BatchJobsDeps {
   leaseMs: number;
   /** the running batches' quota holds, read again after a step */
   holds: BatchHolds;
+  /** a key as it is now: null once revoked or expired */
+  currentKey: (keyId: string) => KeyPrincipal | null;
 }
 
 /**
@@ -154,7 +157,7 @@ export function createBatchJobs(deps: BatchJobsDeps) {
         const p = linesPayload.parse(ctx.job.payload);
         const range = { batchId: p.batch_id, orgId: ctx.job.orgId ?? '', from: p.from, to: p.to };
         const out = await runChunk(
-          { db, gw: deps.gw, log, concurrency: perJob, leaseMs: deps.leaseMs },
+          { db, gw: deps.gw, log, concurrency: perJob, leaseMs: deps.leaseMs, currentKey: deps.currentKey },
           ctx,
           range,
         );

@@ -14,7 +14,7 @@ import {
   nextPendingAt,
   releaseClaims,
 } from './line-store.ts';
-import { runLine } from './run-line.ts';
+import { revokedLine, runLine } from './run-line.ts';
 import { batches } from './schema.ts';
 
 /** Answers are stored this often, and at once when this many wait: one transaction for many lines. */
@@ -29,6 +29,8 @@ export interface ChunkDeps {
   concurrency: number;
   /** how long a line claim holds without renewal */
   leaseMs: number;
+  /** the batch's key as it is now: null once revoked or expired */
+  currentKey: (keyId: string) => KeyPrincipal | null;
 }
 
 /** What a chunk run left behind: lines to try again later (a backoff, a claim elsewhere), or none. */
@@ -48,7 +50,7 @@ export async function runChunk(deps: ChunkDeps, ctx: JobContext, range: LineRang
     .from(batches)
     .where(eq(batches.id, range.batchId));
   if (batch?.status !== 'in_progress') return { retryAt: null, stopped: true };
-  const key = batch.principal as KeyPrincipal;
+  const keyId = (batch.principal as KeyPrincipal).keyId;
 
   let buffer: LineResult[] = [];
   let committing: Promise<void> = Promise.resolve();
@@ -80,12 +82,14 @@ export async function runChunk(deps: ChunkDeps, ctx: JobContext, range: LineRang
     while (!ctx.signal.aborted) {
       claimed = await claimLines(db, owner, range, deps.concurrency * 4, deps.leaseMs);
       if (claimed.length === 0) break;
+      // lines run as the key is now: a revoked key stops spending, changed models or scopes apply
+      const key = deps.currentKey(keyId);
       let next = 0;
       const worker = async () => {
         while (next < claimed.length && !ctx.signal.aborted) {
           const line = claimed[next++]!;
           try {
-            const result = await runLine(gw, key, batch.endpoint, line);
+            const result = key ? await runLine(gw, key, batch.endpoint, line) : revokedLine(line);
             buffer.push(result); // after the await: commit() swaps the array
             if (buffer.length >= COMMIT_LINES) void commit();
           } catch (err) {

@@ -64,3 +64,25 @@ export async function runLine(
     },
   };
 }
+
+/** A line whose batch's key was revoked (or expired) before it ran: refused, nothing sent upstream. */
+export function revokedLine(line: ClaimedLine): LineResult {
+  const error = {
+    message: 'The API key this batch runs as was revoked or has expired.',
+    type: 'invalid_request_error',
+    param: null,
+    code: 'invalid_api_key',
+  };
+  return {
+    batchId: line.batchId,
+    line: line.line,
+    state: 'failed',
+    usage: null,
+    result: {
+      id: newLineId(),
+      custom_id: line.customId,
+      response: { status_code: 401, request_id: newId('req'), body: { error } },
+      error: { code: error.code, message: error.message },
+    },
+  };
+}

@@ -67,7 +67,6 @@ export const batches = pgTable(
     holdModel: text('hold_model'),
     estimateTokens: bigint('estimate_tokens', { mode: 'number' }).notNull().default(0),
     estimateCostMicros: bigint('estimate_cost_micros', { mode: 'number' }).notNull().default(0),
-
   },
   (t) => [
     index('batches_project_idx').on(t.orgId, t.projectId, t.id),

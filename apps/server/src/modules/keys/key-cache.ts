@@ -43,6 +43,8 @@ export interface KeyCache {
   /** Replaces the whole cache with a full read of the active keys, minding newer per-key reads. */
   replaceAll(rows: CachedKeyRow[], stamp: number): void;
   lookup(hash: string, nowMs: number): CacheLookup;
+  /** The key's principal as it is now, or null when it is revoked, expired or gone. */
+  principalOf(id: string, nowMs: number): KeyPrincipal | null;
   readonly size: number;
 }
 
@@ -112,6 +114,11 @@ export function createKeyCache(): KeyCache {
       if (nowMs >= entry.expiresAtMs) return { status: 'refused' };
       if (hash !== entry.hash && nowMs >= entry.previousUntilMs) return { status: 'refused' };
       return { status: 'hit', principal: entry.principal };
+    },
+
+    principalOf(id, nowMs) {
+      const entry = byId.get(id);
+      return entry && nowMs < entry.expiresAtMs ? entry.principal : null;
     },
 
     get size() {

@@ -99,6 +99,8 @@ export function createKeyService(deps: KeyServiceDeps) {
     /** The hot path: synchronous from the in-process cache; only a miss may await one lookup. */
     verify: verifier.verify,
     cacheSize: () => cache.size,
+    /** A key as it is now (scopes, models), for work that runs long after the request that made it. */
+    principalOf: (id: string) => cache.principalOf(id, now()),
 
     async list(orgId: string, filter: { projectId?: string | undefined }, limit: number, cursor?: string) {
       const where: SQL[] = [eq(apiKeys.orgId, orgId)];
