@@ -1,0 +1,1 @@
+CREATE INDEX "jobs_org_project_idx" ON "jobs" USING btree ("org_id","queue",(payload #>> '{principal,projectId}'),"id" DESC NULLS LAST);
