@@ -6,14 +6,7 @@ import type { Logger } from 'pino';
 import type { SecretBox } from '../../../crypto/secret-box.ts';
 import type { Db } from '../../../db/client.ts';
 import type { GatewayTargets } from '../gateway-targets.ts';
-import {
-  type ClusterRow,
-  clusters,
-  type DeploymentRow,
-  deployments,
-  type ReplicaRow,
-  replicas,
-} from '../schema.ts';
+import { type ClusterRow, clusters, type DeploymentRow, deployments, replicas } from '../schema.ts';
 import { issueFleetSecret, REPLICA_KEY_PREFIX } from '../secrets.ts';
 import { createKubeApi, describeKubeError, FIELD_MANAGER, type KubeApi, statusOf } from './kube-api.ts';
 import {
@@ -24,7 +17,8 @@ import {
   secretName,
   serviceEndpoint,
 } from './manifests.ts';
-import { type PodView, viewPod } from './pod-status.ts';
+import { viewPod } from './pod-status.ts';
+import { type RowState, rowStates } from './replica-states.ts';
 
 export interface KubernetesPlacementDeps {
   db: Db;
@@ -38,14 +32,6 @@ export interface KubernetesPlacementDeps {
   intervalMs: number;
   /** objects are applied again this long after the last apply even when unchanged (drift) */
   reapplyMs?: number;
-}
-
-/** One replica row's state as Kubernetes shows it. */
-interface RowState {
-  state: ReplicaState;
-  reason: string | null;
-  endpoint: string | null;
-  restarts: number;
 }
 
 /**
@@ -124,45 +110,6 @@ export function createKubernetesPlacement(deps: KubernetesPlacementDeps) {
     await api.core.deleteNamespacedService({ namespace: ns, name }).catch(gone);
     await api.core.deleteNamespacedSecret({ namespace: ns, name: secretName(depId) }).catch(gone);
     applied.delete(depId);
-  }
-
-  /** Rows of each revision take that revision's ready pods first, then its waiting pods' reasons. */
-  function rowStates(rows: ReplicaRow[], pods: PodView[], endpoint: string | null): Map<string, RowState> {
-    const out = new Map<string, RowState>();
-    const ordered = [...rows].sort(
-      (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id),
-    );
-    for (const rev of new Set(ordered.map((r) => r.revision))) {
-      const mine = pods.filter((p) => p.revision === rev);
-      const ready = mine.filter((p) => p.ready);
-      const waiting = mine.filter((p) => !p.ready);
-      ordered
-        .filter((r) => r.revision === rev)
-        .forEach((r, i) => {
-          const pod = ready[i];
-          if (pod && endpoint) {
-            out.set(r.id, { state: 'running', reason: null, endpoint, restarts: pod.restarts });
-            return;
-          }
-          if (pod) {
-            out.set(r.id, {
-              state: 'starting',
-              reason: 'waiting for the Service’s load-balancer address',
-              endpoint: null,
-              restarts: pod.restarts,
-            });
-            return;
-          }
-          const w = waiting[i - ready.length];
-          out.set(r.id, {
-            state: w ? (w.failed ? 'failed' : 'starting') : 'pending',
-            reason: w?.reason ?? 'waiting for Kubernetes to create a pod',
-            endpoint: null,
-            restarts: w?.restarts ?? 0,
-          });
-        });
-    }
-    return out;
   }
 
   async function reconcileDeployment(
