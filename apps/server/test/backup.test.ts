@@ -5,7 +5,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BackupRefusedError, backupTargetFromEnv, restoreBackup } from '@maas/server';
+import {
+  BackupRefusedError,
+  backupTargetFromEnv,
+  createBackup,
+  DataDirLockedError,
+  restoreBackup,
+} from '@maas/server';
 import {
   createScratchDatabase,
   type FakeUpstream,
@@ -108,6 +114,13 @@ describe(`maas backup and restore (${testDatabaseUrl() ? 'PostgreSQL' : 'embedde
       purpose: 'user_data',
     });
     expect(await usageOfKey(first, key.id, 3)).toHaveLength(3);
+    if (!scratch) {
+      // an embedded database in use is refused, not copied while it is written
+      await expect(
+        createBackup(backupTargetFromEnv({ ...process.env, ...env }), join(work, 'live.tar.gz')),
+      ).rejects.toThrow(DataDirLockedError);
+      expect(existsSync(join(work, 'live.tar.gz'))).toBe(false);
+    }
     await first.server.close();
 
     const archive = join(work, 'maas.tar.gz');
