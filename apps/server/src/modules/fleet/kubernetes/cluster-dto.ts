@@ -47,7 +47,12 @@ export const createClusterBody = z.strictObject({
     .regex(/-----BEGIN CERTIFICATE-----/, 'a PEM certificate')
     .optional()
     .describe("PEM of the CA that signed the API server's certificate (default: the system's CAs)"),
-  token: z.string().min(1).max(20_000).describe('a service-account token; write-only, never returned'),
+  token: z
+    .string()
+    .min(1)
+    .max(20_000)
+    .regex(/^[\x21-\x7e]+$/, 'a token is printable ASCII without spaces')
+    .describe('a service-account token; write-only, never returned'),
   namespace: z.string().regex(dns1123, 'a namespace name'),
   gpu_resource: z
     .string()
