@@ -181,6 +181,7 @@ export async function createServices(deps: CoreDeps) {
   // async requests run as low-priority jobs with their own concurrency, apart from live traffic
   const asyncInference = createAsyncInference({
     jobs,
+    db,
     gateway: gateway.context,
     outbound,
     log,

@@ -273,3 +273,114 @@ describe('async inference across tenants', () => {
     expect((await call('GET', `/jobs/${mine.body.id}`, stranger)).status).toBe(404);
   });
 });
+
+describe('listing async jobs', () => {
+  it("lists the key's project's jobs newest first, by cursor, filtered by status", async () => {
+    const listKey = await createKey(ts, { project_id: await defaultProject(ts) });
+    const ids: string[] = [];
+    for (const content of ['one', 'two', 'three']) {
+      const res = await call('POST', '/chat/completions', listKey, {
+        model: 'chat',
+        messages: [{ role: 'user', content }],
+      });
+      ids.push(res.body.id);
+    }
+    for (const id of ids) await settled(id, listKey);
+    const failed = await call('POST', '/chat/completions', listKey, {
+      model: 'no-such-model',
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    expect((await settled(failed.body.id, listKey)).status).toBe('failed');
+
+    const all = await call('GET', '/jobs?limit=100', listKey);
+    expect(all.status).toBe(200);
+    expect(all.body.object).toBe('list');
+    const listed = all.body.data.map((j: { id: string }) => j.id);
+    // the project's jobs from the other tests too, newest first
+    expect(listed.slice(0, 4)).toEqual([failed.body.id, ...ids.reverse()]);
+    expect([...listed].sort().reverse()).toEqual(listed);
+    expect(all.body.first_id).toBe(listed[0]);
+    expect(all.body.last_id).toBe(listed.at(-1));
+    expect(all.body.has_more).toBe(false);
+    const first = all.body.data[1];
+    expect(first).toMatchObject({ object: 'async.job', endpoint: '/v1/chat/completions', model: 'chat' });
+    expect(first.status).toBe('succeeded');
+    expect(first.result.object).toBe('chat.completion');
+    expect(all.body.data[0].error.message).toMatch(/no-such-model/);
+
+    // pages of two, following the cursor, add up to the whole list
+    const paged: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await call('GET', `/jobs?limit=2${after ? `&after=${after}` : ''}`, listKey);
+      expect(page.body.data.length).toBeLessThanOrEqual(2);
+      paged.push(...page.body.data.map((j: { id: string }) => j.id));
+      if (!page.body.has_more) break;
+      after = page.body.last_id;
+    }
+    expect(paged).toEqual(listed);
+
+    const onlyFailed = await call('GET', '/jobs?status=failed', listKey);
+    expect(onlyFailed.body.data.length).toBeGreaterThan(0);
+    expect(onlyFailed.body.data.every((j: { status: string }) => j.status === 'failed')).toBe(true);
+    expect(onlyFailed.body.data.map((j: { id: string }) => j.id)).toContain(failed.body.id);
+    expect((await call('GET', '/jobs?status=bogus', listKey)).status).toBe(400);
+    expect((await call('GET', '/jobs?limit=101', listKey)).status).toBe(400);
+    expect((await call('GET', '/jobs?limit=0', listKey)).status).toBe(400);
+  });
+
+  it("another org's key, another project's key and a session see none of my jobs", async () => {
+    const mine = await call('POST', '/embeddings', key, { model: 'embed', input: 'listed' });
+    await settled(mine.body.id);
+    expect((await call('GET', '/jobs', key)).body.data.map((j: { id: string }) => j.id)).toContain(
+      mine.body.id,
+    );
+    const otherOrg = await call('GET', '/jobs?limit=100', otherOrgKey);
+    expect(otherOrg.status).toBe(200);
+    expect(otherOrg.body.data).toEqual([]);
+    const project = (await ts.admin.post('/api/v1/projects', { name: 'list-other-project' })).body.id;
+    const stranger = await createKey(ts, { project_id: project });
+    const other = await call('GET', '/jobs?limit=100', stranger);
+    expect(other.status).toBe(200);
+    expect(other.body.data).toEqual([]);
+    // another engine queue's jobs of my org are not async jobs
+    await ts.server.services.jobs.enqueue({
+      queue: 'other.queue',
+      orgId: (await ts.admin.get('/api/v1/projects')).body.data[0].org_id,
+      payload: { principal: { projectId: await defaultProject(ts) } },
+    });
+    const listed = await call('GET', '/jobs?limit=100', key);
+    expect(listed.body.data.every((j: { object: string }) => j.object === 'async.job')).toBe(true);
+    expect(listed.body.data.every((j: { endpoint: string }) => j.endpoint.startsWith('/v1/'))).toBe(true);
+    // an org session (even an owner's) is not an API key: no list, no cancel
+    expect((await ts.admin.get('/api/v1/async/jobs')).status).toBe(401);
+    expect((await ts.admin.delete(`/api/v1/async/jobs/${mine.body.id}`)).status).toBe(401);
+  });
+
+  it('a viewer of the org can neither list nor cancel with the session, nor mint a key to do so', async () => {
+    const slow = await call('POST', '/chat/completions', key, {
+      model: 'chat',
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    expect(
+      (
+        await ts.admin.post('/api/v1/users', {
+          email: 'async-viewer@example.com',
+          password: 'viewer-password',
+          role: 'viewer',
+        })
+      ).status,
+    ).toBe(201);
+    const viewer = ts.client();
+    await viewer.login('async-viewer@example.com', 'viewer-password');
+    expect((await viewer.get('/api/v1/async/jobs')).status).toBe(401);
+    expect((await viewer.delete(`/api/v1/async/jobs/${slow.body.id}`)).status).toBe(401);
+    const minted = await viewer.post('/api/v1/keys', {
+      name: 'viewer-key',
+      project_id: await defaultProject(ts),
+      scopes: ['inference'],
+    });
+    expect(minted.status).toBe(403);
+    expect((await settled(slow.body.id)).status).toBe('succeeded');
+  });
+});

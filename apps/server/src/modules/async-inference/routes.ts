@@ -3,11 +3,17 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import type { AsyncEndpoint } from './job-dto.ts';
+import { JOB_STATUSES } from './list-jobs.ts';
 import type { AsyncInference } from './service.ts';
 
 const tags = ['async'];
 const security = [{ bearer: [] }];
 const idParams = z.object({ id: z.string().max(200) });
+const listQuery = z.strictObject({
+  after: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  status: z.enum(JOB_STATUSES).optional(),
+});
 /** The OpenAI body (checked when the job runs, by the gateway) plus an optional callback_url. */
 const requestBody = z.looseObject({
   model: z.string().max(256),
@@ -22,7 +28,7 @@ export interface AsyncRoutesOptions {
 
 /**
  * /api/v1/async: OpenAI requests answered later. POST answers 202 with the job at once; GET polls
- * it (the OpenAI answer is its `result`); DELETE cancels it. Authenticated like /v1, by API key.
+ * it (the OpenAI answer is its `result`), GET /jobs lists the project's jobs; DELETE cancels one. Authenticated like /v1, by API key.
  */
 export async function asyncRoutes(app: FastifyInstance, opts: AsyncRoutesOptions) {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -38,6 +44,18 @@ export async function asyncRoutes(app: FastifyInstance, opts: AsyncRoutesOptions
   submit('/chat/completions', 'chat.completions', 'Queue a chat completion; poll the job or get a callback');
   submit('/embeddings', 'embeddings', 'Queue an embeddings request; poll the job or get a callback');
 
+  r.get(
+    '/jobs',
+    {
+      schema: {
+        tags,
+        security,
+        summary: "The key's project's async jobs, newest first",
+        querystring: listQuery,
+      },
+    },
+    async (req) => service.list(key(req), req.query),
+  );
   r.get('/jobs/:id', { schema: { tags, security, summary: 'An async job', params: idParams } }, async (req) =>
     service.get(key(req), req.params.id),
   );

@@ -1,5 +1,6 @@
 import type { OutboundPolicy } from '@maas/outbound';
 import type { Logger } from 'pino';
+import type { Db } from '../../db/client.ts';
 import { AppError, notFound } from '../../http/app-error.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
@@ -20,12 +21,15 @@ import {
   CALLBACK_QUEUE,
   toAsyncJobDto,
 } from './job-dto.ts';
+import { type ListJobsQuery, listAsyncJobs } from './list-jobs.ts';
 import { type CallbackPayload, sendCallback } from './send-callback.ts';
 
 type GatewayContext = Parameters<typeof runInternal>[0];
 
 export interface AsyncInferenceDeps {
   jobs: JobEngine;
+  /** read-only: lists the jobs table */
+  db: Db;
   gateway: GatewayContext;
   outbound: OutboundPolicy;
   log: Logger;
@@ -202,6 +206,11 @@ export function createAsyncInference(deps: AsyncInferenceDeps) {
       const row = await jobs.enqueue({ queue: ASYNC_QUEUE, orgId: key.orgId, payload, priority: -10 });
       log.info({ job_id: row.id, key_id: key.keyId, endpoint }, 'async request queued');
       return toAsyncJobDto(row);
+    },
+
+    /** the key's project's async jobs, newest first */
+    list(key: KeyPrincipal, query: ListJobsQuery) {
+      return listAsyncJobs(deps.db, key, query);
     },
 
     async get(key: KeyPrincipal, id: string): Promise<AsyncJobDto> {

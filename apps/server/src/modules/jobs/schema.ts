@@ -42,7 +42,11 @@ export const jobs = pgTable(
     uniqueIndex('jobs_dedupe_idx').on(t.queue, t.dedupeKey),
     index('jobs_org_idx').on(t.orgId, t.id),
     // a project's async jobs, newest first (the key's project is in the payload's principal)
-    index('jobs_org_project_idx')
-      .on(t.orgId, t.queue, sql`(payload #>> '{principal,projectId}')`, t.id.desc()),
+    index('jobs_org_project_idx').on(
+      t.orgId,
+      t.queue,
+      sql`(payload #>> '{principal,projectId}')`,
+      t.id.desc(),
+    ),
   ],
 );
