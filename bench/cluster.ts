@@ -18,7 +18,8 @@ import { firstMessage, forkChild, freePort } from './lib/processes.ts';
  * Redis, behind a round-robin balancer (bench/lib/balancer.ts), the fake upstream in its own
  * process. Clients (the openai SDK, maxRetries 5) send chat completions the whole time while
  *   1. one replica is killed with SIGKILL under load, and started again 10 s later;
- *   2. every replica in turn gets SIGTERM (drain) and is started again (a rolling restart).
+ *   2. every replica in turn leaves the balancer's rotation, gets SIGTERM 1 s later (drain) and is
+ *      started again (a rolling restart, as a Deployment with a preStop sleep does it).
  * Then every replica stops cleanly and the usage rows are matched with the successful requests by
  * request id: a success without its usage row is a lost row.
  *
@@ -150,9 +151,14 @@ try {
 
   phase = 'rolling';
   for (let i = 0; i < 3; i++) {
+    // as Kubernetes does (endpoints drop the pod, the chart's preStop sleeps), the balancer stops
+    // sending new requests before SIGTERM; in-flight ones drain
+    lb.setInRotation(i, false);
+    await sleep(1_000);
     log(`rolling restart: SIGTERM replica ${i}`);
     await replicas[i]!.stop(20_000);
     await start(i);
+    lb.setInRotation(i, true);
     log(`replica ${i} serving again`);
     await sleep(2_000);
   }

@@ -17,13 +17,20 @@ export interface Balancer {
     badGateway: number;
     badGatewayCauses: Record<string, number>;
   };
+  /** takes a backend out of the rotation (as endpoints drop a terminating pod) or puts it back */
+  setInRotation(index: number, inRotation: boolean): void;
   close(): Promise<void>;
 }
 
 const REFUSED = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export async function startBalancer(backends: string[], { downMs = 500 } = {}): Promise<Balancer> {
-  const pools = backends.map((url) => ({ url, pool: new Pool(url, { connections: 64 }), downUntil: 0 }));
+  const pools = backends.map((url) => ({
+    url,
+    pool: new Pool(url, { connections: 64 }),
+    downUntil: 0,
+    inRotation: true,
+  }));
   const stats = {
     proxied: 0,
     skippedRefused: 0,
@@ -41,7 +48,7 @@ export async function startBalancer(backends: string[], { downMs = 500 } = {}): 
     delete headers.connection;
     for (let attempt = 0; attempt < pools.length * 2; attempt++) {
       const now = Date.now();
-      const candidates = pools.filter((p) => p.downUntil <= now);
+      const candidates = pools.filter((p) => p.inRotation && p.downUntil <= now);
       const target = (candidates.length ? candidates : pools)[next++ % (candidates.length || pools.length)]!;
       try {
         const answer = await target.pool.request({
@@ -94,6 +101,9 @@ export async function startBalancer(backends: string[], { downMs = 500 } = {}): 
   return {
     url: `http://127.0.0.1:${port}`,
     stats,
+    setInRotation(index, inRotation) {
+      pools[index]!.inRotation = inRotation;
+    },
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
