@@ -262,9 +262,15 @@ describe('a deployment placed on a cluster', () => {
   it('reads, and does not apply again, while nothing changes', async () => {
     const before = kube.requests.length;
     const patches = kube.requests.filter((r) => r.method === 'PATCH').length;
-    await new Promise((r) => setTimeout(r, 1_000));
+    // two whole passes at least
+    await eventually(
+      async () =>
+        kube.requests.slice(before).filter((r) => r.path === '/apis/apps/v1/namespaces/models/deployments')
+          .length >= 2,
+      10_000,
+      'two passes',
+    );
     const since = kube.requests.slice(before);
-    expect(since.length).toBeGreaterThan(0);
     expect(since.every((r) => r.method === 'GET')).toBe(true);
     expect(kube.requests.filter((r) => r.method === 'PATCH').length).toBe(patches);
     // each pass: the Service (for its address) and the pods, then the objects maas manages
@@ -362,6 +368,28 @@ describe('a deployment placed on a cluster', () => {
         (r) => r.method === 'DELETE' && r.path.endsWith(`/deployments/maas-${depId.replace('_', '-')}`),
       ),
     ).toBe(true);
+  });
+
+  it('is dry-run against the cluster (its scheduler, not maas’s, places the pods)', async () => {
+    const res = await ts.admin.post('/api/v1/deployments/evaluate', {
+      model: 'dry',
+      runtime: 'sglang',
+      source: 'hf://org/tiny/tiny.gguf',
+      replicas: 2,
+      resources: { gpus: 1, gpu_memory_gib: 1 },
+      placement: { cluster: 'gpu-k8s' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ fits: true, replicas: 2, placements: [] });
+    expect(res.body.reason).toMatch(/Kubernetes cluster "gpu-k8s"/);
+    const refused = await ts.admin.post('/api/v1/deployments/evaluate', {
+      model: 'dry',
+      runtime: 'llama-cpp',
+      source: 'hf://org/tiny/tiny.gguf',
+      resources: { gpu_memory_gib: 1 },
+      placement: { cluster: 'gpu-k8s' },
+    });
+    expect(refused.status).toBe(422);
   });
 
   it('is refused for runtimes and sources a cluster cannot run', async () => {

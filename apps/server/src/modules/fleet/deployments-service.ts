@@ -6,6 +6,7 @@ import { type Principal, requirePermission } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
 import type { CreateDeploymentBody, UpdateDeploymentBody } from './bodies.ts';
+import { replicaMemory } from './cluster-view.ts';
 import type { FleetConfig } from './config.ts';
 import type { Controller } from './controller.ts';
 import { buildSpec as buildSpecOf, isUniqueViolation, type SpecInput } from './deployment-spec.ts';
@@ -293,7 +294,22 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
      */
     async evaluate(p: Principal, body: CreateDeploymentBody) {
       requirePermission(p, 'write');
-      return evaluateDeployment(db, body, await buildSpec(p, body));
+      const spec = await buildSpec(p, body);
+      if (body.placement?.cluster) {
+        // a cluster's own scheduler places the pods: checked here is only that it may run there
+        await deps.resolveCluster(p, body.placement.cluster, spec);
+        const memory = replicaMemory(spec);
+        return {
+          fits: true,
+          replicas: body.replicas,
+          estimate: spec.estimate,
+          memory_per_replica: 'bytes' in memory ? memory.bytes : null,
+          placements: [],
+          funnel: [],
+          reason: `placed on Kubernetes cluster "${body.placement.cluster}": its scheduler places the pods`,
+        };
+      }
+      return evaluateDeployment(db, body, spec);
     },
 
     ...createReplicaQueries(db),
