@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { send } from '../lib/api-client.ts';
-import { errorFromResponse } from '../lib/errors.ts';
+import { errorFromResponse, usageError } from '../lib/errors.ts';
 import { apiKeyOption, type KeyTarget, keyed } from '../lib/gateway-key.ts';
-import { examples, parseDuration, type Runtime } from '../lib/runtime.ts';
+import { type Column, paintStatus } from '../lib/output.ts';
+import { examples, parseDuration, parseInteger, type Runtime } from '../lib/runtime.ts';
 
 type Opts = Record<string, any>;
 
@@ -21,6 +22,7 @@ interface AsyncJob {
 }
 
 const FINAL = ['succeeded', 'failed', 'cancelled'];
+const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelling', 'cancelled'];
 const unixTime = (s: number | null) => (s ? new Date(s * 1000).toISOString() : null);
 
 /** /api/v1/async/jobs/:id with the API key that queued the job. */
@@ -30,6 +32,49 @@ async function jobRequest(target: KeyTarget, method: string, id: string): Promis
   });
   if (res.status >= 400) throw errorFromResponse(res.status, res.body);
   return res.body as AsyncJob;
+}
+
+interface AsyncJobPage {
+  data: AsyncJob[];
+  has_more: boolean;
+  last_id: string | null;
+}
+
+const paintJob = (text: string, c: Parameters<typeof paintStatus>[1]) =>
+  text === 'succeeded'
+    ? c.green(text)
+    : text === 'cancelled' || text === 'cancelling' || text === 'queued'
+      ? c.yellow(text)
+      : paintStatus(text, c);
+
+const columns: Column<AsyncJob>[] = [
+  { header: 'id', value: (j) => j.id },
+  { header: 'status', value: (j) => j.status, paint: (t, _j, c) => paintJob(t, c) },
+  { header: 'endpoint', value: (j) => j.endpoint },
+  { header: 'model', value: (j) => j.model },
+  { header: 'created', value: (j) => unixTime(j.created_at) },
+  { header: 'finished', value: (j) => unixTime(j.completed_at) },
+  { header: 'error', value: (j) => j.error?.message ?? null },
+];
+
+/** The key's project's jobs, newest first: pages of /api/v1/async/jobs until `max` or the end. */
+async function listJobs(target: KeyTarget, max: number, status: string | undefined): Promise<AsyncJob[]> {
+  const out: AsyncJob[] = [];
+  let after: string | null = null;
+  while (out.length < max) {
+    const query = new URLSearchParams({ limit: String(Math.min(max - out.length, 100)) });
+    if (status) query.set('status', status);
+    if (after) query.set('after', after);
+    const res = await send(target.server, 'GET', `/api/v1/async/jobs?${query}`, {
+      headers: { authorization: `Bearer ${target.apiKey}` },
+    });
+    if (res.status >= 400) throw errorFromResponse(res.status, res.body);
+    const page = res.body as AsyncJobPage;
+    out.push(...page.data);
+    if (!page.has_more || !page.last_id) break;
+    after = page.last_id;
+  }
+  return out;
 }
 
 function showJob(rt: Runtime, j: AsyncJob): void {
@@ -53,14 +98,14 @@ function showJob(rt: Runtime, j: AsyncJob): void {
   });
 }
 
-/** Async inference jobs (POST /api/v1/async/…): look one up, wait for it, cancel it. */
+/** Async inference jobs (POST /api/v1/async/…): list them, look one up, wait for it, cancel it. */
 export function registerJobCommands(program: Command): void {
   const jobs = examples(
     program
       .command('jobs')
       .alias('job')
       .description('async inference jobs (/api/v1/async), by the key that queued them'),
-    ['maas jobs get job_…', 'maas jobs get job_… --wait -o json | jq .result'],
+    ['maas jobs ls', 'maas jobs get job_…', 'maas jobs get job_… --wait -o json | jq .result'],
   );
 
   examples(
@@ -85,6 +130,27 @@ export function registerJobCommands(program: Command): void {
     }
     progress?.stop();
     showJob(rt, job);
+  });
+
+  examples(
+    apiKeyOption(
+      jobs
+        .command('ls')
+        .alias('list')
+        .description("list the key's project's async jobs, newest first")
+        .option('--status <status>', `only jobs in this status (${STATUSES.join(', ')})`)
+        .option('--limit <n>', 'at most this many (default 20)', parseInteger)
+        .option('--json', 'print JSON (as -o json)'),
+    ),
+    ['maas jobs ls', 'maas jobs ls --status failed', 'maas jobs ls --limit 100 --json'],
+  ).action(async (opts: Opts, cmd: Command) => {
+    const { rt, target } = keyed(cmd, 'async jobs');
+    if (opts.status && !STATUSES.includes(opts.status))
+      throw usageError(`--status must be one of ${STATUSES.join(', ')}, got "${opts.status}"`);
+    if (opts.limit !== undefined && opts.limit < 1) throw usageError('--limit must be 1 or more');
+    const rows = await listJobs(target, opts.limit ?? 20, opts.status);
+    if (opts.json) rt.out.line(JSON.stringify(rows, null, 2));
+    else rt.out.print(rows, () => rt.out.table(rows, columns));
   });
 
   examples(
