@@ -12,6 +12,7 @@ import {
 } from './content.ts';
 import type { Behavior } from './faults.ts';
 import { DONE_FRAME, dataFrame, writeStream } from './sse.ts';
+import { applyStop, type FakeToolCall, toolCallFor, toolResultText } from './tool-calls.ts';
 
 export interface RouteContext {
   res: ServerResponse;
@@ -49,7 +50,17 @@ export async function chatCompletions({ res, body, behavior, seq }: RouteContext
   if (!Array.isArray(body.messages)) return openAiError(res, 400, '`messages` is required');
   const id = `chatcmpl-fake-${seq}`;
   const model = String(body.model ?? 'fake-chat');
-  const tokens = echoTokens(lastUserText(body.messages), completionLength(body, behavior.chunks));
+  const userText = lastUserText(body.messages);
+  const call = toolCallFor(body, userText, seq);
+  if (call) return toolCallAnswer({ res, body, behavior, seq, models: [] }, id, model, call);
+  const echoed = echoTokens(
+    toolResultText(body.messages) ?? userText,
+    completionLength(body, behavior.chunks),
+  );
+  const { tokens, matched } = applyStop(echoed, body.stop);
+  // cut by max_tokens: `length`, as real servers say
+  const finish = !matched && echoed.length < behavior.chunks ? 'length' : 'stop';
+  const stopReason = matched ? { stop_reason: matched } : {};
   const usage = usageOf(promptTokensOfMessages(body.messages), tokens.length);
   if (!body.stream || behavior.ignoreStream) {
     return sendJson(res, 200, {
@@ -62,7 +73,8 @@ export async function chatCompletions({ res, body, behavior, seq }: RouteContext
           index: 0,
           message: { role: 'assistant', content: tokens.join(''), refusal: null },
           logprobs: null,
-          finish_reason: 'stop',
+          finish_reason: finish,
+          ...stopReason,
         },
       ],
       ...(behavior.usage ? { usage } : {}),
@@ -78,12 +90,68 @@ export async function chatCompletions({ res, body, behavior, seq }: RouteContext
           index: 0,
           delta: i === 0 ? { role: 'assistant', content: token } : { content: token },
           logprobs: null,
-          finish_reason: i === tokens.length - 1 ? 'stop' : null,
+          finish_reason: i === tokens.length - 1 ? finish : null,
+          ...(i === tokens.length - 1 ? stopReason : {}),
         },
       ],
       ...(includeUsage ? { usage: null } : {}),
     }),
   );
+  const tail = includeUsage ? [dataFrame({ ...base, choices: [], usage }), DONE_FRAME] : [DONE_FRAME];
+  await writeStream(res, behavior, frames, tail);
+}
+
+/** The model calls a tool: one `tool_calls` entry, its arguments streamed in two pieces. */
+async function toolCallAnswer(
+  { res, body, behavior }: RouteContext,
+  id: string,
+  model: string,
+  call: FakeToolCall,
+): Promise<void> {
+  const usage = usageOf(promptTokensOfMessages(body.messages), 1 + Math.ceil(call.arguments.length / 4));
+  const fn = { name: call.name, arguments: call.arguments };
+  if (!body.stream || behavior.ignoreStream) {
+    return sendJson(res, 200, {
+      id,
+      object: 'chat.completion',
+      created: created(),
+      model,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: null,
+            refusal: null,
+            tool_calls: [{ id: call.id, type: 'function', function: fn }],
+          },
+          logprobs: null,
+          finish_reason: 'tool_calls',
+        },
+      ],
+      ...(behavior.usage ? { usage } : {}),
+    });
+  }
+  const includeUsage = behavior.usage && body.stream_options?.include_usage === true;
+  const base = { id, object: 'chat.completion.chunk', created: created(), model };
+  const half = Math.floor(call.arguments.length / 2);
+  const chunk = (delta: unknown, finish: string | null) =>
+    dataFrame({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+  const frames = [
+    chunk(
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { index: 0, id: call.id, type: 'function', function: { name: call.name, arguments: '' } },
+        ],
+      },
+      null,
+    ),
+    chunk({ tool_calls: [{ index: 0, function: { arguments: call.arguments.slice(0, half) } }] }, null),
+    chunk({ tool_calls: [{ index: 0, function: { arguments: call.arguments.slice(half) } }] }, null),
+    chunk({}, 'tool_calls'),
+  ];
   const tail = includeUsage ? [dataFrame({ ...base, choices: [], usage }), DONE_FRAME] : [DONE_FRAME];
   await writeStream(res, behavior, frames, tail);
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import type { Services } from '../../services.ts';
 import type { Endpoint } from './adapters/types.ts';
+import { messagesRoutes } from './anthropic/messages-routes.ts';
 import { authenticateKey } from './authenticate-key.ts';
 import { listModels, retrieveModel } from './models-routes.ts';
 import { proxyRequest } from './proxy-request.ts';
@@ -70,4 +71,7 @@ export async function gatewayRoutes(app: FastifyInstance, { services }: { servic
       (req: FastifyRequest, reply: FastifyReply) => proxyRequest(gw, req, reply, endpoint),
     );
   }
+
+  // the Anthropic Messages API, with its own error shape
+  await app.register(messagesRoutes, { gw });
 }

@@ -1,0 +1,79 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
+import { ChatStreamToEvents } from './chat-stream-to-events.ts';
+import { toAnthropicMessage } from './from-chat.ts';
+
+/**
+ * The reply proxyRequest writes an OpenAI chat answer to, standing in for the client's own: a JSON
+ * answer is sent as an Anthropic message, stream bytes as Anthropic events. Everything else
+ * (status, headers, hijack, the socket's close and drain) is the real reply's.
+ */
+export function messagesReply(
+  real: FastifyReply,
+  model: string,
+  stopSequences: string[] | undefined,
+): FastifyReply {
+  const events = new ChatStreamToEvents(model, stopSequences);
+  const socket: ServerResponse = real.raw;
+  const raw = {
+    get writableFinished() {
+      return socket.writableFinished;
+    },
+    get destroyed() {
+      return socket.destroyed;
+    },
+    on(event: string, fn: (...args: unknown[]) => void) {
+      socket.on(event, fn);
+      return raw;
+    },
+    off(event: string, fn: (...args: unknown[]) => void) {
+      socket.off(event, fn);
+      return raw;
+    },
+    writeHead(status: number, headers: Record<string, string>) {
+      socket.writeHead(status, headers);
+      return raw;
+    },
+    write(chunk: Buffer | string) {
+      const out = events.push(chunk);
+      return out ? socket.write(out) : true;
+    },
+    end(chunk?: Buffer | string) {
+      const out = chunk ? events.push(chunk) : '';
+      socket.end(out || undefined);
+      return raw;
+    },
+    destroy() {
+      socket.destroy();
+      return raw;
+    },
+  };
+  const reply = {
+    raw,
+    code(status: number) {
+      real.code(status);
+      return reply;
+    },
+    header(name: string, value: string) {
+      real.header(name, value);
+      return reply;
+    },
+    headers(values: Record<string, string>) {
+      real.headers(values);
+      return reply;
+    },
+    getHeaders() {
+      return real.getHeaders();
+    },
+    hijack() {
+      real.hijack();
+      return reply;
+    },
+    send(payload: Buffer | string) {
+      const completion = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+      real.send(toAnthropicMessage(completion, model, stopSequences));
+      return reply;
+    },
+  };
+  return reply as unknown as FastifyReply;
+}
