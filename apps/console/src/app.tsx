@@ -24,6 +24,7 @@ const OrgsPage = lazy(() => import('./pages/orgs.tsx'));
 const AuditPage = lazy(() => import('./pages/audit.tsx'));
 const FilesPage = lazy(() => import('./pages/files.tsx'));
 const BatchesPage = lazy(() => import('./pages/batches.tsx'));
+const AsyncJobsPage = lazy(() => import('./pages/jobs.tsx'));
 const WebhooksPage = lazy(() => import('./pages/webhooks.tsx'));
 const NotFoundPage = lazy(() => import('./pages/not-found.tsx'));
 
@@ -94,6 +95,7 @@ export function ConsoleApp() {
                     <Route path="providers" element={<ProvidersPage />} />
                     <Route path="files" element={<FilesPage />} />
                     <Route path="batches" element={<BatchesPage />} />
+                    <Route path="jobs" element={<AsyncJobsPage />} />
                     <Route path="webhooks" element={<WebhooksPage />} />
                     <Route path="projects" element={<ProjectsPage />} />
                     <Route path="members" element={<MembersPage />} />

@@ -1,3 +1,4 @@
+import { enAsyncJobs } from './en-async-jobs.ts';
 import { enJobs } from './en-jobs.ts';
 
 /** English messages; zh.ts must have every key (the type checks it). */
@@ -550,6 +551,7 @@ export const en = {
   'notfound.home': 'Back to the overview',
 
   ...enJobs,
+  ...enAsyncJobs,
 };
 
 export type MessageKey = keyof typeof en;

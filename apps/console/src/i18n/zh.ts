@@ -1,4 +1,5 @@
 import type { MessageKey } from './en.ts';
+import { zhAsyncJobs } from './zh-async-jobs.ts';
 import { zhJobs } from './zh-jobs.ts';
 
 /** 简体中文 */
@@ -533,4 +534,5 @@ export const zh: Record<MessageKey, string> = {
   'notfound.home': '返回概览',
 
   ...zhJobs,
+  ...zhAsyncJobs,
 };

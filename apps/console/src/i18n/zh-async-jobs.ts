@@ -1,0 +1,32 @@
+import type { enAsyncJobs } from './en-async-jobs.ts';
+
+/** 异步任务页面的简体中文 */
+export const zhAsyncJobs: Record<keyof typeof enAsyncJobs, string> = {
+  'nav.async_jobs': '异步任务',
+  'async_jobs.subtitle': '提交到 /api/v1/async 的请求：查看状态、读取结果、取消',
+  'async_jobs.id': '任务',
+  'async_jobs.model': '模型',
+  'async_jobs.endpoint': '接口',
+  'async_jobs.finished': '完成时间',
+  'async_jobs.error': '错误',
+  'async_jobs.result': '结果',
+  'async_jobs.attempts': '尝试次数',
+  'async_jobs.request_id': '请求 ID',
+  'async_jobs.callback': '回调 URL',
+  'async_jobs.all_statuses': '全部状态',
+  'async_jobs.refresh': '刷新',
+  'async_jobs.empty': '此项目还没有异步任务',
+  'async_jobs.empty_hint': '用此密钥向 /api/v1/async/chat/completions 或 /embeddings 发送请求。',
+  'async_jobs.live_hint': '任务仍在运行，页面会自动刷新。',
+  'async_jobs.cancel': '取消任务',
+  'async_jobs.cancel_title': '取消此任务？',
+  'async_jobs.cancel_confirm': '取消任务',
+  'async_jobs.keep_running': '保留',
+  'async_jobs.cancel_requested': '已请求取消',
+  'async_jobs.status.queued': '排队中',
+  'async_jobs.status.running': '运行中',
+  'async_jobs.status.succeeded': '成功',
+  'async_jobs.status.failed': '失败',
+  'async_jobs.status.cancelling': '取消中',
+  'async_jobs.status.cancelled': '已取消',
+};
