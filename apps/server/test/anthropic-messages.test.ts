@@ -51,6 +51,20 @@ beforeAll(async () => {
     name: 'chat-small',
     targets: [{ provider_id: provider, upstream_model: 'fake-chat' }],
   });
+  await createModel(ts, {
+    name: 'chat-slow',
+    targets: [{ provider_id: provider, upstream_model: 'fake-slow' }],
+  });
+  const claude = await createProvider(ts, {
+    name: 'claude',
+    type: 'anthropic',
+    base_url: upstream.baseUrl,
+    api_key: 'upstream-secret',
+  });
+  await createModel(ts, {
+    name: 'claude',
+    targets: [{ provider_id: claude, upstream_model: 'fake-claude' }],
+  });
   key = await createKey(ts);
   client = anthropic(key);
 
@@ -342,6 +356,73 @@ describe('POST /v1/messages', () => {
   });
 });
 
+describe('streams that end early', () => {
+  it('meters a client that leaves mid-stream once, as client_abort, and cuts the upstream', async () => {
+    upstream.setFaults({ model: 'fake-slow', chunkDelayMs: 50, chunks: 200 });
+    const controller = new AbortController();
+    const res = await fetch(`${ts.url}/v1/messages`, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { 'content-type': 'application/json', 'x-api-key': key, 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({
+        model: 'chat-slow',
+        max_tokens: 500,
+        stream: true,
+        messages: [{ role: 'user', content: 'a b c' }],
+      }),
+    });
+    const requestId = res.headers.get('x-request-id')!;
+    const reader = res.body!.getReader();
+    let seen = '';
+    while (!seen.includes('text_delta')) seen += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    const row = await usageFor(ts, requestId);
+    expect(row).toMatchObject({ outcome: 'client_abort', stream: true });
+    expect(row.completionTokens).toBeGreaterThan(0);
+    expect(row.completionTokens).toBeLessThan(200);
+    upstream.setFaults(null);
+  });
+
+  it('ends a stream the upstream broke with an Anthropic error event; the SDK throws', async () => {
+    upstream.setFaults({ model: 'fake-slow', cutAfterChunks: 2, times: 1 });
+    const stream = client.messages.stream({
+      model: 'chat-slow',
+      max_tokens: 50,
+      messages: [{ role: 'user', content: 'a b c' }],
+    });
+    await expect(stream.finalMessage()).rejects.toThrow(/ended unexpectedly/);
+  });
+});
+
+describe('onto an Anthropic provider', () => {
+  it('answers and streams through the anthropic adapter', async () => {
+    upstream.clearRequests();
+    const data = await client.messages.create({
+      model: 'claude',
+      max_tokens: 50,
+      system: 'be brief',
+      messages: [{ role: 'user', content: 'hello anthropic friend' }],
+    });
+    expect(upstream.requests[0]!.path).toBe('/v1/messages');
+    expect(upstream.requests[0]!.body).toMatchObject({
+      model: 'fake-claude',
+      system: 'be brief',
+      max_tokens: 50,
+    });
+    expect(data).toMatchObject({
+      type: 'message',
+      model: 'claude',
+      content: [{ type: 'text', text: expect.stringContaining('hello anthropic friend') }],
+      stop_reason: 'end_turn',
+    });
+    const final = await client.messages
+      .stream({ model: 'claude', max_tokens: 50, messages: [{ role: 'user', content: 'x y' }] })
+      .finalMessage();
+    expect(final.content[0]).toMatchObject({ type: 'text', text: expect.stringContaining('x y') });
+    expect(final.usage.output_tokens).toBeGreaterThan(0);
+  });
+});
+
 describe('errors in Anthropic’s shape', () => {
   const version = { 'anthropic-version': '2023-06-01' };
   const valid = { model: 'chat-small', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
@@ -378,6 +459,42 @@ describe('errors in Anthropic’s shape', () => {
       error: { type: 'invalid_request_error', message: 'max_tokens: Field required' },
     });
     await expect(client.messages.create(body as never)).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+  });
+
+  it('answers hostile bodies with a 400 in Anthropic’s shape, never a 5xx', async () => {
+    const bodies: unknown[] = [
+      [],
+      'just a string',
+      null,
+      { ...valid, max_tokens: 'ten' },
+      { ...valid, max_tokens: 0 },
+      { ...valid, messages: [] },
+      { ...valid, messages: [{ role: 'system', content: 'x' }] },
+      { ...valid, messages: [{ role: 'user', content: [{ type: 'mystery' }] }] },
+      { ...valid, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'file' } }] }] },
+      { ...valid, messages: [{ role: 'user', content: { nested: [null] } }] },
+      { ...valid, tools: [{ name: 'web_search', type: 'web_search_20250305' }] },
+      { ...valid, tool_choice: { type: 'tool' } },
+      { ...valid, system: 42 },
+      { ...valid, stop_sequences: 'END' },
+      { ...valid, temperature: 7 },
+      { ...valid, model: { nested: true } },
+    ];
+    for (const body of bodies) {
+      const res = await post('/messages', body, { ...version, 'x-api-key': key });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body).toEqual({
+        type: 'error',
+        error: { type: 'invalid_request_error', message: expect.any(String) },
+      });
+    }
+    const notJson = await fetch(`${ts.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key, ...version },
+      body: '{"model": ',
+    });
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as any).error.type).toBe('invalid_request_error');
   });
 
   it('answers an unknown model, or another org’s, with 404 not_found_error', async () => {

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
+import { anthropicErrorBody } from './anthropic-error.ts';
 import { ChatStreamToEvents } from './chat-stream-to-events.ts';
 import { toAnthropicMessage } from './from-chat.ts';
 
@@ -70,8 +71,17 @@ export function messagesReply(
       return reply;
     },
     send(payload: Buffer | string) {
-      const completion = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
-      real.send(toAnthropicMessage(completion, model, stopSequences));
+      let completion: Parameters<typeof toAnthropicMessage>[0];
+      try {
+        completion = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+      } catch {
+        // the response is committed by now: answer here, never leave the client hanging
+        real
+          .code(502)
+          .send(anthropicErrorBody('api_error', 'The upstream answered with a body that is not JSON.'));
+        return reply;
+      }
+      real.send(toAnthropicMessage(completion ?? {}, model, stopSequences));
       return reply;
     },
   };
