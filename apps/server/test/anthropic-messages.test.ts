@@ -395,29 +395,59 @@ describe('streams that end early', () => {
 });
 
 describe('onto an Anthropic provider', () => {
-  it('answers and streams through the anthropic adapter', async () => {
+  it('passes the request through unchanged (thinking signatures, cache_control) and the answer back', async () => {
     upstream.clearRequests();
-    const data = await client.messages.create({
+    const request = {
       model: 'claude',
       max_tokens: 50,
-      system: 'be brief',
-      messages: [{ role: 'user', content: 'hello anthropic friend' }],
-    });
-    expect(upstream.requests[0]!.path).toBe('/v1/messages');
-    expect(upstream.requests[0]!.body).toMatchObject({
-      model: 'fake-claude',
-      system: 'be brief',
-      max_tokens: 50,
-    });
+      system: [{ type: 'text' as const, text: 'be brief', cache_control: { type: 'ephemeral' as const } }],
+      thinking: { type: 'enabled' as const, budget_tokens: 1024 },
+      messages: [
+        { role: 'user' as const, content: 'first question' },
+        {
+          role: 'assistant' as const,
+          content: [
+            { type: 'thinking' as const, thinking: 'pondering', signature: 'sig-abc123' },
+            { type: 'text' as const, text: 'first answer' },
+          ],
+        },
+        {
+          role: 'user' as const,
+          content: [
+            {
+              type: 'text' as const,
+              text: 'hello anthropic friend',
+              cache_control: { type: 'ephemeral' as const },
+            },
+          ],
+        },
+      ],
+    };
+    const { data, request_id } = await client.messages.create(request).withResponse();
+    const sent = upstream.requests[0]!;
+    expect(sent.path).toBe('/v1/messages');
+    expect(sent.headers['x-api-key']).toBe('upstream-secret');
+    expect(sent.body).toEqual({ ...request, model: 'fake-claude' });
     expect(data).toMatchObject({
+      id: expect.stringMatching(/^msg_fake_/),
       type: 'message',
       model: 'claude',
       content: [{ type: 'text', text: expect.stringContaining('hello anthropic friend') }],
       stop_reason: 'end_turn',
     });
-    const final = await client.messages
-      .stream({ model: 'claude', max_tokens: 50, messages: [{ role: 'user', content: 'x y' }] })
-      .finalMessage();
+    expect(await usageFor(ts, request_id!)).toMatchObject({
+      outcome: 'success',
+      promptTokens: data.usage.input_tokens,
+      completionTokens: data.usage.output_tokens,
+      estimated: false,
+    });
+
+    upstream.clearRequests();
+    const stream = client.messages.stream({ ...request, messages: [{ role: 'user', content: 'x y' }] });
+    const final = await stream.finalMessage();
+    expect(upstream.requests[0]!.body).toMatchObject({ stream: true, thinking: request.thinking });
+    expect(final.id).toMatch(/^msg_fake_/);
+    expect(final.model).toBe('claude');
     expect(final.content[0]).toMatchObject({ type: 'text', text: expect.stringContaining('x y') });
     expect(final.usage.output_tokens).toBeGreaterThan(0);
   });

@@ -1,3 +1,4 @@
+import { nativeMessages } from './adapters/anthropic/native.ts';
 import type { TranslatedResponse } from './adapters/types.ts';
 import type { AttemptResult, Relay } from './attempt.ts';
 import { clientGone } from './failures.ts';
@@ -22,6 +23,7 @@ export async function readAnswer(
     encodingFormat: typeof body.encoding_format === 'string' ? body.encoding_format : undefined,
     model: state.modelName,
     requestId: state.requestId,
+    native: nativeMessages(body) !== null,
   });
   return { translated, upstreamMs };
 }

@@ -1,3 +1,4 @@
+import { nativeMessages } from './adapters/anthropic/native.ts';
 import type { AttemptResult, Relay } from './attempt.ts';
 import { clientGone, failure } from './failures.ts';
 import { completionAsEvents } from './json-as-stream.ts';
@@ -29,6 +30,7 @@ export async function relayStream(relay: Relay): Promise<AttemptResult> {
     requestId: state.requestId,
     clientWantsUsage: state.clientWantsUsage,
     hideUsageChunk: !state.clientWantsUsage,
+    native: nativeMessages(state.body) !== null,
   });
   const chunks = relay.res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let first: Buffer | string | null = null;

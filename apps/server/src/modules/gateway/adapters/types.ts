@@ -39,6 +39,8 @@ export interface ResponseOptions {
   /** the model name the client used */
   model: string;
   requestId: string;
+  /** the client spoke the provider's own API (Anthropic Messages): the answer goes back unchanged */
+  native?: boolean;
 }
 
 export interface TranslatedResponse {
@@ -57,6 +59,8 @@ export interface StreamOptions {
   clientWantsUsage: boolean;
   /** we asked for usage on the client's behalf: hide the usage-only chunk */
   hideUsageChunk: boolean;
+  /** the client spoke the provider's own API (Anthropic Messages): bytes pass through unchanged */
+  native?: boolean;
 }
 
 /** Turns upstream stream bytes into client stream bytes, watching for usage on the way. */

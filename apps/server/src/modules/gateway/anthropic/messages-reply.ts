@@ -15,6 +15,14 @@ export function messagesReply(
   stopSequences: string[] | undefined,
 ): FastifyReply {
   const events = new ChatStreamToEvents(model, stopSequences);
+  /** null until the first bytes: an Anthropic upstream's own events pass through unchanged */
+  let native: boolean | null = null;
+  const translate = (chunk: Buffer | string): Buffer | string => {
+    native ??= String(chunk).startsWith('event:');
+    // the gateway's own error line (OpenAI-style) still becomes Anthropic's error event
+    if (native && !(typeof chunk === 'string' && chunk.startsWith('\n\ndata: {"error"'))) return chunk;
+    return events.push(chunk);
+  };
   const socket: ServerResponse = real.raw;
   const raw = {
     get writableFinished() {
@@ -36,11 +44,11 @@ export function messagesReply(
       return raw;
     },
     write(chunk: Buffer | string) {
-      const out = events.push(chunk);
+      const out = translate(chunk);
       return out ? socket.write(out) : true;
     },
     end(chunk?: Buffer | string) {
-      const out = chunk ? events.push(chunk) : '';
+      const out = chunk ? translate(chunk) : '';
       socket.end(out || undefined);
       return raw;
     },
@@ -81,7 +89,9 @@ export function messagesReply(
           .send(anthropicErrorBody('api_error', 'The upstream answered with a body that is not JSON.'));
         return reply;
       }
-      real.send(toAnthropicMessage(completion ?? {}, model, stopSequences));
+      // an Anthropic upstream's own message (pass-through) goes back as it came
+      const native = (completion as { type?: unknown } | null)?.type === 'message';
+      real.send(native ? completion : toAnthropicMessage(completion ?? {}, model, stopSequences));
       return reply;
     },
   };

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../../http/app-error.ts';
 import type { KeyPrincipal } from '../../../http/principal.ts';
+import { NATIVE_MESSAGES } from '../adapters/anthropic/native.ts';
 import type { GatewayContext } from '../context.ts';
 import { proxyRequest } from '../proxy-request.ts';
 import { findUsableModel, modelNotFound } from '../resolve-model.ts';
@@ -51,7 +52,10 @@ export async function messagesRoutes(app: FastifyInstance, { gw }: { gw: Gateway
     },
     async (req: FastifyRequest, reply: FastifyReply) => {
       const body = parseBody(messagesBody, req.body);
-      req.body = toChatBody(body);
+      const chat: Record<string | symbol, unknown> = toChatBody(body);
+      // what an Anthropic upstream is sent as is (see adapters/anthropic/native.ts)
+      chat[NATIVE_MESSAGES] = req.body;
+      req.body = chat;
       await proxyRequest(gw, req, messagesReply(reply, body.model, body.stop_sequences), 'chat.completions');
       return reply;
     },

@@ -1,6 +1,7 @@
 import { readOpenAiError } from '../openai-shapes.ts';
 import type { Adapter, ProviderConnection } from '../types.ts';
 import { fromMessagesResponse } from './from-messages.ts';
+import { nativeMessages } from './native.ts';
 import { createAnthropicStream } from './stream.ts';
 import { toMessagesRequest } from './to-messages.ts';
 
@@ -26,9 +27,12 @@ export const anthropicAdapter: Adapter = {
   },
 
   buildRequest(_endpoint, body, upstreamModel, conn, opts) {
+    const native = nativeMessages(body);
     return {
       path: `${v1(conn)}/messages`,
-      body: JSON.stringify(toMessagesRequest(body, upstreamModel, opts.stream)),
+      body: JSON.stringify(
+        native ? { ...native, model: upstreamModel } : toMessagesRequest(body, upstreamModel, opts.stream),
+      ),
     };
   },
 
@@ -40,6 +44,8 @@ export const anthropicAdapter: Adapter = {
       return { body: buf, usage: null, completionText: '' };
     }
     const { body, usage, text } = fromMessagesResponse(parsed, opts.model);
+    if (opts.native)
+      return { body: JSON.stringify({ ...parsed, model: opts.model }), usage, completionText: text };
     return { body: JSON.stringify(body), usage, completionText: text };
   },
 

@@ -106,12 +106,25 @@ export function createAnthropicStream(opts: StreamOptions): StreamTranslator {
     maxBufferSize: 4 * 1024 * 1024,
     onEvent(event) {
       try {
-        onEvent(JSON.parse(event.data) as Json);
+        const data = JSON.parse(event.data) as Json;
+        onEvent(data);
+        if (opts.native) {
+          // Anthropic's own event, re-sent whole; only the upstream's model name is replaced by the client's
+          if (data.type === 'message_start' && data.message) data.message.model = opts.model;
+          nativeOut += `event: ${event.event ?? data.type}\ndata: ${JSON.stringify(data)}\n\n`;
+        }
       } catch {
         // an unparsable event cannot be translated; skip it
       }
     },
   });
+
+  let nativeOut = '';
+  const takeNative = () => {
+    const result = nativeOut;
+    nativeOut = '';
+    return result || null;
+  };
 
   const take = () => {
     const result = out;
@@ -124,9 +137,14 @@ export function createAnthropicStream(opts: StreamOptions): StreamTranslator {
       try {
         parser.feed(decoder.decode(chunk, { stream: true }));
       } catch {}
-      return take();
+      const translated = take();
+      // a native client gets Anthropic's own events; the translation above only watched for usage
+      return opts.native ? takeNative() : translated;
     },
-    end: take,
+    end: () => {
+      const translated = take();
+      return opts.native ? takeNative() : translated;
+    },
     get usage() {
       return usage();
     },
