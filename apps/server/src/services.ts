@@ -176,7 +176,10 @@ export async function createServices(deps: CoreDeps) {
     files,
     windowS: config.batches.windowS,
     enqueueStep: batchJobs.enqueueStep,
-    holdsChanged: batchHolds.changed,
+    stoppedHolding: (id) => {
+      batchHolds.drop(id);
+      return batchHolds.changed();
+    },
   });
   // async requests run as low-priority jobs with their own concurrency, apart from live traffic
   const asyncInference = createAsyncInference({

@@ -257,20 +257,21 @@ describe('budget held by a running batch', () => {
     await new Promise((r) => setTimeout(r, 300)); // the policy cache reloads on the push
     const c = openai(ts, k.key);
     // each line may generate 250 tokens: $0.50 at the list price, $0.25 at the batch price (50 % off);
-    // the batch holds 30 × $0.25 = $7.50, its four lines in flight reserve $1 more
-    const lines = Array.from({ length: 30 }, (_, i) => ({
+    // the batch holds 36 × $0.25 = $9 (less as its lines are answered), its four lines in flight
+    // reserve $1 more
+    const lines = Array.from({ length: 36 }, (_, i) => ({
       ...chatLine(`held-${i}`),
       body: { model: 'chat-small', messages: [{ role: 'user', content: 'x' }], max_tokens: 250 },
     }));
-    // a live request that may generate 1,500 tokens reserves $3: it fits beside the lines in flight,
+    // a live request that may generate 2,000 tokens reserves $4: it fits beside the lines in flight,
     // not beside what the batch holds
     const live = () =>
       c.chat.completions.create({
         model: 'chat-small',
         messages: [{ role: 'user', content: 'y' }],
-        max_tokens: 1500,
+        max_tokens: 2000,
       });
-    upstream.setOptions({ latencyMs: 300 });
+    upstream.setOptions({ latencyMs: 1000 });
     try {
       const b = await c.batches.create({
         input_file_id: await uploadBatchFile(c, jsonl(lines)),
@@ -291,10 +292,10 @@ describe('budget held by a running batch', () => {
       expect(answer.choices[0]!.message.content).toEqual(expect.any(String));
       // budgets were charged what the usage rows say: the batch lines at the batch price
       const rows = (await usageRowsOfKey(ts, k.id)).filter((r) => r.outcome === 'success');
-      expect(rows).toHaveLength(31);
+      expect(rows).toHaveLength(37);
       const list = (r: (typeof rows)[number]) => (r.promptTokens * 1000 + r.completionTokens * 2000) * 1000;
       const lineRows = rows.filter((r) => r.costNanos !== list(r));
-      expect(lineRows).toHaveLength(30);
+      expect(lineRows).toHaveLength(36);
       for (const r of lineRows) expect(r.costNanos).toBe(Math.round(list(r) / 2));
       const billed = rows.reduce((sum, r) => sum + r.costNanos, 0) / 1e9;
       const usage = await ts.admin.get(`/api/v1/limits/${policy.body.id}/usage`);

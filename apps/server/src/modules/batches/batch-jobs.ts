@@ -113,6 +113,9 @@ export function createBatchJobs(deps: BatchJobsDeps) {
     files: deps.files,
     log,
     emit: deps.emit,
+    // the hold applies from the moment the batch is seen running (before the next read of holds)
+    committed: (batch) => deps.holds.add(batch),
+    stopped: (id) => deps.holds.drop(id),
     async started(tx, batch, total) {
       for (let from = 1; from <= total; from += CHUNK_LINES)
         await enqueueLines(tx, batch, from, Math.min(total, from + CHUNK_LINES - 1));

@@ -17,6 +17,10 @@ export interface BatchStepsDeps {
   emit?: EmitEvent | undefined;
   /** validation passed: the batch is in_progress in `tx`; its line jobs go in the same transaction */
   started: (tx: DbOrTx, batch: BatchRow, total: number) => Promise<void>;
+  /** ... and that transaction committed */
+  committed: (batch: BatchRow) => void;
+  /** the batch stopped running: it holds no quota from now on */
+  stopped: (id: string) => void;
 }
 
 /** A step that must wait (lines still in flight): look again at this time. */
@@ -44,6 +48,7 @@ export function createBatchSteps(deps: BatchStepsDeps) {
         .returning();
       row = f!;
     }
+    deps.stopped(row.id);
     const done = await finalizeBatch(db, files, row, end);
     await deps
       .emit?.(row.orgId, `batch.${end}`, { id: row.id }, row.id)
@@ -68,7 +73,7 @@ export function createBatchSteps(deps: BatchStepsDeps) {
           await finish(row, 'expired');
           return done;
         }
-        const failed = await validateBatch(db, files, gw, row, heartbeat, deps.started);
+        const failed = await validateBatch(db, files, gw, row, heartbeat, deps.started, deps.committed);
         if (failed)
           await deps
             .emit?.(row.orgId, 'batch.failed', { id: row.id }, row.id)

@@ -45,13 +45,16 @@ export async function claimLines(
   range: LineRange,
   limit: number,
   leaseMs: number,
+  /** the first claim of a run: lines this job claimed in an earlier run (it died) count as free */
+  reclaimOwn = false,
 ): Promise<ClaimedLine[]> {
+  const own = reclaimOwn ? sql`or claimed_by = ${owner}` : sql``;
   const result = await db.execute(sql`
     update batch_lines l set claimed_by = ${owner}, claim_until = now() + ${leaseMs} * interval '1 millisecond'
     from (
       select line from batch_lines
       where batch_id = ${range.batchId} and state = 'pending' and line between ${range.from} and ${range.to}
-        and (claim_until is null or claim_until < now() or claimed_by = ${owner})
+        and (claim_until is null or claim_until < now() ${own})
         and exists (select 1 from batches where id = ${range.batchId} and status = 'in_progress' and expires_at > now())
       order by line
       limit ${limit}

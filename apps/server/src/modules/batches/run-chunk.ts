@@ -77,37 +77,55 @@ export async function runChunk(deps: ChunkDeps, ctx: JobContext, range: LineRang
       void extendClaims(db, owner, deps.leaseMs).catch((err) => log.warn({ err }, 'claim renewal failed')),
     deps.leaseMs / 3,
   );
-  let claimed: ClaimedLine[] = [];
-  try {
+  // lines claimed and not started: refilled while workers run, so no worker waits for a group's last line
+  const waiting: ClaimedLine[] = [];
+  let exhausted = false;
+  let first = true;
+  let refilling: Promise<void> | null = null;
+  const refill = () => {
+    refilling ??= (async () => {
+      try {
+        const lines = await claimLines(db, owner, range, deps.concurrency * 2, deps.leaseMs, first);
+        first = false;
+        if (lines.length === 0) exhausted = true;
+        waiting.push(...lines);
+      } finally {
+        refilling = null;
+      }
+    })();
+    return refilling;
+  };
+  const worker = async () => {
     while (!ctx.signal.aborted) {
-      claimed = await claimLines(db, owner, range, deps.concurrency * 4, deps.leaseMs);
-      if (claimed.length === 0) break;
-      // lines run as the key is now: a revoked key stops spending, changed models or scopes apply
-      const key = deps.currentKey(keyId);
-      let next = 0;
-      const worker = async () => {
-        while (next < claimed.length && !ctx.signal.aborted) {
-          const line = claimed[next++]!;
-          try {
-            const result = key ? await runLine(gw, key, batch.endpoint, line) : revokedLine(line);
-            buffer.push(result); // after the await: commit() swaps the array
-            if (buffer.length >= COMMIT_LINES) void commit();
-          } catch (err) {
-            log.error({ err, batch: line.batchId, line: line.line }, 'batch line failed inside maas');
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(deps.concurrency, claimed.length) }, worker));
-      // aborted half way: the lines never started are given back for the next run at once
-      const left = claimed.slice(next);
-      claimed = [];
-      await commit();
-      if (left.length > 0) await releaseClaims(db, owner, left);
+      if (waiting.length <= deps.concurrency && !exhausted) {
+        const more = refill();
+        if (waiting.length === 0) await more;
+      }
+      const line = waiting.shift();
+      if (!line) {
+        if (exhausted) return;
+        continue; // another worker took what the refill brought: claim again
+      }
+      try {
+        // lines run as the key is now: a revoked key stops spending, changed models or scopes apply
+        const key = deps.currentKey(keyId);
+        const result = key ? await runLine(gw, key, batch.endpoint, line) : revokedLine(line);
+        buffer.push(result); // after the await: commit() swaps the array
+        if (buffer.length >= COMMIT_LINES) void commit();
+      } catch (err) {
+        log.error({ err, batch: line.batchId, line: line.line }, 'batch line failed inside maas');
+      }
     }
+  };
+  try {
+    await Promise.all(Array.from({ length: deps.concurrency }, worker));
+    while (refilling) await refilling;
   } finally {
     clearInterval(flusher);
     clearInterval(renew);
     await commit();
+    // aborted half way: the lines never started are given back for the next run at once
+    if (waiting.length > 0) await releaseClaims(db, owner, waiting.splice(0));
   }
   if (ctx.signal.aborted) throw ctx.signal.reason ?? new JobAbortedError('shutdown');
   return { retryAt: await nextPendingAt(db, range), stopped: false };

@@ -24,8 +24,8 @@ export interface BatchServiceDeps {
   windowS: number;
   /** queues the batch's next step on the job engine (in the caller's transaction when given) */
   enqueueStep: BatchJobs['enqueueStep'];
-  /** a cancelled batch holds no quota from now on */
-  holdsChanged: () => Promise<void>;
+  /** a cancelled batch holds no quota from now on (here at once, on other replicas by the bus) */
+  stoppedHolding: (id: string) => Promise<void>;
 }
 
 const notFound = (id: string) =>
@@ -38,7 +38,7 @@ const invalid = (message: string, param: string) =>
 export const newBatchId = () => `batch_${newId('req').slice(4)}`;
 
 /** /v1/batches for one key's project: another project's or org's batches do not exist here. */
-export function createBatchService({ db, files, windowS, enqueueStep, holdsChanged }: BatchServiceDeps) {
+export function createBatchService({ db, files, windowS, enqueueStep, stoppedHolding }: BatchServiceDeps) {
   const own = (key: KeyPrincipal, id: string) =>
     and(eq(batches.id, id), eq(batches.orgId, key.orgId), eq(batches.projectId, key.projectId));
 
@@ -121,7 +121,7 @@ export function createBatchService({ db, files, windowS, enqueueStep, holdsChang
         .returning();
       if (row) {
         await enqueueStep(db, row, 'cancel');
-        await holdsChanged();
+        await stoppedHolding(row.id);
         return toBatchDto(row);
       }
       const current = await load(key, id);

@@ -25,6 +25,8 @@ export async function validateBatch(
   batch: BatchRow,
   heartbeat: () => Promise<void>,
   started: (tx: DbOrTx, batch: BatchRow, total: number) => Promise<void>,
+  /** after the transaction that started the batch committed */
+  committed: (batch: BatchRow) => void = () => {},
 ): Promise<boolean> {
   const scope = { orgId: batch.orgId, projectId: batch.projectId };
   await db.delete(batchLines).where(eq(batchLines.batchId, batch.id));
@@ -78,7 +80,7 @@ export async function validateBatch(
       .where(and(eq(batches.id, batch.id), eq(batches.status, 'validating')));
     return true;
   }
-  await db.transaction(async (tx) => {
+  const row = await db.transaction(async (tx) => {
     const [row] = await tx
       .update(batches)
       .set({
@@ -93,7 +95,9 @@ export async function validateBatch(
       .where(and(eq(batches.id, batch.id), eq(batches.status, 'validating')))
       .returning();
     if (row) await started(tx, row, total);
+    return row;
   });
+  if (row) committed(row);
   return false;
 }
 
