@@ -453,6 +453,49 @@ describe('onto an Anthropic provider', () => {
   });
 });
 
+describe('what only Anthropic understands', () => {
+  const doc = {
+    type: 'document',
+    source: { type: 'text', media_type: 'text/plain', data: 'the contract says yes' },
+  };
+  const webSearch = { type: 'web_search_20250305', name: 'web_search', max_uses: 2 };
+
+  it('is refused, naming the part, on a model an OpenAI-compatible upstream serves', async () => {
+    const version = { 'anthropic-version': '2023-06-01', 'x-api-key': key };
+    const withDoc = await post(
+      '/messages',
+      { model: 'chat-small', max_tokens: 10, messages: [{ role: 'user', content: [doc] }] },
+      version,
+    );
+    expect(withDoc.status).toBe(400);
+    expect(withDoc.body.error).toEqual({
+      type: 'invalid_request_error',
+      message:
+        'messages.0.content.0: a `document` block is supported only on models served by an Anthropic provider.',
+    });
+    const withTool = await post(
+      '/messages',
+      { model: 'chat-small', max_tokens: 10, tools: [webSearch], messages: [{ role: 'user', content: 'x' }] },
+      version,
+    );
+    expect(withTool.status).toBe(400);
+    expect(withTool.body.error.message).toContain('server tool `web_search_20250305`');
+  });
+
+  it('passes through to an Anthropic provider unchanged', async () => {
+    upstream.clearRequests();
+    const request = {
+      model: 'claude',
+      max_tokens: 10,
+      tools: [webSearch],
+      messages: [{ role: 'user', content: [doc, { type: 'text', text: 'does it?' }] }],
+    };
+    const res = await post('/messages', request, { 'anthropic-version': '2023-06-01', 'x-api-key': key });
+    expect(res.status).toBe(200);
+    expect(upstream.requests[0]!.body).toEqual({ ...request, model: 'fake-claude' });
+  });
+});
+
 describe('errors in Anthropic’s shape', () => {
   const version = { 'anthropic-version': '2023-06-01' };
   const valid = { model: 'chat-small', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };

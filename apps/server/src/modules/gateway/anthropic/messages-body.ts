@@ -35,13 +35,19 @@ const thinkingBlock = z.looseObject({
   signature: z.string().optional(),
 });
 const redactedThinkingBlock = z.looseObject({ type: z.literal('redacted_thinking'), data: z.string() });
-const contentBlock = z.discriminatedUnion('type', [
-  textBlock,
-  imageBlock,
-  toolUseBlock,
-  toolResultBlock,
-  thinkingBlock,
-  redactedThinkingBlock,
+const KNOWN_BLOCKS = new Set(['text', 'image', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking']);
+/** a block only Anthropic knows (document, search_result, server tool results …): kept for pass-through */
+const otherBlock = z.looseObject({ type: z.string().refine((t) => !KNOWN_BLOCKS.has(t)) });
+const contentBlock = z.union([
+  z.discriminatedUnion('type', [
+    textBlock,
+    imageBlock,
+    toolUseBlock,
+    toolResultBlock,
+    thinkingBlock,
+    redactedThinkingBlock,
+  ]),
+  otherBlock,
 ]);
 
 const message = z.looseObject({
@@ -49,12 +55,15 @@ const message = z.looseObject({
   content: z.union([z.string(), z.array(contentBlock)]),
 });
 
-const tool = z.looseObject({
+const customTool = z.looseObject({
   name: z.string().min(1),
   description: z.string().optional(),
   input_schema: z.looseObject({ type: z.literal('object') }),
-  type: z.enum(['custom']).optional(),
+  type: z.literal('custom').optional(),
 });
+/** Anthropic's server tools (web_search_…, bash_…): kept for pass-through */
+const serverTool = z.looseObject({ type: z.string().refine((t) => t !== 'custom'), name: z.string() });
+const tool = z.union([customTool, serverTool]);
 
 const toolChoice = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal('auto'), disable_parallel_tool_use: z.boolean().optional() }),

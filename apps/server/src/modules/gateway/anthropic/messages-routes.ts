@@ -8,6 +8,7 @@ import type { GatewayContext } from '../context.ts';
 import { proxyRequest } from '../proxy-request.ts';
 import { findUsableModel, modelNotFound } from '../resolve-model.ts';
 import { invalidRequest, sendAnthropicError } from './anthropic-error.ts';
+import { servedOnlyByAnthropic } from './anthropic-only.ts';
 import { countTokensBody, messagesBody, parseBody } from './messages-body.ts';
 import { messagesReply } from './messages-reply.ts';
 import { toChatBody, toChatPrompt } from './to-chat.ts';
@@ -52,7 +53,10 @@ export async function messagesRoutes(app: FastifyInstance, { gw }: { gw: Gateway
     },
     async (req: FastifyRequest, reply: FastifyReply) => {
       const body = parseBody(messagesBody, req.body);
-      const chat: Record<string | symbol, unknown> = toChatBody(body);
+      const model = findUsableModel(gw.models, req.principal as KeyPrincipal, body.model);
+      const chat: Record<string | symbol, unknown> = toChatBody(body, {
+        dropAnthropicOnly: servedOnlyByAnthropic(gw, model),
+      });
       // what an Anthropic upstream is sent as is (see adapters/anthropic/native.ts)
       chat[NATIVE_MESSAGES] = req.body;
       req.body = chat;

@@ -1,4 +1,11 @@
+import { invalidRequest } from './anthropic-error.ts';
 import type { ContentBlock, CountTokensBody, MessagesBody } from './messages-body.ts';
+
+type KnownBlock = Extract<
+  ContentBlock,
+  { type: 'text' | 'image' | 'tool_use' | 'tool_result' | 'thinking' | 'redacted_thinking' }
+>;
+const KNOWN = new Set(['text', 'image', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking']);
 
 type ChatMessage = Record<string, unknown>;
 type ChatPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
@@ -8,13 +15,17 @@ type ChatPart = { type: 'text'; text: string } | { type: 'image_url'; image_url:
  * upstreams. Dropped on the way: `cache_control` (no such thing there), thinking blocks of earlier
  * turns (their signatures mean nothing to another model) and the `thinking` setting.
  */
-export function toChatBody(body: MessagesBody): Record<string, unknown> {
+export function toChatBody(
+  body: MessagesBody,
+  opts: TranslateOptions = { dropAnthropicOnly: false },
+): Record<string, unknown> {
   const chat: Record<string, unknown> = {
     model: body.model,
-    messages: toChatMessages(body),
+    messages: toChatMessages(body, opts),
     max_tokens: body.max_tokens,
   };
-  if (body.tools?.length) chat.tools = body.tools.map(toChatTool);
+  const tools = chatTools(body, opts);
+  if (tools.length) chat.tools = tools;
   const choice = body.tool_choice;
   if (choice) {
     chat.tool_choice =
@@ -25,11 +36,7 @@ export function toChatBody(body: MessagesBody): Record<string, unknown> {
           : choice.type === 'none'
             ? 'none'
             : { type: 'function', function: { name: choice.name } };
-    if (
-      'disable_parallel_tool_use' in choice &&
-      choice.disable_parallel_tool_use === true &&
-      body.tools?.length
-    )
+    if ('disable_parallel_tool_use' in choice && choice.disable_parallel_tool_use === true && tools.length)
       chat.parallel_tool_calls = false;
   }
   if (body.stop_sequences?.length) chat.stop = body.stop_sequences;
@@ -47,12 +54,38 @@ export function toChatBody(body: MessagesBody): Record<string, unknown> {
 
 /** The prompt part alone (count_tokens has no max_tokens). */
 export function toChatPrompt(body: CountTokensBody): Record<string, unknown> {
-  const chat: Record<string, unknown> = { model: body.model, messages: toChatMessages(body) };
-  if (body.tools?.length) chat.tools = body.tools.map(toChatTool);
+  const opts = { dropAnthropicOnly: true };
+  const chat: Record<string, unknown> = { model: body.model, messages: toChatMessages(body, opts) };
+  const tools = chatTools(body, opts);
+  if (tools.length) chat.tools = tools;
   return chat;
 }
 
-function toChatTool(tool: NonNullable<CountTokensBody['tools']>[number]) {
+export interface TranslateOptions {
+  /**
+   * Drop what only Anthropic understands (documents, server tools …) instead of refusing it: the
+   * request goes to Anthropic unchanged anyway, the chat body only serves limits and metering.
+   */
+  dropAnthropicOnly: boolean;
+}
+
+type Tool = NonNullable<CountTokensBody['tools']>[number];
+type CustomTool = Extract<Tool, { input_schema: unknown }>;
+
+function chatTools(body: CountTokensBody, opts: TranslateOptions) {
+  const out: ReturnType<typeof toChatTool>[] = [];
+  body.tools?.forEach((tool, i) => {
+    if ('input_schema' in tool && tool.input_schema) out.push(toChatTool(tool as CustomTool));
+    else if (!opts.dropAnthropicOnly)
+      throw anthropicOnly(`tools.${i}`, `server tool \`${String(tool.type)}\``);
+  });
+  return out;
+}
+
+const anthropicOnly = (param: string, what: string) =>
+  invalidRequest(`${param}: ${what} is supported only on models served by an Anthropic provider.`, param);
+
+function toChatTool(tool: CustomTool) {
   return {
     type: 'function',
     function: {
@@ -63,20 +96,28 @@ function toChatTool(tool: NonNullable<CountTokensBody['tools']>[number]) {
   };
 }
 
-function toChatMessages(body: CountTokensBody): ChatMessage[] {
+function toChatMessages(body: CountTokensBody, opts: TranslateOptions): ChatMessage[] {
   const out: ChatMessage[] = [];
   const system = typeof body.system === 'string' ? body.system : body.system?.map((b) => b.text).join('\n');
   if (system) out.push({ role: 'system', content: system });
-  for (const m of body.messages) {
-    if (typeof m.content === 'string') out.push({ role: m.role, content: m.content });
-    else if (m.role === 'assistant') out.push(assistantMessage(m.content));
-    else out.push(...userMessages(m.content));
-  }
+  body.messages.forEach((m, i) => {
+    if (typeof m.content === 'string') {
+      out.push({ role: m.role, content: m.content });
+      return;
+    }
+    const known = m.content.filter((b, j): b is KnownBlock => {
+      if (KNOWN.has(b.type)) return true;
+      if (!opts.dropAnthropicOnly) throw anthropicOnly(`messages.${i}.content.${j}`, `a \`${b.type}\` block`);
+      return false;
+    });
+    if (m.role === 'assistant') out.push(assistantMessage(known));
+    else out.push(...userMessages(known));
+  });
   return out;
 }
 
 /** text and tool_use blocks → content and tool_calls */
-function assistantMessage(blocks: ContentBlock[]): ChatMessage {
+function assistantMessage(blocks: KnownBlock[]): ChatMessage {
   let text = '';
   const calls: unknown[] = [];
   for (const b of blocks) {
@@ -92,7 +133,7 @@ function assistantMessage(blocks: ContentBlock[]): ChatMessage {
 }
 
 /** tool_result blocks → `tool` messages (first, as OpenAI wants them right after the call); the rest → one user message */
-function userMessages(blocks: ContentBlock[]): ChatMessage[] {
+function userMessages(blocks: KnownBlock[]): ChatMessage[] {
   const tools: ChatMessage[] = [];
   const parts: ChatPart[] = [];
   for (const b of blocks) {
