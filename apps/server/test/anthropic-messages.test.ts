@@ -531,6 +531,12 @@ describe('errors in Anthropic’s shape', () => {
       type: 'error',
       error: { type: 'invalid_request_error', message: 'max_tokens: Field required' },
     });
+    // refused, and metered like any other request
+    expect(await usageFor(ts, res.headers.get('x-request-id')!)).toMatchObject({
+      outcome: 'rejected',
+      httpStatus: 400,
+      errorCode: 'validation_failed',
+    });
     await expect(client.messages.create(body as never)).rejects.toBeInstanceOf(Anthropic.BadRequestError);
   });
 

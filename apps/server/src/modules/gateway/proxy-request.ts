@@ -31,8 +31,11 @@ export async function proxyRequest(
   req: FastifyRequest,
   reply: FastifyReply,
   endpoint: Endpoint,
-  /** work maas runs on a key's behalf (runInternal): the batch a line belongs to */
-  internal?: { batchId?: string | undefined },
+  /**
+   * work maas runs on a key's behalf (runInternal): the batch a line belongs to; another API's
+   * body (Anthropic Messages): `translate` turns it into the endpoint's (its errors are metered too)
+   */
+  internal?: { batchId?: string | undefined; translate?: (body: unknown) => Record<string, unknown> },
 ) {
   const state = newRequestState(req.id, req.principal as KeyPrincipal, endpoint, internal?.batchId ?? null);
   if (gw.tracing) startRequestTrace(gw.tracing, state, req);
@@ -48,7 +51,7 @@ export async function proxyRequest(
     // looked up first (a map read) so that even a bad body is metered under the model it named
     const model = findUsableModel(gw.models, state.key, state.modelName);
     state.model = model;
-    const body = validateBody(endpoint, req.body);
+    const body = validateBody(endpoint, internal?.translate ? internal.translate(req.body) : req.body);
     state.body = body;
     state.stream = body.stream === true && (endpoint === 'chat.completions' || endpoint === 'completions');
     state.clientWantsUsage =

@@ -12,15 +12,17 @@ import { toAnthropicMessage } from './from-chat.ts';
 export function messagesReply(
   real: FastifyReply,
   model: string,
-  stopSequences: string[] | undefined,
+  /** the request's stop sequences, known once its body is parsed */
+  stopSequences: () => string[] | undefined,
 ): FastifyReply {
-  const events = new ChatStreamToEvents(model, stopSequences);
+  let events: ChatStreamToEvents | null = null;
   /** null until the first bytes: an Anthropic upstream's own events pass through unchanged */
   let native: boolean | null = null;
   const translate = (chunk: Buffer | string): Buffer | string => {
     native ??= String(chunk).startsWith('event:');
     // the gateway's own error line (OpenAI-style) still becomes Anthropic's error event
     if (native && !(typeof chunk === 'string' && chunk.startsWith('\n\ndata: {"error"'))) return chunk;
+    events ??= new ChatStreamToEvents(model, stopSequences());
     return events.push(chunk);
   };
   const socket: ServerResponse = real.raw;
@@ -91,7 +93,7 @@ export function messagesReply(
       }
       // an Anthropic upstream's own message (pass-through) goes back as it came
       const native = (completion as { type?: unknown } | null)?.type === 'message';
-      real.send(native ? completion : toAnthropicMessage(completion ?? {}, model, stopSequences));
+      real.send(native ? completion : toAnthropicMessage(completion ?? {}, model, stopSequences()));
       return reply;
     },
   };

@@ -52,15 +52,22 @@ export async function messagesRoutes(app: FastifyInstance, { gw }: { gw: Gateway
       validatorCompiler: documentOnly,
     },
     async (req: FastifyRequest, reply: FastifyReply) => {
-      const body = parseBody(messagesBody, req.body);
-      const model = findUsableModel(gw.models, req.principal as KeyPrincipal, body.model);
-      const chat: Record<string | symbol, unknown> = toChatBody(body, {
-        dropAnthropicOnly: servedOnlyByAnthropic(gw, model),
-      });
-      // what an Anthropic upstream is sent as is (see adapters/anthropic/native.ts)
-      chat[NATIVE_MESSAGES] = req.body;
-      req.body = chat;
-      await proxyRequest(gw, req, messagesReply(reply, body.model, body.stop_sequences), 'chat.completions');
+      const key = req.principal as KeyPrincipal;
+      let stopSequences: string[] | undefined;
+      // translated inside the gateway's path, so that a refused body is metered like any other
+      const translate = (raw: unknown) => {
+        const body = parseBody(messagesBody, raw);
+        stopSequences = body.stop_sequences;
+        const chat: Record<string | symbol, unknown> = toChatBody(body, {
+          dropAnthropicOnly: servedOnlyByAnthropic(gw, findUsableModel(gw.models, key, body.model)),
+        });
+        // what an Anthropic upstream is sent as is (see adapters/anthropic/native.ts)
+        chat[NATIVE_MESSAGES] = raw;
+        return chat;
+      };
+      const model = (req.body as { model?: unknown } | null)?.model;
+      const answer = messagesReply(reply, typeof model === 'string' ? model : '', () => stopSequences);
+      await proxyRequest(gw, req, answer, 'chat.completions', { translate });
       return reply;
     },
   );
