@@ -503,6 +503,8 @@ describe('errors in Anthropic’s shape', () => {
   it('accepts x-api-key and Bearer; refuses a bad key with 401 authentication_error', async () => {
     expect((await post('/messages', valid, { ...version, 'x-api-key': key })).status).toBe(200);
     expect((await post('/messages', valid, { ...version, authorization: `Bearer ${key}` })).status).toBe(200);
+    // Claude Code's path
+    expect((await post('/messages?beta=true', valid, { ...version, 'x-api-key': key })).status).toBe(200);
     const bad = await post('/messages', valid, { ...version, 'x-api-key': 'sk-maas-not-a-key' });
     expect(bad.status).toBe(401);
     expect(bad.body).toEqual({
