@@ -9,6 +9,7 @@ import type { AuditService } from '../audit/index.ts';
 import { createBillService } from './bills.ts';
 import { createUsagePartitions } from './partitions.ts';
 import { createPriceBook } from './price-book.ts';
+import { createUsageJournal } from './usage-journal.ts';
 import { createUsageSpool } from './usage-spool.ts';
 import { createUsageWriter } from './usage-writer.ts';
 
@@ -30,7 +31,15 @@ function spoolDir(config: Config): string {
 
 export function createMeteringService({ db, bus, audit, config, log }: MeteringDeps) {
   const priceBook = createPriceBook({ db, bus, audit, log });
-  const writer = createUsageWriter({ db, log, spool: createUsageSpool(spoolDir(config)) });
+  const dir = spoolDir(config);
+  const writer = createUsageWriter({
+    db,
+    log,
+    spool: createUsageSpool(dir),
+    // an in-memory database dies with the process: nothing to replay into
+    journal:
+      config.dataDir.startsWith('memory://') && !config.databaseUrl ? undefined : createUsageJournal(dir),
+  });
   const bills = createBillService({ db, audit });
   const partitions = createUsagePartitions({ db, log, retentionDays: config.usageRetentionDays });
   let maintenance: NodeJS.Timeout | undefined;
@@ -47,7 +56,7 @@ export function createMeteringService({ db, bus, audit, config, log }: MeteringD
     async start() {
       await maintain();
       await priceBook.start();
-      writer.start();
+      await writer.start();
       maintenance = setInterval(maintain, 6 * 3_600_000);
       maintenance.unref();
     },

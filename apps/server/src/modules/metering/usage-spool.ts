@@ -9,6 +9,7 @@ import type { UsageRecord } from './record-usage.ts';
 export function createUsageSpool(dir: string) {
   const active = () => join(dir, 'usage-spool.jsonl');
   let ready: Promise<unknown> | undefined;
+  let adopted = 0;
 
   return {
     dir,
@@ -51,6 +52,16 @@ export function createUsageSpool(dir: string) {
     },
 
     remove: (file: string) => unlink(file),
+
+    /** Takes a file of usage events (a dead process's journal) into the spool, to be replayed. */
+    async adopt(file: string): Promise<void> {
+      ready ??= mkdir(dir, { recursive: true, mode: 0o700 });
+      await ready;
+      await rename(
+        file,
+        join(dir, `usage-spool-${Date.now()}${String(++adopted).padStart(4, '0')}-${process.pid}.jsonl`),
+      );
+    },
   };
 }
 

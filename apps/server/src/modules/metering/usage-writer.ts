@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import { recordUsage, type UsageRecord } from './record-usage.ts';
+import type { UsageJournal } from './usage-journal.ts';
 import type { UsageSpool } from './usage-spool.ts';
 
 export type UsageEvent = UsageRecord;
@@ -9,6 +10,8 @@ export interface UsageWriterDeps {
   db: Db;
   log: Logger;
   spool: UsageSpool;
+  /** write-ahead journal: each event on disk before its answer completes (absent: memory only) */
+  journal?: UsageJournal | undefined;
   /** flush at least this often (ms) */
   flushIntervalMs?: number;
   /** flush as soon as this many rows wait, and write at most this many per transaction */
@@ -27,6 +30,7 @@ export function createUsageWriter({
   db,
   log,
   spool,
+  journal,
   flushIntervalMs = 500,
   batchSize = 500,
   maxBuffered = 20_000,
@@ -39,17 +43,40 @@ export function createUsageWriter({
   let spooled = 0;
   /** a spool may hold rows (a previous process's at start, or ours): look at the next flush */
   let spoolToReplay = false;
+  /** journal files whose events are all in the buffer or the database: removed once written */
+  let journaled: string[] = [];
+  let journalBroken = false;
+
+  /** The events journaled so far are stored (written or spooled): their journal files go. */
+  function forgetJournal(upTo: string[]): void {
+    for (const f of upTo) journal?.remove(f);
+    journaled = journaled.filter((f) => !upTo.includes(f));
+  }
+
+  /** Closes the journal file the buffered events went to; what it holds is in `buffer` now. */
+  function cutJournal(): string[] {
+    if (!journal) return [];
+    try {
+      const file = journal.cut();
+      if (file) journaled.push(file);
+    } catch (err) {
+      log.error({ err }, 'usage journal could not be cut');
+    }
+    return [...journaled];
+  }
 
   // one statement is atomic on its own: no BEGIN/COMMIT round trips per batch
   const write = (rows: UsageRecord[]) => recordUsage(db, rows);
 
   async function spill(): Promise<void> {
+    const files = cutJournal();
     const rows = buffer;
     buffer = [];
     try {
       await spool.append(rows);
       spooled += rows.length;
       spoolToReplay = true;
+      forgetJournal(files);
     } catch (err) {
       buffer = rows.concat(buffer);
       log.error({ err, rows: rows.length }, 'usage spool write failed; keeping events in memory');
@@ -77,6 +104,8 @@ export function createUsageWriter({
   async function writeAll(fullOnly = false): Promise<void> {
     try {
       await replaySpool();
+      // a full flush takes every buffered event: the journal files behind them go once it is written
+      const files = fullOnly ? [] : cutJournal();
       let rows = fullOnly ? buffer.length - (buffer.length % batchSize) : buffer.length;
       while (rows > 0) {
         const batch = buffer.slice(0, Math.min(batchSize, rows));
@@ -84,6 +113,7 @@ export function createUsageWriter({
         buffer.splice(0, batch.length);
         rows -= batch.length;
       }
+      forgetJournal(files);
       if (databaseDown) log.info('database reachable again: usage events flowing');
       databaseDown = false;
     } catch (err) {
@@ -102,8 +132,16 @@ export function createUsageWriter({
   }
 
   return {
-    /** hot path: one array push */
+    /** hot path: one journal append and one array push */
     write(event: UsageRecord): void {
+      if (journal && !journalBroken) {
+        try {
+          journal.append(event);
+        } catch (err) {
+          journalBroken = true; // memory only from now on: a kill -9 may lose the last events
+          log.error({ err }, 'usage journal write failed; usage events kept in memory only');
+        }
+      }
       buffer.push(event);
       if (buffer.length >= batchSize && !flushing) void flush(true);
     },
@@ -118,8 +156,13 @@ export function createUsageWriter({
       return buffer.length + spooled;
     },
 
-    /** Replays a spool left by an earlier run, then flushes on a timer. */
-    start(): void {
+    /** Replays a spool (and journals) left by an earlier run, then flushes on a timer. */
+    async start(): Promise<void> {
+      // what a killed process journaled and never wrote: replayed with the spool
+      for (const file of journal?.leftovers() ?? []) {
+        await spool.adopt(file).catch((err) => log.error({ err, file }, 'usage journal not taken over'));
+        log.warn({ file }, 'usage events of a process that did not stop cleanly: replaying them');
+      }
       spoolToReplay = true;
       timer = setInterval(() => void flush(), flushIntervalMs);
       timer.unref();
