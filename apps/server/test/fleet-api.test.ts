@@ -18,7 +18,7 @@ import { eventually, type FakeAgent, fakeAgent, replicasOf } from './support/fle
  */
 process.env.MAAS_FLEET_RECONCILE_MS = '100';
 process.env.MAAS_REPLICA_DRAIN_MS = '0';
-process.env.MAAS_NODE_TIMEOUT_MS = '1500';
+process.env.MAAS_NODE_TIMEOUT_MS = '4000';
 
 let ts: TestServer;
 let files: ModelFileServer;
