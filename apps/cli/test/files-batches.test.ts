@@ -8,7 +8,11 @@ import {
   startTestServer,
   type TestServer,
 } from '@maas/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// every test runs several CLI processes, each a Node start: slow on a loaded 2-core machine
+vi.setConfig({ testTimeout: 90_000 });
+
 import { completionTree } from '../src/commands/completion.ts';
 import { buildProgram } from '../src/program.ts';
 import { cliWith } from './support/cli.ts';
