@@ -94,7 +94,7 @@ afterAll(async () => {
 
 describe('replica credentials', { timeout: 60_000 }, () => {
   it('the replica listens on the node address only, not on every interface', async () => {
-    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.2:4241\d\/v1$/);
+    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.2:3241\d\/v1$/);
     const port = new URL(endpoint).port;
     expect((await fetch(`http://${NODE_ADDRESS}:${port}/health`)).status).toBe(200);
     const loopback = await fetch(`http://127.0.0.1:${port}/health`).catch((err: Error) => err);
