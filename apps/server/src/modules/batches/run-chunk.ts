@@ -82,6 +82,8 @@ export async function runChunk(deps: ChunkDeps, ctx: JobContext, range: LineRang
   let exhausted = false;
   let first = true;
   let refilling: Promise<void> | null = null;
+  /** a claim that failed (the database): the workers stop, the job fails and is retried */
+  let claimFailed: unknown = null;
   const refill = () => {
     refilling ??= (async () => {
       try {
@@ -89,6 +91,9 @@ export async function runChunk(deps: ChunkDeps, ctx: JobContext, range: LineRang
         first = false;
         if (lines.length === 0) exhausted = true;
         waiting.push(...lines);
+      } catch (err) {
+        claimFailed = err;
+        exhausted = true;
       } finally {
         refilling = null;
       }
@@ -128,5 +133,6 @@ export async function runChunk(deps: ChunkDeps, ctx: JobContext, range: LineRang
     if (waiting.length > 0) await releaseClaims(db, owner, waiting.splice(0));
   }
   if (ctx.signal.aborted) throw ctx.signal.reason ?? new JobAbortedError('shutdown');
+  if (claimFailed) throw claimFailed;
   return { retryAt: await nextPendingAt(db, range), stopped: false };
 }

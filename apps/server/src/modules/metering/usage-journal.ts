@@ -86,7 +86,13 @@ export function createUsageJournal(dir: string) {
           return !alive(pid);
         })
         .map((f) => join(dir, f))
-        .filter((f) => statSync(f).isFile())
+        .filter((f) => {
+          try {
+            return statSync(f).isFile();
+          } catch {
+            return false; // gone meanwhile
+          }
+        })
         .sort();
     },
   };
