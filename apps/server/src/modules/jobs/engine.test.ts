@@ -232,6 +232,30 @@ describe('job engine', () => {
     expect(done.error).toMatch(/lease expired: the worker ghost stopped heartbeating \(attempt 1\)/);
   });
 
+  it('never takes back a job this process still runs when its lease ran out in a stall', async () => {
+    // a long heartbeat interval stands in for an event loop that stalled past the lease
+    const e = engine({ reapMs: 20 });
+    let calls = 0;
+    let release: () => void = () => {};
+    e.register('stalled', { concurrency: 2, pollMs: 20, leaseMs: 60_000 }, async () => {
+      calls++;
+      await new Promise<void>((resolve) => (release = resolve));
+      return 'once';
+    });
+    const job = await e.enqueue({ queue: 'stalled', payload: null });
+    e.start();
+    await until(async () => (await e.get(job.id))?.status === 'running');
+    await database.db
+      .update(jobs)
+      .set({ leaseUntil: new Date(Date.now() - 10_000) })
+      .where(eq(jobs.id, job.id));
+    await sleep(200); // ten reaper rounds
+    expect((await e.get(job.id))?.status).toBe('running');
+    release();
+    expect(await finished(e, job.id)).toMatchObject({ status: 'succeeded', attempts: 1, result: 'once' });
+    expect(calls).toBe(1);
+  });
+
   it('reclaimOnStart takes back every lease at start (embedded: a lease left there is a dead process)', async () => {
     const job = await engine().enqueue({ queue: 'embedded', payload: null });
     await claimJobs(database.db, { queue: 'embedded', worker: 'killed', limit: 1, leaseMs: 3_600_000 });

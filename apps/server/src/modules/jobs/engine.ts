@@ -68,7 +68,8 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine & {
 
   async function reap(all = false) {
     try {
-      const rows = await reapExpired(db, all);
+      const ids = [...workers.values()].flatMap((w) => w.runningIds());
+      const rows = await reapExpired(db, all, { worker: workerId, ids });
       for (const row of rows) {
         log.warn({ job_id: row.id, queue: row.queue, status: row.status }, 'job lease expired; taken back');
         if (row.status === 'failed') metrics?.failed.inc({ queue: row.queue });

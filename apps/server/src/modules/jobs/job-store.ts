@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lte, ne, notInArray, or, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { newId } from '../../ids.ts';
 import { jobs } from './schema.ts';
@@ -200,9 +200,19 @@ export async function releaseJobs(db: Db, worker: string, ids: string[]): Promis
 
 /**
  * Jobs whose lease ran out (their worker died or hung): back to the queue, failed when that was the
- * last attempt, cancelled when a cancel was pending.
+ * last attempt, cancelled when a cancel was pending. `alive` are the jobs the calling process is
+ * running itself: a lease of its own that ran out while its event loop stalled is renewed by its next
+ * heartbeat, not taken back (which would run the job a second time next to the first).
  */
-export async function reapExpired(db: Db, all = false): Promise<JobRow[]> {
+export async function reapExpired(
+  db: Db,
+  all = false,
+  alive: { worker: string; ids: string[] } = { worker: '', ids: [] },
+): Promise<JobRow[]> {
+  const notAlive =
+    alive.ids.length === 0
+      ? undefined
+      : or(isNull(jobs.lockedBy), ne(jobs.lockedBy, alive.worker), notInArray(jobs.id, alive.ids));
   const rows = await db
     .update(jobs)
     .set({
@@ -216,7 +226,7 @@ export async function reapExpired(db: Db, all = false): Promise<JobRow[]> {
       updatedAt: sql`now()`,
       finishedAt: sql`case when ${jobs.status} = 'cancelling' or ${jobs.attempts} >= ${jobs.maxAttempts} then now() else null end`,
     })
-    .where(and(inArray(jobs.status, LEASED), all ? undefined : lte(jobs.leaseUntil, sql`now()`)))
+    .where(and(inArray(jobs.status, LEASED), all ? undefined : lte(jobs.leaseUntil, sql`now()`), notAlive))
     .returning();
   return rows.map(asRow);
 }

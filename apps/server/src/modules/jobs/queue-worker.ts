@@ -219,6 +219,7 @@ export function createQueueWorker(deps: QueueWorkerDeps) {
     get runningCount() {
       return running.size;
     },
+    runningIds: () => [...running.keys()],
     start() {
       if (!stopped) return;
       stopped = false;
