@@ -2,6 +2,7 @@ export * from '../modules/audit/schema.ts';
 export * from '../modules/batches/schema.ts';
 export * from '../modules/files/schema.ts';
 export * from '../modules/fleet/schema.ts';
+export * from '../modules/gateway/responses/schema.ts';
 export * from '../modules/identity/schema.ts';
 export * from '../modules/jobs/schema.ts';
 export * from '../modules/keys/schema.ts';
