@@ -29,6 +29,10 @@ export interface BillTotals {
   completion_tokens: number;
   cached_tokens: number;
   reasoning_tokens: number;
+  /** media units (absent in bills made before they existed) */
+  images?: number;
+  audio_ms?: number;
+  characters?: number;
   cost_nanos: number;
 }
 
@@ -47,6 +51,9 @@ export const billLines = pgTable(
     completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull(),
     cachedTokens: bigint('cached_tokens', { mode: 'number' }).notNull(),
     reasoningTokens: bigint('reasoning_tokens', { mode: 'number' }).notNull(),
+    images: bigint('images', { mode: 'number' }).notNull().default(0),
+    audioMs: bigint('audio_ms', { mode: 'number' }).notNull().default(0),
+    characters: bigint('characters', { mode: 'number' }).notNull().default(0),
     costNanos: bigint('cost_nanos', { mode: 'number' }).notNull(),
   },
   (t) => [index('bill_lines_bill_idx').on(t.billId)],

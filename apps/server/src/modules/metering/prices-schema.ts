@@ -1,4 +1,4 @@
-import { bigint, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { orgs } from '../identity/schema.ts';
 
 /**
@@ -21,6 +21,12 @@ export const modelPrices = pgTable(
     cachedInputNanos: bigint('cached_input_nanos', { mode: 'number' }).notNull(),
     outputNanos: bigint('output_nanos', { mode: 'number' }).notNull(),
     reasoningNanos: bigint('reasoning_nanos', { mode: 'number' }).notNull(),
+    /** per image, by `size:quality` (`1024x1024:standard`), or `size` for any quality, or `*` for any */
+    imageNanos: jsonb('image_nanos').$type<Record<string, number>>().notNull().default({}),
+    /** per second of audio transcribed or translated */
+    audioSecondNanos: bigint('audio_second_nanos', { mode: 'number' }).notNull().default(0),
+    /** per character of text spoken (/v1/audio/speech input) */
+    characterNanos: bigint('character_nanos', { mode: 'number' }).notNull().default(0),
     /** batch lines (/v1/batches) are billed this many percent below the price */
     batchDiscountPercent: integer('batch_discount_percent').notNull().default(0),
     effectiveFrom: timestamp('effective_from', { withTimezone: true, mode: 'date' }).notNull(),

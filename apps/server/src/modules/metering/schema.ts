@@ -28,6 +28,11 @@ export const usageEvents = pgTable(
     cachedTokens: integer('cached_tokens').notNull().default(0),
     reasoningTokens: integer('reasoning_tokens').notNull().default(0),
     estimated: boolean('estimated').notNull().default(false),
+    /** media units (/v1/images, /v1/audio): images made, their priced `size:quality`, audio ms, characters spoken */
+    images: integer('images').notNull().default(0),
+    imageSize: text('image_size'),
+    audioMs: integer('audio_ms').notNull().default(0),
+    characters: integer('characters').notNull().default(0),
     attempts: integer('attempts').notNull().default(1),
     fallbackFrom: text('fallback_from'),
     latencyMs: integer('latency_ms').notNull(),
