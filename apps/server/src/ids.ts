@@ -44,7 +44,12 @@ export type IdPrefix =
   | 'whe'
   | 'whd'
   | 'job'
-  | 'kcl';
+  | 'kcl'
+  | 'idp'
+  | 'uid'
+  | 'sso'
+  | 'mfa'
+  | 'lch';
 
 /** Sortable, type-prefixed id: `key_01J…`. Sorting by id sorts by creation time. */
 export function newId(prefix: IdPrefix): string {

@@ -7,6 +7,10 @@ export const orgs = pgTable('orgs', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   slug: text('slug').notNull().unique(),
+  /** members sign in only through an identity provider (platform admins keep their password) */
+  ssoRequired: boolean('sso_required').notNull().default(false),
+  /** owners and admins must use a second factor: without one their sign-in can only enrol */
+  mfaRequiredForAdmins: boolean('mfa_required_for_admins').notNull().default(false),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
@@ -113,3 +117,6 @@ export const invitations = pgTable(
   },
   (t) => [index('invitations_email_idx').on(t.email), index('invitations_org_idx').on(t.orgId)],
 );
+
+export * from './mfa-schema.ts';
+export * from './sso-schema.ts';
