@@ -281,9 +281,16 @@ describe('budget held by a running batch', () => {
       await until(async () => (await c.batches.retrieve(b.id)).status === 'in_progress', 10_000);
       const refused = await live().then(
         () => null,
-        (err: { status?: number; code?: string }) => err,
+        (err: { status?: number; code?: string; message?: string }) => err,
       );
       expect(refused).toMatchObject({ status: 429, code: 'insufficient_quota' });
+      // the message states the real budget and what the batch holds of it
+      expect(refused!.message).toMatch(/the budget per month of key \S+ is 10; .* held by running batches/);
+      const during = await ts.admin.get(`/api/v1/limits/${policy.body.id}/usage`);
+      const heldBudget = during.body.counters.find((x: { dimension: string }) => x.dimension === 'budget');
+      expect(heldBudget.held).toBeGreaterThan(0);
+      const { used, reserved, held, remaining } = heldBudget;
+      expect(remaining).toBeCloseTo(Math.max(0, 10 - used - reserved - held), 6);
       upstream.setOptions({ latencyMs: 0 });
       const done = await waitForBatch(c, b.id);
       expect(done.status).toBe('completed');

@@ -46,6 +46,8 @@ interface Counter {
   limit: number;
   used: number;
   reserved: number;
+  /** held by running batches */
+  held: number;
   remaining: number;
 }
 
@@ -76,11 +78,12 @@ function PolicyUsage({ id }: { id: string }) {
   return (
     <Space direction="vertical" style={{ width: '100%' }} size={4}>
       {usage.data.counters.map((c) => {
-        const pct = c.limit > 0 ? Math.min(100, ((c.used + c.reserved) / c.limit) * 100) : 0;
+        const taken = c.used + c.reserved + c.held;
+        const pct = c.limit > 0 ? Math.min(100, (taken / c.limit) * 100) : 0;
         return (
           <div key={c.dimension}>
             <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-              {t(`limits.dim.${c.dimension}` as 'limits.dim.rpm')} · {formatNumber(c.used + c.reserved, 2)} /{' '}
+              {t(`limits.dim.${c.dimension}` as 'limits.dim.rpm')} · {formatNumber(taken, 2)} /{' '}
               {formatNumber(c.limit, 2)}
             </Typography.Text>
             <Progress

@@ -143,6 +143,7 @@ export const limitUsageDto = z.object({
         .number()
         .describe('settled usage (windows: requests or tokens counted now; concurrency: in flight)'),
       reserved: z.number().describe('held by requests in flight (quota and budget)'),
+      held: z.number().describe('held by running batches for their unanswered lines (quota and budget)'),
       remaining: z.number(),
       reset_ms: z
         .number()

@@ -232,7 +232,13 @@ export function createLimitEngine(deps: LimitEngineDeps) {
     if (checks.length === 0) return { ok: true, reservation, headers: {} };
     // what others hold is not there to take (the reservation keeps the real limit for soft alerts)
     if (held)
-      for (const c of checks) if (c.kind === 'period') c.limit = Math.max(0, c.limit - heldOf(c, held));
+      for (const c of checks) {
+        if (c.kind !== 'period') continue;
+        const h = Math.min(c.limit, heldOf(c, held));
+        if (h <= 0) continue;
+        c.heldByBatches = h;
+        c.limit -= h;
+      }
     let pending: ReserveOutput | Promise<ReserveOutput>;
     try {
       pending = store.reserve({ group: subject.orgId, id: reservation.id, nowMs, leaseMs, checks });

@@ -16,6 +16,8 @@ export interface PlannedCheck extends StoreCheck {
   dim: Dimension;
   policy: LimitPolicy;
   period?: { name: LimitPeriod; startMs: number; endMs: number | null };
+  /** what running batches hold of a period's limit (already taken off `limit`) */
+  heldByBatches?: number;
 }
 
 /** Every counter key of one org shares the `{orgId}` hash tag (one Redis slot per org). */

@@ -83,8 +83,10 @@ function quotaMessage(c: PlannedCheck, s: CheckState): string {
   const unit = money ? '' : ' tokens';
   const name = c.period?.name ?? 'month';
   const what = name === 'total' ? `total ${DIMENSION_LABEL[c.dim]}` : `${DIMENSION_LABEL[c.dim]} per ${name}`;
+  const batches = c.heldByBatches ?? 0;
+  const heldByBatches = batches > 0 ? `, ${fmt(batches)} held by running batches` : '';
   return (
-    `You exceeded your current quota: the ${what} of ${describeScope(c.policy)} is ${fmt(c.limit)}${unit}; ` +
-    `${fmt(s.used)} used and ${fmt(s.reserved)} held by requests in flight, this request needs up to ${fmt(c.amount)}.`
+    `You exceeded your current quota: the ${what} of ${describeScope(c.policy)} is ${fmt(c.limit + batches)}${unit}; ` +
+    `${fmt(s.used)} used and ${fmt(s.reserved)} held by requests in flight${heldByBatches}, this request needs up to ${fmt(c.amount)}.`
   );
 }

@@ -120,7 +120,7 @@ export async function limitRoutes(app: FastifyInstance, { services }: { services
     },
     async (req) => {
       const { principal } = actorOf(req, 'read');
-      const { checks, states, nowMs } = await limits.usage(principal.orgId, req.params.id);
+      const { checks, states, nowMs, held } = await limits.usage(principal.orgId, req.params.id);
       const money = (dim: string, n: number) => (dim === 'budget' ? n / MONEY_SCALE : n);
       return {
         policy_id: req.params.id,
@@ -128,12 +128,14 @@ export async function limitRoutes(app: FastifyInstance, { services }: { services
         counters: checks.map((c, i) => {
           const s = states[i]!;
           const end = c.period?.endMs ?? null;
+          const batches = c.kind !== 'period' ? 0 : c.dim === 'budget' ? held.costMicros : held.tokens;
           return {
             dimension: c.dim,
             limit: money(c.dim, c.limit),
             used: money(c.dim, s.used),
             reserved: money(c.dim, s.reserved),
-            remaining: money(c.dim, Math.max(0, c.limit - s.used - s.reserved)),
+            held: money(c.dim, batches),
+            remaining: money(c.dim, Math.max(0, c.limit - s.used - s.reserved - batches)),
             reset_ms: c.kind === 'window' ? s.resetMs : end === null ? null : end - nowMs,
             period: c.period?.name ?? null,
             period_start: c.period ? new Date(c.period.startMs).toISOString() : null,

@@ -330,7 +330,8 @@ export function createLimitService(deps: LimitServiceDeps) {
 
     /** Current figures of a policy's counters. */
     async usage(orgId: string, id: string) {
-      return engine.usage(toPolicy(await get(orgId, id)));
+      const policy = toPolicy(await get(orgId, id));
+      return { ...(await engine.usage(policy)), held: holds.heldFor(policy, null) };
     },
 
     async listNotifications(
