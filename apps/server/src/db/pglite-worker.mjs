@@ -3,6 +3,7 @@
 // the worker needs no TypeScript loader. Protocol: see pglite-thread.ts.
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
 
 /** Temporal values stay text, as drizzle's PGlite driver asks with the same parsers. */
 const RAW_TEMPORAL = {
@@ -17,7 +18,8 @@ const RAW_TEMPORAL = {
   1182: (v) => v,
 };
 
-const db = workerData.dir ? new PGlite(workerData.dir) : new PGlite();
+// pgvector for knowledge bases (the migration creates the extension)
+const db = new PGlite({ dataDir: workerData.dir ?? undefined, extensions: { vector } });
 /** open transactions by id: the transaction's own connection, and how to end it */
 const open = new Map();
 

@@ -8,6 +8,7 @@ export * from '../modules/guardrails/schema.ts';
 export * from '../modules/identity/schema.ts';
 export * from '../modules/jobs/schema.ts';
 export * from '../modules/keys/schema.ts';
+export * from '../modules/knowledge/schema.ts';
 export * from '../modules/limits/schema.ts';
 export * from '../modules/metering/bills-schema.ts';
 export * from '../modules/metering/prices-schema.ts';
