@@ -1,6 +1,7 @@
 export * from '../modules/audit/schema.ts';
 export * from '../modules/batches/schema.ts';
 export * from '../modules/files/schema.ts';
+export * from '../modules/fine-tuning/schema.ts';
 export * from '../modules/fleet/schema.ts';
 export * from '../modules/gateway/cache/schema.ts';
 export * from '../modules/gateway/responses/schema.ts';
