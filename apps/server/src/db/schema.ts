@@ -10,6 +10,7 @@ export * from '../modules/identity/schema.ts';
 export * from '../modules/jobs/schema.ts';
 export * from '../modules/keys/schema.ts';
 export * from '../modules/knowledge/schema.ts';
+export * from '../modules/knowledge/retrieval/schema.ts';
 export * from '../modules/limits/schema.ts';
 export * from '../modules/metering/bills-schema.ts';
 export * from '../modules/metering/prices-schema.ts';
