@@ -57,6 +57,7 @@ const envSchema = z.object({
   MAAS_TRUST_PROXY: bool.default(false),
   MAAS_USAGE_SPOOL_DIR: z.string().min(1).optional(),
   MAAS_USAGE_RETENTION_DAYS: z.coerce.number().int().min(1).default(400),
+  MAAS_RESPONSES_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   MAAS_PROBE_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
   MAAS_JOB_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
   MAAS_ASYNC_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(4),
@@ -127,6 +128,8 @@ export interface Config {
   usageSpoolDir: string | undefined;
   /** usage events older than this many days are dropped */
   usageRetentionDays: number;
+  /** /v1/responses: stored responses are kept this many days, then swept */
+  responsesRetentionDays: number;
   /** gateway: active provider health probes every this many ms (0: off) */
   probeIntervalMs: number;
   /** job engine: a claimed job is taken back this long after its worker's last heartbeat */
@@ -222,6 +225,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: env.MAAS_TRUST_PROXY,
     usageSpoolDir: env.MAAS_USAGE_SPOOL_DIR ? resolve(env.MAAS_USAGE_SPOOL_DIR) : undefined,
     usageRetentionDays: env.MAAS_USAGE_RETENTION_DAYS,
+    responsesRetentionDays: env.MAAS_RESPONSES_RETENTION_DAYS,
     probeIntervalMs: env.MAAS_PROBE_INTERVAL_MS,
     jobLeaseMs: env.MAAS_JOB_LEASE_MS,
     asyncInference: {

@@ -29,6 +29,7 @@ export type IdPrefix =
   | 'mdl'
   | 'ver'
   | 'req'
+  | 'resp'
   | 'use'
   | 'prc'
   | 'bil'

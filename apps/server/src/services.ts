@@ -10,7 +10,7 @@ import { createAuditService } from './modules/audit/index.ts';
 import { createBatchHolds, createBatchJobs, createBatchService } from './modules/batches/index.ts';
 import { createFileStorage, createFilesService } from './modules/files/index.ts';
 import { createFleet } from './modules/fleet/index.ts';
-import { adapters, createGateway, createGatewayMetrics } from './modules/gateway/index.ts';
+import { adapters, createGateway, createGatewayMetrics, createResponses } from './modules/gateway/index.ts';
 import { createIdentityService } from './modules/identity/index.ts';
 import { createJobEngine } from './modules/jobs/index.ts';
 import { createKeyService } from './modules/keys/index.ts';
@@ -191,6 +191,15 @@ export async function createServices(deps: CoreDeps) {
     events: webhooks,
     ...config.asyncInference,
   });
+  // /v1/responses: state kept per project (chaining across providers and replicas), background on the job engine
+  const responses = createResponses({
+    db,
+    jobs,
+    gw: gateway.context,
+    log,
+    retentionDays: config.responsesRetentionDays,
+  });
+  responses.start();
   jobs.start();
   return {
     config,
@@ -212,6 +221,7 @@ export async function createServices(deps: CoreDeps) {
     fleet,
     jobs,
     asyncInference,
+    responses,
     files,
     batches,
     /** Flushes buffers and stops background work; the database is closed by the caller. */
@@ -219,6 +229,7 @@ export async function createServices(deps: CoreDeps) {
       // running jobs are aborted and their leases given back first, while what they use still works
       await jobs.stop();
       batchHolds.stop();
+      responses.stop();
       await fleet.stop();
       await files.stop();
       await keys.stop();

@@ -2,6 +2,7 @@ export { adapters } from './adapters/index.ts';
 export type { Adapter, Endpoint } from './adapters/types.ts';
 export { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.ts';
 export { addKeyAuth } from './key-auth.ts';
+export { createResponses, type Responses } from './responses/index.ts';
 export { gatewayRoutes } from './routes.ts';
 export { createGateway, type Gateway, type GatewayDeps, type TargetState } from './service.ts';
 export { type InternalRequest, type InternalResponse, runInternal } from './run-internal.ts';

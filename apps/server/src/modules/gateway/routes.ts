@@ -10,6 +10,7 @@ import { listModels, retrieveModel } from './models-routes.ts';
 import { proxyRequest } from './proxy-request.ts';
 import { refuseLoops } from './refuse-loop.ts';
 import { ownRequestId } from './request-id.ts';
+import { responsesRoutes } from './responses/index.ts';
 import { bodySchemas } from './validate-body.ts';
 
 const tags = ['openai'];
@@ -74,4 +75,5 @@ export async function gatewayRoutes(app: FastifyInstance, { services }: { servic
 
   // the Anthropic Messages API, with its own error shape
   await app.register(messagesRoutes, { gw });
+  await app.register(responsesRoutes, { responses: services.responses });
 }
