@@ -1,0 +1,60 @@
+import { Jieba } from '@node-rs/jieba';
+import { dict } from '@node-rs/jieba/dict.js';
+import { stemmer } from 'stemmer';
+import { eng, zho } from 'stopword';
+
+/** Han ideographs (CJK unified, extension A, compatibility): the runs handed to the segmenter. */
+const HAN_RUN = /[\p{Script=Han}]+/gu;
+/** a word of any other script: letters and digits, joined by nothing */
+const WORD = /[\p{L}\p{N}]+/gu;
+const LATIN_WORD = /^[a-z]+$/;
+const MAX_TERM_LENGTH = 64;
+
+const ENGLISH_STOP_WORDS = new Set(eng);
+const CHINESE_STOP_WORDS = new Set(zho);
+
+let segmenter: Jieba | undefined;
+/** The jieba dictionary loads on first use (about a tenth of a second), not at import. */
+function chineseSegmenter(): Jieba {
+  segmenter ??= Jieba.withDict(dict);
+  return segmenter;
+}
+
+/**
+ * The index terms of a text, in order, repeats kept (term frequency counts them). English: NFKC,
+ * lower case, Unicode word split, stop words dropped, Porter stem. Chinese: each run of Han
+ * characters segmented by jieba in search mode (a long word also yields its shorter words, so
+ * 明月光 matches a query for 月光), Chinese stop words and punctuation dropped. Other scripts: words
+ * as split, lower-cased. Mixed text is split into Han runs and the rest, each handled by its rule.
+ */
+export function tokenizeForIndex(text: string): string[] {
+  const normalized = text.normalize('NFKC').toLowerCase();
+  const terms: string[] = [];
+  let last = 0;
+  for (const match of normalized.matchAll(HAN_RUN)) {
+    addWords(normalized.slice(last, match.index), terms);
+    addChinese(match[0], terms);
+    last = match.index + match[0].length;
+  }
+  addWords(normalized.slice(last), terms);
+  return terms;
+}
+
+function addWords(text: string, terms: string[]): void {
+  for (const [word] of text.matchAll(WORD)) {
+    if (word.length > MAX_TERM_LENGTH) continue;
+    if (LATIN_WORD.test(word)) {
+      if (word.length < 2 || ENGLISH_STOP_WORDS.has(word)) continue;
+      terms.push(stemmer(word));
+    } else {
+      terms.push(word);
+    }
+  }
+}
+
+function addChinese(run: string, terms: string[]): void {
+  for (const word of chineseSegmenter().cutForSearch(run, true)) {
+    if (CHINESE_STOP_WORDS.has(word)) continue;
+    terms.push(word);
+  }
+}
