@@ -47,6 +47,10 @@ export interface UsageRow {
   cached_tokens: number;
   reasoning_tokens: number;
   total_tokens: number;
+  /** media units: images made, seconds of audio transcribed or translated, characters spoken */
+  images: number;
+  audio_seconds: number;
+  characters: number;
   cost: number;
   latency_avg_ms: number;
   latency_p50_ms: number;

@@ -7,6 +7,9 @@ export {
   type FaultRule,
   type RecordedRequest,
   startFakeUpstream,
+  tinyPng,
+  tinyWav,
+  wavSeconds,
 } from './fake-upstream/index.ts';
 export {
   type ModelFileServer,

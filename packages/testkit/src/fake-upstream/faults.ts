@@ -31,6 +31,8 @@ export interface Behavior {
   ignoreStream?: boolean;
   /** how a cut stream stops: end the response cleanly (default) or destroy the socket */
   cut?: 'end' | 'reset';
+  /** images asked for as `url`: answer with this URL (default: one on 127.0.0.1 that nothing serves) */
+  imageUrl?: string;
 }
 
 export interface FaultRule extends Partial<Behavior> {

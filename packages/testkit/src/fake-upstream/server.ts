@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { anthropicError, messages } from './anthropic-routes.ts';
 import { type Behavior, createFaultBook, DEFAULT_BEHAVIOR, type FaultRule } from './faults.ts';
+import { images, readForm, speech, transcription } from './media-routes.ts';
 import {
   chatCompletions,
   completions,
@@ -67,13 +68,19 @@ const POST_ROUTES: Record<string, Route> = {
   '/v1/embeddings': embeddings,
   '/v1/rerank': rerank,
   '/v1/messages': messages,
+  '/v1/images/generations': (ctx) => images(ctx, false),
+  '/v1/images/edits': (ctx) => images(ctx, true),
+  '/v1/images/variations': (ctx) => images(ctx, true),
+  '/v1/audio/speech': speech,
+  '/v1/audio/transcriptions': transcription,
+  '/v1/audio/translations': transcription,
 };
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -89,10 +96,15 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const [path = '/', query] = (req.url ?? '/').split('?', 2);
-    const text = await readBody(req);
+    const raw = await readBody(req);
+    const text = raw.toString('utf8');
     let body: any;
     let badJson = false;
-    if (text.length > 0) {
+    const type = req.headers['content-type'] ?? '';
+    if (type.startsWith('multipart/form-data')) {
+      body = await readForm(raw, type).catch(() => text);
+      badJson = typeof body === 'string';
+    } else if (text.length > 0) {
       try {
         body = JSON.parse(text);
       } catch {

@@ -1,5 +1,5 @@
 import { admitRequest, type LimitSubject } from '../limits/index.ts';
-import { batchCostNanos, costNanos } from '../metering/index.ts';
+import { batchCostNanos, costNanos, mediaCostNanos } from '../metering/index.ts';
 import type { CompiledModel } from '../registry/index.ts';
 import type { GatewayContext } from './context.ts';
 import type { RequestState } from './request-state.ts';
@@ -29,7 +29,8 @@ function demandOf(
   const promptTokens = Math.ceil(gw.tokens.promptText(state.endpoint, body).length / 4);
   const price = gw.prices.priceAt(model.id, null, state.createdAt);
   const listCost = price
-    ? costNanos(price, { promptTokens, completionTokens: maxTokens, cachedTokens: 0, reasoningTokens: 0 })
+    ? costNanos(price, { promptTokens, completionTokens: maxTokens, cachedTokens: 0, reasoningTokens: 0 }) +
+      (state.media ? mediaCostNanos(price, state.media.estimate) : 0)
     : 0;
   // a batch line is settled at the batch price: it reserves at that price too
   const cost = price ? (state.batchId ? batchCostNanos(price, listCost) : listCost) / NANOS : undefined;

@@ -47,10 +47,15 @@ export async function attempt(
   const { provider, target, breaker } = pick;
   const includeUsage =
     state.stream && (state.endpoint === 'chat.completions' || state.endpoint === 'completions');
-  const upstream = provider.adapter.buildRequest(state.endpoint, body, target.upstreamModel, provider.conn, {
-    stream: state.stream,
-    includeUsage,
-  });
+  const upstream = state.media
+    ? await state.media.build(body, target.upstreamModel, provider.conn.basePath)
+    : provider.adapter.buildRequest(state.endpoint, body, target.upstreamModel, provider.conn, {
+        stream: state.stream,
+        includeUsage,
+      });
+  const headers = upstream.contentType
+    ? { ...provider.headers, 'content-type': upstream.contentType }
+    : provider.headers;
   const controller = new AbortSwitch();
   state.controller = controller;
   let timedOut = false;
@@ -94,7 +99,7 @@ export async function attempt(
       relay.res = await provider.pool.request({
         method: 'POST',
         path: upstream.path,
-        headers: span ? span.headers(provider.headers) : provider.headers,
+        headers: span ? span.headers(headers) : headers,
         body: upstream.body,
         signal: controller,
         headersTimeout: provider.timeoutMs,
@@ -106,6 +111,7 @@ export async function attempt(
     }
     const status = relay.res.statusCode;
     if (status >= 400) result = await rejected(relay, status);
+    else if (state.media) result = await state.media.relay(relay);
     else result = state.stream ? await relayStream(relay) : await relayJson(relay);
     return result;
   } finally {

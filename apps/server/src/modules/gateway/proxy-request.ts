@@ -98,7 +98,7 @@ const SHARED_FAILURE: Record<string, string> = {
   validation_failed: 'The upstream refused the request.',
 };
 
-function settleFailure(state: RequestState, f: Failure): AppError {
+export function settleFailure(state: RequestState, f: Failure): AppError {
   if (state.model?.sharedWith && f.cls !== 'aborted')
     f = { ...f, message: SHARED_FAILURE[f.code] ?? 'The upstream failed.' };
   state.httpStatus = f.status;
@@ -115,7 +115,7 @@ function settleFailure(state: RequestState, f: Failure): AppError {
 }
 
 /** Tries the model, then its fallbacks (and theirs) configured for the error class. */
-async function route(
+export async function route(
   gw: GatewayContext,
   state: RequestState,
   first: CompiledModel,

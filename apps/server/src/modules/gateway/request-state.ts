@@ -5,6 +5,7 @@ import type { RequestTrace } from '../observability/tracing.ts';
 import type { CompiledModel, CompiledVersion, RouteTarget } from '../registry/index.ts';
 import type { AbortSwitch } from './abort-switch.ts';
 import type { Endpoint, Usage } from './adapters/types.ts';
+import type { MediaCall } from './media/media-call.ts';
 
 export type Outcome = (typeof USAGE_OUTCOMES)[number];
 
@@ -52,6 +53,8 @@ export interface RequestState {
   trace: RequestTrace | null;
   /** a line of this batch: draws on the batch's quota hold and is priced with the batch discount */
   batchId: string | null;
+  /** an image or audio call: how to call the upstream and relay its answer, and its units */
+  media: MediaCall | null;
 }
 
 export function newRequestState(
@@ -92,6 +95,7 @@ export function newRequestState(
     reservation: null,
     hopReservations: null,
     trace: null,
+    media: null,
   };
 }
 

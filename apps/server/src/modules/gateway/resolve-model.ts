@@ -8,6 +8,12 @@ const SERVES: Record<Endpoint, ReadonlySet<CompiledModel['type']>> = {
   completions: new Set(['completion', 'chat']),
   embeddings: new Set(['embedding']),
   rerank: new Set(['rerank']),
+  'images.generations': new Set(['image']),
+  'images.edits': new Set(['image']),
+  'images.variations': new Set(['image']),
+  'audio.speech': new Set(['tts']),
+  'audio.transcriptions': new Set(['stt']),
+  'audio.translations': new Set(['stt']),
 };
 
 export const modelNotFound = (name: string) =>

@@ -6,6 +6,7 @@ import type { Services } from '../../services.ts';
 import type { Endpoint } from './adapters/types.ts';
 import { messagesRoutes } from './anthropic/messages-routes.ts';
 import { authenticateKey } from './authenticate-key.ts';
+import { mediaRoutes } from './media/media-routes.ts';
 import { listModels, retrieveModel } from './models-routes.ts';
 import { proxyRequest } from './proxy-request.ts';
 import { refuseLoops } from './refuse-loop.ts';
@@ -75,5 +76,7 @@ export async function gatewayRoutes(app: FastifyInstance, { services }: { servic
 
   // the Anthropic Messages API, with its own error shape
   await app.register(messagesRoutes, { gw });
+  // images and audio (multipart uploads on their own parser)
+  await app.register(mediaRoutes, { gw });
   await app.register(responsesRoutes, { responses: services.responses });
 }

@@ -55,5 +55,7 @@ export function promptText(endpoint: Endpoint, body: Record<string, unknown>): s
         : String(body.input ?? '');
     case 'rerank':
       return `${String(body.query ?? '')}\n${textOf(body.documents)}`;
+    default:
+      return ''; // images and audio are metered in their own units
   }
 }

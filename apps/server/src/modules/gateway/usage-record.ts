@@ -1,4 +1,4 @@
-import { batchCostNanos, costNanos } from '../metering/index.ts';
+import { batchCostNanos, costNanos, mediaCostNanos } from '../metering/index.ts';
 import { UNKNOWN_MODEL } from './admit.ts';
 import type { GatewayContext } from './context.ts';
 import { type RequestState, requestedModel } from './request-state.ts';
@@ -41,7 +41,7 @@ export function settleUsage(gw: GatewayContext, state: RequestState): void {
     );
     return;
   }
-  if (!state.billable || !state.body) {
+  if (!state.billable || !state.body || state.media) {
     write(gw, state, latencyMs, NONE, settling);
     return;
   }
@@ -75,13 +75,14 @@ function write(
   const price = state.model
     ? gw.prices.priceAt(state.model.id, state.version?.id ?? null, state.createdAt)
     : null;
+  const units = state.media?.actual ?? null;
   const listCost = price
     ? costNanos(price, {
         promptTokens: t.prompt,
         completionTokens: t.completion,
         cachedTokens: t.cached,
         reasoningTokens: t.reasoning,
-      })
+      }) + (units ? mediaCostNanos(price, units) : 0)
     : 0;
   // a batch line costs the batch price, in the usage row and against budgets alike
   const cost =
@@ -115,6 +116,10 @@ function write(
     cachedTokens: t.cached,
     reasoningTokens: t.reasoning,
     estimated: t.estimated,
+    images: units?.images ?? 0,
+    imageSize: units?.imageSize ?? null,
+    audioMs: units?.audioMs ?? 0,
+    characters: units?.characters ?? 0,
     attempts: state.attempts,
     fallbackFrom: state.fallbackFrom,
     latencyMs,

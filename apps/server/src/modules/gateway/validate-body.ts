@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../http/app-error.ts';
 import type { Endpoint } from './adapters/types.ts';
+import { mediaBodySchemas } from './media/media-body.ts';
 
 /**
  * Light validation of /v1 bodies: the fields we act on, typed; everything else passes through
@@ -47,6 +48,7 @@ export const bodySchemas: Record<Endpoint, z.ZodType> = {
   completions: completionBody,
   embeddings: embeddingBody,
   rerank: rerankBody,
+  ...mediaBodySchemas,
 };
 
 /** The body as a plain object, or a 400 in OpenAI's shape naming the first bad field. */

@@ -54,6 +54,9 @@ export function createBillService({ db, audit }: { db: Db; audit: AuditService }
           completionTokens: sql<string>`sum(${usageRollups.completionTokens})`,
           cachedTokens: sql<string>`sum(${usageRollups.cachedTokens})`,
           reasoningTokens: sql<string>`sum(${usageRollups.reasoningTokens})`,
+          images: sql<string>`sum(${usageRollups.images})`,
+          audioMs: sql<string>`sum(${usageRollups.audioMs})`,
+          characters: sql<string>`sum(${usageRollups.characters})`,
           costNanos: sql<string>`sum(${usageRollups.costNanos})`,
         })
         .from(usageRollups)
@@ -79,6 +82,9 @@ export function createBillService({ db, audit }: { db: Db; audit: AuditService }
           completionTokens: Number(s.completionTokens),
           cachedTokens: Number(s.cachedTokens),
           reasoningTokens: Number(s.reasoningTokens),
+          images: Number(s.images),
+          audioMs: Number(s.audioMs),
+          characters: Number(s.characters),
           costNanos: Number(s.costNanos),
         };
         const t = (totals[s.currency] ??= {
@@ -87,6 +93,9 @@ export function createBillService({ db, audit }: { db: Db; audit: AuditService }
           completion_tokens: 0,
           cached_tokens: 0,
           reasoning_tokens: 0,
+          images: 0,
+          audio_ms: 0,
+          characters: 0,
           cost_nanos: 0,
         });
         t.requests += line.requests;
@@ -94,6 +103,9 @@ export function createBillService({ db, audit }: { db: Db; audit: AuditService }
         t.completion_tokens += line.completionTokens;
         t.cached_tokens += line.cachedTokens;
         t.reasoning_tokens += line.reasoningTokens;
+        t.images = (t.images ?? 0) + line.images;
+        t.audio_ms = (t.audio_ms ?? 0) + line.audioMs;
+        t.characters = (t.characters ?? 0) + line.characters;
         t.cost_nanos += line.costNanos;
         return line;
       });

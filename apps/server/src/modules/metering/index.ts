@@ -1,4 +1,12 @@
-export { batchCostNanos, costNanos, type PriceBook, type PriceRow, type TokenUsage } from './price-book.ts';
+export {
+  batchCostNanos,
+  costNanos,
+  type MediaUsage,
+  mediaCostNanos,
+  type PriceBook,
+  type PriceRow,
+  type TokenUsage,
+} from './price-book.ts';
 export { DEFAULT_CURRENCY, recordUsage, type UsageRecord } from './record-usage.ts';
 export { meteringRoutes } from './routes.ts';
 export { USAGE_OUTCOMES, usageEvents } from './schema.ts';

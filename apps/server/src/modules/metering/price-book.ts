@@ -28,6 +28,10 @@ export interface PriceInput {
   cached_input_per_million?: number | undefined;
   reasoning_per_million?: number | undefined;
   batch_discount_percent?: number | undefined;
+  /** per image, by `size:quality` (`1024x1024:hd`), `size`, or `*` */
+  image_prices?: Record<string, number> | undefined;
+  audio_per_second?: number | undefined;
+  characters_per_million?: number | undefined;
   effective_from?: string | undefined;
 }
 
@@ -47,6 +51,35 @@ export function costNanos(price: PriceRow, u: TokenUsage): number {
     cached * price.cachedInputNanos +
     (u.completionTokens - reasoning) * price.outputNanos +
     reasoning * price.reasoningNanos
+  );
+}
+
+/** Units of /v1/images and /v1/audio calls. */
+export interface MediaUsage {
+  images: number;
+  /** the priced variant of the images, `size:quality` */
+  imageSize: string | null;
+  audioMs: number;
+  characters: number;
+}
+
+/** 1 currency unit = 1e9 nanos. */
+export const unitsToNanos = (amount: number) => Math.round(amount * 1e9);
+
+/** The price of one image of `size:quality`: that entry, else the size's, else `*`, else 0. */
+export function imageNanos(price: PriceRow, sizeQuality: string | null): number {
+  const book = price.imageNanos;
+  if (!sizeQuality) return book['*'] ?? 0;
+  const size = sizeQuality.split(':', 1)[0]!;
+  return book[sizeQuality] ?? book[size] ?? book['*'] ?? 0;
+}
+
+/** Cost of the media units of one request: images by their size and quality, audio by the ms, characters. */
+export function mediaCostNanos(price: PriceRow, u: MediaUsage): number {
+  return (
+    u.images * imageNanos(price, u.imageSize) +
+    Math.round((u.audioMs * price.audioSecondNanos) / 1000) +
+    u.characters * price.characterNanos
   );
 }
 
@@ -143,6 +176,11 @@ export function createPriceBook({
             cachedInputNanos: perMillionToNanos(input.cached_input_per_million ?? input.input_per_million),
             reasoningNanos: perMillionToNanos(input.reasoning_per_million ?? input.output_per_million),
             batchDiscountPercent: input.batch_discount_percent ?? 0,
+            imageNanos: Object.fromEntries(
+              Object.entries(input.image_prices ?? {}).map(([k, v]) => [k, unitsToNanos(v)]),
+            ),
+            audioSecondNanos: unitsToNanos(input.audio_per_second ?? 0),
+            characterNanos: perMillionToNanos(input.characters_per_million ?? 0),
             effectiveFrom,
             createdBy: ctx.actorId,
           })

@@ -36,6 +36,10 @@ const FACTS = [
   ['cachedTokens', 'cached_tokens', 'integer', 0],
   ['reasoningTokens', 'reasoning_tokens', 'integer', 0],
   ['estimated', 'estimated', 'boolean', false],
+  ['images', 'images', 'integer', 0],
+  ['imageSize', 'image_size', 'text', null],
+  ['audioMs', 'audio_ms', 'integer', 0],
+  ['characters', 'characters', 'integer', 0],
   ['attempts', 'attempts', 'integer', 1],
   ['fallbackFrom', 'fallback_from', 'text', null],
   ['latencyMs', 'latency_ms', 'integer', undefined],
@@ -50,6 +54,9 @@ const SUMMED = [
   'completion_tokens',
   'cached_tokens',
   'reasoning_tokens',
+  'images',
+  'audio_ms',
+  'characters',
   'cost_nanos',
   'latency_ms',
 ];
@@ -182,6 +189,9 @@ function rollUp(totals: Map<string, Total>, r: UsageRecord): void {
     r.completionTokens ?? 0,
     r.cachedTokens ?? 0,
     r.reasoningTokens ?? 0,
+    r.images ?? 0,
+    r.audioMs ?? 0,
+    r.characters ?? 0,
     r.costNanos ?? 0,
     r.latencyMs,
   ];
@@ -198,7 +208,11 @@ function rollUp(totals: Map<string, Total>, r: UsageRecord): void {
     const id = key.join('\u0000');
     let t = totals.get(id);
     if (!t) {
-      t = { key, figures: [0, 0, 0, 0, 0, 0, 0, 0], hist: new Array(LATENCY_BUCKETS_MS.length + 1).fill(0) };
+      t = {
+        key,
+        figures: new Array(2 + SUMMED.length).fill(0),
+        hist: new Array(LATENCY_BUCKETS_MS.length + 1).fill(0),
+      };
       totals.set(id, t);
     }
     t.figures[0]! += 1;

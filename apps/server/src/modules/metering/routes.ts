@@ -24,6 +24,9 @@ const priceDto = z.object({
   output_per_million: z.number(),
   reasoning_per_million: z.number(),
   batch_discount_percent: z.number(),
+  image_prices: z.record(z.string(), z.number()),
+  audio_per_second: z.number(),
+  characters_per_million: z.number(),
   effective_from: z.string(),
   created_at: z.string(),
 });
@@ -37,6 +40,9 @@ const toPriceDto = (r: PriceRow): z.infer<typeof priceDto> => ({
   output_per_million: nanosToPerMillion(r.outputNanos),
   reasoning_per_million: nanosToPerMillion(r.reasoningNanos),
   batch_discount_percent: r.batchDiscountPercent,
+  image_prices: Object.fromEntries(Object.entries(r.imageNanos).map(([k, v]) => [k, v / 1e9])),
+  audio_per_second: r.audioSecondNanos / 1e9,
+  characters_per_million: nanosToPerMillion(r.characterNanos),
   effective_from: r.effectiveFrom.toISOString(),
   created_at: r.createdAt.toISOString(),
 });
@@ -48,6 +54,9 @@ const totalsDto = z.object({
   completion_tokens: z.number(),
   cached_tokens: z.number(),
   reasoning_tokens: z.number(),
+  images: z.number(),
+  audio_seconds: z.number(),
+  characters: z.number(),
   cost: z.number(),
 });
 const lineDto = totalsDto.extend({ project_id: z.string(), model: z.string(), currency: z.string() });
@@ -74,6 +83,9 @@ const toBillDto = (b: BillRow, lines?: BillLineRow[]): z.infer<typeof billDto> =
         completion_tokens: t.completion_tokens,
         cached_tokens: t.cached_tokens,
         reasoning_tokens: t.reasoning_tokens,
+        images: t.images ?? 0,
+        audio_seconds: (t.audio_ms ?? 0) / 1000,
+        characters: t.characters ?? 0,
         cost: money(t.cost_nanos),
       },
     ]),
@@ -92,6 +104,9 @@ const toBillDto = (b: BillRow, lines?: BillLineRow[]): z.infer<typeof billDto> =
           completion_tokens: l.completionTokens,
           cached_tokens: l.cachedTokens,
           reasoning_tokens: l.reasoningTokens,
+          images: l.images,
+          audio_seconds: l.audioMs / 1000,
+          characters: l.characters,
           cost: money(l.costNanos),
         })),
       }
@@ -168,6 +183,12 @@ export async function meteringRoutes(app: FastifyInstance, { services }: { servi
           cached_input_per_million: perMillion.optional(),
           reasoning_per_million: perMillion.optional(),
           batch_discount_percent: z.number().int().min(0).max(100).optional(),
+          /** per image, keyed `size:quality` (`1024x1024:hd`), `size` (any quality) or `*` */
+          image_prices: z
+            .record(z.string().regex(/^(\*|\d{2,5}x\d{2,5}(:[a-z]{1,16})?)$/), z.number().min(0).max(1_000))
+            .optional(),
+          audio_per_second: z.number().min(0).max(1_000).optional(),
+          characters_per_million: perMillion.optional(),
           effective_from: z.iso.datetime({ offset: true }).optional(),
         }),
         response: { 201: priceDto },

@@ -68,6 +68,8 @@ export async function queryUsage(db: Db, q: UsageQuery): Promise<{ data: UsageRo
       sum(${usageRollups.requests})::bigint as requests, sum(${usageRollups.errors})::bigint as errors,
       sum(${usageRollups.promptTokens})::bigint as prompt_tokens, sum(${usageRollups.completionTokens})::bigint as completion_tokens,
       sum(${usageRollups.cachedTokens})::bigint as cached_tokens, sum(${usageRollups.reasoningTokens})::bigint as reasoning_tokens,
+      sum(${usageRollups.images})::bigint as images, sum(${usageRollups.audioMs})::bigint as audio_ms,
+      sum(${usageRollups.characters})::bigint as characters,
       sum(${usageRollups.costNanos})::bigint as cost_nanos, sum(${usageRollups.latencyMsSum})::bigint as latency_ms_sum,
       array[${sql.join(histSums, sql`, `)}] as hist
     from ${usageRollups}
@@ -95,6 +97,9 @@ export async function queryUsage(db: Db, q: UsageQuery): Promise<{ data: UsageRo
       'cached_tokens',
       'reasoning_tokens',
       'total_tokens',
+      'images',
+      'audio_seconds',
+      'characters',
     ] as const) {
       t.row[k] += row[k];
     }
@@ -126,6 +131,9 @@ function emptyRow(currency: string): Omit<UsageRow, 'bucket_start'> {
     cached_tokens: 0,
     reasoning_tokens: 0,
     total_tokens: 0,
+    images: 0,
+    audio_seconds: 0,
+    characters: 0,
     cost: 0,
     latency_avg_ms: 0,
     latency_p50_ms: 0,
@@ -153,6 +161,9 @@ function toRow(r: Record<string, unknown>, groupBy: UsageDimension[], hist: numb
     cached_tokens: Number(r.cached_tokens),
     reasoning_tokens: Number(r.reasoning_tokens),
     total_tokens: prompt + completion,
+    images: Number(r.images),
+    audio_seconds: Number(r.audio_ms) / 1000,
+    characters: Number(r.characters),
     cost: nanosToMoney(Number(r.cost_nanos)),
     latency_avg_ms: requests ? Math.round(Number(r.latency_ms_sum) / requests) : 0,
     latency_p50_ms: percentileFromHistogram(hist, 0.5),

@@ -24,6 +24,9 @@ const MODEL_ENDPOINTS = {
   completion: 'completions',
   embedding: 'embeddings',
   rerank: 'rerank',
+  image: 'images.generations',
+  tts: 'audio.speech',
+  stt: 'audio.transcriptions',
 } as const;
 
 export interface ProviderServiceDeps {
@@ -166,7 +169,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
     dtoOf,
 
     /** Can a provider of this type serve a model of this type? (asked of its adapter) */
-    serves(providerType: string, modelType: 'chat' | 'completion' | 'embedding' | 'rerank'): boolean {
+    serves(providerType: string, modelType: keyof typeof MODEL_ENDPOINTS): boolean {
       const adapter = deps.adapters[providerType as ProviderType];
       return Boolean(adapter?.supports(MODEL_ENDPOINTS[modelType]));
     },

@@ -3,7 +3,8 @@ import { orgs } from '../identity/schema.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
-export const MODEL_TYPES = ['chat', 'completion', 'embedding', 'rerank'] as const;
+/** `image`: /v1/images; `tts`: /v1/audio/speech; `stt`: /v1/audio/transcriptions and translations */
+export const MODEL_TYPES = ['chat', 'completion', 'embedding', 'rerank', 'image', 'tts', 'stt'] as const;
 export const MODEL_STATUSES = ['active', 'deprecated', 'retired'] as const;
 
 export interface ModelTarget {

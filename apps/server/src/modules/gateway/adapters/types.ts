@@ -1,7 +1,16 @@
 import type { ProviderType } from '../../providers/schema.ts';
 
 /** The inference endpoints of `/v1`. */
-export type Endpoint = 'chat.completions' | 'completions' | 'embeddings' | 'rerank';
+export type Endpoint = 'chat.completions' | 'completions' | 'embeddings' | 'rerank' | MediaEndpoint;
+
+/** The image and audio endpoints of `/v1` (gateway/media). */
+export type MediaEndpoint =
+  | 'images.generations'
+  | 'images.edits'
+  | 'images.variations'
+  | 'audio.speech'
+  | 'audio.transcriptions'
+  | 'audio.translations';
 
 /** Token counts as the upstream reported them (or as we estimated them). */
 export interface Usage {
@@ -29,7 +38,9 @@ export interface RequestOptions {
 
 export interface UpstreamRequest {
   path: string;
-  body: string;
+  body: string | Buffer;
+  /** the body's content type when it is not JSON (multipart uploads) */
+  contentType?: string;
 }
 
 export interface ResponseOptions {

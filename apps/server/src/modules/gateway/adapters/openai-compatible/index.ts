@@ -8,6 +8,12 @@ const PATHS: Record<Endpoint, string> = {
   completions: '/completions',
   embeddings: '/embeddings',
   rerank: '/rerank',
+  'images.generations': '/images/generations',
+  'images.edits': '/images/edits',
+  'images.variations': '/images/variations',
+  'audio.speech': '/audio/speech',
+  'audio.transcriptions': '/audio/transcriptions',
+  'audio.translations': '/audio/translations',
 };
 
 /**
