@@ -19,7 +19,8 @@ import { batchRoutes } from './modules/batches/index.ts';
 import { consoleRoutes } from './modules/console/index.ts';
 import { fileRoutes } from './modules/files/index.ts';
 import { agentRoutes, fleetRoutes } from './modules/fleet/index.ts';
-import { addKeyAuth, gatewayRoutes } from './modules/gateway/index.ts';
+import { addKeyAuth, cacheSettingsRoutes, gatewayRoutes } from './modules/gateway/index.ts';
+import { guardrailRoutes } from './modules/guardrails/index.ts';
 import { identityRoutes } from './modules/identity/index.ts';
 import { keyRoutes } from './modules/keys/index.ts';
 import { limitRoutes } from './modules/limits/index.ts';
@@ -101,6 +102,8 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
       await api.register(meteringRoutes, { services });
       await api.register(providerRoutes, { services });
       await api.register(registryRoutes, { services });
+      await api.register(cacheSettingsRoutes, { settings: services.cacheSettings });
+      await api.register(guardrailRoutes, { guardrails: services.guardrails });
       await api.register(webhookRoutes, { webhooks: services.webhooks });
       await api.register(fleetRoutes, { fleet: services.fleet });
       await api.register(agentRoutes, { agents: services.fleet.agents });

@@ -65,6 +65,12 @@ const envSchema = z.object({
   MAAS_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
   MAAS_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(0).default(10_000),
   MAAS_GATEWAY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  /** bytes of answers the in-process response cache keeps (without REDIS_URL) */
+  MAAS_RESPONSE_CACHE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024 * 1024),
   MAAS_LIMIT_SHARE_REQUESTS: z.coerce.number().int().min(0).max(1000).optional(),
   MAAS_WEBHOOK_RETRY_SCHEDULE: z
     .string()
@@ -142,6 +148,7 @@ export interface Config {
   breakerCooldownMs: number;
   /** gateway: attempts per model (first try included) before falling back */
   gatewayMaxAttempts: number;
+  responseCacheMaxBytes: number;
   /** Redis limits: requests a replica may admit from one local share of the counters (0: none; default 32) */
   limitShareRequests: number | undefined;
   /** webhooks: waits after each failed attempt, the last repeating (`5s,5m,30m,2h,5h,10h` when unset) */
@@ -235,6 +242,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     breakerFailures: env.MAAS_BREAKER_FAILURES,
     breakerCooldownMs: env.MAAS_BREAKER_COOLDOWN_MS,
     gatewayMaxAttempts: env.MAAS_GATEWAY_MAX_ATTEMPTS,
+    responseCacheMaxBytes: env.MAAS_RESPONSE_CACHE_MAX_BYTES,
     limitShareRequests: env.MAAS_LIMIT_SHARE_REQUESTS,
     webhookRetrySchedule: env.MAAS_WEBHOOK_RETRY_SCHEDULE,
     login: {

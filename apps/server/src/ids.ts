@@ -27,6 +27,7 @@ export type IdPrefix =
   | 'evt'
   | 'prv'
   | 'mdl'
+  | 'grd'
   | 'ver'
   | 'req'
   | 'resp'

@@ -10,7 +10,23 @@ import { createAuditService } from './modules/audit/index.ts';
 import { createBatchHolds, createBatchJobs, createBatchService } from './modules/batches/index.ts';
 import { createFileStorage, createFilesService } from './modules/files/index.ts';
 import { createFleet } from './modules/fleet/index.ts';
-import { adapters, createGateway, createGatewayMetrics, createResponses } from './modules/gateway/index.ts';
+import {
+  adapters,
+  createCacheMetrics,
+  createCacheSettings,
+  createGateway,
+  createGatewayMetrics,
+  createMemoryStore,
+  createRedisStore,
+  createResponseCache,
+  createResponses,
+  runInternal,
+} from './modules/gateway/index.ts';
+import {
+  createGuardrailBook,
+  createGuardrailService,
+  createModerationClassifier,
+} from './modules/guardrails/index.ts';
 import { createIdentityService } from './modules/identity/index.ts';
 import { createJobEngine } from './modules/jobs/index.ts';
 import { createKeyService } from './modules/keys/index.ts';
@@ -118,6 +134,39 @@ export async function createServices(deps: CoreDeps) {
   await providers.start();
   const registry = createRegistryService({ db, audit, bus, log, providers });
   await registry.start();
+  // the response cache (in Redis when REDIS_URL is set, shared by replicas) and guardrails, both read in process
+  const ownsModel = (orgId: string, id: string) => {
+    const m = registry.cache.lookup(orgId, id);
+    return m !== undefined && m.id === id && m.orgId === orgId && m.sharedWith === null;
+  };
+  const cacheSettings = createCacheSettings({ db, bus, log, audit, ownsModel });
+  await cacheSettings.start();
+  const cacheStore = limitsRedis
+    ? createRedisStore(limitsRedis, log)
+    : createMemoryStore(config.responseCacheMaxBytes);
+  const responseCache = createResponseCache({
+    settings: cacheSettings,
+    store: cacheStore,
+    metrics: createCacheMetrics(metrics.registry, cacheStore.bytes),
+  });
+  const guardrailBook = createGuardrailBook({
+    db,
+    bus,
+    log,
+    audit,
+    // moderation models are called through the gateway itself, as the calling key
+    classify: createModerationClassifier((input) =>
+      runInternal(gateway.context, { ...input, endpoint: 'chat.completions' }),
+    ),
+  });
+  await guardrailBook.start();
+  const guardrails = createGuardrailService({
+    db,
+    audit,
+    book: guardrailBook,
+    ownsModel,
+    ownsKey: (orgId, id) => keys.principalOf(id)?.orgId === orgId,
+  });
   const gateway = createGateway({
     registry,
     providers,
@@ -129,6 +178,8 @@ export async function createServices(deps: CoreDeps) {
     breaker: { failureThreshold: config.breakerFailures, cooldownMs: config.breakerCooldownMs },
     metrics: createGatewayMetrics(metrics.registry, () => metering.writer.pending),
     tracing,
+    cache: responseCache,
+    guardrails: guardrailBook,
   });
   const fleet = createFleet({
     db,
@@ -218,6 +269,8 @@ export async function createServices(deps: CoreDeps) {
     providers,
     registry,
     gateway,
+    guardrails,
+    cacheSettings,
     fleet,
     jobs,
     asyncInference,
@@ -236,6 +289,8 @@ export async function createServices(deps: CoreDeps) {
       await limits.stop();
       limitsRedis?.disconnect();
       await gateway.stop();
+      await guardrailBook.stop();
+      cacheSettings.stop();
       await registry.stop();
       await providers.stop();
       await metering.stop();

@@ -59,6 +59,10 @@ beforeAll(async () => {
   const delivery = await b.post(`/api/v1/webhook-endpoints/${orgB['webhook-endpoints']}/test`);
   if (delivery.status !== 202) throw new Error(`fixture webhook delivery: ${delivery.status}`);
   orgB['webhook-deliveries'] = delivery.body.id;
+  orgB.guardrails = await created(
+    await b.post('/api/v1/guardrails', { name: 'b-guard', kind: 'pii', action: 'mask' }),
+    'guardrail',
+  );
   orgB['audit-events'] = (await b.get('/api/v1/audit-events?limit=1')).body.data[0].id;
   const ops = await listOperations(ts.admin);
   if (ops.some((o) => o.path.startsWith('/api/v1/providers'))) {

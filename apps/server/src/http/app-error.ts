@@ -24,6 +24,7 @@ const catalog = {
   previous_response_not_found: { status: 404, type: 'invalid_request_error' },
   model_not_found: { status: 404, type: 'invalid_request_error' },
   context_length_exceeded: { status: 400, type: 'invalid_request_error' },
+  content_policy_violation: { status: 400, type: 'invalid_request_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
   conflict: { status: 409, type: 'invalid_request_error' },
   payload_too_large: { status: 413, type: 'invalid_request_error' },
@@ -35,6 +36,7 @@ const catalog = {
   internal_error: { status: 500, type: 'server_error' },
   upstream_error: { status: 502, type: 'api_error' },
   service_unavailable: { status: 503, type: 'server_error' },
+  guardrail_unavailable: { status: 503, type: 'server_error' },
   upstream_timeout: { status: 504, type: 'api_error' },
   loop_detected: { status: 508, type: 'invalid_request_error' },
 } as const satisfies Record<string, { status: number; type: OpenAiErrorType }>;

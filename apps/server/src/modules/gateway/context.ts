@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
+import type { GuardrailBook } from '../guardrails/index.ts';
 import type { LimitService } from '../limits/index.ts';
 import type { PriceBook, UsageWriter } from '../metering/index.ts';
 import type { Tracing } from '../observability/tracing.ts';
 import type { HealthBook, ProviderCache } from '../providers/index.ts';
 import type { ModelCache } from '../registry/index.ts';
+import type { ResponseCache } from './cache/index.ts';
 import type { BreakerBook } from './circuit-breaker.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
 import type { BackoffOptions } from './retry.ts';
@@ -32,4 +34,8 @@ export interface GatewayContext {
   tracing?: Tracing | null;
   /** usage events still being estimated (stop() waits for them) */
   settling: Set<Promise<void>>;
+  /** the response cache; a model without it costs one map lookup */
+  cache?: ResponseCache | null;
+  /** guardrails attached to models and keys; none costs two map lookups */
+  guardrails?: GuardrailBook | null;
 }

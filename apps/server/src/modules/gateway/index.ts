@@ -1,5 +1,13 @@
 export { adapters } from './adapters/index.ts';
 export type { Adapter, Endpoint } from './adapters/types.ts';
+export {
+  cacheSettingsRoutes,
+  createCacheMetrics,
+  createCacheSettings,
+  createMemoryStore,
+  createRedisStore,
+  createResponseCache,
+} from './cache/index.ts';
 export { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.ts';
 export { addKeyAuth } from './key-auth.ts';
 export { createResponses, type Responses } from './responses/index.ts';

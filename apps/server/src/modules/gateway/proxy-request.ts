@@ -63,6 +63,10 @@ export async function proxyRequest(
     if (limitHeaders) reply.headers(limitHeaders);
     if (!model) throw modelNotFound(state.modelName);
     checkEndpoint(model, state.modelName, endpoint);
+    const guard = gw.guardrails?.forRequest(state, model.id);
+    if (guard) await guard.checkInput(body);
+    const caching = gw.cache?.settingsFor(model);
+    if (caching && (await gw.cache!.serve(gw, state, caching, body, req, reply))) return reply;
     const routing = state.trace?.step('route');
     const failed = await route(gw, state, model, body, reply);
     routing?.end(failed?.code);

@@ -1,6 +1,7 @@
 import { nativeMessages } from './adapters/anthropic/native.ts';
 import type { TranslatedResponse } from './adapters/types.ts';
 import type { AttemptResult, Relay } from './attempt.ts';
+import { finishAnswer } from './cache/index.ts';
 import { clientGone } from './failures.ts';
 import { readBody } from './read-body.ts';
 import { responseHeaders } from './response-headers.ts';
@@ -40,6 +41,7 @@ export async function relayJson(relay: Relay): Promise<AttemptResult> {
   state.completionText = translated.completionText;
   state.ttftMs = Math.round(performance.now() - state.startedAt);
   if (state.clientGone) return { kind: 'fail', failure: clientGone() };
+  if (state.guard !== null || state.cache !== null) return finishAnswer(relay, translated, upstreamMs);
   state.committed = true;
   reply
     .code(200)

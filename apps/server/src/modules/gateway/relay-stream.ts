@@ -24,7 +24,7 @@ export async function relayStream(relay: Relay): Promise<AttemptResult> {
   const { state, pick, reply } = relay;
   const contentType = relay.res.headers['content-type'];
   if (typeof contentType === 'string' && contentType.includes('json')) return relayJsonAsStream(relay);
-  const translator = pick.provider.adapter.streamTranslator({
+  const made = pick.provider.adapter.streamTranslator({
     endpoint: state.endpoint,
     model: state.modelName,
     requestId: state.requestId,
@@ -32,6 +32,7 @@ export async function relayStream(relay: Relay): Promise<AttemptResult> {
     hideUsageChunk: !state.clientWantsUsage,
     native: nativeMessages(state.body) !== null,
   });
+  const translator = state.guard ? state.guard.wrapStream(made) : made;
   const chunks = relay.res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let first: Buffer | string | null = null;
   try {

@@ -1,11 +1,13 @@
 import type { KeyPrincipal } from '../../http/principal.ts';
 import type { Reservation } from '../limits/index.ts';
 import type { USAGE_OUTCOMES } from '../metering/index.ts';
+import type { RequestGuard } from '../guardrails/index.ts';
 import type { RequestTrace } from '../observability/tracing.ts';
 import type { CompiledModel, CompiledVersion, RouteTarget } from '../registry/index.ts';
 import type { AbortSwitch } from './abort-switch.ts';
 import type { Endpoint, Usage } from './adapters/types.ts';
 import type { MediaCall } from './media/media-call.ts';
+import type { CachePlan } from './cache/index.ts';
 
 export type Outcome = (typeof USAGE_OUTCOMES)[number];
 
@@ -28,6 +30,10 @@ export interface RequestState {
   providerName: string | null;
   attempts: number;
   fallbackFrom: string | null;
+  /** guardrails of the model and the key (null: none) */
+  guard: RequestGuard | null;
+  /** where a good answer goes in the response cache (null: not cached) */
+  cache: CachePlan | null;
   /** response headers went to the client: no more retries */
   committed: boolean;
   clientGone: boolean;
@@ -80,6 +86,8 @@ export function newRequestState(
     providerName: null,
     attempts: 0,
     fallbackFrom: null,
+    guard: null,
+    cache: null,
     committed: false,
     clientGone: false,
     controller: null,

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
+import type { GuardrailBook } from '../guardrails/index.ts';
 import type { LimitService } from '../limits/index.ts';
 import type { PriceBook, UsageWriter } from '../metering/index.ts';
 import type { Tracing } from '../observability/tracing.ts';
 import type { HealthBook, ProviderCache } from '../providers/index.ts';
 import type { ModelCache } from '../registry/index.ts';
 import { targetKey } from '../registry/index.ts';
+import type { ResponseCache } from './cache/index.ts';
 import { type BreakerOptions, createBreakerBook, DEFAULT_BREAKER } from './circuit-breaker.ts';
 import type { GatewayContext } from './context.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
@@ -24,6 +26,8 @@ export interface GatewayDeps {
   maxResponseBytes?: number;
   metrics?: GatewayMetrics;
   tracing?: Tracing | null;
+  cache?: ResponseCache | null;
+  guardrails?: GuardrailBook | null;
 }
 
 export interface TargetState {
@@ -54,6 +58,8 @@ export function createGateway(deps: GatewayDeps) {
     metrics: deps.metrics ?? null,
     tracing: deps.tracing ?? null,
     settling: new Set(),
+    cache: deps.cache ?? null,
+    guardrails: deps.guardrails ?? null,
   };
 
   return {

@@ -131,7 +131,7 @@ buckets as (
 ),
 rolled as (
   insert into usage_rollups (${ROLLUP_KEY.join(', ')}, requests, errors, ${SUMMED.slice(0, -1).join(', ')}, latency_ms_sum, latency_hist)
-  select ${ROLLUP_KEY.join(', ')}, count(*), count(*) filter (where outcome <> 'success'),
+  select ${ROLLUP_KEY.join(', ')}, count(*), count(*) filter (where outcome not in ('success', 'cache_hit')),
     ${SUMMED.map((c) => `sum(${c})`).join(', ')}, array[${histogram}]::integer[]
   from buckets
   group by ${ROLLUP_KEY.join(', ')}
@@ -184,7 +184,7 @@ function rollUp(totals: Map<string, Total>, r: UsageRecord): void {
   const currency = r.currency ?? DEFAULT_CURRENCY;
   const bucket = latencyBucketOf(r.latencyMs);
   const summed = [
-    r.outcome === 'success' ? 0 : 1,
+    r.outcome === 'success' || r.outcome === 'cache_hit' ? 0 : 1,
     r.promptTokens ?? 0,
     r.completionTokens ?? 0,
     r.cachedTokens ?? 0,

@@ -1,6 +1,14 @@
 import { bigint, boolean, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
-export const USAGE_OUTCOMES = ['success', 'upstream_error', 'client_abort', 'timeout', 'rejected'] as const;
+export const USAGE_OUTCOMES = [
+  'success',
+  'upstream_error',
+  'client_abort',
+  'timeout',
+  'rejected',
+  // answered from the response cache (not an error)
+  'cache_hit',
+] as const;
 
 /**
  * One row per gateway request however it ended; idempotent by request id (a request's created_at

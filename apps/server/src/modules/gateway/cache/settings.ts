@@ -1,0 +1,132 @@
+import { eq } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Db } from '../../../db/client.ts';
+import type { Bus } from '../../../events/bus.ts';
+import { AppError, notFound } from '../../../http/app-error.ts';
+import { type Principal, requirePermission } from '../../../http/principal.ts';
+import type { AuditContext, AuditService } from '../../audit/index.ts';
+import { modelCacheSettings } from './schema.ts';
+
+export const CACHE_SETTINGS_CHANGED = 'cache.settings.changed';
+export const MAX_TTL_S = 7 * 86_400;
+
+export interface CacheSettings {
+  modelId: string;
+  enabled: boolean;
+  ttlS: number;
+  hitPricePercent: number;
+  sharedAcrossOrgs: boolean;
+}
+
+export const cacheSettingsBody = z.strictObject({
+  enabled: z.boolean().optional(),
+  ttl_s: z.number().int().min(1).max(MAX_TTL_S).optional(),
+  hit_price_percent: z.number().int().min(0).max(100).optional(),
+  shared_across_orgs: z.boolean().optional(),
+});
+
+export const cacheSettingsDto = z.object({
+  model_id: z.string(),
+  enabled: z.boolean(),
+  ttl_s: z.number(),
+  hit_price_percent: z.number(),
+  shared_across_orgs: z.boolean(),
+});
+
+const DEFAULTS = { enabled: false, ttlS: 300, hitPricePercent: 0, sharedAcrossOrgs: false };
+
+const toDto = (s: CacheSettings): z.infer<typeof cacheSettingsDto> => ({
+  model_id: s.modelId,
+  enabled: s.enabled,
+  ttl_s: s.ttlS,
+  hit_price_percent: s.hitPricePercent,
+  shared_across_orgs: s.sharedAcrossOrgs,
+});
+
+/**
+ * The response cache settings of each model, in process (`enabledFor` is one map lookup); set by
+ * the model's owner (write permission in its org). Reloaded on `cache.settings.changed` from any
+ * replica and every minute.
+ */
+export function createCacheSettings(deps: {
+  db: Db;
+  bus: Bus;
+  log: Logger;
+  audit: AuditService;
+  /** is this one of the org's own models (by id)? */
+  ownsModel(orgId: string, modelId: string): boolean;
+}) {
+  const { db, bus, log, audit } = deps;
+  let enabled = new Map<string, CacheSettings>();
+  let timer: NodeJS.Timeout | undefined;
+
+  const load = async () => {
+    const rows = await db.select().from(modelCacheSettings).where(eq(modelCacheSettings.enabled, true));
+    enabled = new Map(rows.map((r) => [r.modelId, { ...r }]));
+  };
+  const reload = () =>
+    load().catch((err: unknown) => log.warn({ err }, 'response cache: settings reload failed'));
+  const current = async (modelId: string): Promise<CacheSettings> => {
+    const [row] = await db.select().from(modelCacheSettings).where(eq(modelCacheSettings.modelId, modelId));
+    return row ? { ...row } : { modelId, ...DEFAULTS };
+  };
+
+  return {
+    /** the model's settings when its cache is on; undefined otherwise */
+    enabledFor: (modelId: string): CacheSettings | undefined => enabled.get(modelId),
+
+    async get(p: Principal, modelId: string) {
+      requirePermission(p, 'read');
+      if (!deps.ownsModel(p.orgId, modelId)) throw notFound('model');
+      return toDto(await current(modelId));
+    },
+
+    async put(p: Principal, modelId: string, patch: z.infer<typeof cacheSettingsBody>, ctx: AuditContext) {
+      requirePermission(p, 'write');
+      if (!deps.ownsModel(p.orgId, modelId)) throw notFound('model');
+      const before = await current(modelId);
+      if (patch.shared_across_orgs !== undefined && patch.shared_across_orgs !== before.sharedAcrossOrgs) {
+        if (p.kind !== 'user' || !p.isPlatformAdmin)
+          throw new AppError('forbidden', 'only a platform admin may share cached answers across orgs');
+      }
+      const next: CacheSettings = {
+        modelId,
+        enabled: patch.enabled ?? before.enabled,
+        ttlS: patch.ttl_s ?? before.ttlS,
+        hitPricePercent: patch.hit_price_percent ?? before.hitPricePercent,
+        sharedAcrossOrgs: patch.shared_across_orgs ?? before.sharedAcrossOrgs,
+      };
+      await db.transaction(async (tx) => {
+        const values = { ...next, orgId: p.orgId, updatedAt: new Date() };
+        await tx
+          .insert(modelCacheSettings)
+          .values(values)
+          .onConflictDoUpdate({ target: modelCacheSettings.modelId, set: values });
+        await audit.append(tx, ctx, {
+          orgId: p.orgId,
+          action: 'model.cache.update',
+          target: { type: 'model', id: modelId },
+          before: toDto(before),
+          after: toDto(next),
+        });
+      });
+      await load();
+      await bus.publish(CACHE_SETTINGS_CHANGED, {}).catch(() => {});
+      return toDto(next);
+    },
+
+    async start() {
+      await load();
+      bus.subscribe(CACHE_SETTINGS_CHANGED, () => void reload());
+      timer = setInterval(() => void reload(), 60_000);
+      timer.unref();
+    },
+
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
+
+export type CacheSettingsBook = ReturnType<typeof createCacheSettings>;

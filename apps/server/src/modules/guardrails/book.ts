@@ -1,0 +1,159 @@
+import { eq } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client.ts';
+import type { Bus } from '../../events/bus.ts';
+import type { KeyPrincipal } from '../../http/principal.ts';
+import type { AuditService } from '../audit/index.ts';
+import type { Violation } from './check.ts';
+import { type CompiledGuardrail, compileGuardrail, type Pipeline, pipelineOf } from './compile.ts';
+import { type Classifier, GUARDRAIL_CALL } from './moderation.ts';
+import { RequestGuard } from './request-guard.ts';
+import { guardrailAttachments, guardrails } from './schema.ts';
+
+export const GUARDRAILS_CHANGED = 'guardrails.changed';
+
+/** What the book reads and writes of a /v1 request (the gateway's RequestState has these). */
+export interface GuardedRequest {
+  requestId: string;
+  key: KeyPrincipal;
+  modelName: string;
+  stream: boolean;
+  outcome: string;
+  errorCode: string | null;
+  guard: RequestGuard | null;
+}
+
+const AUDIT_ACTIONS: Record<Violation['outcome'], string> = {
+  blocked: 'guardrail.block',
+  failed_closed: 'guardrail.block',
+  flagged: 'guardrail.flag',
+  failed_open: 'guardrail.error',
+};
+
+/**
+ * Every enabled guardrail, compiled, with the pipeline of each model and key it is attached to:
+ * the request path does two map lookups (none configured: nothing else). Reloaded whole on each
+ * `guardrails.changed` message (from any replica) and every minute in case one was lost.
+ */
+export function createGuardrailBook(deps: {
+  db: Db;
+  bus: Bus;
+  log: Logger;
+  audit: AuditService;
+  classify: Classifier;
+  resyncIntervalMs?: number;
+}) {
+  const { db, bus, log, audit } = deps;
+  let byModel = new Map<string, Pipeline>();
+  let byKey = new Map<string, Pipeline>();
+  let timer: NodeJS.Timeout | undefined;
+  const auditing = new Set<Promise<unknown>>();
+
+  async function load(): Promise<void> {
+    const [rows, links] = await Promise.all([
+      db.select().from(guardrails).where(eq(guardrails.enabled, true)),
+      db.select().from(guardrailAttachments),
+    ]);
+    const compiled = new Map(rows.map((r) => [r.id, compileGuardrail(r)]));
+    const models = new Map<string, CompiledGuardrail[]>();
+    const keys = new Map<string, CompiledGuardrail[]>();
+    for (const link of links) {
+      const g = compiled.get(link.guardrailId);
+      if (!g || g.orgId !== link.orgId) continue;
+      const into = link.targetType === 'model' ? models : keys;
+      into.set(link.targetId, [...(into.get(link.targetId) ?? []), g]);
+    }
+    byModel = new Map([...models].map(([id, list]) => [id, pipelineOf(list)]));
+    byKey = new Map([...keys].map(([id, list]) => [id, pipelineOf(list)]));
+  }
+
+  const reload = () =>
+    load().catch((err: unknown) => log.warn({ err }, 'guardrails: reload failed (keeping the previous set)'));
+
+  function report(state: GuardedRequest, v: Violation): void {
+    const g = v.guardrail;
+    const write = db
+      .transaction((tx) =>
+        audit.append(
+          tx,
+          {
+            actorType: 'key',
+            actorId: state.key.keyId,
+            ip: null,
+            userAgent: null,
+            requestId: state.requestId,
+          },
+          {
+            orgId: g.orgId,
+            action: AUDIT_ACTIONS[v.outcome],
+            target: { type: 'guardrail', id: g.id },
+            // the rule and the count, never the matched text
+            after: {
+              rule: v.rule,
+              stage: v.stage,
+              outcome: v.outcome,
+              matches: v.matches,
+              action: g.action,
+              model: state.modelName,
+              key_id: state.key.keyId,
+            },
+          },
+        ),
+      )
+      .catch((err: unknown) => log.error({ err, request_id: state.requestId }, 'guardrails: audit failed'))
+      .finally(() => auditing.delete(write));
+    auditing.add(write);
+  }
+
+  return {
+    /**
+     * The guard of a request to `model` (its own guardrails and its key's), set on the request;
+     * null, at the cost of two map lookups, when neither has any.
+     */
+    forRequest(state: GuardedRequest, modelId: string): RequestGuard | null {
+      if (byModel.size === 0 && byKey.size === 0) return null;
+      if ((state.key as unknown as Record<symbol, unknown>)[GUARDRAIL_CALL]) return null;
+      const a = byModel.get(modelId);
+      const b = byKey.get(state.key.keyId);
+      const pipeline = a && b ? pipelineOf([...a.guardrails, ...b.guardrails]) : (a ?? b);
+      if (!pipeline) return null;
+      const guard = new RequestGuard(
+        pipeline,
+        {
+          classify: (g, text, stage) => deps.classify(g, text, stage, state.key),
+          report: (v) => report(state, v),
+        },
+        () => {
+          state.outcome = 'rejected';
+          state.errorCode = 'content_policy_violation';
+        },
+      );
+      if (state.stream && pipeline.moderatesOutput) {
+        state.stream = false;
+        guard.replayAsStream = true;
+      }
+      state.guard = guard;
+      return guard;
+    },
+
+    async start(): Promise<void> {
+      await load();
+      bus.subscribe(GUARDRAILS_CHANGED, () => void reload());
+      timer = setInterval(() => void reload(), deps.resyncIntervalMs ?? 60_000);
+      timer.unref();
+    },
+
+    /** After a change: reloads here, and tells the other replicas. */
+    async changed(): Promise<void> {
+      await load();
+      await bus.publish(GUARDRAILS_CHANGED, {}).catch(() => {});
+    },
+
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      await Promise.all([...auditing]);
+    },
+  };
+}
+
+export type GuardrailBook = ReturnType<typeof createGuardrailBook>;
