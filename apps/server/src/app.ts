@@ -18,6 +18,7 @@ import { auditRoutes } from './modules/audit/index.ts';
 import { batchRoutes } from './modules/batches/index.ts';
 import { consoleRoutes } from './modules/console/index.ts';
 import { fileRoutes } from './modules/files/index.ts';
+import { fineTuningRoutes } from './modules/fine-tuning/index.ts';
 import { agentRoutes, fleetRoutes } from './modules/fleet/index.ts';
 import { addKeyAuth, cacheSettingsRoutes, gatewayRoutes } from './modules/gateway/index.ts';
 import { guardrailRoutes } from './modules/guardrails/index.ts';
@@ -125,6 +126,11 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
   await app.register(batchRoutes, {
     prefix: '/v1',
     batches: services.batches,
+    authenticate: (v1) => addKeyAuth(v1, services.keys.verify),
+  });
+  await app.register(fineTuningRoutes, {
+    prefix: '/v1',
+    fineTuning: services.fineTuning,
     authenticate: (v1) => addKeyAuth(v1, services.keys.verify),
   });
   await app.register(consoleRoutes);

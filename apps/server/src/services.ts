@@ -9,6 +9,7 @@ import { createAsyncInference } from './modules/async-inference/index.ts';
 import { createAuditService } from './modules/audit/index.ts';
 import { createBatchHolds, createBatchJobs, createBatchService } from './modules/batches/index.ts';
 import { createFileStorage, createFilesService } from './modules/files/index.ts';
+import { createFineTuning } from './modules/fine-tuning/index.ts';
 import { createFleet } from './modules/fleet/index.ts';
 import {
   adapters,
@@ -95,7 +96,16 @@ export async function createServices(deps: CoreDeps) {
     : undefined;
   limitsRedis?.on('error', (err) => log.warn({ err: err.message }, 'limits redis error'));
   await limitsRedis?.connect();
-  const identity = createIdentityService({ db, audit, bus, config, log, redis: limitsRedis });
+  const identity = createIdentityService({
+    db,
+    audit,
+    bus,
+    config,
+    log,
+    secrets,
+    outbound,
+    redis: limitsRedis,
+  });
   const limits = createLimitService({
     db,
     audit,
@@ -232,6 +242,16 @@ export async function createServices(deps: CoreDeps) {
       return batchHolds.changed();
     },
   });
+  // fine-tuning runs on the job engine, placed on nodes whose agent offers the trainer (the local one too)
+  const fineTuning = createFineTuning({
+    db,
+    jobs,
+    files,
+    log: log.child({ module: 'fine-tuning' }),
+    dataDir: config.dataDir,
+    localNode: fleet.config.localAgent ? () => fleet.agents.ensureLocalNode() : null,
+  });
+  fineTuning.start();
   // async requests run as low-priority jobs with their own concurrency, apart from live traffic
   const asyncInference = createAsyncInference({
     jobs,
@@ -277,11 +297,13 @@ export async function createServices(deps: CoreDeps) {
     responses,
     files,
     batches,
+    fineTuning: fineTuning.service,
     /** Flushes buffers and stops background work; the database is closed by the caller. */
     async stop() {
       // running jobs are aborted and their leases given back first, while what they use still works
       await jobs.stop();
       batchHolds.stop();
+      await fineTuning.stop();
       responses.stop();
       await fleet.stop();
       await files.stop();

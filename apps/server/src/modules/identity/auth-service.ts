@@ -10,10 +10,13 @@ import type { AuditContext, AuditService } from '../audit/index.ts';
 import { createAccessTokens } from './access-tokens.ts';
 import type { InvitationService } from './invitation-service.ts';
 import type { Lockout, LoginThrottle } from './login-throttle.ts';
+import type { LoginChallenges, MfaChallenge } from './mfa/login-challenges.ts';
+import type { MfaService } from './mfa/mfa-service.ts';
 import { assertPasswordPolicy } from './password-policy.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { memberships, orgs, sessions, users } from './schema.ts';
 import type { SessionService } from './session-service.ts';
+import { assertPasswordSignInAllowed } from './sso/sso-required.ts';
 
 export type TokenDelivery = 'cookie' | 'body';
 
@@ -40,6 +43,8 @@ interface AuthDeps {
   throttle: LoginThrottle;
   invitations: InvitationService;
   sessionService: SessionService;
+  mfa: MfaService;
+  challenges: LoginChallenges;
 }
 
 const REFRESH_PREFIX = 'rt_';
@@ -47,7 +52,7 @@ const TOUCH_EVERY_MS = 60_000;
 
 /** Login, refresh-token rotation, logout, password change and access-token verification. */
 export function createAuthService(deps: AuthDeps) {
-  const { db, audit, config, log, hasher, throttle, invitations, sessionService } = deps;
+  const { db, audit, config, log, hasher, throttle, invitations, sessionService, mfa, challenges } = deps;
   const tokens = createAccessTokens(config.secretKey, config.accessTokenTtlS);
 
   async function issue(
@@ -108,10 +113,17 @@ export function createAuthService(deps: AuthDeps) {
   }
 
   return {
+    /** A new session (its own refresh-token family) for a sign-in that passed every check. */
+    issueSession: issue,
+
+    /**
+     * Tokens, or a challenge when a second factor is due (TOTP on) or must first be set up (an
+     * owner or admin of an org requiring MFA, without one): no session exists until it is met.
+     */
     async login(
       input: { email: string; password: string; orgId?: string | undefined; delivery: TokenDelivery },
       ctx: AuditContext,
-    ): Promise<Issued> {
+    ): Promise<Issued | MfaChallenge> {
       const { email, password, orgId } = input;
       const ip = ctx.ip ?? 'unknown';
       await throttle.check(email, ip);
@@ -147,6 +159,27 @@ export function createAuthService(deps: AuthDeps) {
         throw new AppError('invalid_credentials', 'invalid email or password');
       }
       await throttle.recordSuccess(email);
+      await assertPasswordSignInAllowed(db, user);
+      const purpose = (await mfa.isEnabled(db, user.id))
+        ? ('verify' as const)
+        : (await mfa.requiredFor(db, user.id, chosenOrg))
+          ? ('enrol' as const)
+          : null;
+      if (purpose)
+        return db.transaction(async (tx) => {
+          const challenge = await challenges.create(tx, {
+            userId: user.id,
+            orgId: chosenOrg,
+            purpose,
+            delivery: input.delivery,
+          });
+          await audit.append(
+            tx,
+            { ...ctx, actorType: 'user', actorId: user.id },
+            { orgId: chosenOrg, action: 'auth.mfa_challenge', after: { purpose } },
+          );
+          return challenge;
+        });
       return db.transaction(async (tx) => {
         const session = {
           userId: user.id,

@@ -16,6 +16,8 @@ export const orgDto = z.object({
   id: z.string(),
   name: z.string(),
   slug: z.string(),
+  sso_required: z.boolean(),
+  mfa_required_for_admins: z.boolean(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -51,6 +53,8 @@ export const toOrgDto = (o: typeof orgs.$inferSelect): z.infer<typeof orgDto> =>
   id: o.id,
   name: o.name,
   slug: o.slug,
+  sso_required: o.ssoRequired,
+  mfa_required_for_admins: o.mfaRequiredForAdmins,
   created_at: o.createdAt.toISOString(),
   updated_at: o.updatedAt.toISOString(),
 });

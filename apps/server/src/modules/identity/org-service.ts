@@ -8,6 +8,7 @@ import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
 import { apiKeys } from '../keys/schema.ts';
 import { memberships, orgs, projects } from './schema.ts';
+import { assertSomeIdentityProvider } from './sso/sso-required.ts';
 
 interface Deps {
   db: Db;
@@ -88,16 +89,33 @@ export function createOrgService({ db, audit, bus }: Deps) {
       });
     },
 
-    async update(p: Principal, id: string, input: { name?: string | undefined }, ctx: AuditContext) {
+    async update(
+      p: Principal,
+      id: string,
+      input: {
+        name?: string | undefined;
+        sso_required?: boolean | undefined;
+        mfa_required_for_admins?: boolean | undefined;
+      },
+      ctx: AuditContext,
+    ) {
       requirePermission(p, 'read');
       if (id !== p.orgId) throw notFound('org');
       requirePermission(p, 'manage_members');
+      if (input.sso_required) await assertSomeIdentityProvider(db);
       return db.transaction(async (tx) => {
         const [before] = await tx.select().from(orgs).where(eq(orgs.id, id));
         if (!before) throw notFound('org');
         const [after] = await tx
           .update(orgs)
-          .set({ ...(input.name ? { name: input.name } : {}), updatedAt: new Date() })
+          .set({
+            ...(input.name ? { name: input.name } : {}),
+            ...(input.sso_required !== undefined ? { ssoRequired: input.sso_required } : {}),
+            ...(input.mfa_required_for_admins !== undefined
+              ? { mfaRequiredForAdmins: input.mfa_required_for_admins }
+              : {}),
+            updatedAt: new Date(),
+          })
           .where(eq(orgs.id, id))
           .returning();
         await audit.append(tx, ctx, {

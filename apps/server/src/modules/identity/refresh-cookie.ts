@@ -26,14 +26,18 @@ export function sendIssued(
 ) {
   if (delivery === 'body') return reply.send(pair);
   const { refresh_token, ...rest } = pair;
-  reply.setCookie(REFRESH_COOKIE, refresh_token, {
+  setRefreshCookie(req, reply, refresh_token, ttlS);
+  return reply.send(rest);
+}
+
+export function setRefreshCookie(req: FastifyRequest, reply: FastifyReply, token: string, ttlS: number) {
+  reply.setCookie(REFRESH_COOKIE, token, {
     httpOnly: true,
     sameSite: 'strict',
     secure: req.protocol === 'https',
     path: REFRESH_COOKIE_PATH,
     maxAge: ttlS,
   });
-  return reply.send(rest);
 }
 
 export function clearRefreshCookie(reply: FastifyReply): void {

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import type { OutboundPolicy } from '@maas/outbound';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
+import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
 import type { AuditService } from '../audit/index.ts';
@@ -11,10 +13,18 @@ import { bootstrapFirstStart } from './bootstrap.ts';
 import { createInvitationService } from './invitation-service.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 import { createMemberService } from './member-service.ts';
+import { createLoginChallenges } from './mfa/login-challenges.ts';
+import { createMfaAccount } from './mfa/mfa-account.ts';
+import { createMfaLogin } from './mfa/mfa-login.ts';
+import { createMfaService } from './mfa/mfa-service.ts';
 import { createOrgService } from './org-service.ts';
 import { createPasswordHasher } from './passwords.ts';
 import { createProjectService } from './project-service.ts';
 import { createSessionService } from './session-service.ts';
+import { createOidcClients } from './sso/oidc-client.ts';
+import { createIdentityProviderService } from './sso/provider-service.ts';
+import { createSsoAccountService } from './sso/sso-account.ts';
+import { createSsoLoginService } from './sso/sso-login-service.ts';
 
 export interface IdentityDeps {
   db: Db;
@@ -22,6 +32,10 @@ export interface IdentityDeps {
   bus: Bus;
   config: Config;
   log: Logger;
+  /** seals identity providers' client secrets and TOTP secrets */
+  secrets: SecretBox;
+  /** issuer discovery and token calls to identity providers go through it */
+  outbound: OutboundPolicy;
   /** login throttling counters shared by every replica; in-process without it */
   redis?: Redis | undefined;
 }
@@ -47,7 +61,26 @@ export function createIdentityService(deps: IdentityDeps) {
   });
   const invitations = createInvitationService(deps);
   const sessions = createSessionService(deps);
-  const auth = createAuthService({ ...deps, hasher, throttle, invitations, sessionService: sessions });
+  const mfa = createMfaService(deps);
+  const challenges = createLoginChallenges(deps);
+  const auth = createAuthService({
+    ...deps,
+    hasher,
+    throttle,
+    invitations,
+    sessionService: sessions,
+    mfa,
+    challenges,
+  });
+  const oidc = createOidcClients(deps);
+  const identityProviders = createIdentityProviderService({ ...deps, oidc });
+  const sso = createSsoLoginService({
+    ...deps,
+    oidc,
+    providers: identityProviders,
+    accounts: createSsoAccountService(deps),
+    auth,
+  });
   const orgs = createOrgService(deps);
   const projects = createProjectService({ ...deps, orgs });
   const members = createMemberService({ ...deps, hasher, invitations });
@@ -59,6 +92,10 @@ export function createIdentityService(deps: IdentityDeps) {
     invitations,
     sessions,
     hasher,
+    identityProviders,
+    sso,
+    mfaLogin: createMfaLogin({ ...deps, auth, mfa, challenges, throttle }),
+    mfaAccount: createMfaAccount({ ...deps, mfa, throttle }),
     verifyAccessToken: auth.verifyAccessToken,
     requireProject: projects.requireProject,
     bootstrap: (announce: (line: string) => void) => bootstrapFirstStart({ ...deps, hasher }, announce),

@@ -1,4 +1,4 @@
-import { ROLES } from '@maas/contracts';
+import type { ROLES } from '@maas/contracts';
 import { boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { users } from './schema.ts';
 

@@ -25,6 +25,15 @@ const tokenPair = tokenPairSchema.extend({
     .describe(`only for token_delivery "body"; browsers get it as the HttpOnly ${REFRESH_COOKIE} cookie`),
 });
 
+const mfaChallenge = z.object({
+  mfa_required: z
+    .enum(['verify', 'enrol'])
+    .describe('"verify": POST /auth/mfa/verify with a code; "enrol": set up TOTP via /auth/mfa/enrol first'),
+  mfa_token: z.string(),
+  expires_in: z.number().int(),
+  org_id: z.string(),
+});
+
 const me = z.object({
   kind: z.enum(['user', 'key']),
   org: z.object({ id: z.string(), name: z.string(), slug: z.string() }),
@@ -59,7 +68,10 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
           'Failed sign-ins are throttled per account and per client address: once locked, every ' +
           'attempt gets 429 with Retry-After (doubling with each lockout). The refresh token is set ' +
           `as the HttpOnly, SameSite=Strict cookie ${REFRESH_COOKIE} (path /api/v1/auth) unless ` +
-          '`token_delivery` is "body" (CLI and other non-browser clients), which returns it in the body.',
+          '`token_delivery` is "body" (CLI and other non-browser clients), which returns it in the body. ' +
+          'With a second factor on (or an org requiring one of admins) the answer is a challenge ' +
+          '(`mfa_required`, `mfa_token`) instead of tokens. A member of an org requiring SSO gets 403 ' +
+          '(`details.reason: "sso_required"`), platform admins excepted.',
         security: [],
         body: z.strictObject({
           email: z.string().min(1).max(320),
@@ -67,16 +79,17 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
           org_id: z.string().max(100).optional(),
           token_delivery: tokenDeliverySchema,
         }),
-        response: { 200: tokenPair },
+        response: { 200: z.union([tokenPair, mfaChallenge]) },
       },
     },
     async (req, reply) => {
       const { email, password, org_id, token_delivery } = req.body;
-      const issued = await auth.login(
+      const result = await auth.login(
         { email, password, orgId: org_id, delivery: token_delivery },
         auditContextOf(req),
       );
-      return sendIssued(req, reply, issued, ttlS);
+      if ('mfa_token' in result) return reply.send(result);
+      return sendIssued(req, reply, result, ttlS);
     },
   );
 

@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../../services.ts';
 import { authRoutes } from './auth.ts';
+import { identityProviderRoutes } from './identity-providers.ts';
 import { invitationRoutes } from './invitations.ts';
 import { memberRoutes } from './members.ts';
+import { mfaRoutes } from './mfa.ts';
 import { orgRoutes } from './orgs.ts';
 import { projectRoutes } from './projects.ts';
 import { sessionRoutes } from './sessions.ts';
+import { ssoRoutes } from './sso.ts';
 
 export async function identityRoutes(app: FastifyInstance, opts: { services: Services }) {
   await app.register(authRoutes, opts);
@@ -14,4 +17,7 @@ export async function identityRoutes(app: FastifyInstance, opts: { services: Ser
   await app.register(projectRoutes, opts);
   await app.register(memberRoutes, opts);
   await app.register(invitationRoutes, opts);
+  await app.register(identityProviderRoutes, opts);
+  await app.register(ssoRoutes, opts);
+  await app.register(mfaRoutes, opts);
 }

@@ -64,7 +64,15 @@ export async function orgRoutes(app: FastifyInstance, { services }: { services: 
       schema: {
         tags,
         params: idParams,
-        body: z.strictObject({ name: name.optional() }),
+        description:
+          'Owners and admins. `sso_required`: members sign in only through an identity provider ' +
+          '(password sign-in refused; platform admins keep theirs). `mfa_required_for_admins`: owners ' +
+          'and admins without a second factor can only enrol one at their next sign-in.',
+        body: z.strictObject({
+          name: name.optional(),
+          sso_required: z.boolean().optional(),
+          mfa_required_for_admins: z.boolean().optional(),
+        }),
         response: { 200: orgDto },
       },
     },

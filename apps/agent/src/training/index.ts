@@ -1,0 +1,9 @@
+export * from './protocol.ts';
+export {
+  defaultPreset,
+  probeTorch,
+  TRAINER_SCRIPT,
+  type TrainerPreset,
+  trainerArgs,
+} from './trainer-preset.ts';
+export { startTrainingLoop, type TrainingLoop, type TrainingLoopOptions } from './training-loop.ts';

@@ -1,0 +1,125 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ownerOnlyDir } from '../supervisor/runtime-process.ts';
+import type { DesiredRun, RunReport, TrainingTransport } from './protocol.ts';
+import { type TrainerPreset, trainerArgs } from './trainer-preset.ts';
+
+const MAX_PENDING = 2000;
+
+/** Whether `pid` is a trainer left by an agent that died (its process outlives it). */
+async function strayTrainer(pid: number): Promise<boolean> {
+  const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmd.includes('lora_trainer.py');
+}
+
+/**
+ * One fine-tuning run on this node: fetches its dataset into the run's directory (0700, files
+ * 0600), starts the preset's trainer there and collects its stdout lines for the next report. A
+ * run started again in the same directory resumes from the trainer's last checkpoint.
+ */
+export class TrainingRun {
+  state: RunReport['state'] = 'starting';
+  reason: string | null = null;
+  private pending: string[] = [];
+  private stderr: string[] = [];
+  private child: ChildProcess | null = null;
+  private stopped = false;
+
+  constructor(
+    readonly spec: DesiredRun,
+    private readonly deps: {
+      dir: string;
+      preset: TrainerPreset;
+      transport: TrainingTransport;
+      onChange: () => void;
+    },
+  ) {}
+
+  report(): RunReport {
+    const lines = this.pending.splice(0, this.pending.length);
+    return { id: this.spec.id, attempt: this.spec.attempt, state: this.state, lines, reason: this.reason };
+  }
+
+  private fail(reason: string) {
+    this.state = 'failed';
+    this.reason = reason.slice(0, 4000);
+    this.deps.onChange();
+  }
+
+  async start(): Promise<void> {
+    const { dir, preset } = this.deps;
+    try {
+      await ownerOnlyDir(dir);
+      const pidFile = join(dir, 'trainer.pid');
+      const old = Number(await readFile(pidFile, 'utf8').catch(() => ''));
+      if (old > 0 && (await strayTrainer(old))) process.kill(old, 'SIGKILL');
+      const base = this.spec.base_source;
+      if (!isAbsolute(base) || !existsSync(base))
+        return this.fail(
+          `the base model's GGUF is not on this node (${base.slice(0, 200)}); this trainer reads a local file`,
+        );
+      const data = await this.deps.transport.data(this.spec.id);
+      const train = join(dir, 'train.jsonl');
+      const validation = data.validation ? join(dir, 'validation.jsonl') : null;
+      await writeFile(train, data.train, { mode: 0o600 });
+      if (validation && data.validation) await writeFile(validation, data.validation, { mode: 0o600 });
+      if (this.stopped) return;
+      const out = join(dir, 'out');
+      await ownerOnlyDir(out);
+      const child = spawn(preset.python, trainerArgs(preset, this.spec, { base, train, validation, out }), {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // only what python needs to start: no variable of the agent's reaches the trainer
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: dir,
+          OMP_NUM_THREADS: String(preset.threads),
+        },
+      });
+      this.child = child;
+      if (child.pid) await writeFile(pidFile, String(child.pid), { mode: 0o600 });
+      this.state = 'running';
+      this.deps.onChange();
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (this.pending.length < MAX_PENDING) this.pending.push(line.slice(0, 4000));
+        if (line.includes('"type": "checkpoint"') || line.includes('"type": "done"')) this.deps.onChange();
+      });
+      createInterface({ input: child.stderr! }).on('line', (line) => {
+        this.stderr.push(line.slice(0, 500));
+        if (this.stderr.length > 20) this.stderr.shift();
+      });
+      // close, not exit: the last stdout lines (the adapter's) are read by then
+      child.on('close', (code, signal) => {
+        this.child = null;
+        if (this.stopped) return;
+        if (code === 0) {
+          this.state = 'succeeded';
+          this.deps.onChange();
+        } else
+          this.fail(
+            `the trainer exited with ${signal ?? `code ${code}`}: ${this.stderr.slice(-5).join(' | ')}`,
+          );
+      });
+    } catch (err) {
+      this.fail(`could not start the trainer: ${(err as Error).message}`);
+    }
+  }
+
+  /** Stops the trainer (pause, cancel, or the run went elsewhere); its checkpoints stay for a resume. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const child = this.child;
+    if (!child) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  }
+}

@@ -1,0 +1,106 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTrainingLoop, type TrainingLoop } from '@maas/agent/training';
+import { and, eq } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client.ts';
+import { deployments } from '../../db/schema.ts';
+import type { JobEngine } from '../jobs/index.ts';
+import { createDispatch } from './dispatch.ts';
+import { registerRunJob } from './run-job.ts';
+import { createFineTuningService, type FineTuningFiles } from './service.ts';
+
+export { fineTuningRoutes } from './routes.ts';
+export { fineTuningCheckpoints, fineTuningEvents, fineTuningJobs, trainingNodes } from './schema.ts';
+export type { FineTuningService } from './service.ts';
+export { splitDataset, validateDataset } from './validate-dataset.ts';
+
+export interface FineTuningDeps {
+  db: Db;
+  jobs: JobEngine;
+  files: FineTuningFiles;
+  log: Logger;
+  dataDir: string;
+  /** the in-process node (when `maas serve` runs one): its agent offers the trainer too */
+  localNode: (() => Promise<{ id: string }>) | null;
+  /** USD per million trained tokens */
+  pricePerMillionTokens?: number;
+  /** a training node silent this long is gone */
+  nodeLostMs?: number;
+}
+
+/**
+ * Fine-tuning: /v1/fine_tuning/jobs on the job engine; runs placed on fleet nodes whose agents
+ * offer the LoRA trainer preset; the trainer's lines become events, checkpoints and usage.
+ */
+export function createFineTuning(deps: FineTuningDeps) {
+  const { db, log } = deps;
+  let loop: TrainingLoop | null = null;
+  let localId: string | null = null;
+  let starting: Promise<void> | null = null;
+  const notify = (nodeId: string | null) => {
+    if (nodeId && nodeId === localId) loop?.nudge();
+  };
+  const dispatch = createDispatch({
+    db,
+    files: deps.files,
+    log,
+    priceNanosPerToken: Math.round(((deps.pricePerMillionTokens ?? 3) * 1e9) / 1e6),
+  });
+  registerRunJob({
+    db,
+    jobs: deps.jobs,
+    log,
+    notify,
+    nodeLostMs: deps.nodeLostMs ?? 30_000,
+    pollMs: 1_000,
+    concurrency: 8,
+  });
+  const service = createFineTuningService({
+    db,
+    files: deps.files,
+    jobs: deps.jobs,
+    notify,
+    async baseSource(orgId, model) {
+      const [row] = await db
+        .select({ spec: deployments.spec })
+        .from(deployments)
+        .where(
+          and(eq(deployments.orgId, orgId), eq(deployments.name, model), eq(deployments.status, 'active')),
+        );
+      return row?.spec.source ?? null;
+    },
+  });
+
+  return {
+    service,
+    dispatch,
+    start() {
+      const localNode = deps.localNode;
+      if (!localNode) return;
+      const dir = deps.dataDir.startsWith('memory://')
+        ? mkdtempSync(join(tmpdir(), 'maas-trainer-'))
+        : join(deps.dataDir, 'agent');
+      starting = (async () => {
+        const node = await localNode();
+        localId = node.id;
+        loop = await startTrainingLoop({
+          dataDir: dir,
+          transport: {
+            poll: (body) => dispatch.poll(node.id, body),
+            data: (id) => dispatch.data(node.id, id),
+          },
+          log: (msg, extra) => log.info({ ...extra, agent: 'local' }, msg),
+        });
+        if (loop) log.info({ torch: loop.torch }, 'the local node offers fine-tuning');
+      })().catch((err: unknown) => log.error({ err }, 'the local trainer did not start'));
+    },
+    async stop() {
+      await starting;
+      await loop?.stop();
+    },
+  };
+}
+
+export type FineTuning = ReturnType<typeof createFineTuning>;

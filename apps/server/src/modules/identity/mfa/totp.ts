@@ -1,0 +1,37 @@
+import { generateSecret, generateURI, verify } from 'otplib';
+
+/** RFC 6238 defaults every authenticator app understands: SHA-1, 6 digits, 30 s. */
+const PERIOD_S = 30;
+/** one step either side: a phone's clock may be off by up to 30 s */
+const TOLERANCE_S = PERIOD_S;
+
+export function newTotpSecret(): string {
+  return generateSecret({ length: 20 });
+}
+
+export function totpUri(secret: string, account: string, issuer = 'maas'): string {
+  return generateURI({ issuer, label: account, secret, period: PERIOD_S, digits: 6 });
+}
+
+/**
+ * The time step a code belongs to, or null when it is wrong. A step at or before `afterStep` (the
+ * last one accepted) is refused, so an observed code cannot be replayed within its window.
+ */
+export async function checkTotp(
+  secret: string,
+  code: string,
+  afterStep: number | null,
+): Promise<number | null> {
+  if (!/^\d{6}$/.test(code)) return null;
+  try {
+    const result = await verify({
+      secret,
+      token: code,
+      epochTolerance: TOLERANCE_S,
+      ...(afterStep !== null ? { afterTimeStep: afterStep } : {}),
+    });
+    return result.valid && 'timeStep' in result ? result.timeStep : null;
+  } catch {
+    return null;
+  }
+}

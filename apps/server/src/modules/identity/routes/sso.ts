@@ -1,0 +1,157 @@
+import cookie from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../../http/app-error.ts';
+import { principalOf } from '../../../http/principal.ts';
+import { auditContextOf } from '../../../http/request-context.ts';
+import type { Services } from '../../../services.ts';
+import { clearRefreshCookie, setRefreshCookie } from '../refresh-cookie.ts';
+import { SsoRefused } from '../sso/sso-account.ts';
+import { safeReturnTo } from '../sso/sso-login-service.ts';
+import { IDP_KINDS } from '../sso-schema.ts';
+
+/** Binds a sign-in to the browser that began it; Lax, since the IdP sends the browser back cross-site. */
+const BINDING_COOKIE = 'maas_sso';
+const BINDING_PATH = '/api/v1/auth/sso';
+export const SSO_CALLBACK_PATH = '/api/v1/auth/sso/callback';
+
+const originOf = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
+
+function toLogin(reply: FastifyReply, params: Record<string, string>) {
+  reply.clearCookie(BINDING_COOKIE, { path: BINDING_PATH });
+  return reply.redirect(`/login?${new URLSearchParams(params)}`, 302);
+}
+
+/** Sign-in through OpenID Connect providers: `/api/v1/auth/sso/…`. */
+export async function ssoRoutes(app: FastifyInstance, { services }: { services: Services }) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { identityProviders, sso } = services.identity;
+  const tags = ['auth'];
+  const pub = { public: true };
+  await app.register(cookie);
+
+  r.get(
+    '/auth/sso/providers',
+    {
+      config: pub,
+      schema: {
+        tags,
+        summary: 'Identity providers to offer on the login page',
+        security: [],
+        response: {
+          200: z.object({
+            data: z.array(z.object({ slug: z.string(), name: z.string(), kind: z.enum(IDP_KINDS) })),
+          }),
+        },
+      },
+    },
+    async () => ({
+      data: (await identityProviders.list())
+        .filter((p) => p.enabled)
+        .map((p) => ({ slug: p.slug, name: p.name, kind: p.kind })),
+    }),
+  );
+
+  r.get(
+    '/auth/sso/:slug/start',
+    {
+      config: pub,
+      schema: {
+        tags,
+        summary: 'Begin signing in through an identity provider (a browser navigation)',
+        description:
+          'Redirects to the provider (authorization code flow with PKCE; state, nonce and verifier stay ' +
+          `on the server, bound to this browser by the short-lived HttpOnly ${BINDING_COOKIE} cookie). ` +
+          '`return_to` is a path of the console; anything else (another origin, `//host`) is refused.',
+        security: [],
+        params: z.strictObject({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/) }),
+        querystring: z.strictObject({ return_to: z.string().max(2000).optional() }),
+      },
+    },
+    async (req, reply) => {
+      const returnTo = safeReturnTo(req.query.return_to);
+      if (returnTo === null)
+        throw new AppError(
+          'validation_failed',
+          'return_to: only a path of this console (starting with a single "/") is allowed',
+          undefined,
+          { param: 'return_to' },
+        );
+      try {
+        const { url, binding } = await sso.start(req.params.slug, {
+          returnTo,
+          redirectUri: `${originOf(req)}${SSO_CALLBACK_PATH}`,
+        });
+        reply.setCookie(BINDING_COOKIE, binding, {
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: req.protocol === 'https',
+          path: BINDING_PATH,
+          maxAge: 600,
+        });
+        return reply.redirect(url, 302);
+      } catch (err) {
+        if (err instanceof SsoRefused) return toLogin(reply, { sso_error: err.reason });
+        throw err;
+      }
+    },
+  );
+
+  r.get(
+    '/auth/sso/callback',
+    {
+      config: pub,
+      schema: {
+        tags,
+        summary: 'Where identity providers send the browser back (register this as the redirect URI)',
+        description:
+          'On success the refresh token is set as the session cookie and the browser goes to ' +
+          '`/login?sso=done&next=<return_to>`, where the console picks the session up; on failure to ' +
+          '`/login?sso_error=<reason>`.',
+        security: [],
+        querystring: z.record(z.string(), z.string().max(8000)),
+      },
+    },
+    async (req, reply) => {
+      try {
+        const { issued, returnTo } = await sso.callback(
+          req.query,
+          req.cookies[BINDING_COOKIE],
+          auditContextOf(req),
+        );
+        setRefreshCookie(req, reply, issued.pair.refresh_token, services.config.refreshTokenTtlS);
+        return toLogin(reply, { sso: 'done', next: returnTo });
+      } catch (err) {
+        if (err instanceof SsoRefused) {
+          req.log.warn({ reason: err.reason, err: err.message }, 'SSO sign-in refused');
+          return toLogin(reply, { sso_error: err.reason });
+        }
+        throw err;
+      }
+    },
+  );
+
+  r.post(
+    '/auth/sso/logout',
+    {
+      schema: {
+        tags,
+        summary: 'End this session; for a session from an identity provider, its end-session URL',
+        description:
+          'Like /auth/logout, and returns `end_session_url` (RP-initiated logout) when the session came ' +
+          'from a provider that offers one: send the browser there to sign out of the provider too.',
+        body: z.strictObject({}).optional(),
+        response: { 200: z.object({ end_session_url: z.string().nullable() }) },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      if (p.kind !== 'user')
+        throw new AppError('validation_failed', 'API keys have no session to log out of');
+      const url = await sso.logout(p, `${originOf(req)}/login`, auditContextOf(req));
+      clearRefreshCookie(reply);
+      return reply.send({ end_session_url: url });
+    },
+  );
+}

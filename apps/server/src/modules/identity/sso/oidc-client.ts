@@ -1,0 +1,57 @@
+import { type OutboundPolicy, outboundFetch } from '@maas/outbound';
+import * as oidc from 'openid-client';
+
+export interface OidcProviderConfig {
+  id: string;
+  issuer: string;
+  clientId: string;
+  clientSecret: string | null;
+  updatedAt: Date;
+}
+
+const TTL_MS = 10 * 60_000;
+
+/**
+ * Discovery documents of the configured providers, fetched through the outbound policy (an issuer
+ * on a private address is reached only when MAAS_OUTBOUND_ALLOW lists it, like a provider's URL)
+ * and kept for ten minutes or until the provider's row changes.
+ */
+export function createOidcClients({ outbound }: { outbound: OutboundPolicy }) {
+  const { fetch } = outboundFetch(outbound, { timeout: 10_000 });
+  const cache = new Map<string, { at: number; version: number; config: Promise<oidc.Configuration> }>();
+  const customFetch: oidc.CustomFetch = (url, options) =>
+    fetch(url, { ...options, signal: options.signal ?? AbortSignal.timeout(15_000) } as RequestInit);
+
+  function discover(p: OidcProviderConfig): Promise<oidc.Configuration> {
+    const url = new URL(p.issuer);
+    const auth = p.clientSecret ? oidc.ClientSecretPost(p.clientSecret) : oidc.None();
+    return oidc
+      .discovery(url, p.clientId, undefined, auth, {
+        [oidc.customFetch]: customFetch,
+        // an http issuer is an internal IdP the platform admin configured (and allowed) on purpose
+        ...(url.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
+        timeout: 15,
+      })
+      .then((config) => {
+        config[oidc.customFetch] = customFetch;
+        return config;
+      });
+  }
+
+  return {
+    configOf(p: OidcProviderConfig): Promise<oidc.Configuration> {
+      const hit = cache.get(p.id);
+      const version = p.updatedAt.getTime();
+      if (hit && hit.version === version && Date.now() - hit.at < TTL_MS) return hit.config;
+      const config = discover(p);
+      cache.set(p.id, { at: Date.now(), version, config });
+      config.catch(() => cache.delete(p.id));
+      return config;
+    },
+    forget(id: string): void {
+      cache.delete(id);
+    },
+  };
+}
+
+export type OidcClients = ReturnType<typeof createOidcClients>;
