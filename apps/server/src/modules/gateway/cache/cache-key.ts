@@ -4,8 +4,11 @@ import canonicalizeModule from 'canonicalize';
 // CommonJS whose types declare an ES default export; at run time the default is the function
 const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
 
-/** Fields that do not change the answer: who asks (`user`) and how it is delivered. */
-const IGNORED = new Set(['user', 'stream', 'stream_options']);
+/**
+ * Fields that do not change the answer: who asks (`user`), how it is delivered, and the name the
+ * caller used for the model (an alias, or `<owner>/<name>` in another org; the key has its id).
+ */
+const IGNORED = new Set(['model', 'user', 'stream', 'stream_options']);
 
 /**
  * The cache key of a request: SHA-256 over its scope (the caller's org; the model itself when its
