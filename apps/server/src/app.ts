@@ -23,6 +23,7 @@ import { agentRoutes, fleetRoutes } from './modules/fleet/index.ts';
 import { addKeyAuth, cacheSettingsRoutes, gatewayRoutes } from './modules/gateway/index.ts';
 import { guardrailRoutes } from './modules/guardrails/index.ts';
 import { identityRoutes } from './modules/identity/index.ts';
+import { knowledgeRoutes } from './modules/knowledge/index.ts';
 import { keyRoutes } from './modules/keys/index.ts';
 import { limitRoutes } from './modules/limits/index.ts';
 import { meteringRoutes } from './modules/metering/index.ts';
@@ -131,6 +132,11 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
   await app.register(fineTuningRoutes, {
     prefix: '/v1',
     fineTuning: services.fineTuning,
+    authenticate: (v1) => addKeyAuth(v1, services.keys.verify),
+  });
+  await app.register(knowledgeRoutes, {
+    prefix: '/v1',
+    knowledge: services.knowledge,
     authenticate: (v1) => addKeyAuth(v1, services.keys.verify),
   });
   await app.register(consoleRoutes);

@@ -30,6 +30,7 @@ import {
 } from './modules/guardrails/index.ts';
 import { createIdentityService } from './modules/identity/index.ts';
 import { createJobEngine } from './modules/jobs/index.ts';
+import { createKnowledge, createPgVectorIndex, loadLexical } from './modules/knowledge/index.ts';
 import { createKeyService } from './modules/keys/index.ts';
 import { createLimitService } from './modules/limits/index.ts';
 import { createMeteringService, usageTotal } from './modules/metering/index.ts';
@@ -271,6 +272,19 @@ export async function createServices(deps: CoreDeps) {
     retentionDays: config.responsesRetentionDays,
   });
   responses.start();
+  // knowledge bases: one ingestion job per document; embeddings run as the key that added it
+  const knowledge = createKnowledge({
+    db,
+    jobs,
+    gw: gateway.context,
+    files,
+    models: registry.cache,
+    log: log.child({ module: 'knowledge' }),
+    currentKey: keys.principalOf,
+    lexical: await loadLexical(),
+    vectors: createPgVectorIndex(),
+    concurrency: 2,
+  });
   jobs.start();
   return {
     config,
@@ -297,6 +311,7 @@ export async function createServices(deps: CoreDeps) {
     responses,
     files,
     batches,
+    knowledge,
     fineTuning: fineTuning.service,
     /** Flushes buffers and stops background work; the database is closed by the caller. */
     async stop() {

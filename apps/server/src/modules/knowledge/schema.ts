@@ -37,7 +37,7 @@ export interface RetrievalDefaults {
   score_threshold: number;
 }
 export type Attributes = Record<string, string | number | boolean>;
-export type FileStatus = 'in_progress' | 'completed' | 'cancelled' | 'failed';
+export type VectorStoreFileStatus = 'in_progress' | 'completed' | 'cancelled' | 'failed';
 export type StageName = 'parse' | 'split' | 'embed' | 'index';
 export interface StageState {
   started_at: number | null;
@@ -90,7 +90,7 @@ export const vectorStoreFiles = pgTable(
     filename: text('filename').notNull(),
     attributes: jsonb('attributes').$type<Attributes>().notNull().default({}),
     chunking: jsonb('chunking').$type<StaticChunking>().notNull(),
-    status: text('status').$type<FileStatus>().notNull(),
+    status: text('status').$type<VectorStoreFileStatus>().notNull(),
     lastError: jsonb('last_error').$type<{ code: string; message: string } | null>(),
     stages: jsonb('stages').$type<Stages>().notNull().default({}),
     /** the store generation this file's chunks were (or are being) made for */

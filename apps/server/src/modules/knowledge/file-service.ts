@@ -1,0 +1,304 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.ts';
+import { jobs as jobRows } from '../jobs/index.ts';
+import { addCount, emptyCounts, toFileBatchObject, toVectorStoreFileObject } from './dto.ts';
+import { batchNotFound, storeFileNotFound } from './errors.ts';
+import { newBatchId } from './ids.ts';
+import { enqueueIngest } from './ingest/enqueue.ts';
+import { listPage, pageOf } from './page.ts';
+import type { KnowledgeDeps, Scope } from './ports.ts';
+import {
+  type Attributes,
+  knowledgeChunks,
+  type StaticChunking,
+  type VectorStoreFileRow,
+  type VectorStoreFileStatus,
+  type VectorStoreRow,
+  vectorStoreFileBatches,
+  vectorStoreFiles,
+} from './schema.ts';
+import { type ChunkingStrategyInput, type ListQuery, toStaticChunking } from './wire.ts';
+
+export interface FileToAdd {
+  file_id: string;
+  attributes?: Attributes | null | undefined;
+  chunking_strategy?: ChunkingStrategyInput | undefined;
+}
+
+/** Files of vector stores and file batches; each added file is one ingestion job. */
+export function createFileService(deps: KnowledgeDeps) {
+  const { db } = deps;
+  const fileKey = (storeId: string, fileId: string) =>
+    and(eq(vectorStoreFiles.storeId, storeId), eq(vectorStoreFiles.fileId, fileId));
+
+  async function getRow(scope: Scope, storeId: string, fileId: string, tx: DbOrTx = db) {
+    const [row] = await tx
+      .select()
+      .from(vectorStoreFiles)
+      .where(
+        and(
+          fileKey(storeId, fileId),
+          eq(vectorStoreFiles.orgId, scope.orgId),
+          eq(vectorStoreFiles.projectId, scope.projectId),
+        ),
+      );
+    if (!row) throw storeFileNotFound(storeId, fileId);
+    return row;
+  }
+
+  /** Cancels a file's ingestion: its row first (the job's last step checks it), then its job. */
+  async function cancelJobs(jobIds: (string | null)[]) {
+    for (const id of jobIds) if (id) await deps.jobs.cancel(id).catch(() => null);
+  }
+
+  async function dropChunks(tx: DbOrTx, storeId: string, fileId?: string) {
+    const ids = await deps.vectors.chunkIdsOf(tx, storeId, fileId);
+    if (ids.length > 0) await deps.lexical?.removeChunkTerms(tx, storeId, ids);
+  }
+
+  const service = {
+    /** Adds files to a store (new rows or a re-add of one already there) and queues their ingestion. */
+    async add(
+      tx: DbOrTx,
+      store: VectorStoreRow,
+      keyId: string,
+      list: FileToAdd[],
+      defaults: { chunking?: StaticChunking; attributes?: Attributes | null; batchId?: string } = {},
+    ): Promise<VectorStoreFileRow[]> {
+      const scope = { orgId: store.orgId, projectId: store.projectId };
+      const rows: VectorStoreFileRow[] = [];
+      for (const item of list) {
+        const file = await deps.files.get(scope, item.file_id);
+        const chunking = item.chunking_strategy
+          ? toStaticChunking(item.chunking_strategy)
+          : (defaults.chunking ?? store.chunking);
+        const values = {
+          storeId: store.id,
+          fileId: file.id,
+          orgId: store.orgId,
+          projectId: store.projectId,
+          filename: file.filename,
+          attributes: item.attributes ?? defaults.attributes ?? {},
+          chunking,
+          status: 'in_progress' as const,
+          lastError: null,
+          stages: {},
+          generation: store.generation,
+          batchId: defaults.batchId ?? null,
+          updatedAt: new Date(),
+        };
+        const [row] = await tx
+          .insert(vectorStoreFiles)
+          .values(values)
+          .onConflictDoUpdate({ target: [vectorStoreFiles.storeId, vectorStoreFiles.fileId], set: values })
+          .returning();
+        const jobId = await enqueueIngest(deps.jobs, tx, store.orgId, {
+          store_id: store.id,
+          file_id: file.id,
+          generation: store.generation,
+          key_id: keyId,
+        });
+        await tx.update(vectorStoreFiles).set({ jobId }).where(fileKey(store.id, file.id));
+        rows.push({ ...row!, jobId });
+      }
+      return rows;
+    },
+
+    /**
+     * A file left in_progress whose job ended without finishing it (failed for good, cancelled, or
+     * reaped after its last attempt) fails with the job's error: nothing stays "in progress" forever.
+     */
+    async reconcile(storeIds: string[]) {
+      const stuck = await db
+        .select({
+          storeId: vectorStoreFiles.storeId,
+          fileId: vectorStoreFiles.fileId,
+          status: jobRows.status,
+          error: jobRows.error,
+        })
+        .from(vectorStoreFiles)
+        .innerJoin(jobRows, eq(jobRows.id, vectorStoreFiles.jobId))
+        .where(
+          and(
+            inArray(vectorStoreFiles.storeId, storeIds),
+            eq(vectorStoreFiles.status, 'in_progress'),
+            inArray(jobRows.status, ['failed', 'cancelled']),
+          ),
+        );
+      for (const s of stuck) {
+        const cancelled = s.status === 'cancelled';
+        await db
+          .update(vectorStoreFiles)
+          .set({
+            status: cancelled ? 'cancelled' : 'failed',
+            lastError: cancelled ? null : { code: 'server_error', message: s.error ?? 'ingestion failed' },
+            updatedAt: new Date(),
+          })
+          .where(and(fileKey(s.storeId, s.fileId), eq(vectorStoreFiles.status, 'in_progress')));
+      }
+    },
+
+    async get(scope: Scope, storeId: string, fileId: string) {
+      await service.reconcile([storeId]);
+      return toVectorStoreFileObject(await getRow(scope, storeId, fileId));
+    },
+
+    async list(scope: Scope, storeId: string, q: ListQuery, batchId?: string) {
+      await service.reconcile([storeId]);
+      const page = pageOf(vectorStoreFiles.fileId, q);
+      const rows = await db
+        .select()
+        .from(vectorStoreFiles)
+        .where(
+          and(
+            eq(vectorStoreFiles.storeId, storeId),
+            eq(vectorStoreFiles.orgId, scope.orgId),
+            eq(vectorStoreFiles.projectId, scope.projectId),
+            q.filter ? eq(vectorStoreFiles.status, q.filter) : undefined,
+            batchId ? eq(vectorStoreFiles.batchId, batchId) : undefined,
+            page.where,
+          ),
+        )
+        .orderBy(page.orderBy)
+        .limit(page.limit);
+      return listPage(rows.slice(0, q.limit).map(toVectorStoreFileObject), rows.length > q.limit);
+    },
+
+    async updateAttributes(scope: Scope, storeId: string, fileId: string, attributes: Attributes | null) {
+      await getRow(scope, storeId, fileId);
+      await db
+        .update(vectorStoreFiles)
+        .set({ attributes: attributes ?? {}, updatedAt: new Date() })
+        .where(fileKey(storeId, fileId));
+      return toVectorStoreFileObject(await getRow(scope, storeId, fileId));
+    },
+
+    /** Removes the file from the store (its chunks and terms); the file itself stays in /v1/files. */
+    async remove(scope: Scope, storeId: string, fileId: string) {
+      const row = await getRow(scope, storeId, fileId);
+      await db.transaction(async (tx) => {
+        await dropChunks(tx, storeId, fileId);
+        await tx.delete(vectorStoreFiles).where(fileKey(storeId, fileId));
+      });
+      await cancelJobs([row.status === 'in_progress' ? row.jobId : null]);
+      return { id: fileId, object: 'vector_store.file.deleted' as const, deleted: true as const };
+    },
+
+    async content(scope: Scope, storeId: string, fileId: string) {
+      await getRow(scope, storeId, fileId);
+      const chunks = await db
+        .select({ text: knowledgeChunks.text })
+        .from(knowledgeChunks)
+        .where(and(eq(knowledgeChunks.storeId, storeId), eq(knowledgeChunks.fileId, fileId)))
+        .orderBy(knowledgeChunks.position);
+      return {
+        object: 'vector_store.file_content.page' as const,
+        data: chunks.map((c) => ({ type: 'text' as const, text: c.text })),
+        has_more: false,
+        next_page: null,
+      };
+    },
+
+    /** Every file of the store again, with the store's (new) chunking and generation. */
+    async reindexAll(tx: DbOrTx, store: VectorStoreRow) {
+      const rows = await tx.select().from(vectorStoreFiles).where(eq(vectorStoreFiles.storeId, store.id));
+      const keyIds = new Map<string, string>();
+      const jobs = await tx
+        .select({ id: jobRows.id, payload: jobRows.payload })
+        .from(jobRows)
+        .where(
+          inArray(
+            jobRows.id,
+            rows.map((r) => r.jobId ?? ''),
+          ),
+        );
+      for (const j of jobs) keyIds.set(j.id, (j.payload as { key_id: string }).key_id);
+      await cancelJobs(rows.filter((r) => r.status === 'in_progress').map((r) => r.jobId));
+      for (const r of rows) {
+        const keyId = keyIds.get(r.jobId ?? '');
+        if (!keyId) continue;
+        await service.add(tx, store, keyId, [{ file_id: r.fileId, attributes: r.attributes }], {
+          chunking: store.chunking,
+          ...(r.batchId ? { batchId: r.batchId } : {}),
+        });
+      }
+    },
+
+    async removeStore(storeId: string) {
+      const running = await db
+        .select({ jobId: vectorStoreFiles.jobId })
+        .from(vectorStoreFiles)
+        .where(and(eq(vectorStoreFiles.storeId, storeId), eq(vectorStoreFiles.status, 'in_progress')));
+      await db.transaction(async (tx) => {
+        await dropChunks(tx, storeId);
+        await tx.execute(sql`delete from vector_stores where id = ${storeId}`);
+      });
+      await cancelJobs(running.map((r) => r.jobId));
+    },
+
+    async createBatch(
+      scope: Scope,
+      store: VectorStoreRow,
+      keyId: string,
+      list: FileToAdd[],
+      defaults: { attributes?: Attributes | null; chunking?: ChunkingStrategyInput | undefined },
+    ) {
+      const id = newBatchId();
+      await db.transaction(async (tx) => {
+        await tx
+          .insert(vectorStoreFileBatches)
+          .values({ id, storeId: store.id, orgId: scope.orgId, projectId: scope.projectId });
+        await service.add(tx, store, keyId, list, {
+          batchId: id,
+          attributes: defaults.attributes ?? null,
+          ...(defaults.chunking ? { chunking: toStaticChunking(defaults.chunking) } : {}),
+        });
+      });
+      return service.getBatch(scope, store.id, id);
+    },
+
+    async getBatch(scope: Scope, storeId: string, batchId: string) {
+      const [row] = await db
+        .select()
+        .from(vectorStoreFileBatches)
+        .where(
+          and(
+            eq(vectorStoreFileBatches.id, batchId),
+            eq(vectorStoreFileBatches.storeId, storeId),
+            eq(vectorStoreFileBatches.orgId, scope.orgId),
+            eq(vectorStoreFileBatches.projectId, scope.projectId),
+          ),
+        );
+      if (!row) throw batchNotFound(batchId);
+      await service.reconcile([storeId]);
+      const counted = await db
+        .select({ status: vectorStoreFiles.status, n: sql<number>`count(*)::int` })
+        .from(vectorStoreFiles)
+        .where(eq(vectorStoreFiles.batchId, batchId))
+        .groupBy(vectorStoreFiles.status);
+      const counts = emptyCounts();
+      for (const c of counted) addCount(counts, c.status as VectorStoreFileStatus, Number(c.n));
+      return toFileBatchObject(row, counts);
+    },
+
+    async cancelBatch(scope: Scope, storeId: string, batchId: string) {
+      await service.getBatch(scope, storeId, batchId);
+      const cancelled = await db.transaction(async (tx) => {
+        await tx
+          .update(vectorStoreFileBatches)
+          .set({ cancelledAt: new Date() })
+          .where(eq(vectorStoreFileBatches.id, batchId));
+        return tx
+          .update(vectorStoreFiles)
+          .set({ status: 'cancelled', updatedAt: new Date() })
+          .where(and(eq(vectorStoreFiles.batchId, batchId), eq(vectorStoreFiles.status, 'in_progress')))
+          .returning({ jobId: vectorStoreFiles.jobId });
+      });
+      await cancelJobs(cancelled.map((r) => r.jobId));
+      return service.getBatch(scope, storeId, batchId);
+    },
+  };
+  return service;
+}
+
+export type FileService = ReturnType<typeof createFileService>;

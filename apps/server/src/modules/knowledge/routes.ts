@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../http/app-error.ts';
+import type { KeyPrincipal } from '../../http/principal.ts';
+import type { Knowledge } from './knowledge.ts';
+import { fileRoutes } from './routes-files.ts';
+import { searchStores, toSearchPage } from './search.ts';
+import { createStoreBody, listQuery, searchBody, updateStoreBody } from './wire.ts';
+
+export const tags = ['openai'];
+export const security = [{ bearer: [] }];
+export const storeParams = z.object({ vector_store_id: z.string().max(200) });
+
+export interface KnowledgeRoutesOptions {
+  knowledge: Knowledge;
+  /** adds /v1's hooks (request id, loop refusal, API key) to this plugin's routes */
+  authenticate: (app: FastifyInstance) => void;
+}
+
+export const keyOf = (req: FastifyRequest) => req.principal as KeyPrincipal;
+export const scopeOf = (req: FastifyRequest) => {
+  const key = keyOf(req);
+  return { orgId: key.orgId, projectId: key.projectId };
+};
+
+/** OpenAI's /v1/vector_stores: stores, search; files and file batches in routes-files.ts. */
+export async function knowledgeRoutes(app: FastifyInstance, opts: KnowledgeRoutesOptions) {
+  const { stores } = opts.knowledge;
+  opts.authenticate(app);
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post(
+    '/vector_stores',
+    { schema: { tags, security, summary: 'Create a vector store (knowledge base)', body: createStoreBody } },
+    async (req) => stores.create(scopeOf(req), keyOf(req).keyId, req.body),
+  );
+  r.get(
+    '/vector_stores',
+    {
+      schema: {
+        tags,
+        security,
+        summary: "The project's vector stores",
+        querystring: listQuery.omit({ filter: true }),
+      },
+    },
+    async (req) => stores.list(scopeOf(req), req.query),
+  );
+  r.get(
+    '/vector_stores/:vector_store_id',
+    { schema: { tags, security, summary: 'One vector store', params: storeParams } },
+    async (req) => stores.retrieve(scopeOf(req), req.params.vector_store_id),
+  );
+  r.post(
+    '/vector_stores/:vector_store_id',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Modify a vector store',
+        params: storeParams,
+        body: updateStoreBody,
+      },
+    },
+    async (req) => stores.update(scopeOf(req), req.params.vector_store_id, req.body),
+  );
+  r.delete(
+    '/vector_stores/:vector_store_id',
+    { schema: { tags, security, summary: 'Delete a vector store and its chunks', params: storeParams } },
+    async (req) => stores.remove(scopeOf(req), req.params.vector_store_id),
+  );
+
+  r.post(
+    '/vector_stores/:vector_store_id/search',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Search a vector store (dense, or hybrid with BM25); hits carry score_breakdown',
+        params: storeParams,
+        body: searchBody,
+      },
+    },
+    async (req) => {
+      const store = await stores.get(scopeOf(req), req.params.vector_store_id);
+      if (stores.isExpired(store))
+        throw new AppError('validation_failed', `Vector store ${store.id} has expired.`, undefined, {
+          param: 'vector_store_id',
+        });
+      const queries = typeof req.body.query === 'string' ? [req.body.query] : req.body.query;
+      const ranking = req.body.ranking_options ?? {};
+      const hits = await searchStores(opts.knowledge.deps, keyOf(req), {
+        stores: [store],
+        queries,
+        maxResults: req.body.max_num_results ?? store.retrieval.max_num_results,
+        filters: req.body.filters,
+        ranker: ranking.ranker ?? store.retrieval.ranker,
+        scoreThreshold: ranking.score_threshold ?? store.retrieval.score_threshold,
+      });
+      await stores.touch(store);
+      return toSearchPage(queries, hits);
+    },
+  );
+
+  await app.register(fileRoutes, opts);
+}

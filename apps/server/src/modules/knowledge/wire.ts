@@ -1,0 +1,127 @@
+import { z } from 'zod';
+
+/** Request bodies of /v1/vector_stores, as OpenAI validates them. */
+
+export const DEFAULT_CHUNKING = { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400 } as const;
+
+export const chunkingStrategy = z
+  .discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('auto') }),
+    z.strictObject({
+      type: z.literal('static'),
+      static: z.strictObject({
+        max_chunk_size_tokens: z.number().int().min(100).max(4096),
+        chunk_overlap_tokens: z.number().int().min(0),
+      }),
+    }),
+  ])
+  .refine((c) => c.type !== 'static' || c.static.chunk_overlap_tokens <= c.static.max_chunk_size_tokens / 2, {
+    message: 'chunk_overlap_tokens must not exceed half of max_chunk_size_tokens',
+    path: ['static', 'chunk_overlap_tokens'],
+  });
+export type ChunkingStrategyInput = z.infer<typeof chunkingStrategy>;
+
+export const toStaticChunking = (c: ChunkingStrategyInput | undefined) =>
+  c?.type === 'static' ? { ...c.static } : { ...DEFAULT_CHUNKING };
+
+export const metadata = z
+  .record(z.string().max(64), z.string().max(512))
+  .refine((m) => Object.keys(m).length <= 16, { message: 'metadata may hold at most 16 keys' });
+
+export const attributes = z
+  .record(z.string().max(64), z.union([z.string().max(512), z.number(), z.boolean()]))
+  .refine((m) => Object.keys(m).length <= 16, { message: 'attributes may hold at most 16 keys' });
+
+export const expiresAfter = z.strictObject({
+  anchor: z.literal('last_active_at'),
+  days: z.number().int().min(1).max(365),
+});
+
+const retrievalDefaults = z.strictObject({
+  ranker: z.enum(['auto', 'none', 'default-2024-11-15']).optional(),
+  max_num_results: z.number().int().min(1).max(50).optional(),
+  score_threshold: z.number().min(0).max(1).optional(),
+});
+
+const fileId = z.string().min(1).max(200);
+
+export const createStoreBody = z.strictObject({
+  name: z.string().max(256).optional(),
+  description: z.string().max(512).optional(),
+  file_ids: z.array(fileId).max(500).optional(),
+  chunking_strategy: chunkingStrategy.optional(),
+  expires_after: expiresAfter.optional(),
+  metadata: metadata.nullable().optional(),
+  /** extension: the registry's embedding model (default: the first embedding model the key may use) */
+  embedding_model: z.string().min(1).max(200).optional(),
+  /** extension: what searches use unless they say otherwise */
+  retrieval: retrievalDefaults.optional(),
+});
+
+export const updateStoreBody = z.strictObject({
+  name: z.string().max(256).nullable().optional(),
+  expires_after: expiresAfter.nullable().optional(),
+  metadata: metadata.nullable().optional(),
+  /** extension: new chunking settings re-index every file */
+  chunking_strategy: chunkingStrategy.optional(),
+  retrieval: retrievalDefaults.optional(),
+});
+
+export const createFileBody = z.strictObject({
+  file_id: fileId,
+  attributes: attributes.nullable().optional(),
+  chunking_strategy: chunkingStrategy.optional(),
+});
+
+export const updateFileBody = z.strictObject({ attributes: attributes.nullable() });
+
+export const createBatchBody = z
+  .strictObject({
+    file_ids: z.array(fileId).min(1).max(500).optional(),
+    files: z.array(createFileBody).min(1).max(500).optional(),
+    attributes: attributes.nullable().optional(),
+    chunking_strategy: chunkingStrategy.optional(),
+  })
+  .refine((b) => Boolean(b.file_ids) !== Boolean(b.files), {
+    message: 'Provide exactly one of file_ids or files',
+    path: ['file_ids'],
+  });
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+export const comparisonFilter = z.strictObject({
+  type: z.enum(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin']),
+  key: z.string().min(1).max(64),
+  value: z.union([scalar, z.array(scalar).max(100)]),
+});
+export type ComparisonFilter = z.infer<typeof comparisonFilter>;
+export type CompoundFilter = { type: 'and' | 'or'; filters: Filter[] };
+export type Filter = ComparisonFilter | CompoundFilter;
+export const filter: z.ZodType<Filter> = z.lazy(() =>
+  z.union([
+    comparisonFilter,
+    z.strictObject({ type: z.enum(['and', 'or']), filters: z.array(filter).min(1).max(20) }),
+  ]),
+);
+
+export const searchBody = z.strictObject({
+  query: z.union([z.string().min(1).max(4096), z.array(z.string().min(1).max(4096)).min(1).max(10)]),
+  max_num_results: z.number().int().min(1).max(50).optional(),
+  filters: filter.optional(),
+  ranking_options: z
+    .strictObject({
+      ranker: z.enum(['auto', 'none', 'default-2024-11-15']).optional(),
+      score_threshold: z.number().min(0).max(1).optional(),
+    })
+    .optional(),
+  rewrite_query: z.boolean().optional(),
+});
+export type SearchBody = z.infer<typeof searchBody>;
+
+export const listQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  after: z.string().max(200).optional(),
+  before: z.string().max(200).optional(),
+  filter: z.enum(['in_progress', 'completed', 'failed', 'cancelled']).optional(),
+});
+export type ListQuery = z.infer<typeof listQuery>;
