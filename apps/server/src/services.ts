@@ -261,6 +261,7 @@ export async function createServices(deps: CoreDeps) {
     outbound,
     log,
     events: webhooks,
+    files,
     ...config.asyncInference,
   });
   // /v1/responses: state kept per project (chaining across providers and replicas), background on the job engine

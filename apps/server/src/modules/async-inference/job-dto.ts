@@ -4,10 +4,12 @@ import type { JobRow } from '../jobs/index.ts';
 export const ASYNC_QUEUE = 'async.inference';
 export const CALLBACK_QUEUE = 'async.callback';
 
-export type AsyncEndpoint = 'chat.completions' | 'embeddings';
+export type AsyncEndpoint = 'chat.completions' | 'embeddings' | 'images.generations' | 'audio.speech';
 export const ENDPOINT_PATH: Record<AsyncEndpoint, string> = {
   'chat.completions': '/v1/chat/completions',
   embeddings: '/v1/embeddings',
+  'images.generations': '/v1/images/generations',
+  'audio.speech': '/v1/audio/speech',
 };
 
 /** What an async request's job carries: the key it runs as, the OpenAI body, where to call back. */

@@ -43,6 +43,12 @@ export async function asyncRoutes(app: FastifyInstance, opts: AsyncRoutesOptions
     });
   submit('/chat/completions', 'chat.completions', 'Queue a chat completion; poll the job or get a callback');
   submit('/embeddings', 'embeddings', 'Queue an embeddings request; poll the job or get a callback');
+  submit('/images/generations', 'images.generations', 'Queue an image generation; the images are the result');
+  submit(
+    '/audio/speech',
+    'audio.speech',
+    'Queue speech; the audio is kept as a file of /v1/files, the result names it',
+  );
 
   r.get(
     '/jobs',

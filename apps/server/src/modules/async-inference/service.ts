@@ -4,6 +4,7 @@ import type { Db } from '../../db/client.ts';
 import { AppError, notFound } from '../../http/app-error.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
+import type { FilesService } from '../files/index.ts';
 import { runInternal } from '../gateway/index.ts';
 import {
   type JobAbortedError,
@@ -23,6 +24,7 @@ import {
 } from './job-dto.ts';
 import { type ListJobsQuery, listAsyncJobs } from './list-jobs.ts';
 import { type CallbackPayload, sendCallback } from './send-callback.ts';
+import { storeAudio } from './store-audio.ts';
 
 type GatewayContext = Parameters<typeof runInternal>[0];
 
@@ -41,6 +43,8 @@ export interface AsyncInferenceDeps {
   maxAttempts?: number;
   /** the org's webhooks: `job.completed`, `job.failed`, `job.cancelled` */
   events?: JobEvents | undefined;
+  /** where the audio of async speech jobs is kept as files (absent: it is not kept) */
+  files?: FilesService | undefined;
 }
 
 /** The part of the webhooks service async inference uses. */
@@ -130,7 +134,12 @@ export function createAsyncInference(deps: AsyncInferenceDeps) {
         }),
         whenCancelled(ctx.signal, cut),
       ]);
-      answer = { request_id: requestId, status_code: res.status, body: res.body };
+      // speech audio is kept as a file of the project; the result points to it
+      const body =
+        res.binary && deps.files
+          ? await storeAudio(deps.files, payload.principal, ctx.job.id, res.binary)
+          : res.body;
+      answer = { request_id: requestId, status_code: res.status, body };
       await ctx.heartbeat(answer); // saved before anything else: a rerun reuses it
     }
     if (ctx.signal.aborted) throw ctx.signal.reason; // cancelled meanwhile: no result, no callback

@@ -2,8 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../http/app-error.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import type { UsageEvent, UsageWriter } from '../metering/index.ts';
-import type { Endpoint } from './adapters/types.ts';
+import type { Endpoint, MediaEndpoint } from './adapters/types.ts';
 import type { GatewayContext } from './context.ts';
+import { proxyMedia } from './media/proxy-media.ts';
 import { proxyRequest } from './proxy-request.ts';
 
 export interface InternalRequest {
@@ -28,7 +29,12 @@ export interface InternalResponse {
   body: unknown;
   /** with `captureUsage`: the usage event, for the caller to write */
   usage: UsageEvent | null;
+  /** a binary answer (speech audio), with its content type; `body` is null then */
+  binary?: { data: Buffer; contentType: string } | undefined;
 }
+
+/** JSON media endpoints that can run without an HTTP request (async jobs). */
+const MEDIA_JSON = new Set<Endpoint>(['images.generations', 'audio.speech']);
 
 /**
  * Runs one non-stream request as `key` through the same path as live /v1 traffic (admission and
@@ -59,9 +65,12 @@ export async function runInternal(gw: GatewayContext, input: InternalRequest): P
   if (input.signal?.aborted) abort();
   else input.signal?.addEventListener('abort', abort, { once: true });
   try {
-    await proxyRequest(ctx, req, reply as unknown as FastifyReply, input.endpoint, {
-      batchId: input.batchId,
-    });
+    if (MEDIA_JSON.has(input.endpoint))
+      await proxyMedia(ctx, req, reply as unknown as FastifyReply, input.endpoint as MediaEndpoint, 0);
+    else
+      await proxyRequest(ctx, req, reply as unknown as FastifyReply, input.endpoint, {
+        batchId: input.batchId,
+      });
   } catch (err) {
     const e =
       err instanceof AppError ? err : new AppError('internal_error', 'The request failed inside maas.');
@@ -70,6 +79,8 @@ export async function runInternal(gw: GatewayContext, input: InternalRequest): P
   }
   input.signal?.removeEventListener('abort', abort);
   if (input.captureUsage) await written;
+  const binary = reply.binary();
+  if (binary) return { status: reply.status, body: null, usage, binary };
   return { status: reply.status, body: parse(reply.payload), usage };
 }
 
@@ -86,6 +97,12 @@ function parse(payload: unknown): unknown {
 /** The parts of a Fastify reply a non-stream answer uses. */
 class CapturedReply {
   status = 200;
+  /** the written bytes when a relay streamed them and they are not JSON (speech audio) */
+  binary(): { data: Buffer; contentType: string } | null {
+    const type = this.headerBag['content-type'] ?? '';
+    if (this.raw.chunks.length === 0 || type.includes('json')) return null;
+    return { data: Buffer.concat(this.raw.chunks), contentType: type };
+  }
   payload: unknown = null;
   /** a socket's close, played when the caller's signal aborts (proxyRequest cuts the upstream then) */
   readonly raw = {
@@ -98,6 +115,20 @@ class CapturedReply {
       for (const fn of this.listeners.splice(0)) fn();
     },
     destroy() {},
+    /** a relay that streams (speech audio) writes here */
+    chunks: [] as Buffer[],
+    writeHead: (status: number, headers: Record<string, string>) => {
+      this.status = status;
+      this.headers(headers);
+    },
+    write(chunk: Buffer) {
+      this.chunks.push(chunk);
+      return true;
+    },
+    end(chunk?: Buffer) {
+      if (chunk) this.chunks.push(chunk);
+      this.writableFinished = true;
+    },
   };
   private readonly headerBag: Record<string, string> = {};
   code(status: number) {
