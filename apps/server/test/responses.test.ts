@@ -248,6 +248,36 @@ describe('POST /v1/responses', () => {
     await expect(client.responses.delete(first.id)).rejects.toMatchObject({ status: 404 });
   });
 
+  it('ends a stream the upstream cut with response.failed, and stores it as failed', async () => {
+    upstream.setFaults({ model: 'fake-chat', cutAfterChunks: 2, times: 1 });
+    const events = await client.responses.create({
+      model: 'chat-small',
+      input: 'cut me short',
+      stream: true,
+    });
+    const types: string[] = [];
+    let failed: OpenAI.Responses.Response | null = null;
+    for await (const e of events) {
+      types.push(e.type);
+      if (e.type === 'response.failed') failed = e.response;
+    }
+    expect(types.slice(-2)).toEqual(['response.output_item.done', 'response.failed']);
+    expect(failed?.error).toMatchObject({ code: 'server_error' });
+    expect((await client.responses.retrieve(failed!.id)).status).toBe('failed');
+  });
+
+  it('documents the routes in /openapi.json', async () => {
+    const doc = (await (await fetch(`${ts.url}/openapi.json`)).json()) as { paths: Record<string, object> };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/responses',
+        '/v1/responses/{id}',
+        '/v1/responses/{id}/cancel',
+        '/v1/responses/{id}/input_items',
+      ]),
+    );
+  });
+
   it('refuses a cancel of a response that is not background', async () => {
     const res = await client.responses.create({ model: 'chat-small', input: 'x' });
     await expect(client.responses.cancel(res.id)).rejects.toMatchObject({
