@@ -171,6 +171,24 @@ describe('transcriptions and translations', () => {
     expect(await usageFor(ts, vtt.id)).toMatchObject({ endpoint: 'audio.translations', audioMs: 2000 });
   });
 
+  it('resends the whole upload when an upstream fails and a retry takes it', async () => {
+    upstream.clearRequests();
+    upstream.addFault({ path: '/v1/audio/transcriptions', status: 503, times: 1 });
+    const wav = tinyWav(1.25);
+    const { data, id } = await withId(
+      client.audio.transcriptions.create({
+        model: 'listener',
+        file: await toFile(wav, 'retry.wav', { type: 'audio/wav' }),
+        response_format: 'verbose_json',
+      }),
+    );
+    expect(data.duration).toBe(1.25);
+    const sent = upstream.requests.filter((r) => r.path === '/v1/audio/transcriptions');
+    expect(sent).toHaveLength(2);
+    for (const r of sent) expect(Buffer.compare(r.body.file.data, wav)).toBe(0);
+    expect(await usageFor(ts, id)).toMatchObject({ attempts: 2, outcome: 'success', audioMs: 1250 });
+  });
+
   it('refuses a missing file, a file that is not audio, a wrong model type and bad fields (400)', async () => {
     upstream.clearRequests();
     const missing = await postForm('/audio/transcriptions', { model: 'listener' });
@@ -224,13 +242,13 @@ describe('bills and tenants', () => {
   it('shows characters and audio seconds in usage and prices them exactly on the bill', async () => {
     const usage = await ts.admin.get('/api/v1/usage?group_by=model&granularity=hour');
     const byModel = (m: string) => usage.body.data.find((r: { model: string }) => r.model === m);
-    expect(byModel('listener')).toMatchObject({ audio_seconds: 11.5, cost: 0.00115 });
+    expect(byModel('listener')).toMatchObject({ audio_seconds: 12.75, cost: 0.001275 });
     const bill = await ts.admin.post('/api/v1/bills', { period: PERIOD });
     expect(bill.status).toBe(200);
     const line = (m: string) => bill.body.lines.find((l: { model: string }) => l.model === m);
     const spoken = [...'Hello from maas, spoken by a fake voice — 你好!'].length;
     expect(line('speaker')).toMatchObject({ characters: spoken, cost: (spoken * 15_000) / 1e9 });
-    expect(line('listener')).toMatchObject({ audio_seconds: 11.5, cost: 0.00115 });
+    expect(line('listener')).toMatchObject({ audio_seconds: 12.75, cost: 0.001275 });
   });
 
   it("gets 404 for another org's audio model, with nothing sent upstream", async () => {
