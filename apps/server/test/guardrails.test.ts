@@ -38,10 +38,12 @@ const model = (name: string, upstreamModel = 'fake-chat') =>
   createModel(ts, { name, targets: [{ provider_id: provider, upstream_model: upstreamModel }] });
 const ask = (m: string, content: string) =>
   client.chat.completions.create({ model: m, messages: [{ role: 'user', content }] });
-const auditOf = async (action: string, guardrailId: string) =>
+type AuditRow = { after: Record<string, unknown> };
+/** the audit rows of a guardrail for an action, once one of them matches `want` */
+const auditOf = async (action: string, guardrailId: string, want: (row: AuditRow) => boolean = () => true) =>
   until(async () => {
     const res = await ts.admin.get(`/api/v1/audit-events?action=${action}&target=${guardrailId}`);
-    return res.body.data.length > 0 ? res.body.data : null;
+    return (res.body.data as AuditRow[]).some(want) ? res.body.data : null;
   }, 10_000);
 
 beforeAll(async () => {
@@ -193,10 +195,7 @@ describe('moderation model', () => {
       expect(err).toBeInstanceOf(OpenAI.InternalServerError);
       expect(err.status).toBe(503);
       expect(err.code).toBe('guardrail_unavailable');
-      const rows = await auditOf('guardrail.block', guard);
-      expect(rows.some((r: { after: { outcome: string } }) => r.after.outcome === 'failed_closed')).toBe(
-        true,
-      );
+      await auditOf('guardrail.block', guard, (r) => r.after.outcome === 'failed_closed');
       const patched = await ts.admin.patch(`/api/v1/guardrails/${guard}`, { fail_open: true });
       expect(patched.status).toBe(200);
       expect((await ask('g-mod', 'safe question')).choices[0]!.message.content).toContain('question');
