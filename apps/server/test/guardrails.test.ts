@@ -9,7 +9,15 @@ import {
 } from '@maas/testkit';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModel, createProvider, issueKey, openai, until, usageFor } from './support/gateway-setup.ts';
+import {
+  createModel,
+  createProvider,
+  issueKey,
+  openai,
+  until,
+  usageFor,
+  v1,
+} from './support/gateway-setup.ts';
 
 /**
  * Guardrails on /v1, end to end with the openai SDK: PII masked before the upstream sees it, a
@@ -74,6 +82,21 @@ describe('PII and deny lists', () => {
     expect(seen).toContain('[ID_NUMBER]');
     expect(seen).toContain('[CARD_NUMBER]');
     expect(answer.choices[0]!.message.content).toContain('[EMAIL]');
+  });
+
+  it('masks the Anthropic Messages API input too', async () => {
+    upstream.clearRequests();
+    const res = await v1(
+      ts,
+      key,
+      '/messages',
+      { model: 'g-mask', max_tokens: 16, messages: [{ role: 'user', content: 'mail carol@example.net' }] },
+      { 'anthropic-version': '2023-06-01' },
+    );
+    expect(res.status).toBe(200);
+    const seen = JSON.stringify((await upstream.waitForRequest()).body);
+    expect(seen).not.toContain('carol@example.net');
+    expect(seen).toContain('[EMAIL]');
   });
 
   it('blocks input on a deny list attached to a key (400 content_policy_violation, never sent upstream), audited without the text', async () => {
