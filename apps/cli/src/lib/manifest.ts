@@ -51,7 +51,7 @@ const fallbackSpec = z.union([
 
 const modelSpecInput = z.strictObject({
   name: z.string().min(1),
-  type: z.enum(['chat', 'completion', 'embedding', 'rerank']).default('chat'),
+  type: z.enum(['chat', 'completion', 'embedding', 'rerank', 'image', 'tts', 'stt']).default('chat'),
   aliases: z.array(z.string()).optional(),
   description: z.string().nullable().optional(),
   context_length: z.number().int().positive().nullable().optional(),

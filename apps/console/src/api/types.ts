@@ -143,8 +143,8 @@ export interface Provider {
   health?: ProviderHealth;
 }
 
-export type ModelType = 'chat' | 'completion' | 'embedding' | 'rerank';
-export const MODEL_TYPES: ModelType[] = ['chat', 'completion', 'embedding', 'rerank'];
+export type ModelType = 'chat' | 'completion' | 'embedding' | 'rerank' | 'image' | 'tts' | 'stt';
+export const MODEL_TYPES: ModelType[] = ['chat', 'completion', 'embedding', 'rerank', 'image', 'tts', 'stt'];
 export type ModelStatus = 'active' | 'deprecated' | 'retired';
 export const MODEL_STATUSES: ModelStatus[] = ['active', 'deprecated', 'retired'];
 

@@ -8,7 +8,7 @@ import { collect, examples, parseInteger, parseNumber, runtimeOf } from '../../l
 
 type Opts = Record<string, any>;
 
-const MODEL_TYPES = ['chat', 'completion', 'embedding', 'rerank'];
+const MODEL_TYPES = ['chat', 'completion', 'embedding', 'rerank', 'image', 'tts', 'stt'];
 const STATUSES = ['active', 'deprecated', 'retired'];
 
 /** `--target <provider>=<upstream model>`: the provider by id or name. */
