@@ -177,6 +177,41 @@ describe('streamed output', () => {
     expect(JSON.stringify(rows)).not.toContain('TOPSECRET');
   });
 
+  it('masks a stream of an Anthropic upstream passed through to an Anthropic client', async () => {
+    const claude = await createProvider(ts, {
+      name: 'claude',
+      type: 'anthropic',
+      base_url: upstream.baseUrl,
+    });
+    const modelId = await createModel(ts, {
+      name: 'g-claude',
+      targets: [{ provider_id: claude, upstream_model: 'fake-claude' }],
+    });
+    const mask = await guardrail({ name: 'claude-pii', kind: 'pii', action: 'mask', stages: ['output'] });
+    await attach(mask, 'model', modelId);
+    const res = await v1(
+      ts,
+      key,
+      '/messages',
+      {
+        model: 'g-claude',
+        max_tokens: 16,
+        stream: true,
+        messages: [{ role: 'user', content: 'dave@example.com is here' }],
+      },
+      { 'anthropic-version': '2023-06-01' },
+    );
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('event: message_stop');
+    expect(res.text).not.toContain('dave@example.com');
+    const text = res.text
+      .split('\n')
+      .filter((l) => l.startsWith('data: ') && l.includes('text_delta'))
+      .map((l) => JSON.parse(l.slice(6)).delta.text)
+      .join('');
+    expect(text).toContain('[EMAIL]');
+  });
+
   it('blocks a non-stream answer too, metered as rejected', async () => {
     const res = await client.chat.completions
       .create({ model: 'g-out', messages: [{ role: 'user', content: 'TOPSECRET again' }] })
