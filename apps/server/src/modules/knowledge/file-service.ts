@@ -21,6 +21,8 @@ import { type ChunkingStrategyInput, type ListQuery, toStaticChunking } from './
 
 export interface FileToAdd {
   file_id: string;
+  /** set by `resolve` (from /v1/files), before the transaction that adds the files */
+  filename?: string;
   attributes?: Attributes | null | undefined;
   chunking_strategy?: ChunkingStrategyInput | undefined;
 }
@@ -57,6 +59,14 @@ export function createFileService(deps: KnowledgeDeps) {
   }
 
   const service = {
+    /** The files' names from /v1/files (404 for one absent or another project's), outside any transaction. */
+    async resolve(scope: Scope, list: FileToAdd[]): Promise<FileToAdd[]> {
+      const out: FileToAdd[] = [];
+      for (const item of list)
+        out.push({ ...item, filename: (await deps.files.get(scope, item.file_id)).filename });
+      return out;
+    },
+
     /** Adds files to a store (new rows or a re-add of one already there) and queues their ingestion. */
     async add(
       tx: DbOrTx,
@@ -65,10 +75,9 @@ export function createFileService(deps: KnowledgeDeps) {
       list: FileToAdd[],
       defaults: { chunking?: StaticChunking; attributes?: Attributes | null; batchId?: string } = {},
     ): Promise<VectorStoreFileRow[]> {
-      const scope = { orgId: store.orgId, projectId: store.projectId };
       const rows: VectorStoreFileRow[] = [];
       for (const item of list) {
-        const file = await deps.files.get(scope, item.file_id);
+        const file = { id: item.file_id, filename: item.filename ?? item.file_id };
         const chunking = item.chunking_strategy
           ? toStaticChunking(item.chunking_strategy)
           : (defaults.chunking ?? store.chunking);
@@ -199,8 +208,11 @@ export function createFileService(deps: KnowledgeDeps) {
       };
     },
 
-    /** Every file of the store again, with the store's (new) chunking and generation. */
-    async reindexAll(tx: DbOrTx, store: VectorStoreRow) {
+    /**
+     * Every file of the store again, with the store's (new) chunking and generation; returns the
+     * jobs of the older generation, for the caller to cancel once this transaction committed.
+     */
+    async reindexAll(tx: DbOrTx, store: VectorStoreRow): Promise<(string | null)[]> {
       const rows = await tx.select().from(vectorStoreFiles).where(eq(vectorStoreFiles.storeId, store.id));
       const keyIds = new Map<string, string>();
       const jobs = await tx
@@ -213,16 +225,23 @@ export function createFileService(deps: KnowledgeDeps) {
           ),
         );
       for (const j of jobs) keyIds.set(j.id, (j.payload as { key_id: string }).key_id);
-      await cancelJobs(rows.filter((r) => r.status === 'in_progress').map((r) => r.jobId));
       for (const r of rows) {
         const keyId = keyIds.get(r.jobId ?? '');
         if (!keyId) continue;
-        await service.add(tx, store, keyId, [{ file_id: r.fileId, attributes: r.attributes }], {
-          chunking: store.chunking,
-          ...(r.batchId ? { batchId: r.batchId } : {}),
-        });
+        await service.add(
+          tx,
+          store,
+          keyId,
+          [{ file_id: r.fileId, filename: r.filename, attributes: r.attributes }],
+          {
+            chunking: store.chunking,
+            ...(r.batchId ? { batchId: r.batchId } : {}),
+          },
+        );
       }
+      return rows.filter((r) => r.status === 'in_progress').map((r) => r.jobId);
     },
+    cancelJobs,
 
     async removeStore(storeId: string) {
       const running = await db
@@ -244,11 +263,12 @@ export function createFileService(deps: KnowledgeDeps) {
       defaults: { attributes?: Attributes | null; chunking?: ChunkingStrategyInput | undefined },
     ) {
       const id = newBatchId();
+      const resolved = await service.resolve(scope, list);
       await db.transaction(async (tx) => {
         await tx
           .insert(vectorStoreFileBatches)
           .values({ id, storeId: store.id, orgId: scope.orgId, projectId: scope.projectId });
-        await service.add(tx, store, keyId, list, {
+        await service.add(tx, store, keyId, resolved, {
           batchId: id,
           attributes: defaults.attributes ?? null,
           ...(defaults.chunking ? { chunking: toStaticChunking(defaults.chunking) } : {}),

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { KnowledgeRoutesOptions } from './routes.ts';
-import { keyOf, scopeOf, security, storeParams, tags } from './routes.ts';
+import { type KnowledgeRoutesOptions, keyOf, scopeOf, security, storeParams, tags } from './route-common.ts';
 import { createBatchBody, createFileBody, listQuery, updateFileBody } from './wire.ts';
 
 const fileParams = storeParams.extend({ file_id: z.string().max(200) });
@@ -27,7 +26,8 @@ export async function fileRoutes(app: FastifyInstance, opts: KnowledgeRoutesOpti
     async (req) => {
       const scope = scopeOf(req);
       const store = await stores.get(scope, req.params.vector_store_id);
-      await opts.knowledge.deps.db.transaction((tx) => files.add(tx, store, keyOf(req).keyId, [req.body]));
+      const toAdd = await files.resolve(scope, [req.body]);
+      await opts.knowledge.deps.db.transaction((tx) => files.add(tx, store, keyOf(req).keyId, toAdd));
       await stores.touch(store);
       return files.get(scope, store.id, req.body.file_id);
     },

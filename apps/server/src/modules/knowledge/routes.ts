@@ -1,28 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { AppError } from '../../http/app-error.ts';
-import type { KeyPrincipal } from '../../http/principal.ts';
-import type { Knowledge } from './knowledge.ts';
+import { type KnowledgeRoutesOptions, keyOf, scopeOf, security, storeParams, tags } from './route-common.ts';
 import { fileRoutes } from './routes-files.ts';
 import { searchStores, toSearchPage } from './search.ts';
 import { createStoreBody, listQuery, searchBody, updateStoreBody } from './wire.ts';
-
-export const tags = ['openai'];
-export const security = [{ bearer: [] }];
-export const storeParams = z.object({ vector_store_id: z.string().max(200) });
-
-export interface KnowledgeRoutesOptions {
-  knowledge: Knowledge;
-  /** adds /v1's hooks (request id, loop refusal, API key) to this plugin's routes */
-  authenticate: (app: FastifyInstance) => void;
-}
-
-export const keyOf = (req: FastifyRequest) => req.principal as KeyPrincipal;
-export const scopeOf = (req: FastifyRequest) => {
-  const key = keyOf(req);
-  return { orgId: key.orgId, projectId: key.projectId };
-};
 
 /** OpenAI's /v1/vector_stores: stores, search; files and file batches in routes-files.ts. */
 export async function knowledgeRoutes(app: FastifyInstance, opts: KnowledgeRoutesOptions) {
@@ -103,5 +85,6 @@ export async function knowledgeRoutes(app: FastifyInstance, opts: KnowledgeRoute
     },
   );
 
-  await app.register(fileRoutes, opts);
+  // same plugin context (and hooks); registering it would prefix its routes twice
+  await fileRoutes(app, opts);
 }

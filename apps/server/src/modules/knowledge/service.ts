@@ -105,6 +105,10 @@ export function createStoreService(deps: KnowledgeDeps, files: FileService) {
       const at = now();
       const id = newStoreId();
       const chunking = toStaticChunking(body.chunking_strategy);
+      const toAdd = await files.resolve(
+        scope,
+        (body.file_ids ?? []).map((fileId) => ({ file_id: fileId })),
+      );
       await db.transaction(async (tx) => {
         await tx.insert(vectorStores).values({
           id,
@@ -121,16 +125,7 @@ export function createStoreService(deps: KnowledgeDeps, files: FileService) {
           lastActiveAt: at,
           createdAt: at,
         });
-        if (body.file_ids?.length) {
-          const store = await get(scope, id, tx);
-          await files.add(
-            tx,
-            store,
-            keyId,
-            body.file_ids.map((fileId) => ({ file_id: fileId })),
-            { chunking },
-          );
-        }
+        if (toAdd.length > 0) await files.add(tx, await get(scope, id, tx), keyId, toAdd, { chunking });
       });
       const [obj] = await toObjects([await get(scope, id)]);
       return obj!;
@@ -156,7 +151,7 @@ export function createStoreService(deps: KnowledgeDeps, files: FileService) {
     },
 
     async update(scope: Scope, id: string, body: z.infer<typeof updateStoreBody>) {
-      await db.transaction(async (tx) => {
+      const superseded = await db.transaction(async (tx) => {
         const store = await get(scope, id, tx);
         const patch: Partial<VectorStoreRow> = {};
         if (body.name !== undefined) patch.name = body.name;
@@ -178,8 +173,9 @@ export function createStoreService(deps: KnowledgeDeps, files: FileService) {
         if (Object.keys(patch).length > 0)
           await tx.update(vectorStores).set(patch).where(eq(vectorStores.id, id));
         // new chunking settings: every file is split, embedded and indexed again
-        if (rechunk) await files.reindexAll(tx, { ...store, ...patch } as VectorStoreRow);
+        return rechunk ? files.reindexAll(tx, { ...store, ...patch } as VectorStoreRow) : [];
       });
+      await files.cancelJobs(superseded);
       const [obj] = await toObjects([await get(scope, id)]);
       return obj!;
     },
