@@ -262,6 +262,7 @@ export async function createServices(deps: CoreDeps) {
     log,
     events: webhooks,
     files,
+    currentKey: keys.principalOf,
     ...config.asyncInference,
   });
   // /v1/responses: state kept per project (chaining across providers and replicas), background on the job engine
@@ -271,6 +272,7 @@ export async function createServices(deps: CoreDeps) {
     gw: gateway.context,
     log,
     retentionDays: config.responsesRetentionDays,
+    currentKey: keys.principalOf,
   });
   responses.start();
   // knowledge bases: one ingestion job per document; embeddings run as the key that added it

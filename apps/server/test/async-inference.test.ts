@@ -16,6 +16,7 @@ import {
   createModel,
   createProvider,
   defaultProject,
+  issueKey,
   until,
   usageOf,
 } from './support/gateway-setup.ts';
@@ -208,6 +209,31 @@ describe('async inference', () => {
       'usage of the cut call',
     );
     expect(rows.map((r) => r.outcome)).toEqual(['client_abort']);
+    upstream.setFaults([]);
+  });
+
+  it('a job queued behind others runs as its key is now: revoked meanwhile, it fails and spends nothing', async () => {
+    // two slow jobs take the org's two async slots; the third waits in the queue
+    upstream.setFaults([{ model: 'slow-chat', latencyMs: 1_500 }]);
+    const { id: keyId, key: doomed } = await issueKey(ts, { name: 'revoked-while-queued' });
+    const ask = (secret: string, content: string) =>
+      call('POST', '/chat/completions', secret, { model: 'slow', messages: [{ role: 'user', content }] });
+    const first = [await ask(key, 'slot-1'), await ask(key, 'slot-2')];
+    const queued = await ask(doomed, 'never-sent');
+    expect((await call('GET', `/jobs/${queued.body.id}`, doomed)).body.status).toBe('queued');
+    expect((await ts.admin.delete(`/api/v1/keys/${keyId}`)).status).toBe(204);
+    for (const job of first) expect((await settled(job.body.id)).status).toBe('succeeded');
+    const done = await until(
+      async () => {
+        const row = await ts.server.services.jobs.get(queued.body.id);
+        return row && ['succeeded', 'failed'].includes(row.status) ? row : null;
+      },
+      15_000,
+      'the queued job ended',
+    );
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatch(/revoked or has expired/);
+    expect(upstream.requests.some((r) => JSON.stringify(r.body ?? null).includes('never-sent'))).toBe(false);
     upstream.setFaults([]);
   });
 

@@ -5,7 +5,7 @@ import { AppError, notFound } from '../../http/app-error.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { FilesService } from '../files/index.ts';
-import { runInternal } from '../gateway/index.ts';
+import { revokedKeyAnswer, runInternal } from '../gateway/index.ts';
 import {
   type JobAbortedError,
   type JobContext,
@@ -41,6 +41,8 @@ export interface AsyncInferenceDeps {
   perOrgConcurrency?: number;
   /** gateway refusals that mean "later" (429, 503) are retried this many times in all (default 4) */
   maxAttempts?: number;
+  /** the key as it is now (null once revoked or expired); absent: the key as it was at submit */
+  currentKey?: ((keyId: string) => KeyPrincipal | null) | undefined;
   /** the org's webhooks: `job.completed`, `job.failed`, `job.cancelled` */
   events?: JobEvents | undefined;
   /** where the audio of async speech jobs is kept as files (absent: it is not kept) */
@@ -124,16 +126,20 @@ export function createAsyncInference(deps: AsyncInferenceDeps) {
       // client that hung up); a shutdown waits for the answer, so that it is saved and not asked for
       // again by the worker that takes over
       const cut = new AbortController();
-      const res = await Promise.race([
-        runInternal(gateway, {
-          key: payload.principal,
-          endpoint: payload.endpoint,
-          body: payload.body,
-          requestId,
-          signal: cut.signal,
-        }),
-        whenCancelled(ctx.signal, cut),
-      ]);
+      // the job runs as the key is now: a key revoked while the job waited spends nothing
+      const key = deps.currentKey ? deps.currentKey(payload.principal.keyId) : payload.principal;
+      const res = key
+        ? await Promise.race([
+            runInternal(gateway, {
+              key,
+              endpoint: payload.endpoint,
+              body: payload.body,
+              requestId,
+              signal: cut.signal,
+            }),
+            whenCancelled(ctx.signal, cut),
+          ])
+        : revokedKeyAnswer();
       // speech audio is kept as a file of the project; the result points to it
       const body =
         res.binary && deps.files

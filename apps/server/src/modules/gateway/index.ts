@@ -12,5 +12,10 @@ export { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.ts'
 export { addKeyAuth } from './key-auth.ts';
 export { createResponses, type Responses } from './responses/index.ts';
 export { gatewayRoutes } from './routes.ts';
+export {
+  type InternalRequest,
+  type InternalResponse,
+  revokedKeyAnswer,
+  runInternal,
+} from './run-internal.ts';
 export { createGateway, type Gateway, type GatewayDeps, type TargetState } from './service.ts';
-export { type InternalRequest, type InternalResponse, runInternal } from './run-internal.ts';

@@ -84,6 +84,20 @@ export async function runInternal(gw: GatewayContext, input: InternalRequest): P
   return { status: reply.status, body: parse(reply.payload), usage };
 }
 
+/**
+ * The answer for work whose key was revoked or expired after it was queued: deferred work runs as
+ * the key is now, so a revoked key stops spending (nothing reaches an upstream, nothing is billed).
+ */
+export function revokedKeyAnswer(): InternalResponse {
+  const error = {
+    message: 'The API key this request runs as was revoked or has expired.',
+    type: 'invalid_request_error',
+    param: null,
+    code: 'invalid_api_key',
+  };
+  return { status: 401, body: { error }, usage: null };
+}
+
 function parse(payload: unknown): unknown {
   if (Buffer.isBuffer(payload)) payload = payload.toString('utf8');
   if (typeof payload !== 'string') return payload ?? null;

@@ -8,7 +8,7 @@ import {
   PermanentJobError,
 } from '../../jobs/index.ts';
 import type { GatewayContext } from '../context.ts';
-import { runInternal } from '../run-internal.ts';
+import { revokedKeyAnswer, runInternal } from '../run-internal.ts';
 import { fromChatCompletion } from './from-chat.ts';
 import type { ResponseRecord } from './response-object.ts';
 import type { ResponseStore } from './response-store.ts';
@@ -35,6 +35,8 @@ export interface BackgroundDeps {
   log: Logger;
   concurrency?: number;
   perOrgConcurrency?: number;
+  /** the key as it is now (null once revoked or expired); absent: the key as it was at submit */
+  currentKey?: ((keyId: string) => KeyPrincipal | null) | undefined;
 }
 
 /**
@@ -54,16 +56,20 @@ export function createBackgroundResponses(deps: BackgroundDeps) {
       if (!started) return { response_id: p.responseId, skipped: true }; // cancelled or deleted first
       const requestId = newId('req');
       const cut = new AbortController();
-      const res = await Promise.race([
-        runInternal(gw, {
-          key: p.principal,
-          endpoint: 'chat.completions',
-          body: p.chat,
-          requestId,
-          signal: cut.signal,
-        }),
-        whenCancelled(ctx.signal, cut),
-      ]);
+      // the job runs as the key is now: a key revoked while the job waited spends nothing
+      const key = deps.currentKey ? deps.currentKey(p.principal.keyId) : p.principal;
+      const res = key
+        ? await Promise.race([
+            runInternal(gw, {
+              key,
+              endpoint: 'chat.completions',
+              body: p.chat,
+              requestId,
+              signal: cut.signal,
+            }),
+            whenCancelled(ctx.signal, cut),
+          ])
+        : revokedKeyAnswer();
       answer = { request_id: requestId, status_code: res.status, body: res.body };
       await ctx.heartbeat(answer);
     }

@@ -20,6 +20,8 @@ export interface ResponsesDeps {
   retentionDays?: number;
   /** the sweeper deletes expired responses this often (ms; default an hour) */
   sweepIntervalMs?: number;
+  /** background responses run as the key is now (null once revoked or expired) */
+  currentKey?: ((keyId: string) => KeyPrincipal | null) | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -40,7 +42,13 @@ export function createResponses(deps: ResponsesDeps) {
       write: (event: UsageEvent) => deps.gw.usage.write({ ...event, endpoint: 'responses' }),
     } as unknown as UsageWriter,
   };
-  const background = createBackgroundResponses({ jobs: deps.jobs, store, gw, log });
+  const background = createBackgroundResponses({
+    jobs: deps.jobs,
+    store,
+    gw,
+    log,
+    currentKey: deps.currentKey,
+  });
   let timer: NodeJS.Timeout | null = null;
 
   const sweep = async () => {
