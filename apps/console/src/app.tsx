@@ -27,6 +27,8 @@ const BatchesPage = lazy(() => import('./pages/batches.tsx'));
 const AsyncJobsPage = lazy(() => import('./pages/jobs.tsx'));
 const WebhooksPage = lazy(() => import('./pages/webhooks.tsx'));
 const NotFoundPage = lazy(() => import('./pages/not-found.tsx'));
+const ProfilePage = lazy(() => import('./pages/profile.tsx'));
+const IdentityProvidersPage = lazy(() => import('./pages/identity-providers.tsx'));
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -101,6 +103,8 @@ export function ConsoleApp() {
                     <Route path="members" element={<MembersPage />} />
                     <Route path="orgs" element={<OrgsPage />} />
                     <Route path="audit" element={<AuditPage />} />
+                    <Route path="profile" element={<ProfilePage />} />
+                    <Route path="identity-providers" element={<IdentityProvidersPage />} />
                     <Route path="*" element={<NotFoundPage />} />
                   </Route>
                 </Routes>

@@ -15,6 +15,10 @@ export interface Org {
   id: string;
   name: string;
   slug: string;
+  /** members sign in only through an identity provider */
+  sso_required?: boolean;
+  /** owners and admins must use a second factor */
+  mfa_required_for_admins?: boolean;
   created_at: string;
   updated_at: string;
 }

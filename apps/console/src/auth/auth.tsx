@@ -4,6 +4,14 @@ import { api, refreshSession, request } from '../api/client.ts';
 import { type Session, sessionStore, type TokenPair } from '../api/session.ts';
 import type { Me, Permission, Role } from '../api/types.ts';
 
+/** A password sign-in that needs its second factor ("verify") or must set one up first ("enrol"). */
+export interface MfaChallenge {
+  mfa_required: 'verify' | 'enrol';
+  mfa_token: string;
+  expires_in: number;
+  org_id: string;
+}
+
 const grants: Record<Role, Permission[]> = {
   viewer: ['read'],
   operator: ['read', 'write'],
@@ -21,7 +29,10 @@ interface Auth {
   role: Role | null;
   /** what the caller's role allows in this org; the API enforces the same */
   can(permission: Permission): boolean;
-  login(email: string, password: string, orgId?: string): Promise<void>;
+  /** signs in, or returns the second-factor challenge the server asked for */
+  login(email: string, password: string, orgId?: string): Promise<MfaChallenge | null>;
+  /** starts the session from tokens a second step (MFA) or a redirect (SSO) produced */
+  finishLogin(pair: TokenPair): void;
   /** new tokens for another org of the user's, without the password */
   switchOrg(orgId: string): Promise<void>;
   logout(): Promise<void>;
@@ -56,11 +67,21 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   const login = useCallback(
     async (email: string, password: string, org?: string) => {
-      const pair = await request<TokenPair>('POST', '/api/v1/auth/login', {
+      const answer = await request<TokenPair | MfaChallenge>('POST', '/api/v1/auth/login', {
         auth: false,
         // the refresh token comes back as an HttpOnly cookie, never in the body
         body: { email, password, ...(org ? { org_id: org } : {}), token_delivery: 'cookie' },
       });
+      if ('mfa_token' in answer) return answer;
+      queryClient.clear();
+      sessionStore.setFromTokens(answer);
+      return null;
+    },
+    [queryClient],
+  );
+
+  const finishLogin = useCallback(
+    (pair: TokenPair) => {
       queryClient.clear();
       sessionStore.setFromTokens(pair);
     },
@@ -77,12 +98,16 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   );
 
   const logout = useCallback(async () => {
+    let endSession: string | null = null;
     try {
-      await api.post('/api/v1/auth/logout', {});
+      // a session from an identity provider ends there too (RP-initiated logout)
+      endSession = (await api.post<{ end_session_url: string | null }>('/api/v1/auth/sso/logout', {}))
+        .end_session_url;
     } catch {
       // the session ends here either way
     }
     sessionStore.clear();
+    if (endSession) window.location.assign(endSession);
   }, []);
 
   const value = useMemo<Auth>(() => {
@@ -96,10 +121,21 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       role,
       can: (permission) => (role ? grants[role].includes(permission) : false),
       login,
+      finishLogin,
       switchOrg,
       logout,
     };
-  }, [session, restoring, meQuery.data, meQuery.isLoading, meQuery.error, login, switchOrg, logout]);
+  }, [
+    session,
+    restoring,
+    meQuery.data,
+    meQuery.isLoading,
+    meQuery.error,
+    login,
+    finishLogin,
+    switchOrg,
+    logout,
+  ]);
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -1,4 +1,5 @@
 import { enAsyncJobs } from './en-async-jobs.ts';
+import { enIdentity } from './en-identity.ts';
 import { enJobs } from './en-jobs.ts';
 
 /** English messages; zh.ts must have every key (the type checks it). */
@@ -555,6 +556,7 @@ export const en = {
 
   ...enJobs,
   ...enAsyncJobs,
+  ...enIdentity,
 };
 
 export type MessageKey = keyof typeof en;

@@ -1,5 +1,6 @@
 import type { MessageKey } from './en.ts';
 import { zhAsyncJobs } from './zh-async-jobs.ts';
+import { zhIdentity } from './zh-identity.ts';
 import { zhJobs } from './zh-jobs.ts';
 
 /** 简体中文 */
@@ -538,4 +539,5 @@ export const zh: Record<MessageKey, string> = {
 
   ...zhJobs,
   ...zhAsyncJobs,
+  ...zhIdentity,
 };

@@ -1,11 +1,14 @@
 import {
+  KeyOutlined,
   LogoutOutlined,
   MoonOutlined,
+  SafetyCertificateOutlined,
   SunOutlined,
   TranslationOutlined,
   UserOutlined,
 } from '@ant-design/icons';
 import { Avatar, Button, Dropdown, Space, Tag, Tooltip, Typography } from 'antd';
+import { useNavigate } from 'react-router';
 import { useAuth } from '../auth/auth.tsx';
 import { type Lang, useI18n } from '../i18n/index.tsx';
 import { useThemeMode } from '../lib/theme.tsx';
@@ -61,6 +64,7 @@ export function ThemeToggle() {
 export function UserMenu() {
   const { me, role, logout } = useAuth();
   const { t } = useI18n();
+  const navigate = useNavigate();
   const email = me?.user?.email ?? '';
   return (
     <Dropdown
@@ -80,6 +84,23 @@ export function UserMenu() {
               </Space>
             ),
           },
+          { type: 'divider' },
+          {
+            key: 'profile',
+            icon: <SafetyCertificateOutlined />,
+            label: <span data-testid="nav-profile">{t('nav.profile')}</span>,
+            onClick: () => navigate('/profile'),
+          },
+          ...(me?.user?.is_platform_admin
+            ? [
+                {
+                  key: 'identity-providers',
+                  icon: <KeyOutlined />,
+                  label: <span data-testid="nav-identity-providers">{t('nav.identity_providers')}</span>,
+                  onClick: () => navigate('/identity-providers'),
+                },
+              ]
+            : []),
           { type: 'divider' },
           {
             key: 'logout',

@@ -20,6 +20,7 @@ import { EmptyState, ErrorAlert } from '../components/states.tsx';
 import { useT } from '../i18n/index.tsx';
 import { formatDateTime } from '../lib/format.ts';
 import { RoleTag } from './members.tsx';
+import { SignInPolicyButton } from './orgs/sign-in-policy.tsx';
 
 export default function OrgsPage() {
   const t = useT();
@@ -124,6 +125,7 @@ export default function OrgsPage() {
                 {t('orgs.rename')}
               </Button>
             ) : null}
+            {current && can('manage_members') ? <SignInPolicyButton org={o} /> : null}
             {current && can('delete_org') ? (
               <Button
                 type="link"
