@@ -206,6 +206,36 @@ describe('images', () => {
     await sleep(100);
     expect(upstream.requests).toHaveLength(0);
   });
+
+  it("applies the model's input guardrails to the prompt: blocked, never sent upstream", async () => {
+    const guard = await ts.admin.post('/api/v1/guardrails', {
+      name: 'no-nightingale',
+      kind: 'deny_list',
+      action: 'block',
+      config: { keywords: ['Project Nightingale'] },
+    });
+    expect(guard.status).toBe(201);
+    const models = await ts.admin.get('/api/v1/models');
+    const painter = models.body.data.find((m: { name: string }) => m.name === 'painter').id;
+    const attached = await ts.admin.post(`/api/v1/guardrails/${guard.body.id}/attachments`, {
+      target_type: 'model',
+      target_id: painter,
+    });
+    expect(attached.status).toBe(200);
+    await sleep(200);
+    upstream.clearRequests();
+    try {
+      const res = await v1(ts, key, '/images/generations', {
+        model: 'painter',
+        prompt: 'draw project nightingale',
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ code: 'content_policy_violation' });
+      expect(upstream.requests).toHaveLength(0);
+    } finally {
+      await ts.admin.delete(`/api/v1/guardrails/${guard.body.id}/attachments/${painter}`);
+    }
+  });
 });
 
 describe('hostile tenants', () => {

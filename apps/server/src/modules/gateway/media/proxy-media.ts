@@ -46,7 +46,7 @@ function checkFiles(endpoint: MediaEndpoint, files: MediaFile[]): void {
 /**
  * /v1/images and /v1/audio on the gateway's path: read the body (multipart held in memory up to
  * the upload limit, so retries and fallbacks can resend it) → look the model up → validate →
- * estimate the units → admit (their cost against budgets) → route with retries and fallbacks →
+ * estimate the units → admit (their cost against budgets) → input guardrails → route with retries and fallbacks →
  * relay → one usage event with the units the answer proved, however the request ends.
  */
 export async function proxyMedia(
@@ -91,6 +91,9 @@ export async function proxyMedia(
     if (limitHeaders) reply.headers(limitHeaders);
     if (!model) throw modelNotFound(state.modelName);
     checkEndpoint(model, state.modelName, endpoint);
+    // the model's and the key's guardrails read (and may mask) an image prompt or the text to speak
+    const guard = gw.guardrails?.forRequest(state, model.id);
+    if (guard) await guard.checkInput(body);
     const failed = await route(gw, state, model, body, reply);
     if (failed) throw settleFailure(state, failed);
   } catch (err) {
