@@ -32,16 +32,17 @@ def emit(**fields):
 
 
 def chat_tokens(tok, messages, max_len):
-    """ChatML as the base model's template writes it; labels only on assistant turns."""
-    ids, labels = [tok.bos], [-100]
+    """The base model's ChatML as llama.cpp tokenizes the rendered template: specials parsed, each
+    text fragment after a special token space-prefixed. Labels: assistant contents and their end."""
     start, end = tok.special("<|im_start|>"), tok.special("<|im_end|>")
-    newline = tok.encode("\n")
+    ids, labels = [tok.bos], [-100]
     for m in messages:
-        part = [start] + tok.encode(m["role"]) + newline + tok.encode(m.get("content") or "") + [end]
-        part += newline
-        ids += part
+        head = [start] + tok.encode(m["role"], space_prefix=True) + tok.encode("\n")
+        body = tok.encode(m.get("content") or "") + [end]
+        tail = tok.encode("\n", space_prefix=True)
         learn = m["role"] == "assistant" and m.get("weight", 1) != 0
-        labels += part if learn else [-100] * len(part)
+        ids += head + body + tail
+        labels += [-100] * len(head) + (body if learn else [-100] * len(body)) + [-100] * len(tail)
     return ids[:max_len], labels[:max_len]
 
 

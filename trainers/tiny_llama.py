@@ -16,28 +16,37 @@ class Tokenizer:
         self.ids = {t: i for i, t in enumerate(self.tokens)}
         self.bos = int(meta.get("tokenizer.ggml.bos_token_id", 1))
         self.eos = int(meta.get("tokenizer.ggml.eos_token_id", 2))
-        self.max_piece = max(len(t) for t in self.tokens)
         types = meta.get("tokenizer.ggml.token_type", [1] * len(self.tokens))
         self.specials = {t: i for i, t in enumerate(self.tokens) if types[i] == 3}
+        self.special_ids = set(self.specials.values())
+        self.scores = meta.get("tokenizer.ggml.scores", [0.0] * len(self.tokens))
 
     def special(self, piece):
         return self.specials[piece]
 
     def encode(self, text, space_prefix=False):
+        """llama.cpp's SPM tokenizer: characters, then merges of the adjacent pair whose joined
+        piece is in the vocabulary with the best score (leftmost first), then byte fallback."""
         s = ("▁" if space_prefix else "") + text.replace(" ", "▁")
+        syms = list(s)
+        while len(syms) > 1:
+            best, at = None, -1
+            for i in range(len(syms) - 1):
+                tid = self.ids.get(syms[i] + syms[i + 1])
+                if tid is None or tid in self.special_ids:
+                    continue
+                if best is None or self.scores[tid] > best:
+                    best, at = self.scores[tid], i
+            if at < 0:
+                break
+            syms[at : at + 2] = [syms[at] + syms[at + 1]]
         out = []
-        i = 0
-        while i < len(s):
-            for n in range(min(self.max_piece, len(s) - i), 0, -1):
-                tid = self.ids.get(s[i : i + n])
-                if tid is not None and tid not in self.specials.values():
-                    out.append(tid)
-                    i += n
-                    break
+        for sym in syms:
+            tid = self.ids.get(sym)
+            if tid is not None and tid not in self.special_ids:
+                out.append(tid)
             else:
-                for b in s[i].encode("utf-8"):
-                    out.append(self.ids.get(f"<0x{b:02X}>", 0))
-                i += 1
+                out.extend(self.ids.get(f"<0x{b:02X}>", 0) for b in sym.encode("utf-8"))
         return out
 
 

@@ -251,6 +251,7 @@ export async function createServices(deps: CoreDeps) {
     log: log.child({ module: 'fine-tuning' }),
     dataDir: config.dataDir,
     localNode: fleet.config.localAgent ? () => fleet.agents.ensureLocalNode() : null,
+    deployments: fleet.deploymentsSvc,
   });
   fineTuning.start();
   // async requests run as low-priority jobs with their own concurrency, apart from live traffic

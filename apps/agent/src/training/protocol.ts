@@ -16,6 +16,8 @@ export const runReport = z.object({
   /** trainer stdout lines since the previous report (JSON objects, one a line) */
   lines: z.array(z.string().max(4000)).max(2000),
   reason: z.string().max(4000).nullable().optional(),
+  /** once succeeded: the LoRA adapter GGUF on this node (inside the agent's data directory) */
+  adapter_path: z.string().max(2000).nullable().optional(),
 });
 export type RunReport = z.infer<typeof runReport>;
 

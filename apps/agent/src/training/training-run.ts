@@ -23,6 +23,7 @@ async function strayTrainer(pid: number): Promise<boolean> {
 export class TrainingRun {
   state: RunReport['state'] = 'starting';
   reason: string | null = null;
+  adapterPath: string | null = null;
   private pending: string[] = [];
   private stderr: string[] = [];
   private child: ChildProcess | null = null;
@@ -40,7 +41,14 @@ export class TrainingRun {
 
   report(): RunReport {
     const lines = this.pending.splice(0, this.pending.length);
-    return { id: this.spec.id, attempt: this.spec.attempt, state: this.state, lines, reason: this.reason };
+    return {
+      id: this.spec.id,
+      attempt: this.spec.attempt,
+      state: this.state,
+      lines,
+      reason: this.reason,
+      adapter_path: this.adapterPath,
+    };
   }
 
   private fail(reason: string) {
@@ -96,6 +104,7 @@ export class TrainingRun {
         this.child = null;
         if (this.stopped) return;
         if (code === 0) {
+          this.adapterPath = join(out, 'adapter.gguf');
           this.state = 'succeeded';
           this.deps.onChange();
         } else

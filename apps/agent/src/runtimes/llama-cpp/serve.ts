@@ -2,7 +2,7 @@
  * An OpenAI-compatible server for one GGUF model on node-llama-cpp: GET /health, GET /v1/models,
  * POST /v1/chat/completions (streaming too). Started by the agent as its own process:
  *   MAAS_REPLICA_API_KEY=… node --import tsx serve.ts --model PATH --name NAME --port N [--host H]
- *                             [--ctx N] [--gpu auto|false] [--threads N] [--parallel N]
+ *                             [--ctx N] [--gpu auto|false] [--threads N] [--parallel N] [--lora ADAPTER]
  * Everything but /health requires `Authorization: Bearer $MAAS_REPLICA_API_KEY`; it will not start
  * without one.
  */
@@ -23,6 +23,8 @@ const { values: opts } = parseArgs({
     gpu: { type: 'string', default: 'false' },
     threads: { type: 'string' },
     parallel: { type: 'string', default: '2' },
+    /** a LoRA adapter GGUF applied to every sequence (a fine-tuned model served unmerged) */
+    lora: { type: 'string' },
   },
   strict: true,
 });
@@ -164,6 +166,7 @@ async function main() {
     sequences: parallel,
     threads,
     ...(opts.ctx ? { contextSize: Number(opts.ctx) } : {}),
+    ...(opts.lora ? { lora: { adapters: [{ filePath: opts.lora, scale: 1 }] } } : {}),
   });
   for (let i = 0; i < parallel; i++) pool.push(new LlamaChat({ contextSequence: context.getSequence() }));
   ready = true;

@@ -1,7 +1,8 @@
 import type { DesiredRun, RunData, RunReport, TrainingDesired, TrainingPoll } from '@maas/agent/training';
 import { and, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { Db } from '../../db/client.ts';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import { nodes } from '../../db/schema.ts';
 import { AppError } from '../../http/app-error.ts';
 import { DEFAULT_CURRENCY, recordUsage } from '../metering/index.ts';
 import { applyTrainerLines } from './apply-lines.ts';
@@ -9,6 +10,7 @@ import { fineTunedName } from './dto.ts';
 import { BASE_LEARNING_RATE } from './hyperparameters.ts';
 import { addEvent } from './job-log.ts';
 import { type FineTuningJobRow, fineTuningJobs, trainingNodes } from './schema.ts';
+import { type AdapterDeployments, deployAdapter } from './serve-adapter.ts';
 import { type FineTuningFiles, readText } from './service.ts';
 import { splitDataset } from './validate-dataset.ts';
 
@@ -18,6 +20,8 @@ export interface DispatchDeps {
   log: Logger;
   /** what one trained token costs, in nanos of DEFAULT_CURRENCY */
   priceNanosPerToken: number;
+  /** serves a finished adapter (the fleet's deployments); absent: the adapter stays on its node */
+  deployments?: AdapterDeployments | undefined;
 }
 
 function toDesired(j: FineTuningJobRow): DesiredRun {
@@ -48,7 +52,7 @@ export function createDispatch(deps: DispatchDeps) {
   const { db, log } = deps;
 
   async function finish(
-    tx: Db,
+    tx: DbOrTx,
     job: FineTuningJobRow,
     rep: RunReport,
     trained: number | null,
@@ -101,20 +105,50 @@ export function createDispatch(deps: DispatchDeps) {
     await addEvent(tx, job.id, message, { level: 'error', dedupeKey: 'failed' });
   }
 
+  /** After a run succeeded: its adapter answers through /v1 under the fine-tuned model's name. */
+  async function serve(job: FineTuningJobRow, nodeId: string, adapterPath: string): Promise<void> {
+    if (!deps.deployments) return;
+    const name = fineTunedName(job);
+    try {
+      const [node] = await db.select({ local: nodes.local }).from(nodes).where(eq(nodes.id, nodeId));
+      await deployAdapter(deps.deployments, job, name, adapterPath, Boolean(node?.local));
+      await addEvent(
+        db,
+        job.id,
+        `Deployed ${name}: the base model with this LoRA adapter (llama.cpp --lora) on node ${nodeId}`,
+        {
+          dedupeKey: 'deployed',
+        },
+      );
+    } catch (err) {
+      log.warn({ err, job: job.id }, 'the fine-tuned adapter could not be deployed');
+      await addEvent(
+        db,
+        job.id,
+        `The adapter could not be deployed: ${(err as Error).message}`.slice(0, 2000),
+        {
+          level: 'warn',
+          dedupeKey: 'deployed',
+        },
+      );
+    }
+  }
+
   async function apply(nodeId: string, rep: RunReport): Promise<void> {
-    await db.transaction(async (tx) => {
+    const succeeded = await db.transaction(async (tx) => {
       const [job] = await tx
         .select()
         .from(fineTuningJobs)
         .where(and(eq(fineTuningJobs.id, rep.id), eq(fineTuningJobs.nodeId, nodeId)))
         .for('update');
-      if (!job || job.attempt !== rep.attempt || job.status !== 'running') return;
+      if (!job || job.attempt !== rep.attempt || job.status !== 'running') return null;
       const out = await applyTrainerLines(tx, job, rep.lines);
-      if (rep.state === 'succeeded' || rep.state === 'failed') {
-        await finish(tx as unknown as Db, job, rep, out.trainedTokens, out.adapter);
-        log.info({ job: job.id, state: rep.state }, 'fine-tuning run ended');
-      }
+      if (rep.state !== 'succeeded' && rep.state !== 'failed') return null;
+      await finish(tx, job, rep, out.trainedTokens, out.adapter);
+      log.info({ job: job.id, state: rep.state }, 'fine-tuning run ended');
+      return rep.state === 'succeeded' ? job : null;
     });
+    if (succeeded && rep.adapter_path) await serve(succeeded, nodeId, rep.adapter_path);
   }
 
   return {

@@ -9,6 +9,7 @@ import { deployments } from '../../db/schema.ts';
 import type { JobEngine } from '../jobs/index.ts';
 import { createDispatch } from './dispatch.ts';
 import { registerRunJob } from './run-job.ts';
+import type { AdapterDeployments } from './serve-adapter.ts';
 import { createFineTuningService, type FineTuningFiles } from './service.ts';
 
 export { fineTuningRoutes } from './routes.ts';
@@ -26,6 +27,8 @@ export interface FineTuningDeps {
   localNode: (() => Promise<{ id: string }>) | null;
   /** USD per million trained tokens */
   pricePerMillionTokens?: number;
+  /** serves finished adapters (services.fleet.deploymentsSvc) */
+  deployments?: AdapterDeployments | undefined;
   /** a training node silent this long is gone */
   nodeLostMs?: number;
 }
@@ -46,6 +49,7 @@ export function createFineTuning(deps: FineTuningDeps) {
     db,
     files: deps.files,
     log,
+    deployments: deps.deployments,
     priceNanosPerToken: Math.round(((deps.pricePerMillionTokens ?? 3) * 1e9) / 1e6),
   });
   registerRunJob({
