@@ -58,59 +58,55 @@ async function nodeAlive(db: Db, nodeId: string, lostMs: number): Promise<boolea
 
 export function registerRunJob(deps: RunJobDeps): void {
   const { db, log } = deps;
-  deps.jobs.register(
-    RUN_QUEUE,
-    { concurrency: deps.concurrency, leaseMs: 30_000, pollMs: 500 },
-    async (ctx) => {
-      const { fine_tuning_job_id: id } = payload.parse(ctx.job.payload);
-      let waitingSaid = false;
-      while (!ctx.signal.aborted) {
-        const [row] = await db.select().from(fineTuningJobs).where(eq(fineTuningJobs.id, id));
-        if (!row || !['queued', 'running'].includes(row.status)) return { status: row?.status ?? 'gone' };
-        const placed = row.status === 'running' && row.nodeId;
-        if (placed && !(await nodeAlive(db, row.nodeId!, deps.nodeLostMs))) {
-          await db
+  deps.jobs.register(RUN_QUEUE, { concurrency: deps.concurrency, pollMs: 500 }, async (ctx) => {
+    const { fine_tuning_job_id: id } = payload.parse(ctx.job.payload);
+    let waitingSaid = false;
+    while (!ctx.signal.aborted) {
+      const [row] = await db.select().from(fineTuningJobs).where(eq(fineTuningJobs.id, id));
+      if (!row || !['queued', 'running'].includes(row.status)) return { status: row?.status ?? 'gone' };
+      const placed = row.status === 'running' && row.nodeId;
+      if (placed && !(await nodeAlive(db, row.nodeId!, deps.nodeLostMs))) {
+        await db
+          .update(fineTuningJobs)
+          .set({ status: 'queued' })
+          .where(and(eq(fineTuningJobs.id, id), eq(fineTuningJobs.status, 'running')));
+        await addEvent(
+          db,
+          id,
+          `Node ${row.nodeId} stopped reporting; placing the run again (it resumes from its last checkpoint where that node comes back)`,
+          { level: 'warn' },
+        );
+        continue;
+      }
+      if (!placed) {
+        const nodeId = await chooseNode(db, row, deps.nodeLostMs);
+        if (!nodeId) {
+          if (!waitingSaid)
+            await addEvent(db, id, 'Waiting for a training node with a free slot', {
+              dedupeKey: `waiting:${row.attempt}`,
+            });
+          waitingSaid = true;
+        } else {
+          const [moved] = await db
             .update(fineTuningJobs)
-            .set({ status: 'queued' })
-            .where(and(eq(fineTuningJobs.id, id), eq(fineTuningJobs.status, 'running')));
-          await addEvent(
-            db,
-            id,
-            `Node ${row.nodeId} stopped reporting; placing the run again (it resumes from its last checkpoint where that node comes back)`,
-            { level: 'warn' },
-          );
+            .set({
+              status: 'running',
+              nodeId,
+              attempt: row.attempt + 1,
+              startedAt: row.startedAt ?? new Date(),
+            })
+            .where(and(eq(fineTuningJobs.id, id), inArray(fineTuningJobs.status, ['queued', 'running'])))
+            .returning();
+          if (moved) {
+            await addEvent(db, id, `Training started on node ${nodeId} (attempt ${moved.attempt})`);
+            log.info({ job: id, node: nodeId, attempt: moved.attempt }, 'fine-tuning run placed');
+            deps.notify(nodeId);
+          }
           continue;
         }
-        if (!placed) {
-          const nodeId = await chooseNode(db, row, deps.nodeLostMs);
-          if (!nodeId) {
-            if (!waitingSaid)
-              await addEvent(db, id, 'Waiting for a training node with a free slot', {
-                dedupeKey: `waiting:${row.attempt}`,
-              });
-            waitingSaid = true;
-          } else {
-            const [moved] = await db
-              .update(fineTuningJobs)
-              .set({
-                status: 'running',
-                nodeId,
-                attempt: row.attempt + 1,
-                startedAt: row.startedAt ?? new Date(),
-              })
-              .where(and(eq(fineTuningJobs.id, id), inArray(fineTuningJobs.status, ['queued', 'running'])))
-              .returning();
-            if (moved) {
-              await addEvent(db, id, `Training started on node ${nodeId} (attempt ${moved.attempt})`);
-              log.info({ job: id, node: nodeId, attempt: moved.attempt }, 'fine-tuning run placed');
-              deps.notify(nodeId);
-            }
-            continue;
-          }
-        }
-        await sleep(deps.pollMs, undefined, { signal: ctx.signal }).catch(() => {});
       }
-      return { status: 'stopped' };
-    },
-  );
+      await sleep(deps.pollMs, undefined, { signal: ctx.signal }).catch(() => {});
+    }
+    return { status: 'stopped' };
+  });
 }
