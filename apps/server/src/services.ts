@@ -30,7 +30,7 @@ import {
 } from './modules/guardrails/index.ts';
 import { createIdentityService } from './modules/identity/index.ts';
 import { createJobEngine } from './modules/jobs/index.ts';
-import { createKnowledge, createPgVectorIndex, loadLexical } from './modules/knowledge/index.ts';
+import { createKnowledge, createPgVectorIndex, createRagHook, loadLexical } from './modules/knowledge/index.ts';
 import { createKeyService } from './modules/keys/index.ts';
 import { createLimitService } from './modules/limits/index.ts';
 import { createMeteringService, usageTotal } from './modules/metering/index.ts';
@@ -289,6 +289,8 @@ export async function createServices(deps: CoreDeps) {
     vectors: createPgVectorIndex(),
     concurrency: 2,
   });
+  // chat with a `knowledge` field retrieves its sources first
+  gateway.context.beforeRequest = createRagHook(knowledge);
   jobs.start();
   return {
     config,
@@ -317,6 +319,7 @@ export async function createServices(deps: CoreDeps) {
     batches,
     knowledge,
     fineTuning: fineTuning.service,
+    fineTuningDispatch: fineTuning.dispatch,
     /** Flushes buffers and stops background work; the database is closed by the caller. */
     async stop() {
       // running jobs are aborted and their leases given back first, while what they use still works

@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { GuardrailBook } from '../guardrails/index.ts';
 import type { LimitService } from '../limits/index.ts';
@@ -5,6 +6,7 @@ import type { PriceBook, UsageWriter } from '../metering/index.ts';
 import type { Tracing } from '../observability/tracing.ts';
 import type { HealthBook, ProviderCache } from '../providers/index.ts';
 import type { ModelCache } from '../registry/index.ts';
+import type { Endpoint } from './adapters/types.ts';
 import type { ResponseCache } from './cache/index.ts';
 import type { BreakerBook } from './circuit-breaker.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
@@ -38,4 +40,6 @@ export interface GatewayContext {
   cache?: ResponseCache | null;
   /** guardrails attached to models and keys; none costs two map lookups */
   guardrails?: GuardrailBook | null;
+  /** runs before a /v1 request is proxied (knowledge: retrieval for chat with a `knowledge` field) */
+  beforeRequest?: ((req: FastifyRequest, reply: FastifyReply, endpoint: Endpoint) => Promise<void>) | null;
 }

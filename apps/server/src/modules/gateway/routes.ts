@@ -70,7 +70,10 @@ export async function gatewayRoutes(app: FastifyInstance, { services }: { servic
     r.post(
       path,
       { schema: { tags, security, summary, body: bodySchemas[endpoint] }, validatorCompiler: documentOnly },
-      (req: FastifyRequest, reply: FastifyReply) => proxyRequest(gw, req, reply, endpoint),
+      (req: FastifyRequest, reply: FastifyReply) =>
+        gw.beforeRequest
+          ? gw.beforeRequest(req, reply, endpoint).then(() => proxyRequest(gw, req, reply, endpoint))
+          : proxyRequest(gw, req, reply, endpoint),
     );
   }
 

@@ -1,0 +1,107 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { KeyPrincipal } from '../../http/principal.ts';
+import { badRequest } from './errors.ts';
+import type { Knowledge } from './knowledge.ts';
+import { type SearchHit, searchStores } from './search.ts';
+
+/** The `knowledge` extension of /v1/chat/completions. */
+const knowledgeField = z.strictObject({
+  vector_store_ids: z.array(z.string().min(1).max(200)).min(1).max(10),
+  top_k: z.number().int().min(1).max(50).default(5),
+  score_threshold: z.number().min(0).max(1).default(0),
+});
+
+export interface Citation {
+  index: number;
+  file_id: string;
+  filename: string;
+  chunk_id: string;
+  score: number;
+}
+
+/** The last user message's text: what the sources are retrieved for. */
+function questionOf(messages: unknown): string {
+  if (!Array.isArray(messages)) return '';
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i] as { role?: unknown; content?: unknown } | null;
+    if (m?.role !== 'user') continue;
+    if (typeof m.content === 'string') return m.content;
+    if (Array.isArray(m.content))
+      return m.content
+        .map((p: { type?: unknown; text?: unknown }) =>
+          p?.type === 'text' && typeof p.text === 'string' ? p.text : '',
+        )
+        .join(' ')
+        .trim();
+  }
+  return '';
+}
+
+function sourcesMessage(hits: SearchHit[]): string {
+  const sources = hits.map((h, i) => `[${i + 1}] ${h.filename}\n${h.text}`).join('\n\n');
+  return `Answer the user with the sources below. Cite a source by its number in brackets, like [1]. If the sources do not hold the answer, say so.\n\n${sources}`;
+}
+
+/** JSON with every non-ASCII character escaped: fit for an HTTP header. */
+const asciiJson = (v: unknown) =>
+  JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/**
+ * The gateway's hook for RAG chat: a chat request with `knowledge: {vector_store_ids, top_k}` gets
+ * its sources retrieved (as the key, from the key's project's stores), a system message with them
+ * numbered, and `citations` in the answer (and in the `x-maas-citations` header, for streams).
+ */
+export function createRagHook(knowledge: Knowledge) {
+  return async (req: FastifyRequest, reply: FastifyReply, endpoint: string): Promise<void> => {
+    const body = req.body as Record<string, unknown> | null;
+    if (endpoint !== 'chat.completions' || !body || typeof body !== 'object' || body.knowledge === undefined)
+      return;
+    const parsed = knowledgeField.safeParse(body.knowledge);
+    if (!parsed.success)
+      throw badRequest(`Invalid 'knowledge': ${parsed.error.issues[0]?.message ?? 'bad value'}`, 'knowledge');
+    delete body.knowledge;
+    const key = req.principal as KeyPrincipal;
+    const scope = { orgId: key.orgId, projectId: key.projectId };
+    const stores = [];
+    for (const id of parsed.data.vector_store_ids) stores.push(await knowledge.stores.get(scope, id));
+    const question = questionOf(body.messages);
+    if (!question) return;
+    const hits = await searchStores(knowledge.deps, key, {
+      stores,
+      queries: [question],
+      maxResults: parsed.data.top_k,
+      ranker: 'auto',
+      scoreThreshold: parsed.data.score_threshold,
+    });
+    const citations: Citation[] = hits.map((h, i) => ({
+      index: i + 1,
+      file_id: h.fileId,
+      filename: h.filename,
+      chunk_id: h.chunkId,
+      score: h.score,
+    }));
+    if (hits.length > 0)
+      body.messages = [{ role: 'system', content: sourcesMessage(hits) }, ...(body.messages as unknown[])];
+    reply.header('x-maas-citations', asciiJson(citations));
+    // a JSON answer carries them too: the reply's send, for this request only
+    const send = reply.send.bind(reply);
+    reply.send = ((payload: unknown) => send(withCitations(payload, citations))) as typeof reply.send;
+  };
+}
+
+function withCitations(payload: unknown, citations: Citation[]): unknown {
+  const text = Buffer.isBuffer(payload)
+    ? payload.toString('utf8')
+    : typeof payload === 'string'
+      ? payload
+      : null;
+  if (text === null) return payload;
+  try {
+    const answer = JSON.parse(text) as Record<string, unknown>;
+    if (!answer || typeof answer !== 'object' || !Array.isArray(answer.choices)) return payload;
+    return JSON.stringify({ ...answer, citations });
+  } catch {
+    return payload;
+  }
+}
