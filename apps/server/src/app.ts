@@ -18,7 +18,7 @@ import { auditRoutes } from './modules/audit/index.ts';
 import { batchRoutes } from './modules/batches/index.ts';
 import { consoleRoutes } from './modules/console/index.ts';
 import { fileRoutes } from './modules/files/index.ts';
-import { fineTuningRoutes } from './modules/fine-tuning/index.ts';
+import { fineTuningRoutes, trainingAgentRoutes } from './modules/fine-tuning/index.ts';
 import { agentRoutes, fleetRoutes } from './modules/fleet/index.ts';
 import { addKeyAuth, cacheSettingsRoutes, gatewayRoutes } from './modules/gateway/index.ts';
 import { guardrailRoutes } from './modules/guardrails/index.ts';
@@ -109,6 +109,10 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
       await api.register(webhookRoutes, { webhooks: services.webhooks });
       await api.register(fleetRoutes, { fleet: services.fleet });
       await api.register(agentRoutes, { agents: services.fleet.agents });
+      await api.register(trainingAgentRoutes, {
+        dispatch: services.fineTuningDispatch,
+        authenticate: (token) => services.fleet.agents.authenticate(token),
+      });
     },
     { prefix: '/api/v1' },
   );

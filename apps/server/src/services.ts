@@ -320,6 +320,7 @@ export async function createServices(deps: CoreDeps) {
     knowledge,
     fineTuning: fineTuning.service,
     fineTuningDispatch: fineTuning.dispatch,
+    fineTuningDispatch: fineTuning.dispatch,
     /** Flushes buffers and stops background work; the database is closed by the caller. */
     async stop() {
       // running jobs are aborted and their leases given back first, while what they use still works

@@ -85,6 +85,7 @@ export class TrainingRun {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
           HOME: dir,
           OMP_NUM_THREADS: String(preset.threads),
+          PYTHONDONTWRITEBYTECODE: '1',
         },
       });
       this.child = child;

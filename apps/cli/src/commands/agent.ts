@@ -157,12 +157,19 @@ export function registerAgentCommand(program: Command): void {
         stopRuntimesOnExit: Boolean(opts.stopRuntimesOnExit),
       });
       await agent.start();
+      // fine-tuning: the node offers the LoRA trainer preset when its python imports torch
+      const { createHttpTrainingTransport, startTrainingLoop } = await import('@maas/agent/training');
+      const training = await startTrainingLoop({
+        transport: createHttpTrainingTransport({ server, dataDir }),
+        dataDir,
+        log: (msg) => process.stdout.write(`${new Date().toISOString()} ${msg}\n`),
+      });
       await new Promise<void>((done) => {
         const stop = (signal: string) => {
           process.stdout.write(
             `${new Date().toISOString()} ${signal}: agent stopping${opts.stopRuntimesOnExit ? ' with its runtimes' : '; runtimes keep running'}\n`,
           );
-          agent.stop().then(done, done);
+          Promise.all([agent.stop(), training?.stop()]).then(() => done(), done);
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));

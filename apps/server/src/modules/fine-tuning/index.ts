@@ -108,3 +108,4 @@ export function createFineTuning(deps: FineTuningDeps) {
 }
 
 export type FineTuning = ReturnType<typeof createFineTuning>;
+export { trainingAgentRoutes } from './agent-routes.ts';
