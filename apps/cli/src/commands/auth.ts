@@ -14,6 +14,14 @@ interface LoginOptions {
   apiKey?: string;
   apiKeyStdin?: boolean;
   org?: string;
+  mfaCode?: string;
+}
+
+interface Tokens {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  org_id: string;
 }
 
 interface Me {
@@ -25,13 +33,40 @@ interface Me {
   memberships: { org_id: string; org_name: string; role: string }[];
 }
 
-async function passwordLogin(server: string, email: string, password: string, orgId?: string) {
+async function passwordLogin(
+  server: string,
+  email: string,
+  password: string,
+  mfaCode: () => Promise<string>,
+): Promise<Tokens> {
   const res = await send(server, 'POST', '/api/v1/auth/login', {
     // the CLI keeps its refresh token in its own mode-0600 config: ask for it in the body, not a cookie
-    body: { email, password, ...(orgId ? { org_id: orgId } : {}), token_delivery: 'body' },
+    body: { email, password, token_delivery: 'body' },
   });
   if (res.status !== 200) throw errorFromResponse(res.status, res.body);
-  return res.body as { access_token: string; refresh_token: string; expires_in: number; org_id: string };
+  const body = res.body as Tokens | { mfa_required: 'verify' | 'enrol'; mfa_token: string };
+  if (!('mfa_required' in body)) return body;
+  if (body.mfa_required === 'enrol')
+    throw new CliError(
+      'your org requires two-step verification of admins: turn it on in the console (Profile & security), then log in again',
+      EXIT.auth,
+      'mfa_enrolment_required',
+    );
+  // a second factor is on: the code of the authenticator app (or a recovery code) finishes the sign-in
+  const verified = await send(server, 'POST', '/api/v1/auth/mfa/verify', {
+    body: { mfa_token: body.mfa_token, code: (await mfaCode()).trim() },
+  });
+  if (verified.status !== 200) throw errorFromResponse(verified.status, verified.body);
+  return verified.body as Tokens;
+}
+
+async function switchOrg(server: string, token: string, orgId: string): Promise<Tokens> {
+  const res = await send(server, 'POST', '/api/v1/auth/switch-org', {
+    headers: { authorization: `Bearer ${token}` },
+    body: { org_id: orgId },
+  });
+  if (res.status !== 200) throw errorFromResponse(res.status, res.body);
+  return res.body as Tokens;
 }
 
 async function fetchMe(server: string, token: string): Promise<Me> {
@@ -79,12 +114,17 @@ async function login(cmd: Command, serverArg: string | undefined, opts: LoginOpt
       : (opts.password ??
         process.env.MAAS_PASSWORD ??
         (await ask('Password: ', { hidden: true, missing: 'give --password-stdin or $MAAS_PASSWORD' })));
-    let tokens = await passwordLogin(server, email, password);
+    const mfaCode = async () =>
+      opts.mfaCode ??
+      process.env.MAAS_MFA_CODE ??
+      (await ask('Authentication code: ', { missing: 'give --mfa-code or $MAAS_MFA_CODE' }));
+    let tokens = await passwordLogin(server, email, password, mfaCode);
     me = await fetchMe(server, tokens.access_token);
     if (opts.org) {
       const orgId = orgIdFrom(me, opts.org);
       if (orgId !== tokens.org_id) {
-        tokens = await passwordLogin(server, email, password, orgId);
+        // the session moves to the other org: no second password (or second-factor code) needed
+        tokens = await switchOrg(server, tokens.access_token, orgId);
         me = await fetchMe(server, tokens.access_token);
       }
     }
@@ -177,6 +217,10 @@ export function registerAuthCommands(program: Command): void {
       .option('--api-key <key>', 'log in with an API key instead (admin scopes for the admin API)')
       .option('--api-key-stdin', 'read the API key from standard input')
       .option('--org <org>', 'the org to work in (id or name), when you belong to several')
+      .option(
+        '--mfa-code <code>',
+        'the code of your authenticator app or a recovery code, when two-step verification is on ($MAAS_MFA_CODE; asked when on a terminal)',
+      )
       .action(async (server: string | undefined, opts: LoginOptions, cmd: Command) =>
         login(cmd, server, opts),
       ),
