@@ -38,7 +38,7 @@ const createBody = z.object({
 });
 
 const idParams = z.object({ id: z.string().max(200) });
-const listQuery = z.object({
+const listQuery = z.strictObject({
   after: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
