@@ -6,7 +6,10 @@ import { bigint, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/p
  * describes, and removed with them by `removeChunkTerms`.
  */
 
-/** One row per (store, term, chunk): how often the term occurs in the chunk. */
+/**
+ * One row per (store, term, chunk): how often the term occurs in the chunk, and the chunk's length
+ * (copied here so that scoring reads the postings alone, without a join per posting).
+ */
 export const knowledgeTermPostings = pgTable(
   'knowledge_term_postings',
   {
@@ -14,6 +17,7 @@ export const knowledgeTermPostings = pgTable(
     term: text('term').notNull(),
     chunkId: text('chunk_id').notNull(),
     tf: integer('tf').notNull(),
+    chunkLength: integer('chunk_length').notNull(),
   },
   (t) => [
     // search: the postings of the query's terms in the searched stores
@@ -32,6 +36,17 @@ export const knowledgeChunkLengths = pgTable(
     length: integer('length').notNull(),
   },
   (t) => [primaryKey({ name: 'knowledge_chunk_lengths_pk', columns: [t.storeId, t.chunkId] })],
+);
+
+/** A term's document frequency in a store, kept with the postings under the store's stats lock. */
+export const knowledgeTermDf = pgTable(
+  'knowledge_term_df',
+  {
+    storeId: text('store_id').notNull(),
+    term: text('term').notNull(),
+    df: integer('df').notNull(),
+  },
+  (t) => [primaryKey({ name: 'knowledge_term_df_pk', columns: [t.storeId, t.term] })],
 );
 
 /**
