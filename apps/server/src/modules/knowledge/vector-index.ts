@@ -37,7 +37,8 @@ export interface VectorIndex {
 const EXACT_BELOW = 20_000;
 const INSERT_BATCH = 500;
 
-export function createPgVectorIndex(): VectorIndex {
+export function createPgVectorIndex(opts: { exactBelow?: number } = {}): VectorIndex {
+  const exactBelow = opts.exactBelow ?? EXACT_BELOW;
   const indexed = new Set<number>(HNSW_DIMENSIONS);
   return {
     async replaceFileChunks(tx, storeId, fileId, chunks) {
@@ -82,7 +83,7 @@ export function createPgVectorIndex(): VectorIndex {
         .from(vectorStoreFiles)
         .where(inArray(vectorStoreFiles.storeId, q.storeIds));
       // the HNSW index is on the cast expression of its dimension, for rows of that dimension only
-      const approximate = indexed.has(dims) && n >= EXACT_BELOW;
+      const approximate = indexed.has(dims) && n >= exactBelow;
       const distance = approximate
         ? sql`(${knowledgeChunks.embedding}::vector(${sql.raw(String(dims))})) <=> ${literal}::vector(${sql.raw(String(dims))})`
         : sql`${knowledgeChunks.embedding} <=> ${literal}::vector`;
