@@ -174,7 +174,8 @@ describe('OIDC sign-in (authorization code + PKCE) against a real provider', () 
       expect(res.headers.get('location')).toBeNull();
     }
     const unknown = await fetch(`${ts.url}/api/v1/auth/sso/nope/start`, { redirect: 'manual' });
-    expect(unknown.headers.get('location')).toBe('/login?sso_error=unknown_provider');
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.code).toBe('not_found');
   });
 
   it('logs out at the provider too (RP-initiated end_session)', async () => {

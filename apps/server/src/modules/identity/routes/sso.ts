@@ -92,6 +92,9 @@ export async function ssoRoutes(app: FastifyInstance, { services }: { services: 
         });
         return reply.redirect(url, 302);
       } catch (err) {
+        // a slug no enabled provider has is bad input (the login page lists only real ones)
+        if (err instanceof SsoRefused && err.reason === 'unknown_provider')
+          throw new AppError('not_found', err.message);
         if (err instanceof SsoRefused) return toLogin(reply, { sso_error: err.reason });
         throw err;
       }
