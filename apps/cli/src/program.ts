@@ -12,6 +12,7 @@ import { registerContextCommands } from './commands/context.ts';
 import { registerDeployCommand } from './commands/deploy.ts';
 import { registerExportCommand } from './commands/export.ts';
 import { registerFileCommands } from './commands/files.ts';
+import { registerFineTuningCommands } from './commands/fine-tuning.ts';
 import { registerInvitationCommands } from './commands/invitations.ts';
 import { registerJobCommands } from './commands/jobs.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
@@ -69,6 +70,7 @@ export function buildProgram(): Command {
   registerFileCommands(program);
   registerBatchCommands(program);
   registerJobCommands(program);
+  registerFineTuningCommands(program);
   registerWebhookCommands(program);
   registerUsageCommand(program);
   registerAuditCommands(program);
