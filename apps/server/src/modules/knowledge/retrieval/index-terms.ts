@@ -1,6 +1,11 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../../db/client.ts';
-import { knowledgeChunkLengths, knowledgeTermPostings, knowledgeTermStats } from './schema.ts';
+import {
+  knowledgeChunkLengths,
+  knowledgeTermDf,
+  knowledgeTermPostings,
+  knowledgeTermStats,
+} from './schema.ts';
 import { tokenizeForIndex } from './tokenize.ts';
 
 /** rows per INSERT: 4 parameters a posting, well under PostgreSQL's 65,535 */
@@ -23,11 +28,15 @@ async function lockStoreStats(tx: DbOrTx, storeId: string): Promise<void> {
   );
 }
 
-/** Deletes chunks' postings and lengths; returns how many chunks were indexed and their total length. */
+/**
+ * Deletes chunks' postings and lengths; returns how many chunks were indexed, their total length,
+ * and per term how many of them held it (subtracted from `dfDelta`).
+ */
 async function deleteChunks(
   tx: DbOrTx,
   storeId: string,
   chunkIds: string[],
+  dfDelta: Map<string, number>,
 ): Promise<{ docs: number; length: number }> {
   let docs = 0;
   let length = 0;
@@ -40,11 +49,40 @@ async function deleteChunks(
     if (removed.length === 0) continue;
     docs += removed.length;
     for (const r of removed) length += r.length;
-    await tx
+    const terms = await tx
       .delete(knowledgeTermPostings)
-      .where(and(eq(knowledgeTermPostings.storeId, storeId), inArray(knowledgeTermPostings.chunkId, ids)));
+      .where(and(eq(knowledgeTermPostings.storeId, storeId), inArray(knowledgeTermPostings.chunkId, ids)))
+      .returning({ term: knowledgeTermPostings.term });
+    for (const { term } of terms) dfDelta.set(term, (dfDelta.get(term) ?? 0) - 1);
   }
   return { docs, length };
+}
+
+/** Adds each term's change of document frequency; a term no chunk holds any more is dropped. */
+async function applyDfDelta(tx: DbOrTx, storeId: string, dfDelta: Map<string, number>): Promise<void> {
+  const rows = [...dfDelta].filter(([, d]) => d !== 0).map(([term, df]) => ({ storeId, term, df }));
+  for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+    const batch = rows.slice(i, i + INSERT_BATCH);
+    await tx
+      .insert(knowledgeTermDf)
+      .values(batch)
+      .onConflictDoUpdate({
+        target: [knowledgeTermDf.storeId, knowledgeTermDf.term],
+        set: { df: sql`${knowledgeTermDf.df} + excluded.df` },
+      });
+    const falling = batch.filter((r) => r.df < 0).map((r) => r.term);
+    if (falling.length > 0) {
+      await tx
+        .delete(knowledgeTermDf)
+        .where(
+          and(
+            eq(knowledgeTermDf.storeId, storeId),
+            inArray(knowledgeTermDf.term, falling),
+            sql`${knowledgeTermDf.df} <= 0`,
+          ),
+        );
+    }
+  }
 }
 
 async function addToStats(tx: DbOrTx, storeId: string, docs: number, length: number): Promise<void> {
@@ -71,7 +109,8 @@ export async function indexChunkTerms(
   if (chunks.length === 0) return;
   const byId = new Map(chunks.map((c) => [c.id, c.text]));
   const lengths: { storeId: string; chunkId: string; length: number }[] = [];
-  const postings: { storeId: string; term: string; chunkId: string; tf: number }[] = [];
+  const postings: { storeId: string; term: string; chunkId: string; tf: number; chunkLength: number }[] = [];
+  const dfDelta = new Map<string, number>();
   let totalLength = 0;
   for (const [chunkId, text] of byId) {
     const terms = tokenizeForIndex(text);
@@ -79,17 +118,21 @@ export async function indexChunkTerms(
     for (const term of terms) tf.set(term, (tf.get(term) ?? 0) + 1);
     lengths.push({ storeId, chunkId, length: terms.length });
     totalLength += terms.length;
-    for (const [term, n] of tf) postings.push({ storeId, term, chunkId, tf: n });
+    for (const [term, n] of tf) {
+      postings.push({ storeId, term, chunkId, tf: n, chunkLength: terms.length });
+      dfDelta.set(term, (dfDelta.get(term) ?? 0) + 1);
+    }
   }
   await inTransaction(db, async (tx) => {
     await lockStoreStats(tx, storeId);
-    const removed = await deleteChunks(tx, storeId, [...byId.keys()]);
+    const removed = await deleteChunks(tx, storeId, [...byId.keys()], dfDelta);
     for (let i = 0; i < lengths.length; i += INSERT_BATCH) {
       await tx.insert(knowledgeChunkLengths).values(lengths.slice(i, i + INSERT_BATCH));
     }
     for (let i = 0; i < postings.length; i += INSERT_BATCH) {
       await tx.insert(knowledgeTermPostings).values(postings.slice(i, i + INSERT_BATCH));
     }
+    await applyDfDelta(tx, storeId, dfDelta);
     await addToStats(tx, storeId, lengths.length - removed.docs, totalLength - removed.length);
   });
 }
@@ -99,7 +142,9 @@ export async function removeChunkTerms(db: DbOrTx, storeId: string, chunkIds: st
   if (chunkIds.length === 0) return;
   await inTransaction(db, async (tx) => {
     await lockStoreStats(tx, storeId);
-    const removed = await deleteChunks(tx, storeId, [...new Set(chunkIds)]);
+    const dfDelta = new Map<string, number>();
+    const removed = await deleteChunks(tx, storeId, [...new Set(chunkIds)], dfDelta);
+    await applyDfDelta(tx, storeId, dfDelta);
     await addToStats(tx, storeId, -removed.docs, -removed.length);
   });
 }

@@ -24,6 +24,16 @@ async function stats(storeId: string) {
   return r.rows[0];
 }
 
+/** terms whose document frequency differs from the count of their postings (none when exact) */
+async function dfMismatches(storeId: string): Promise<number> {
+  const r = (await database.db.execute(sql`
+    select count(*)::int as n from (
+      select term, count(*)::int as n from knowledge_term_postings where store_id = ${storeId} group by term
+    ) p full join (select term, df from knowledge_term_df where store_id = ${storeId}) d using (term)
+    where p.n is distinct from d.df`)) as unknown as { rows: { n: number }[] };
+  return r.rows[0]?.n ?? -1;
+}
+
 /*
  * The corpus of store vs_a (index terms after stemming):
  *   a1 "apple banana apple"         → appl×2, banana        length 3
@@ -99,6 +109,7 @@ describe('lexicalSearch (BM25)', () => {
     await indexChunkTerms(database.db, 'vs_c', [{ id: 'c3', text: 'grape' }]);
     expect(await lexicalSearch(database.db, ['vs_c'], 'fig', 10)).toEqual([]);
     expect(await stats('vs_c')).toEqual({ docCount: 2, totalLength: 3, lengthRows: 2, lengthSum: 3 });
+    expect(await dfMismatches('vs_c')).toBe(0);
   });
 
   it('finds Chinese text by a word inside a longer word', async () => {
@@ -128,6 +139,7 @@ describe('concurrent indexing', () => {
       ...Array.from({ length: 12 }, (_, f) => indexChunkTerms(database.db, store, file(f))),
       ...Array.from({ length: 5 }, () => indexChunkTerms(database.db, store, file(3))),
     ]);
+    expect(await dfMismatches(store)).toBe(0);
     let s = await stats(store);
     expect(s).toEqual({ docCount: 240, totalLength: s?.lengthSum, lengthRows: 240, lengthSum: s?.lengthSum });
     // removals of the same chunks racing each other, and with new indexing
@@ -155,5 +167,6 @@ describe('concurrent indexing', () => {
     expect(s?.totalLength).toBe(s?.lengthSum);
     // every chunk has length 3 × repeats: 5 × (3 + 6 + 9 + 12) per file of 20
     expect(s?.lengthSum).toBe(11 * 150);
+    expect(await dfMismatches(store)).toBe(0);
   }, 60_000);
 });

@@ -53,22 +53,22 @@ export async function lexicalSearch(
              sum(total_length)::float8 / greatest(sum(doc_count), 1)::float8 as avglen
       from knowledge_term_stats where store_id in (${stores})
     ),
-    matched as (
-      select p.chunk_id, p.store_id, p.term, p.tf::float8 as tf,
-             count(*) over (partition by p.term)::float8 as df
-      from knowledge_term_postings p
-      where p.store_id in (${stores}) and p.term in (${termList})
+    dfs as (
+      select term, sum(df)::float8 as df from knowledge_term_df
+      where store_id in (${stores}) and term in (${termList})
+      group by term
     )
-    select m.chunk_id as "chunkId",
-           sum(q.qtf * ln(1 + (c.n - m.df + 0.5) / (m.df + 0.5))
-               * m.tf * ${K1_PLUS_1}
-               / (m.tf + ${K1} * (1 - ${B} + ${B} * l.length / greatest(c.avglen, 1e-9)))) as score
-    from matched m
-    join q on q.term = m.term
-    join knowledge_chunk_lengths l on l.store_id = m.store_id and l.chunk_id = m.chunk_id
+    select p.chunk_id as "chunkId",
+           sum(q.qtf * ln(1 + (c.n - d.df + 0.5) / (d.df + 0.5))
+               * p.tf::float8 * ${K1_PLUS_1}
+               / (p.tf::float8 + ${K1} * (1 - ${B} + ${B} * p.chunk_length::float8 / greatest(c.avglen, 1e-9)))) as score
+    from knowledge_term_postings p
+    join q on q.term = p.term
+    join dfs d on d.term = p.term
     cross join corpus c
-    group by m.chunk_id
-    order by score desc, m.chunk_id
+    where p.store_id in (${stores}) and p.term in (${termList})
+    group by p.chunk_id
+    order by score desc, p.chunk_id
     limit ${Math.floor(limit)}
   `)) as unknown as { rows: { chunkId: string; score: number | string }[] };
   return result.rows.map((r) => ({ chunkId: r.chunkId, score: Number(r.score) }));
