@@ -37,7 +37,7 @@ afterAll(async () => {
   await ts?.close();
 });
 
-describe.skipIf(!hasTorch)('maas ft', { timeout: 180_000 }, () => {
+describe.skipIf(!hasTorch)('maas ft', { timeout: 360_000 }, () => {
   it('uploads a local file, trains with --wait, lists, shows and prints events', async () => {
     const path = join(cli.configDir, 'train.jsonl');
     const row = (i: number) =>

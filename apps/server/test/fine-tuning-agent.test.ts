@@ -34,7 +34,7 @@ afterAll(async () => {
   await ts?.close();
 });
 
-describe.skipIf(!hasTorch)('fine-tuning on a remote agent', { timeout: 180_000 }, () => {
+describe.skipIf(!hasTorch)('fine-tuning on a remote agent', { timeout: 360_000 }, () => {
   it('places the run on the agent node and trains there', async () => {
     const node = await until(
       async () =>
@@ -72,7 +72,7 @@ describe.skipIf(!hasTorch)('fine-tuning on a remote agent', { timeout: 180_000 }
         const j = await client.fineTuning.jobs.retrieve(job.id);
         return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : null;
       },
-      150_000,
+      300_000,
       'finished',
     );
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');

@@ -37,7 +37,7 @@ describe.skipIf(!hasTorch)('a fine-tuning run survives kill -9 of its server', (
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('resumes from the last checkpoint after a restart', { timeout: 240_000 }, async () => {
+  it('resumes from the last checkpoint after a restart', { timeout: 480_000 }, async () => {
     scratch = base ? await createScratchDatabase(base) : undefined;
     const env = {
       NODE_ENV: 'test',
@@ -110,7 +110,7 @@ describe.skipIf(!hasTorch)('a fine-tuning run survives kill -9 of its server', (
         const j = await client.fineTuning.jobs.retrieve(job.id);
         return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : null;
       },
-      150_000,
+      300_000,
       'the run finished after the restart',
     );
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');

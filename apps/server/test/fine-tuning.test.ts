@@ -45,7 +45,7 @@ async function upload(c: OpenAI, text: string, name = 'train.jsonl') {
   return c.files.create({ file: await toFile(Buffer.from(text), name), purpose: 'fine-tune' });
 }
 
-async function finished(id: string, timeoutMs = 180_000) {
+async function finished(id: string, timeoutMs = 300_000) {
   return until(
     async () => {
       const job = await client.fineTuning.jobs.retrieve(id);
@@ -78,7 +78,7 @@ afterAll(async () => {
   await ts?.close();
 });
 
-describe.skipIf(!hasTorch)('fine-tuning on the local node', { timeout: 240_000 }, () => {
+describe.skipIf(!hasTorch)('fine-tuning on the local node', { timeout: 400_000 }, () => {
   let trainingFile: string;
 
   it('trains a LoRA: the loss falls, checkpoints, metrics events, trained tokens metered', async () => {
