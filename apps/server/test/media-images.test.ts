@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
@@ -18,6 +20,7 @@ import {
   issueKey,
   openai,
   sleep,
+  until,
   usageFor,
   v1,
 } from './support/gateway-setup.ts';
@@ -34,6 +37,9 @@ const PERIOD = new Date().toISOString().slice(0, 7);
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 // USD per image
 const PRICES = { '1024x1024:standard': 0.04, '1024x1024:hd': 0.08, '512x512': 0.018 };
+
+/** The upload spools (private temporary directories) that exist now. */
+const spools = () => readdirSync(tmpdir()).filter((d) => d.startsWith('maas-media-'));
 
 /** The request id of the SDK's last answer. */
 async function withId<T>(call: { withResponse(): Promise<{ data: T; response: Response }> }) {
@@ -191,6 +197,7 @@ describe('images', () => {
 
   it('refuses an upload over the limit with 413, sends nothing upstream and stores nothing', async () => {
     upstream.clearRequests();
+    const before = new Set(spools());
     const huge = randomBytes(25 * 1024 * 1024 + 1);
     const err = await client.images
       .edit({ model: 'painter', prompt: 'big', image: await toFile(huge, 'big.png', { type: 'image/png' }) })
@@ -205,6 +212,8 @@ describe('images', () => {
     });
     await sleep(100);
     expect(upstream.requests).toHaveLength(0);
+    // what was spooled of it is gone (as is every upload's once its request ends)
+    await until(() => spools().every((d) => before.has(d)), 5_000, 'upload spools removed');
   });
 
   it("applies the model's input guardrails to the prompt: blocked, never sent upstream", async () => {

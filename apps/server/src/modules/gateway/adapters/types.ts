@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { ProviderType } from '../../providers/schema.ts';
 
 /** The inference endpoints of `/v1`. */
@@ -38,7 +39,8 @@ export interface RequestOptions {
 
 export interface UpstreamRequest {
   path: string;
-  body: string | Buffer;
+  /** a stream only for multipart uploads (built anew for each attempt) */
+  body: string | Buffer | Readable;
   /** the body's content type when it is not JSON (multipart uploads) */
   contentType?: string;
 }

@@ -1,3 +1,6 @@
+import { openAsBlob } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { MediaEndpoint, UpstreamRequest } from '../adapters/types.ts';
 import type { MediaFile } from './read-media-form.ts';
 
@@ -23,8 +26,9 @@ export function jsonRequest(
 
 /**
  * A multipart body for the upstream: the client's fields (lists as `name[]`, as the openai SDK
- * sends them), the target's model name, then the files. Encoded by the platform's own FormData
- * (undici), which escapes names and picks the boundary.
+ * sends them), the target's model name, then the files, streamed from their spooled copies (never
+ * whole in memory). Encoded by the platform's own FormData (undici), which escapes names and picks
+ * the boundary.
  */
 export async function multipartRequest(
   endpoint: MediaEndpoint,
@@ -44,19 +48,14 @@ export async function multipartRequest(
     files.filter((f, i) => files.findIndex((g) => g.field === f.field) !== i).map((f) => f.field),
   );
   for (const f of files) {
-    form.append(
-      many.has(f.field) ? `${f.field}[]` : f.field,
-      new Blob([new Uint8Array(f.data.buffer as ArrayBuffer, f.data.byteOffset, f.data.length)], {
-        type: f.contentType,
-      }),
-      f.filename,
-    );
+    const blob = await openAsBlob(f.path, { type: f.contentType });
+    form.append(many.has(f.field) ? `${f.field}[]` : f.field, blob, f.filename);
   }
   const encoded = new Response(form);
   const contentType = encoded.headers.get('content-type')!;
   return {
     path: basePath + MEDIA_PATHS[endpoint],
-    body: Buffer.from(await encoded.arrayBuffer()),
+    body: Readable.fromWeb(encoded.body as WebReadableStream<Uint8Array>),
     contentType,
   };
 }

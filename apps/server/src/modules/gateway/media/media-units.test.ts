@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { tinyWav } from '@maas/testkit';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mediaCostNanos, type PriceRow } from '../../metering/index.ts';
 import { audioDurationMs, characterCount, estimateUnits, imageVariant } from './media-units.ts';
 
@@ -11,12 +14,17 @@ const price = (over: Partial<PriceRow>): PriceRow =>
     ...over,
   }) as PriceRow;
 
-const wav = (seconds: number) => ({
-  field: 'file',
-  filename: 'a.wav',
-  contentType: 'audio/wav',
-  data: tinyWav(seconds),
-});
+const dir = mkdtempSync(join(tmpdir(), 'media-units-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+/** An uploaded file as readMediaForm leaves it: spooled to a file of its own. */
+function spooled(data: Buffer) {
+  const path = join(dir, String(n++));
+  writeFileSync(path, data);
+  return { field: 'file', filename: 'a.wav', contentType: 'audio/wav', path, size: data.length };
+}
+const wav = (seconds: number) => spooled(tinyWav(seconds));
 
 describe('media units', () => {
   it('names the priced variant of an image request with OpenAI defaults', () => {
@@ -44,7 +52,7 @@ describe('media units', () => {
 
   it('reads the duration of a WAV and refuses bytes that are not audio', async () => {
     expect(await audioDurationMs(wav(2.5))).toBe(2500);
-    const noise = { ...wav(1), data: Buffer.from('not audio at all, just text'.repeat(20)) };
+    const noise = spooled(Buffer.from('not audio at all, just text'.repeat(20)));
     await expect(audioDurationMs(noise)).rejects.toMatchObject({ status: 400, param: 'file' });
   });
 

@@ -1,4 +1,5 @@
-import { parseBuffer } from 'music-metadata';
+import { createReadStream } from 'node:fs';
+import { parseStream } from 'music-metadata';
 import type { MediaUsage } from '../../metering/index.ts';
 import type { MediaEndpoint } from '../adapters/types.ts';
 import { mediaBodySchemas } from './media-body.ts';
@@ -14,20 +15,23 @@ export function imageVariant(fields: { size?: string | null; quality?: string | 
 export const characterCount = (text: string) => [...text].length;
 
 /**
- * The duration of an uploaded audio file in ms, read from its headers (music-metadata: wav, mp3,
+ * The duration of an uploaded audio file in ms, read from its spooled copy (music-metadata: wav, mp3,
  * m4a, ogg, flac, webm …). A file whose duration cannot be read is refused: it could not be metered.
  */
 export async function audioDurationMs(file: MediaFile): Promise<number> {
   let seconds: number | undefined;
+  const stream = createReadStream(file.path);
   try {
-    const meta = await parseBuffer(
-      new Uint8Array(file.data.buffer, file.data.byteOffset, file.data.length),
-      { mimeType: file.contentType, size: file.data.length, path: file.filename },
+    const meta = await parseStream(
+      stream,
+      { mimeType: file.contentType, size: file.size, path: file.filename },
       { duration: true, skipCovers: true },
     );
     seconds = meta.format.duration;
   } catch {
     seconds = undefined;
+  } finally {
+    stream.destroy();
   }
   if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0)
     throw badRequest(

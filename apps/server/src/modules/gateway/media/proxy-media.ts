@@ -13,7 +13,7 @@ import { validateBody } from '../validate-body.ts';
 import { jsonRequest, multipartRequest } from './build-upstream.ts';
 import type { MediaCall } from './media-call.ts';
 import { estimateUnits } from './media-units.ts';
-import { badRequest, type MediaFile, readMediaForm } from './read-media-form.ts';
+import { badRequest, type MediaFile, type MediaForm, readMediaForm } from './read-media-form.ts';
 import { relayImages, relaySpeech, relayTranscript } from './relay-media.ts';
 
 /** The file fields each multipart endpoint takes, and how many images it may carry. */
@@ -44,8 +44,8 @@ function checkFiles(endpoint: MediaEndpoint, files: MediaFile[]): void {
 }
 
 /**
- * /v1/images and /v1/audio on the gateway's path: read the body (multipart held in memory up to
- * the upload limit, so retries and fallbacks can resend it) → look the model up → validate →
+ * /v1/images and /v1/audio on the gateway's path: read the body (multipart files spooled to private
+ * temporary files up to the upload limit, so retries and fallbacks stream them again) → look the model up → validate →
  * estimate the units → admit (their cost against budgets) → input guardrails → route with retries and fallbacks →
  * relay → one usage event with the units the answer proved, however the request ends.
  */
@@ -64,9 +64,10 @@ export async function proxyMedia(
     state.clientGone = true;
     state.controller?.abort();
   });
+  let form: MediaForm | null = null;
   try {
     const fileFields = FILE_FIELDS[endpoint];
-    const form = fileFields ? await readMediaForm(req, fileFields, maxUploadBytes) : null;
+    form = fileFields ? await readMediaForm(req, fileFields, maxUploadBytes) : null;
     const given: unknown = form ? form.fields : req.body;
     const named = (given as { model?: unknown } | null)?.model;
     if (typeof named === 'string') state.modelName = named;
@@ -74,14 +75,15 @@ export async function proxyMedia(
     state.model = model;
     const body = validateBody(endpoint, given);
     state.body = body;
-    const files = form?.files ?? [];
-    if (form) checkFiles(endpoint, files);
+    const spooled = form;
+    const files = spooled?.files ?? [];
+    if (spooled) checkFiles(endpoint, files);
     const estimate = await estimateUnits(endpoint, body, files);
     state.media = {
       estimate,
       actual: null,
       build: (merged, upstreamModel, basePath) =>
-        form
+        spooled
           ? multipartRequest(endpoint, merged, files, upstreamModel, basePath)
           : Promise.resolve(jsonRequest(endpoint, merged, upstreamModel, basePath)),
       relay: RELAYS[endpoint],
@@ -110,6 +112,7 @@ export async function proxyMedia(
     }
   } finally {
     settleUsage(gw, state);
+    await form?.dispose().catch((err: unknown) => gw.log.warn({ err }, 'media upload spool not removed'));
   }
   return reply;
 }

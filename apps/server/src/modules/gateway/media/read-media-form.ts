@@ -1,17 +1,30 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../../http/app-error.ts';
 
-/** An uploaded file, held in memory (bounded by the upload limit) so a retry or fallback can resend it. */
+/**
+ * An uploaded file, spooled to a private temporary file (0600 in a 0700 directory) as it arrives, so
+ * that each attempt (a retry, a fallback) streams it to its upstream again without holding it in memory.
+ */
 export interface MediaFile {
   field: string;
+  /** the client's name for it: data passed on to the upstream, never part of `path` */
   filename: string;
   contentType: string;
-  data: Buffer;
+  path: string;
+  size: number;
 }
 
 export interface MediaForm {
   fields: Record<string, string | string[]>;
   files: MediaFile[];
+  /** removes the spooled files (call once the request ended, however it ended) */
+  dispose(): Promise<void>;
 }
 
 export const badRequest = (message: string, param: string | null = null) =>
@@ -24,8 +37,8 @@ export const tooLarge = (maxBytes: number) =>
 
 /**
  * Reads a multipart body: text fields (a repeated or `name[]` field becomes a list) and the files
- * named in `fileFields`, each and all together at most `maxBytes` (413 beyond, and the rest of the
- * body is not read). Nothing is written anywhere: the parts live in memory until the request ends.
+ * named in `fileFields`, each and all together at most `maxBytes` (413 beyond: the rest of the body
+ * is not read and what was spooled is removed). Files stream to a temporary directory of their own.
  */
 export async function readMediaForm(
   req: FastifyRequest,
@@ -33,7 +46,15 @@ export async function readMediaForm(
   maxBytes: number,
 ): Promise<MediaForm> {
   if (!req.isMultipart()) throw badRequest('Expected a multipart/form-data body.');
-  const form: MediaForm = { fields: {}, files: [] };
+  let dir: string | null = null;
+  const form: MediaForm = {
+    fields: {},
+    files: [],
+    async dispose() {
+      if (dir) await rm(dir, { recursive: true, force: true });
+      dir = null;
+    },
+  };
   let total = 0;
   const parts = req.parts();
   try {
@@ -59,20 +80,32 @@ export async function readMediaForm(
           part.fieldname.slice(0, 64),
         );
       }
-      const data = await part.toBuffer().catch((err: unknown) => {
-        throw asBodyError(err, maxBytes);
+      dir ??= await mkdtemp(join(tmpdir(), 'maas-media-'));
+      const path = join(dir, String(form.files.length));
+      let size = 0;
+      const count = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          size += chunk.length;
+          done(total + size > maxBytes ? tooLarge(maxBytes) : null, chunk);
+        },
       });
-      total += data.length;
-      if (total > maxBytes) throw tooLarge(maxBytes);
+      await pipeline(part.file, count, createWriteStream(path, { flags: 'wx', mode: 0o600 })).catch(
+        (err: unknown) => {
+          throw asBodyError(err, maxBytes);
+        },
+      );
+      total += size;
       form.files.push({
         field: part.fieldname.replace(/\[\]$/, ''),
         filename: part.filename || 'file',
         contentType: part.mimetype || 'application/octet-stream',
-        data,
+        path,
+        size,
       });
     }
   } catch (err) {
     await parts.return?.(undefined).catch(() => {});
+    await form.dispose();
     throw err;
   }
   return form;
