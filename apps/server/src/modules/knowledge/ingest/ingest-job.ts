@@ -88,7 +88,11 @@ export function registerIngestion(deps: KnowledgeDeps) {
     try {
       const parseStart = t();
       await stage(p, 'parse', { started_at: parseStart, finished_at: null, error: null });
-      const { body } = await deps.files.open(scope, p.file_id);
+      const { body } = await deps.files.open(scope, p.file_id).catch((err: unknown) => {
+        if ((err as { status?: number }).status === 404)
+          throw new IngestFailure('invalid_file', `File ${p.file_id} no longer exists in /v1/files.`);
+        throw err;
+      });
       const text = cleanText(await parseDocument(file.filename, await readAll(body, ctx.signal)));
       if (!text) throw new ParseError('invalid_file', 'No text could be extracted from the file.');
       await stage(p, 'parse', { started_at: parseStart, finished_at: t(), error: null, count: text.length });
