@@ -117,4 +117,15 @@ describe('knowledge base settings', () => {
       (dense.data[0] as unknown as { score_breakdown: { lexical: null } }).score_breakdown.lexical,
     ).toBeNull();
   }, 60_000);
+
+  it('documents the vector store routes in /openapi.json', async () => {
+    const spec = await (await fetch(`${ts.url}/openapi.json`)).json();
+    for (const path of [
+      '/v1/vector_stores',
+      '/v1/vector_stores/{vector_store_id}/search',
+      '/v1/vector_stores/{vector_store_id}/files/{file_id}/content',
+      '/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel',
+    ])
+      expect(Object.keys(spec.paths)).toContain(path);
+  });
 });
