@@ -136,12 +136,10 @@ describe('TOTP enrolment and the second sign-in step', () => {
     }
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(statuses[5]).toBe(429);
-    const right = await ts
-      .client()
-      .post('/api/v1/auth/mfa/verify', {
-        mfa_token: challenge.body.mfa_token,
-        code: await codeAt(secret, 1),
-      });
+    const right = await ts.client().post('/api/v1/auth/mfa/verify', {
+      mfa_token: challenge.body.mfa_token,
+      code: await codeAt(secret, 1),
+    });
     expect(right.status).toBe(429);
     expect(right.headers.get('retry-after')).toBeTruthy();
   });
@@ -244,6 +242,13 @@ describe('org policy: MFA required for admins', () => {
     expect(verified.body.refresh_token).toBeUndefined();
     expect(verified.headers.get('set-cookie')).toMatch(/maas_refresh=rt_/);
 
+    // an owner without a factor cannot move a session into an org that requires one
+    const other = await ts.admin.post('/api/v1/orgs', { name: 'Policy elsewhere' });
+    const mine = ts.client();
+    await mine.login(ADMIN_EMAIL, ADMIN_PASSWORD, other.body.id);
+    const refused = await mine.post('/api/v1/auth/switch-org', { org_id: orgId });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toMatch(/requires two-step verification/);
     expect((await ts.admin.patch(`/api/v1/orgs/${orgId}`, { mfa_required_for_admins: false })).status).toBe(
       200,
     );

@@ -256,6 +256,22 @@ describe('identity provider administration', () => {
     expect(JSON.stringify(patched.body)).not.toContain(idp.clientSecret);
   });
 
+  it('ignores a rule whose org was deleted since', async () => {
+    const gone = await ts.admin.post('/api/v1/orgs', { name: 'Gone soon' });
+    const rules = (await ts.admin.get(`/api/v1/identity-providers/${providerId}`)).body.rules;
+    const withGone = [...rules, { claim: 'groups', value: 'staff', org_id: gone.body.id, role: 'viewer' }];
+    expect(
+      (await ts.admin.patch(`/api/v1/identity-providers/${providerId}`, { rules: withGone })).status,
+    ).toBe(200);
+    const owner = ts.client();
+    await owner.login(ADMIN_EMAIL, ADMIN_PASSWORD, gone.body.id);
+    expect((await owner.delete(`/api/v1/orgs/${gone.body.id}`)).status).toBe(204);
+    const { browser, landed } = await signIn('alice');
+    expect(landed.searchParams.get('sso')).toBe('done');
+    expect((await refreshByCookie(browser)).status).toBe(200);
+    await ts.admin.patch(`/api/v1/identity-providers/${providerId}`, { rules });
+  });
+
   it('refuses tenant admins, API keys and bad input', async () => {
     const { browser } = await signIn('alice');
     const tenantAdmin = ts.client((await refreshByCookie(browser)).body.access_token);

@@ -251,6 +251,13 @@ export function createAuthService(deps: AuthDeps) {
         .from(memberships)
         .where(and(eq(memberships.userId, principal.userId), eq(memberships.orgId, orgId)));
       if (!member) throw new AppError('not_found', 'org not found');
+      if (
+        (await mfa.requiredFor(db, principal.userId, orgId)) &&
+        !(await mfa.isEnabled(db, principal.userId))
+      )
+        throw forbidden(
+          'that org requires two-step verification of its owners and admins: turn it on first (Profile & security)',
+        );
       const [current] = await db
         .select({ delivery: sessions.delivery })
         .from(sessions)

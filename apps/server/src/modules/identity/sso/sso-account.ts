@@ -3,7 +3,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db, Tx } from '../../../db/client.ts';
 import { newId } from '../../../ids.ts';
 import type { AuditContext, AuditService } from '../../audit/index.ts';
-import { memberships, users } from '../schema.ts';
+import { memberships, orgs, users } from '../schema.ts';
 import { userIdentities } from '../sso-schema.ts';
 import { grantsFor } from './claim-mapping.ts';
 import type { IdentityProviderRow } from './provider-service.ts';
@@ -33,6 +33,13 @@ interface Deps {
  */
 export function createSsoAccountService({ db, audit }: Deps) {
   async function applyGrants(tx: Tx, userId: string, grants: Map<string, Role>, ctx: AuditContext) {
+    if (grants.size === 0) return;
+    // a rule may name an org deleted since: it grants nothing
+    const live = await tx
+      .select({ id: orgs.id })
+      .from(orgs)
+      .where(inArray(orgs.id, [...grants.keys()]));
+    for (const orgId of [...grants.keys()]) if (!live.some((o) => o.id === orgId)) grants.delete(orgId);
     if (grants.size === 0) return;
     const had = await tx
       .select()
