@@ -77,8 +77,22 @@ export const ssoLogins = pgTable('sso_logins', {
   returnTo: text('return_to').notNull(),
   expiresAt: ts('expires_at').notNull(),
   consumedAt: ts('consumed_at'),
+  /** a CLI sign-in (`maas login --sso`): its loopback redirect, PKCE challenge, then the one-time code */
+  cli: jsonb('cli').$type<CliSignIn>(),
   createdAt: ts('created_at').notNull().defaultNow(),
 });
+
+export interface CliSignIn {
+  /** http://127.0.0.1:<port>/… of the waiting CLI */
+  redirect: string;
+  /** base64url SHA-256 of the CLI's verifier */
+  challenge: string;
+  /** after the provider's callback: the hash of the one-time code handed to the CLI, and the account */
+  code_hash?: string;
+  user_id?: string;
+  org_id?: string;
+  id_token_sealed?: string | null;
+}
 
 /** What RP-initiated logout needs of a session family signed in through a provider. */
 export const ssoSessions = pgTable('sso_sessions', {

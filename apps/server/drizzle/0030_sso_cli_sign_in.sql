@@ -1,0 +1,1 @@
+ALTER TABLE "sso_logins" ADD COLUMN "cli" jsonb;
