@@ -1,4 +1,5 @@
 import type { DbOrTx } from '../../db/client.ts';
+import * as retrieval from './retrieval/index.ts';
 
 /** What knowledge/retrieval/index.ts exports (BM25 term tables, tokenizer, fusion): the agreed interface. */
 export interface Lexical {
@@ -26,23 +27,7 @@ export interface Lexical {
   }>;
 }
 
-/**
- * The lexical half, when the retrieval folder provides it; null otherwise (search is dense only and
- * indexing writes no terms). Loaded by a computed specifier so this module builds without it.
- */
+/** The lexical half (knowledge/retrieval): BM25 over its own term tables, and fusion with dense hits. */
 export async function loadLexical(): Promise<Lexical | null> {
-  const specifier = './retrieval/index.ts';
-  try {
-    const mod = (await import(specifier)) as Partial<Lexical>;
-    if (
-      typeof mod.indexChunkTerms === 'function' &&
-      typeof mod.removeChunkTerms === 'function' &&
-      typeof mod.lexicalSearch === 'function' &&
-      typeof mod.fuseHits === 'function'
-    )
-      return mod as Lexical;
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-  }
-  return null;
+  return retrieval;
 }
