@@ -128,4 +128,18 @@ describe('knowledge base settings', () => {
     ])
       expect(Object.keys(spec.paths)).toContain(path);
   });
+
+  it('sets expires_at from expires_after and moves it with activity', async () => {
+    const store = await client.vectorStores.create({
+      name: 'short-lived',
+      expires_after: { anchor: 'last_active_at', days: 2 },
+    });
+    expect(store.expires_after).toEqual({ anchor: 'last_active_at', days: 2 });
+    expect(store.expires_at).toBe(store.last_active_at! + 2 * 86_400);
+    const cleared = await client.vectorStores.update(store.id, { expires_after: null } as never);
+    expect(cleared.expires_at).toBeNull();
+    await expect(
+      client.vectorStores.create({ expires_after: { anchor: 'created_at' as never, days: 2 } }),
+    ).rejects.toMatchObject({ status: 400 });
+  });
 });
