@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from '@maas/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from './support/oidc-idp.ts';
@@ -197,6 +198,54 @@ describe('OIDC sign-in (authorization code + PKCE) against a real provider', () 
     await plain.login(ADMIN_EMAIL, ADMIN_PASSWORD);
     const noSso = await plain.post('/api/v1/auth/sso/logout', {});
     expect(noSso.body).toEqual({ end_session_url: null });
+  });
+});
+
+describe('CLI sign-in (maas login --sso): loopback redirect and PKCE', () => {
+  const verifier = 'v'.repeat(20) + randomBytes(24).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const loopback = 'http://127.0.0.1:45999/callback';
+  const cliStart = (redirect = loopback, c = challenge) =>
+    `${startUrl('/')}&cli_redirect=${encodeURIComponent(redirect)}&cli_challenge=${c}`;
+  const codeOf = async () => {
+    const browser = createTestBrowser();
+    const landed = await browser.follow(cliStart(), { login: 'alice', password: 'x' }, (u) =>
+      u.href.startsWith(loopback),
+    );
+    return landed.searchParams.get('code')!;
+  };
+  const exchange = (code: string, code_verifier: string) =>
+    ts.client().post('/api/v1/auth/sso/token', { code, code_verifier });
+
+  it('hands the loopback a one-time code that only the verifier turns into tokens', async () => {
+    const code = await codeOf();
+    expect(code).toBeTruthy();
+    const wrong = await exchange(code, 'w'.repeat(43));
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error.code).toBe('invalid_token');
+    const code2 = code;
+    const ok = await exchange(code2, verifier);
+    expect(ok.status).toBe(200);
+    expect(ok.body.refresh_token).toMatch(/^rt_/);
+    const me = await ts.client(ok.body.access_token).get('/api/v1/me');
+    expect(me.body.user.email).toBe('alice@corp.example');
+    expect((await exchange(code2, verifier)).status).toBe(401);
+  });
+
+  it('sends refusals to the loopback, and only ever redirects to a loopback address', async () => {
+    const browser = createTestBrowser();
+    const landed = await browser.follow(cliStart(), { login: 'carol', password: 'x' }, (u) =>
+      u.href.startsWith(loopback),
+    );
+    expect(landed.searchParams.get('sso_error')).toBe('email_not_verified');
+    for (const bad of ['https://evil.example/cb', 'http://10.0.0.1:8080/cb', 'http://127.0.0.1/cb']) {
+      const res = await fetch(cliStart(bad), { redirect: 'manual' });
+      expect(res.status, bad).toBe(400);
+    }
+    const noChallenge = await fetch(`${startUrl('/')}&cli_redirect=${encodeURIComponent(loopback)}`, {
+      redirect: 'manual',
+    });
+    expect(noChallenge.status).toBe(400);
   });
 });
 

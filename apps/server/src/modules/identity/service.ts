@@ -21,6 +21,7 @@ import { createOrgService } from './org-service.ts';
 import { createPasswordHasher } from './passwords.ts';
 import { createProjectService } from './project-service.ts';
 import { createSessionService } from './session-service.ts';
+import { createCliSignIn } from './sso/cli-sign-in.ts';
 import { createOidcClients } from './sso/oidc-client.ts';
 import { createIdentityProviderService } from './sso/provider-service.ts';
 import { createSsoAccountService } from './sso/sso-account.ts';
@@ -80,6 +81,7 @@ export function createIdentityService(deps: IdentityDeps) {
     providers: identityProviders,
     accounts: createSsoAccountService(deps),
     auth,
+    cliSignIn: createCliSignIn({ ...deps, auth }),
   });
   const orgs = createOrgService(deps);
   const projects = createProjectService({ ...deps, orgs });

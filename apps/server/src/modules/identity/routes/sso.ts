@@ -1,4 +1,5 @@
 import cookie from '@fastify/cookie';
+import { tokenPairSchema } from '@maas/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -7,6 +8,7 @@ import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
 import type { Services } from '../../../services.ts';
 import { clearRefreshCookie, setRefreshCookie } from '../refresh-cookie.ts';
+import { safeLoopback } from '../sso/cli-sign-in.ts';
 import { SsoRefused } from '../sso/sso-account.ts';
 import { safeReturnTo } from '../sso/sso-login-service.ts';
 import { IDP_KINDS } from '../sso-schema.ts';
@@ -66,10 +68,37 @@ export async function ssoRoutes(app: FastifyInstance, { services }: { services: 
           '`return_to` is a path of the console; anything else (another origin, `//host`) is refused.',
         security: [],
         params: z.strictObject({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/) }),
-        querystring: z.strictObject({ return_to: z.string().max(2000).optional() }),
+        querystring: z.strictObject({
+          return_to: z.string().max(2000).optional(),
+          cli_redirect: z
+            .string()
+            .max(500)
+            .optional()
+            .describe(
+              "`maas login --sso`: the CLI's loopback (http://127.0.0.1:<port>/…) that gets a one-time code",
+            ),
+          cli_challenge: z
+            .string()
+            .regex(/^[A-Za-z0-9_-]{43}$/)
+            .optional()
+            .describe('base64url SHA-256 of the verifier the CLI sends to /auth/sso/token'),
+        }),
       },
     },
     async (req, reply) => {
+      const { cli_redirect, cli_challenge } = req.query;
+      if ((cli_redirect === undefined) !== (cli_challenge === undefined))
+        throw new AppError('validation_failed', 'cli_redirect and cli_challenge go together', undefined, {
+          param: 'cli_challenge',
+        });
+      const loopback = cli_redirect === undefined ? undefined : safeLoopback(cli_redirect);
+      if (loopback === null)
+        throw new AppError(
+          'validation_failed',
+          'cli_redirect: only http://127.0.0.1:<port>/… (or [::1], localhost) is allowed',
+          undefined,
+          { param: 'cli_redirect' },
+        );
       const returnTo = safeReturnTo(req.query.return_to);
       if (returnTo === null)
         throw new AppError(
@@ -82,6 +111,7 @@ export async function ssoRoutes(app: FastifyInstance, { services }: { services: 
         const { url, binding } = await sso.start(req.params.slug, {
           returnTo,
           redirectUri: `${originOf(req)}${SSO_CALLBACK_PATH}`,
+          ...(loopback && cli_challenge ? { cli: { redirect: loopback, challenge: cli_challenge } } : {}),
         });
         reply.setCookie(BINDING_COOKIE, binding, {
           httpOnly: true,
@@ -118,21 +148,48 @@ export async function ssoRoutes(app: FastifyInstance, { services }: { services: 
     },
     async (req, reply) => {
       try {
-        const { issued, returnTo } = await sso.callback(
-          req.query,
-          req.cookies[BINDING_COOKIE],
-          auditContextOf(req),
-        );
-        setRefreshCookie(req, reply, issued.pair.refresh_token, services.config.refreshTokenTtlS);
-        return toLogin(reply, { sso: 'done', next: returnTo });
+        const result = await sso.callback(req.query, req.cookies[BINDING_COOKIE], auditContextOf(req));
+        if (result.kind === 'cli') {
+          reply.clearCookie(BINDING_COOKIE, { path: BINDING_PATH });
+          return reply.redirect(result.redirect, 302);
+        }
+        setRefreshCookie(req, reply, result.issued.pair.refresh_token, services.config.refreshTokenTtlS);
+        return toLogin(reply, { sso: 'done', next: result.returnTo });
       } catch (err) {
         if (err instanceof SsoRefused) {
           req.log.warn({ reason: err.reason, err: err.message }, 'SSO sign-in refused');
+          if (err.redirectTo) {
+            reply.clearCookie(BINDING_COOKIE, { path: BINDING_PATH });
+            return reply.redirect(err.redirectTo, 302);
+          }
           return toLogin(reply, { sso_error: err.reason });
         }
         throw err;
       }
     },
+  );
+
+  r.post(
+    '/auth/sso/token',
+    {
+      config: pub,
+      schema: {
+        tags,
+        summary: "The CLI's end of `maas login --sso`: its one-time code and PKCE verifier for tokens",
+        description:
+          "The code reached the CLI's loopback after the provider confirmed the account; it works once, " +
+          'for two minutes, and only with the verifier whose SHA-256 the sign-in began with. The refresh ' +
+          'token is returned in the body.',
+        security: [],
+        body: z.strictObject({
+          code: z.string().min(1).max(200),
+          code_verifier: z.string().regex(/^[A-Za-z0-9._~-]{43,128}$/),
+        }),
+        response: { 200: tokenPairSchema },
+      },
+    },
+    async (req) =>
+      (await sso.exchangeCliCode(req.body.code, req.body.code_verifier, auditContextOf(req))).pair,
   );
 
   r.post(

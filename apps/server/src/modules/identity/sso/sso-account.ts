@@ -10,6 +10,8 @@ import type { IdentityProviderRow } from './provider-service.ts';
 
 /** A sign-in through a provider refused for a reason the login page names (`?sso_error=<reason>`). */
 export class SsoRefused extends Error {
+  /** where the browser goes to learn it (a CLI's loopback); else the console's login page */
+  redirectTo: string | undefined;
   constructor(
     readonly reason: string,
     message: string,

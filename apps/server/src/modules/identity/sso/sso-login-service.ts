@@ -9,6 +9,7 @@ import type { AuditContext, AuditService } from '../../audit/index.ts';
 import type { AuthService, Issued } from '../auth-service.ts';
 import { sessions } from '../schema.ts';
 import { ssoLogins, ssoSessions } from '../sso-schema.ts';
+import type { CliSignInService } from './cli-sign-in.ts';
 import type { OidcClients } from './oidc-client.ts';
 import type { IdentityProviderRow, IdentityProviderService } from './provider-service.ts';
 import { type SsoAccountService, SsoRefused } from './sso-account.ts';
@@ -22,7 +23,12 @@ interface Deps {
   providers: IdentityProviderService;
   accounts: SsoAccountService;
   auth: AuthService;
+  cliSignIn: CliSignInService;
 }
+
+export type CallbackResult =
+  | { kind: 'browser'; issued: Issued; returnTo: string }
+  | { kind: 'cli'; redirect: string };
 
 const LOGIN_TTL_MS = 10 * 60_000;
 
@@ -46,7 +52,7 @@ export function safeReturnTo(value: string | undefined): string | null {
 
 /** The OpenID Connect authorization code flow with PKCE, state and nonce kept server-side. */
 export function createSsoLoginService(deps: Deps) {
-  const { db, audit, secrets, log, oidc: clients, providers, accounts, auth } = deps;
+  const { db, audit, secrets, log, oidc: clients, providers, accounts, auth, cliSignIn } = deps;
 
   async function configOf(p: IdentityProviderRow) {
     return clients.configOf({
@@ -55,9 +61,87 @@ export function createSsoLoginService(deps: Deps) {
     });
   }
 
+  /** The provider's answer to a sign-in taken by its callback: code exchange, account, session. */
+  async function finish(
+    login: typeof ssoLogins.$inferSelect,
+    query: Record<string, string>,
+    ctx: AuditContext,
+  ): Promise<CallbackResult> {
+    const p = await providers.get(login.providerId);
+    if (!p.enabled) throw new SsoRefused('unknown_provider', 'this identity provider is turned off');
+    if (query.error)
+      throw new SsoRefused('idp_error', `the identity provider refused: ${query.error.slice(0, 100)}`);
+    const config = await configOf(p);
+    const current = new URL(login.redirectUri);
+    for (const [k, v] of Object.entries(query)) current.searchParams.set(k, v);
+    let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+    try {
+      tokens = await oidc.authorizationCodeGrant(
+        config,
+        current,
+        {
+          pkceCodeVerifier: secrets.open(login.codeVerifierSealed),
+          expectedState: query.state,
+          expectedNonce: login.nonce,
+          idTokenExpected: true,
+        },
+        { redirect_uri: login.redirectUri },
+      );
+    } catch (err) {
+      log.warn({ provider: p.slug, err: (err as Error).message }, 'OIDC code exchange failed');
+      throw new SsoRefused('exchange_failed', 'the identity provider did not confirm this sign-in');
+    }
+    const idClaims = tokens.claims();
+    if (!idClaims) throw new SsoRefused('exchange_failed', 'the identity provider sent no ID token');
+    let claims: Record<string, unknown> = { ...idClaims };
+    if (config.serverMetadata().userinfo_endpoint) {
+      try {
+        const info = await oidc.fetchUserInfo(config, tokens.access_token, idClaims.sub);
+        claims = { ...info, ...idClaims };
+      } catch (err) {
+        log.warn({ provider: p.slug, err: (err as Error).message }, 'OIDC userinfo failed');
+      }
+    }
+    const account = await accounts.resolve(p, claims, ctx);
+    if (login.cli) {
+      const sealed = tokens.id_token ? secrets.seal(tokens.id_token) : null;
+      return { kind: 'cli', redirect: await cliSignIn.handOff(login.id, login.cli, account, sealed) };
+    }
+    const issued = await db.transaction(async (tx) => {
+      const familyId = newId('ses');
+      const session = {
+        userId: account.userId,
+        orgId: account.orgId,
+        familyId,
+        delivery: 'cookie' as const,
+      };
+      const { sessionId, issued } = await auth.issueSession(tx, session, ctx);
+      await tx.insert(ssoSessions).values({
+        familyId,
+        providerId: p.id,
+        idTokenSealed: tokens.id_token ? secrets.seal(tokens.id_token) : null,
+      });
+      await audit.append(
+        tx,
+        { ...ctx, actorType: 'user', actorId: account.userId },
+        {
+          orgId: account.orgId,
+          action: 'auth.login',
+          target: { type: 'session', id: sessionId },
+          after: { method: 'sso', provider: p.slug, user_created: account.created },
+        },
+      );
+      return issued;
+    });
+    return { kind: 'browser', issued, returnTo: login.returnTo };
+  }
+
   return {
     /** The IdP's authorization URL, and the binding the browser must bring back in a cookie. */
-    async start(slug: string, input: { returnTo: string; redirectUri: string }) {
+    async start(
+      slug: string,
+      input: { returnTo: string; redirectUri: string; cli?: { redirect: string; challenge: string } },
+    ) {
       const p = await providers.getBySlug(slug);
       if (!p?.enabled) throw new SsoRefused('unknown_provider', `no identity provider "${slug}"`);
       let config: oidc.Configuration;
@@ -82,6 +166,7 @@ export function createSsoLoginService(deps: Deps) {
         redirectUri: input.redirectUri,
         returnTo: input.returnTo,
         expiresAt: new Date(Date.now() + LOGIN_TTL_MS),
+        cli: input.cli ?? null,
       });
       const url = oidc.buildAuthorizationUrl(config, {
         redirect_uri: input.redirectUri,
@@ -103,7 +188,7 @@ export function createSsoLoginService(deps: Deps) {
       query: Record<string, string>,
       binding: string | undefined,
       ctx: AuditContext,
-    ): Promise<{ issued: Issued; returnTo: string }> {
+    ): Promise<CallbackResult> {
       const state = query.state;
       if (!state) throw new SsoRefused('invalid_state', 'the sign-in response carries no state');
       const [login] = await db
@@ -125,70 +210,18 @@ export function createSsoLoginService(deps: Deps) {
         .where(and(eq(ssoLogins.id, login.id), isNull(ssoLogins.consumedAt)))
         .returning({ id: ssoLogins.id });
       if (taken.length === 0) throw new SsoRefused('invalid_state', 'this sign-in was already used');
-      const p = await providers.get(login.providerId);
-      if (!p.enabled) throw new SsoRefused('unknown_provider', 'this identity provider is turned off');
-      if (query.error)
-        throw new SsoRefused('idp_error', `the identity provider refused: ${query.error.slice(0, 100)}`);
-      const config = await configOf(p);
-      const current = new URL(login.redirectUri);
-      for (const [k, v] of Object.entries(query)) current.searchParams.set(k, v);
-      let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
       try {
-        tokens = await oidc.authorizationCodeGrant(
-          config,
-          current,
-          {
-            pkceCodeVerifier: secrets.open(login.codeVerifierSealed),
-            expectedState: state,
-            expectedNonce: login.nonce,
-            idTokenExpected: true,
-          },
-          { redirect_uri: login.redirectUri },
-        );
+        return await finish(login, query, ctx);
       } catch (err) {
-        log.warn({ provider: p.slug, err: (err as Error).message }, 'OIDC code exchange failed');
-        throw new SsoRefused('exchange_failed', 'the identity provider did not confirm this sign-in');
+        // a CLI waits on its loopback: it learns why there, not on the console's login page
+        if (err instanceof SsoRefused && login.cli)
+          err.redirectTo = `${login.cli.redirect}?${new URLSearchParams({ sso_error: err.reason })}`;
+        throw err;
       }
-      const idClaims = tokens.claims();
-      if (!idClaims) throw new SsoRefused('exchange_failed', 'the identity provider sent no ID token');
-      let claims: Record<string, unknown> = { ...idClaims };
-      if (config.serverMetadata().userinfo_endpoint) {
-        try {
-          const info = await oidc.fetchUserInfo(config, tokens.access_token, idClaims.sub);
-          claims = { ...info, ...idClaims };
-        } catch (err) {
-          log.warn({ provider: p.slug, err: (err as Error).message }, 'OIDC userinfo failed');
-        }
-      }
-      const account = await accounts.resolve(p, claims, ctx);
-      const issued = await db.transaction(async (tx) => {
-        const familyId = newId('ses');
-        const session = {
-          userId: account.userId,
-          orgId: account.orgId,
-          familyId,
-          delivery: 'cookie' as const,
-        };
-        const { sessionId, issued } = await auth.issueSession(tx, session, ctx);
-        await tx.insert(ssoSessions).values({
-          familyId,
-          providerId: p.id,
-          idTokenSealed: tokens.id_token ? secrets.seal(tokens.id_token) : null,
-        });
-        await audit.append(
-          tx,
-          { ...ctx, actorType: 'user', actorId: account.userId },
-          {
-            orgId: account.orgId,
-            action: 'auth.login',
-            target: { type: 'session', id: sessionId },
-            after: { method: 'sso', provider: p.slug, user_created: account.created },
-          },
-        );
-        return issued;
-      });
-      return { issued, returnTo: login.returnTo };
     },
+
+    /** The CLI's one-time code (from its loopback) and its PKCE verifier: tokens in the body. */
+    exchangeCliCode: cliSignIn.exchange,
 
     /** Ends the session; returns the IdP's end-session URL when the session came from one that has it. */
     async logout(p: UserPrincipal, postLogoutRedirectUri: string, ctx: AuditContext): Promise<string | null> {
