@@ -87,7 +87,7 @@ export function createBillService({ db, audit }: { db: Db; audit: AuditService }
           characters: Number(s.characters),
           costNanos: Number(s.costNanos),
         };
-        const t = (totals[s.currency] ??= {
+        totals[s.currency] ??= {
           requests: 0,
           prompt_tokens: 0,
           completion_tokens: 0,
@@ -97,7 +97,8 @@ export function createBillService({ db, audit }: { db: Db; audit: AuditService }
           audio_ms: 0,
           characters: 0,
           cost_nanos: 0,
-        });
+        };
+        const t = totals[s.currency]!;
         t.requests += line.requests;
         t.prompt_tokens += line.promptTokens;
         t.completion_tokens += line.completionTokens;

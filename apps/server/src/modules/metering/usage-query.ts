@@ -105,7 +105,9 @@ export async function queryUsage(db: Db, q: UsageQuery): Promise<{ data: UsageRo
     }
     t.costNanos += Number(r.cost_nanos);
     t.latencySum += Number(r.latency_ms_sum);
-    hist.forEach((v, i) => (t.hist[i] += v));
+    hist.forEach((v, i) => {
+      t.hist[i] += v;
+    });
     totals.set(row.currency, t);
     return row;
   });
