@@ -4,6 +4,7 @@ import { type Context, contextNameFor, normalizeServer } from '../lib/config-sto
 import { CliError, EXIT, errorFromResponse, usageError } from '../lib/errors.ts';
 import { ask } from '../lib/prompt.ts';
 import { examples, readStdin, runtimeOf } from '../lib/runtime.ts';
+import { ssoLogin } from '../lib/sso-login.ts';
 
 const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 
@@ -15,6 +16,7 @@ interface LoginOptions {
   apiKeyStdin?: boolean;
   org?: string;
   mfaCode?: string;
+  sso?: string | true;
 }
 
 interface Tokens {
@@ -100,7 +102,27 @@ async function login(cmd: Command, serverArg: string | undefined, opts: LoginOpt
   let context: Context;
   let me: Me;
   const apiKey = opts.apiKeyStdin ? (await readStdin()).trim() : opts.apiKey;
-  if (apiKey !== undefined) {
+  if (opts.sso !== undefined) {
+    let tokens: Tokens = await ssoLogin(server, opts.sso, (text) => rt.out.note(text));
+    me = await fetchMe(server, tokens.access_token);
+    if (opts.org) {
+      const orgId = orgIdFrom(me, opts.org);
+      if (orgId !== tokens.org_id) {
+        tokens = await switchOrg(server, tokens.access_token, orgId);
+        me = await fetchMe(server, tokens.access_token);
+      }
+    }
+    context = {
+      server,
+      ...(me.user ? { email: me.user.email } : {}),
+      org_id: me.org.id,
+      org_name: me.org.name,
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      access_expires_at: new Date(Date.now() + tokens.expires_in * 1000).toISOString(),
+      ...(keep?.inference_key ? { inference_key: keep.inference_key } : {}),
+    };
+  } else if (apiKey !== undefined) {
     if (!apiKey) throw usageError('the API key is empty');
     me = await fetchMe(server, apiKey);
     context = { server, api_key: apiKey, org_id: me.org.id, org_name: me.org.name };
@@ -218,6 +240,10 @@ export function registerAuthCommands(program: Command): void {
       .option('--api-key-stdin', 'read the API key from standard input')
       .option('--org <org>', 'the org to work in (id or name), when you belong to several')
       .option(
+        '--sso [provider]',
+        'sign in through an identity provider in your browser (prints the URL; the one provider when only one)',
+      )
+      .option(
         '--mfa-code <code>',
         'the code of your authenticator app or a recovery code, when two-step verification is on ($MAAS_MFA_CODE; asked when on a terminal)',
       )
@@ -228,6 +254,7 @@ export function registerAuthCommands(program: Command): void {
       'maas login http://localhost:8080                       # asks for email and password',
       'echo "$PASSWORD" | maas login https://maas.example.com --email me@example.com --password-stdin',
       'maas login https://maas.example.com --api-key-stdin < key.txt --context prod',
+      'maas login https://maas.example.com --sso corp-keycloak     # opens nothing: prints the URL to open',
     ],
   );
 
