@@ -42,7 +42,12 @@ const dir = process.env.CHINESE_POETRY_DIR ?? '/tmp/rdata/package/dist';
 const lunyu = JSON.parse(readFileSync(join(dir, 'lunyu/lunyu.json'), 'utf8'));
 lunyu.forEach((chapter, ci) => {
   chapter.paragraphs.forEach((p, pi) => {
-    passages.push({ id: `lunyu-${ci + 1}-${pi + 1}`, lang: 'zh', source: `论语·${chapter.chapter} ${pi + 1}`, text: p });
+    passages.push({
+      id: `lunyu-${ci + 1}-${pi + 1}`,
+      lang: 'zh',
+      source: `论语·${chapter.chapter} ${pi + 1}`,
+      text: p,
+    });
   });
 });
 const shijing = JSON.parse(readFileSync(join(dir, 'shijing/shijing.json'), 'utf8'));
@@ -55,5 +60,8 @@ shijing.forEach((poem, i) => {
   });
 });
 
-writeFileSync(new URL('./passages.jsonl', import.meta.url), `${passages.map((p) => JSON.stringify(p)).join('\n')}\n`);
+writeFileSync(
+  new URL('./passages.jsonl', import.meta.url),
+  `${passages.map((p) => JSON.stringify(p)).join('\n')}\n`,
+);
 console.log(`${passages.length} passages`);

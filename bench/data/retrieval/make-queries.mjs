@@ -5,7 +5,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const here = (f) => new URL(`./${f}`, import.meta.url);
-const passages = readFileSync(here('passages.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const passages = readFileSync(here('passages.jsonl'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l));
 const lines = readFileSync(here('queries-written.tsv'), 'utf8').trim().split('\n');
 
 function resolve(lang, ref) {
