@@ -1,5 +1,6 @@
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type ApiClient, startTestServer, type TestServer } from '@maas/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestIdp } from './support/oidc-idp.ts';
 import { fillPath, listOperations, sampleBody } from './support/openapi-routes.ts';
 
 /**
@@ -152,6 +153,19 @@ beforeAll(async () => {
     orgB.deployments = await created(dep, 'deployment');
     orgB.replicas = dep.body.replica_states[0].id;
   }
+
+  // Identity providers are platform resources too (a real provider: discovery runs at creation)
+  const idp = await startTestIdp(ts.url);
+  orgB['identity-providers'] = await created(
+    await b.post('/api/v1/identity-providers', {
+      slug: 'b-idp',
+      name: 'B IdP',
+      issuer: idp.issuer,
+      client_id: idp.clientId,
+    }),
+    'identity provider',
+  );
+  await idp.close();
 
   // An owner of org A who is not a member of org B.
   await ts.admin.post('/api/v1/users', {

@@ -328,14 +328,21 @@ describe('identity provider administration', () => {
     const body = { slug: 'evil', name: 'Evil', issuer: idp.issuer, client_id: 'x' };
     for (const res of [
       await tenantAdmin.get('/api/v1/identity-providers'),
-      await tenantAdmin.get(`/api/v1/identity-providers/${providerId}`),
       await tenantAdmin.post('/api/v1/identity-providers', body),
-      await tenantAdmin.patch(`/api/v1/identity-providers/${providerId}`, { rules: [] }),
-      await tenantAdmin.delete(`/api/v1/identity-providers/${providerId}`),
     ]) {
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe('forbidden');
     }
+    // one by id is a platform resource: to a tenant it does not exist (like nodes)
+    for (const res of [
+      await tenantAdmin.get(`/api/v1/identity-providers/${providerId}`),
+      await tenantAdmin.patch(`/api/v1/identity-providers/${providerId}`, { rules: [] }),
+      await tenantAdmin.delete(`/api/v1/identity-providers/${providerId}`),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('not_found');
+    }
+    expect((await ts.admin.get(`/api/v1/identity-providers/${providerId}`)).body.rules).toHaveLength(2);
     const project = (await ts.admin.get('/api/v1/projects')).body.data[0].id;
     const key = await ts.admin.post('/api/v1/keys', {
       name: 'admin-key',

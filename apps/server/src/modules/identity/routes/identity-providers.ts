@@ -6,7 +6,11 @@ import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
 import type { Services } from '../../../services.ts';
 import { roleSchema } from '../dto.ts';
-import { requirePlatformAdmin, toIdentityProviderDto } from '../sso/provider-service.ts';
+import {
+  requirePlatformAdmin,
+  requirePlatformAdminFor,
+  toIdentityProviderDto,
+} from '../sso/provider-service.ts';
 import { IDP_KINDS } from '../sso-schema.ts';
 
 const issuer = z
@@ -127,7 +131,7 @@ export async function identityProviderRoutes(app: FastifyInstance, { services }:
     '/identity-providers/:id',
     { schema: { tags, summary: 'One identity provider', params: idParams, response: { 200: dto } } },
     async (req) => {
-      requirePlatformAdmin(principalOf(req));
+      requirePlatformAdminFor(principalOf(req));
       return toIdentityProviderDto(await identityProviders.get(req.params.id));
     },
   );

@@ -67,7 +67,7 @@ export async function ssoRoutes(app: FastifyInstance, { services }: { services: 
           `on the server, bound to this browser by the short-lived HttpOnly ${BINDING_COOKIE} cookie). ` +
           '`return_to` is a path of the console; anything else (another origin, `//host`) is refused.',
         security: [],
-        params: z.strictObject({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/) }),
+        params: z.strictObject({ slug: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/) }),
         querystring: z.strictObject({
           return_to: z.string().max(2000).optional(),
           cli_redirect: z

@@ -60,6 +60,11 @@ export function requirePlatformAdmin(p: Principal): void {
     throw forbidden('only platform admins configure identity providers');
 }
 
+/** A platform resource, like nodes: to anyone but a platform admin, one by id does not exist. */
+export function requirePlatformAdminFor(p: Principal): void {
+  if (p.kind !== 'user' || !p.isPlatformAdmin) throw notFound('identity provider');
+}
+
 /** Identity providers of the platform: configured by platform admins only. */
 export function createIdentityProviderService({ db, audit, secrets, log, oidc }: Deps) {
   async function assertOrgsExist(rules: ClaimRule[]) {
@@ -147,7 +152,7 @@ export function createIdentityProviderService({ db, audit, secrets, log, oidc }:
     },
 
     async update(p: Principal, id: string, input: Partial<IdentityProviderInput>, ctx: AuditContext) {
-      requirePlatformAdmin(p);
+      requirePlatformAdminFor(p);
       const before = await get(id);
       if (input.rules) await assertOrgsExist(input.rules);
       const next: IdentityProviderRow = {
@@ -191,7 +196,7 @@ export function createIdentityProviderService({ db, audit, secrets, log, oidc }:
     },
 
     async remove(p: Principal, id: string, ctx: AuditContext): Promise<void> {
-      requirePlatformAdmin(p);
+      requirePlatformAdminFor(p);
       const before = await get(id);
       await db.transaction(async (tx) => {
         await tx.delete(identityProviders).where(eq(identityProviders.id, id));
