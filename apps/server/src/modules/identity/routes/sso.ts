@@ -135,6 +135,8 @@ export async function ssoRoutes(app: FastifyInstance, { services }: { services: 
     '/auth/sso/callback',
     {
       config: pub,
+      // its query carries the provider's authorization code: no access-log line with the URL
+      logLevel: 'warn',
       schema: {
         tags,
         summary: 'Where identity providers send the browser back (register this as the redirect URI)',
