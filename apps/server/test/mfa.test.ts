@@ -194,6 +194,27 @@ describe('turning MFA off', () => {
 });
 
 describe('org policy: MFA required for admins', () => {
+  it('is set only by the org’s owners and admins', async () => {
+    const pw = await makeUser('ops@example.com', 'operator');
+    const operator = await signedIn('ops@example.com', pw);
+    const refused = await operator.patch(`/api/v1/orgs/${orgId}`, { mfa_required_for_admins: true });
+    expect(refused.status).toBe(403);
+    const sso = await operator.patch(`/api/v1/orgs/${orgId}`, { sso_required: true });
+    expect(sso.status).toBe(403);
+    const elsewhere = await ts.admin.post('/api/v1/orgs', { name: 'Elsewhere' });
+    const admin = ts.client();
+    await admin.login(ADMIN_EMAIL, ADMIN_PASSWORD, elsewhere.body.id);
+    const otherOrg = await admin.patch(`/api/v1/orgs/${orgId}`, { mfa_required_for_admins: true });
+    expect(otherOrg.status).toBe(404);
+    // no identity provider here: requiring SSO would lock everyone out
+    const noIdp = await ts.admin.patch(`/api/v1/orgs/${orgId}`, { sso_required: true });
+    expect(noIdp.status).toBe(422);
+    expect((await ts.admin.get(`/api/v1/orgs/${orgId}`)).body).toMatchObject({
+      sso_required: false,
+      mfa_required_for_admins: false,
+    });
+  });
+
   it('lets an admin without a factor only enrol, then signs them in', async () => {
     const pw = await makeUser('gus@example.com', 'admin');
     const viewerPw = await makeUser('hal@example.com', 'viewer');
