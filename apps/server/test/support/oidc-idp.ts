@@ -55,7 +55,24 @@ export async function startTestIdp(maasUrl: string): Promise<TestIdp> {
       groups: ['groups'],
     },
     scopes: ['openid', 'email', 'profile', 'groups'],
-    features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
+    features: {
+      devInteractions: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.body = `<!doctype html><title>Sign out</title>${form}<button form="op.logoutForm">Sign out</button>`;
+        },
+      },
+    },
+    // explicit lifetimes (the defaults print a notice on every first use)
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      IdToken: 600,
+      Interaction: 600,
+      Session: 3600,
+      Grant: 3600,
+    },
     pkce: { required: () => true },
     cookies: { keys: ['test-idp-cookie-key'] },
   };
