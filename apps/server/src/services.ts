@@ -30,8 +30,13 @@ import {
 } from './modules/guardrails/index.ts';
 import { createIdentityService } from './modules/identity/index.ts';
 import { createJobEngine } from './modules/jobs/index.ts';
-import { createKnowledge, createPgVectorIndex, createRagHook, loadLexical } from './modules/knowledge/index.ts';
 import { createKeyService } from './modules/keys/index.ts';
+import {
+  createKnowledge,
+  createPgVectorIndex,
+  createRagHook,
+  loadLexical,
+} from './modules/knowledge/index.ts';
 import { createLimitService } from './modules/limits/index.ts';
 import { createMeteringService, usageTotal } from './modules/metering/index.ts';
 import { createMetrics } from './modules/observability/metrics.ts';
@@ -319,7 +324,6 @@ export async function createServices(deps: CoreDeps) {
     batches,
     knowledge,
     fineTuning: fineTuning.service,
-    fineTuningDispatch: fineTuning.dispatch,
     fineTuningDispatch: fineTuning.dispatch,
     /** Flushes buffers and stops background work; the database is closed by the caller. */
     async stop() {

@@ -18,7 +18,12 @@ export type AdminError = z.infer<typeof adminErrorSchema>;
 
 /** OpenAI's error body, used on `/v1`. */
 export const openAiErrorSchema = z.object({
-  error: z.object({ message: z.string(), type: z.string(), param: z.string().nullable(), code: z.string().nullable() }),
+  error: z.object({
+    message: z.string(),
+    type: z.string(),
+    param: z.string().nullable(),
+    code: z.string().nullable(),
+  }),
 });
 
 export const tokenPairSchema = z.object({
@@ -30,7 +35,8 @@ export const tokenPairSchema = z.object({
 });
 export type TokenPair = z.infer<typeof tokenPairSchema>;
 
-export const pageSchema = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullable() });
+export const pageSchema = <T extends z.ZodType>(item: T) =>
+  z.object({ data: z.array(item), next_cursor: z.string().nullable() });
 
 /** One row of `GET /api/v1/usage`: a time bucket, the chosen dimensions, and its figures. */
 export interface UsageRow {
