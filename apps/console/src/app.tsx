@@ -25,6 +25,7 @@ const AuditPage = lazy(() => import('./pages/audit.tsx'));
 const FilesPage = lazy(() => import('./pages/files.tsx'));
 const BatchesPage = lazy(() => import('./pages/batches.tsx'));
 const AsyncJobsPage = lazy(() => import('./pages/jobs.tsx'));
+const KnowledgePage = lazy(() => import('./pages/knowledge.tsx'));
 const WebhooksPage = lazy(() => import('./pages/webhooks.tsx'));
 const NotFoundPage = lazy(() => import('./pages/not-found.tsx'));
 const ProfilePage = lazy(() => import('./pages/profile.tsx'));
@@ -98,6 +99,7 @@ export function ConsoleApp() {
                     <Route path="files" element={<FilesPage />} />
                     <Route path="batches" element={<BatchesPage />} />
                     <Route path="jobs" element={<AsyncJobsPage />} />
+                    <Route path="knowledge" element={<KnowledgePage />} />
                     <Route path="webhooks" element={<WebhooksPage />} />
                     <Route path="projects" element={<ProjectsPage />} />
                     <Route path="members" element={<MembersPage />} />

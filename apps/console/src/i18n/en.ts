@@ -1,6 +1,7 @@
 import { enAsyncJobs } from './en-async-jobs.ts';
 import { enIdentity } from './en-identity.ts';
 import { enJobs } from './en-jobs.ts';
+import { enKnowledge } from './en-knowledge.ts';
 
 /** English messages; zh.ts must have every key (the type checks it). */
 export const en = {
@@ -557,6 +558,7 @@ export const en = {
   ...enJobs,
   ...enAsyncJobs,
   ...enIdentity,
+  ...enKnowledge,
 };
 
 export type MessageKey = keyof typeof en;

@@ -2,6 +2,7 @@ import type { MessageKey } from './en.ts';
 import { zhAsyncJobs } from './zh-async-jobs.ts';
 import { zhIdentity } from './zh-identity.ts';
 import { zhJobs } from './zh-jobs.ts';
+import { zhKnowledge } from './zh-knowledge.ts';
 
 /** 简体中文 */
 export const zh: Record<MessageKey, string> = {
@@ -540,4 +541,5 @@ export const zh: Record<MessageKey, string> = {
   ...zhJobs,
   ...zhAsyncJobs,
   ...zhIdentity,
+  ...zhKnowledge,
 };
