@@ -13,8 +13,10 @@ import { registerDeployCommand } from './commands/deploy.ts';
 import { registerExportCommand } from './commands/export.ts';
 import { registerFileCommands } from './commands/files.ts';
 import { registerFineTuningCommands } from './commands/fine-tuning.ts';
+import { registerFleetCommands } from './commands/fleet/index.ts';
 import { registerInvitationCommands } from './commands/invitations.ts';
 import { registerJobCommands } from './commands/jobs.ts';
+import { registerKnowledgeCommands } from './commands/knowledge.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerIdentityResources } from './commands/resources/identity.ts';
 import { registerKeyResource } from './commands/resources/keys.ts';
@@ -58,6 +60,7 @@ export function buildProgram(): Command {
   registerAgentCommand(program);
   registerDeployCommand(program);
   registerClusterCommands(program);
+  registerFleetCommands(program);
   registerAuthCommands(program);
   registerContextCommands(program);
   registerIdentityResources(program);
@@ -69,6 +72,7 @@ export function buildProgram(): Command {
   registerChatCommand(program);
   registerFileCommands(program);
   registerBatchCommands(program);
+  registerKnowledgeCommands(program);
   registerJobCommands(program);
   registerFineTuningCommands(program);
   registerWebhookCommands(program);
