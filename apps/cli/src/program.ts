@@ -13,6 +13,7 @@ import { registerDeployCommand } from './commands/deploy.ts';
 import { registerExportCommand } from './commands/export.ts';
 import { registerFileCommands } from './commands/files.ts';
 import { registerFineTuningCommands } from './commands/fine-tuning.ts';
+import { registerFleetCommands } from './commands/fleet/index.ts';
 import { registerInvitationCommands } from './commands/invitations.ts';
 import { registerJobCommands } from './commands/jobs.ts';
 import { registerKnowledgeCommands } from './commands/knowledge.ts';
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   registerAgentCommand(program);
   registerDeployCommand(program);
   registerClusterCommands(program);
+  registerFleetCommands(program);
   registerAuthCommands(program);
   registerContextCommands(program);
   registerIdentityResources(program);
