@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer, writeTinyLlama } from '@maas/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliWith } from './support/cli.ts';
@@ -151,6 +153,32 @@ describe('maas nodes, deployments, replicas and top', { timeout: 180_000 }, () =
     const plain = await maas(['replicas', 'logs', rep.id, '--tail', '1']);
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stdout.trim().split('\n')).toHaveLength(1);
+
+    // -f keeps asking until interrupted, then exits cleanly
+    const follow = spawn(
+      process.execPath,
+      [
+        fileURLToPath(new URL('../bin/maas.js', import.meta.url)),
+        'replicas',
+        'logs',
+        rep.id,
+        '-f',
+        '--tail',
+        '1',
+        '--interval',
+        '200ms',
+      ],
+      { env: { PATH: process.env.PATH ?? '', HOME: admin.configDir, MAAS_CONFIG_DIR: admin.configDir } },
+    );
+    let followed = '';
+    follow.stdout.setEncoding('utf8').on('data', (d: string) => (followed += d));
+    const exited = new Promise<number | null>((resolve) => follow.on('exit', (code) => resolve(code)));
+    await until(async () => followed.trim().length > 0, 'the first followed line');
+    await new Promise((r) => setTimeout(r, 1_000)); // a few polls
+    expect(follow.exitCode).toBeNull();
+    follow.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(followed).toContain(plain.stdout.trim());
 
     const top = await maas(['top', '-o', 'json']);
     expect(top.code, top.stderr).toBe(0);

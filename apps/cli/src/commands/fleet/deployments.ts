@@ -131,9 +131,12 @@ export function registerDeploymentCommands(program: Command): void {
     );
   });
 
-  const rollout = group
-    .command('rollout')
-    .description('the progress of an update, and going back (rolling updates and canaries)');
+  const rollout = examples(
+    group
+      .command('rollout')
+      .description('the progress of an update, and going back (rolling updates and canaries)'),
+    ['maas deployments rollout status my-model --wait', 'maas deployments rollout undo my-model'],
+  );
   examples(
     rollout
       .command('status')

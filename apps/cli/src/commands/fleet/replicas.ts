@@ -8,13 +8,15 @@ const path = (id: string) => `${fleetRefs.replica.path}/${encodeURIComponent(id)
 
 /**
  * The lines of `next` after those `prev` already showed: the server keeps a sliding tail, so the
- * last lines of `prev` are looked for in `next` (the last match wins); none found, all are new.
+ * last lines of `prev` (up to 10, fewer when the window slid past some) are looked for in `next`,
+ * the last match winning; none found, all are new.
  */
 export function newLines(prev: string[], next: string[]): string[] {
-  const anchor = prev.slice(-Math.min(prev.length, 10));
-  if (anchor.length === 0) return next;
-  for (let p = next.length - anchor.length; p >= 0; p--) {
-    if (anchor.every((line, i) => next[p + i] === line)) return next.slice(p + anchor.length);
+  for (let k = Math.min(prev.length, 10); k > 0; k--) {
+    const anchor = prev.slice(-k);
+    for (let p = next.length - k; p >= 0; p--) {
+      if (anchor.every((line, i) => next[p + i] === line)) return next.slice(p + k);
+    }
   }
   return next;
 }
@@ -41,10 +43,13 @@ interface ListOpts {
 
 /** `maas replicas ls|get|logs`: the running copies of deployments. */
 export function registerReplicaCommands(program: Command): void {
-  const group = program
-    .command('replicas')
-    .alias('replica')
-    .description('the copies of a deployment running on nodes: state, node, endpoint, logs');
+  const group = examples(
+    program
+      .command('replicas')
+      .alias('replica')
+      .description('the copies of a deployment running on nodes: state, node, endpoint, logs'),
+    ['maas replicas ls --deployment my-model', 'maas replicas logs rep_01j… -f'],
+  );
 
   examples(
     group
