@@ -54,7 +54,8 @@ const stageView = (s: StageState | undefined, fileStatus: FileStatus): StageView
   if (!s || s.started_at === null) return 'waiting';
   if (s.error) return 'failed';
   if (s.finished_at !== null) return 'done';
-  return fileStatus === 'in_progress' ? 'running' : 'failed';
+  // a stage left unfinished: still running, where the file failed, or stopped by a cancellation
+  return fileStatus === 'in_progress' ? 'running' : fileStatus === 'failed' ? 'failed' : 'waiting';
 };
 
 const ICONS: Record<StageView, ReactNode> = {
