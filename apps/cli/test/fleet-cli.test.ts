@@ -38,6 +38,26 @@ async function until<T>(check: () => Promise<T | null | undefined | false>, what
   }
 }
 
+/** Runs a command that refreshes until interrupted: once `ready` holds of its output, SIGINT; expects exit 0. */
+async function untilInterrupted(
+  args: string[],
+  ready = (out: string) => out.trim().length > 0,
+): Promise<string> {
+  const bin = fileURLToPath(new URL('../bin/maas.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: admin.configDir, MAAS_CONFIG_DIR: admin.configDir },
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await until(async () => ready(out), `output of maas ${args.join(' ')}`);
+  await new Promise((r) => setTimeout(r, 1_000)); // a few more rounds
+  expect(child.exitCode).toBeNull();
+  child.kill('SIGINT');
+  expect(await exited).toBe(0);
+  return out;
+}
+
 const login = async (cli: ReturnType<typeof cliWith>, email: string, password: string, org?: string) => {
   const res = await cli.run(
     ['login', ts.url, '--email', email, '--password-stdin', ...(org ? ['--org', org] : [])],
@@ -155,29 +175,16 @@ describe('maas nodes, deployments, replicas and top', { timeout: 180_000 }, () =
     expect(plain.stdout.trim().split('\n')).toHaveLength(1);
 
     // -f keeps asking until interrupted, then exits cleanly
-    const follow = spawn(
-      process.execPath,
-      [
-        fileURLToPath(new URL('../bin/maas.js', import.meta.url)),
-        'replicas',
-        'logs',
-        rep.id,
-        '-f',
-        '--tail',
-        '1',
-        '--interval',
-        '200ms',
-      ],
-      { env: { PATH: process.env.PATH ?? '', HOME: admin.configDir, MAAS_CONFIG_DIR: admin.configDir } },
-    );
-    let followed = '';
-    follow.stdout.setEncoding('utf8').on('data', (d: string) => (followed += d));
-    const exited = new Promise<number | null>((resolve) => follow.on('exit', (code) => resolve(code)));
-    await until(async () => followed.trim().length > 0, 'the first followed line');
-    await new Promise((r) => setTimeout(r, 1_000)); // a few polls
-    expect(follow.exitCode).toBeNull();
-    follow.kill('SIGINT');
-    expect(await exited).toBe(0);
+    const followed = await untilInterrupted([
+      'replicas',
+      'logs',
+      rep.id,
+      '-f',
+      '--tail',
+      '1',
+      '--interval',
+      '200ms',
+    ]);
     expect(followed).toContain(plain.stdout.trim());
 
     const top = await maas(['top', '-o', 'json']);
@@ -190,6 +197,10 @@ describe('maas nodes, deployments, replicas and top', { timeout: 180_000 }, () =
     const topTable = await maas(['top']);
     expect(topTable.stdout).toContain(nodeName);
     expect(topTable.stdout).toMatch(/REPLICA\s+DEPLOYMENT/);
+    const rounds = (out: string) => out.match(/maas top: /g)?.length ?? 0;
+    const watched = await untilInterrupted(['top', '--watch', '--interval', '300ms'], (o) => rounds(o) >= 2);
+    expect(rounds(watched)).toBeGreaterThanOrEqual(2);
+    expect(watched).toContain(nodeName);
   });
 
   it('lets a viewer look but not scale, and shows nothing to another org', async () => {
