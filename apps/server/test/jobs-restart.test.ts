@@ -145,7 +145,7 @@ describe('a job survives kill -9 of its server', () => {
       10_000,
       'the drained call at the upstream',
     );
-    await server.stop(8_000);
+    await server.stop(30_000); // SIGKILL only if the drain hangs: a loaded machine's shutdown can take seconds
     server = await respawnServer(env);
     const drained = await until(
       async () => {

@@ -230,7 +230,6 @@ export function createQueueWorker(deps: QueueWorkerDeps) {
     async stop(graceMs: number) {
       stopped = true;
       clearTimeout(pollTimer);
-      clearInterval(beatTimer);
       const entries = [...running.values()];
       for (const entry of entries) abort(entry, 'shutdown');
       let timer: NodeJS.Timeout | undefined;
@@ -239,6 +238,9 @@ export function createQueueWorker(deps: QueueWorkerDeps) {
         new Promise((resolve) => (timer = setTimeout(resolve, graceMs))),
       ]);
       clearTimeout(timer);
+      // heartbeats go on through the grace: a grace longer than the lease must not hand a job still
+      // finishing here to another replica
+      clearInterval(beatTimer);
       await releaseJobs(db, worker, [...running.keys()]).catch(() => {});
       // a claim that was in flight when stop began releases its own rows
       while (polling) await new Promise((resolve) => setTimeout(resolve, 5));
