@@ -5,6 +5,7 @@ import { finishAnswer } from './cache/index.ts';
 import { clientGone } from './failures.ts';
 import { readBody } from './read-body.ts';
 import { responseHeaders } from './response-headers.ts';
+import { settleUsage } from './usage-record.ts';
 
 /** Reads a whole answer and hands it to the adapter; when reading fails, the attempt's result instead. */
 export async function readAnswer(
@@ -43,6 +44,8 @@ export async function relayJson(relay: Relay): Promise<AttemptResult> {
   if (state.clientGone) return { kind: 'fail', failure: clientGone() };
   if (state.guard !== null || state.cache !== null) return finishAnswer(relay, translated, upstreamMs);
   state.committed = true;
+  // metered (and journaled) before the answer leaves: a kill -9 the moment the client has it loses nothing
+  settleUsage(relay.gw, state, true);
   reply
     .code(200)
     .headers(responseHeaders(state, pick, upstreamMs))

@@ -51,6 +51,8 @@ export interface RequestState {
   httpStatus: number;
   errorCode: string | null;
   settled: boolean;
+  /** the request trace's end, when usage was settled before the answer was sent (ends at the finish) */
+  finishTrace: (() => void) | null;
   /** what admission reserved against limits; settled with the actual usage */
   reservation: Reservation | null;
   /** what fallback hops reserved against their models' own limits (null: no hop was admitted) */
@@ -100,6 +102,7 @@ export function newRequestState(
     httpStatus: 200,
     errorCode: null,
     settled: false,
+    finishTrace: null,
     reservation: null,
     hopReservations: null,
     trace: null,

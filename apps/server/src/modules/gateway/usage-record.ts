@@ -19,8 +19,13 @@ const NONE: Tokens = { prompt: 0, completion: 0, cached: 0, reasoning: 0, estima
  * reported them, written at once; or, when it reported none although it worked on the request,
  * counted with the tokenizer and flagged estimated (tracked in `gw.settling` so stop() can wait).
  */
-export function settleUsage(gw: GatewayContext, state: RequestState): void {
-  if (state.settled) return;
+export function settleUsage(gw: GatewayContext, state: RequestState, deferTrace = false): void {
+  if (state.settled) {
+    const finish = state.finishTrace;
+    state.finishTrace = null;
+    finish?.();
+    return;
+  }
   state.settled = true;
   const latencyMs = Math.round(performance.now() - state.startedAt);
   const settling = state.trace?.step('usage');
@@ -38,6 +43,7 @@ export function settleUsage(gw: GatewayContext, state: RequestState): void {
         estimated: false,
       },
       settling,
+      deferTrace,
     );
     return;
   }
@@ -70,6 +76,7 @@ function write(
   latencyMs: number,
   t: Tokens,
   settling?: { end(): void },
+  deferTrace = false,
 ): void {
   const target = state.target;
   const price = state.model
@@ -132,6 +139,8 @@ function write(
   });
   if (state.trace) {
     settling?.end();
-    finishRequestTrace(state, t, latencyMs);
+    const finish = () => finishRequestTrace(state, t, Math.round(performance.now() - state.startedAt));
+    if (deferTrace) state.finishTrace = finish;
+    else finishRequestTrace(state, t, latencyMs);
   }
 }
