@@ -60,7 +60,15 @@ export const fineTuningJobs = pgTable(
     attempt: integer('attempt').notNull().default(0),
     engineJobId: text('engine_job_id'),
     /** the last step reported and the adapter's path on the node once written */
-    progress: jsonb('progress').$type<{ step: number; total_steps: number; adapter?: string } | null>(),
+    progress: jsonb('progress').$type<{
+      step: number;
+      total_steps: number;
+      adapter?: string;
+      /** the trainer finished: the adapter is being served and checked before `succeeded` */
+      publishing?: boolean;
+    } | null>(),
+    /** the LoRA adapter GGUF in the file store (uploaded by the node; owner-only, the job's project) */
+    resultFileId: text('result_file_id'),
     metadata: jsonb('metadata').$type<Record<string, string> | null>(),
     createdAt: ts('created_at').notNull().defaultNow(),
     startedAt: ts('started_at'),
@@ -103,6 +111,8 @@ export const fineTuningCheckpoints = pgTable(
       .references(() => fineTuningJobs.id, { onDelete: 'cascade' }),
     step: integer('step').notNull(),
     metrics: jsonb('metrics').$type<Record<string, number>>().notNull(),
+    /** the checkpoint's state in the file store, once the node uploaded it */
+    fileId: text('file_id'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('fine_tuning_checkpoints_step_uq').on(t.jobId, t.step)],
