@@ -119,4 +119,5 @@ export const invitations = pgTable(
 );
 
 export * from './mfa-schema.ts';
+export * from './roles-schema.ts';
 export * from './sso-schema.ts';
