@@ -126,6 +126,7 @@ export async function createServices(deps: CoreDeps) {
         orgId: policy.orgId,
         projectId: policy.scope === 'project' ? policy.scopeId : undefined,
         keyId: policy.scope === 'key' ? policy.scopeId : undefined,
+        userId: policy.scope === 'user' ? policy.scopeId : undefined,
         model: policy.model ?? undefined,
         fromMs,
         toMs,

@@ -44,6 +44,8 @@ export interface UsageRow {
   org_id?: string;
   project_id?: string;
   key_id?: string;
+  /** the user who created the key (empty when a key created it) */
+  user_id?: string;
   model?: string;
   currency: string;
   requests: number;

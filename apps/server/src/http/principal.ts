@@ -22,6 +22,8 @@ export interface KeyPrincipal {
   scopes: KeyScope[];
   /** null: every model the project may use */
   models: string[] | null;
+  /** the user who created the key: a user's keys share the user's limits (absent: created by a key) */
+  ownerUserId?: string | null;
 }
 
 export type Principal = UserPrincipal | KeyPrincipal;

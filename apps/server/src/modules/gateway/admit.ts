@@ -56,6 +56,7 @@ export function admit(
     orgId: state.key.orgId,
     projectId: state.key.projectId,
     keyId: state.key.keyId,
+    userId: state.key.ownerUserId ?? null,
     model: model ? model.name : UNKNOWN_MODEL,
   };
   if (gw.limits.resolvePolicies(subject).length === 0) return null;
@@ -87,6 +88,7 @@ export function admitFallback(
     orgId: state.key.orgId,
     projectId: state.key.projectId,
     keyId: state.key.keyId,
+    userId: state.key.ownerUserId ?? null,
     model: model.name,
   };
   const own = gw.limits.resolvePolicies(subject).filter((p) => p.model !== null);

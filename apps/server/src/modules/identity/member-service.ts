@@ -83,6 +83,9 @@ export function createMemberService({ db, audit, hasher, invitations }: Deps) {
         .limit(limit + 1);
     },
 
+    /** Throws a 404 unless the user is a member of the org (for limits that name a user). */
+    requireMember: (tx: DbOrTx, orgId: string, userId: string) => findMember(tx, orgId, userId),
+
     async getUser(p: Principal, id: string) {
       requirePermission(p, 'read');
       return findMember(db, p.orgId, id);

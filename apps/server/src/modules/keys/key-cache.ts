@@ -14,7 +14,8 @@ export type CachedKeyRow = Pick<
   | 'models'
   | 'expiresAt'
   | 'revokedAt'
->;
+> &
+  Partial<Pick<typeof apiKeys.$inferSelect, 'createdBy'>>;
 
 interface Entry {
   id: string;
@@ -135,5 +136,6 @@ function toPrincipal(row: CachedKeyRow): KeyPrincipal {
     projectId: row.projectId,
     scopes: Object.freeze([...row.scopes]) as KeyPrincipal['scopes'],
     models: row.models ? (Object.freeze([...row.models]) as string[]) : null,
+    ownerUserId: row.createdBy?.startsWith('usr_') ? row.createdBy : null,
   });
 }

@@ -19,6 +19,7 @@ const cachedColumns = {
   models: apiKeys.models,
   expiresAt: apiKeys.expiresAt,
   revokedAt: apiKeys.revokedAt,
+  createdBy: apiKeys.createdBy,
 };
 
 interface ChangeMessage {

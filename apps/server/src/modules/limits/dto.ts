@@ -52,13 +52,17 @@ const nullable = <T extends Record<string, z.ZodType>>(shape: T) =>
   };
 
 export const createLimitBody = z.strictObject({
-  scope: z.enum(LIMIT_SCOPES).describe('what the limits count: a whole org, one project, or one API key'),
+  scope: z
+    .enum(LIMIT_SCOPES)
+    .describe(
+      'what the limits count: a whole org, one project, one API key, or one user (every key the user created, together)',
+    ),
   scope_id: z
     .string()
     .min(1)
     .max(200)
     .optional()
-    .describe('the org, project or key id; for scope org it defaults to your org'),
+    .describe('the org, project, key or user id; for scope org it defaults to your org'),
   model: z
     .string()
     .min(1)

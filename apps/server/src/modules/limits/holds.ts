@@ -14,6 +14,8 @@ export interface Hold {
   orgId: string;
   projectId: string;
   keyId: string;
+  /** the user whose key runs the work (user limits count it) */
+  userId?: string | null;
   /** the canonical model name the work runs on */
   model: string;
   tokens: number;
@@ -30,7 +32,13 @@ export interface Held {
 const appliesTo = (p: LimitPolicy, h: Hold): boolean =>
   p.orgId === h.orgId &&
   (p.model === null || p.model === h.model) &&
-  (p.scope === 'org' ? true : p.scope === 'project' ? p.scopeId === h.projectId : p.scopeId === h.keyId);
+  (p.scope === 'org'
+    ? true
+    : p.scope === 'project'
+      ? p.scopeId === h.projectId
+      : p.scope === 'user'
+        ? p.scopeId === h.userId
+        : p.scopeId === h.keyId);
 
 export function createHoldBook() {
   let holds: Hold[] = [];

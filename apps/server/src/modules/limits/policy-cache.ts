@@ -36,11 +36,11 @@ export function toPolicy(row: PolicyRow): LimitPolicy {
   });
 }
 
-const SCOPES = ['org', 'project', 'key'] as const;
+const SCOPES = ['org', 'project', 'key', 'user'] as const;
 const EMPTY: readonly LimitPolicy[] = Object.freeze([]);
 
 /**
- * Every policy of every org, in process: `resolve` is three map lookups and no SQL. A full load at
+ * Every policy of every org, in process: `resolve` is four map lookups and no SQL. A full load at
  * start, one row re-read per `limits.changed` message (pushed by whichever replica made the change),
  * and a periodic full reload as a safety net for lost messages. Reads carry a stamp so an older read
  * never overwrites a newer one.
@@ -141,11 +141,13 @@ export function createPolicyCache(deps: { db: Db; bus: Bus; log: Logger; reconci
       });
     },
 
-    /** The policies for one request: its org's, project's and key's, for all models and for its model. */
+    /** The policies for one request: its org's, project's, key's and key owner's, for all models and its model. */
     resolve(subject: LimitSubject): ResolvedPolicies {
       const out: LimitPolicy[] = [];
       for (const scope of SCOPES) {
-        for (const p of byScope.get(scopeKey(scope, scopeIdOf(subject, scope))) ?? EMPTY) {
+        const scopeId = scopeIdOf(subject, scope);
+        if (scopeId === null) continue;
+        for (const p of byScope.get(scopeKey(scope, scopeId)) ?? EMPTY) {
           if (p.orgId === subject.orgId && (p.model === null || p.model === subject.model)) out.push(p);
         }
       }

@@ -31,9 +31,12 @@ export interface LimitSubject {
   orgId: string;
   projectId: string;
   keyId: string;
+  /** the user who created the key; null when a key created it (no user limits apply) */
+  userId?: string | null;
   model: string;
 }
 
-export function scopeIdOf(subject: LimitSubject, scope: LimitPolicy['scope']): string {
+export function scopeIdOf(subject: LimitSubject, scope: LimitPolicy['scope']): string | null {
+  if (scope === 'user') return subject.userId ?? null;
   return scope === 'org' ? subject.orgId : scope === 'project' ? subject.projectId : subject.keyId;
 }

@@ -48,14 +48,18 @@ export async function limitRoutes(app: FastifyInstance, { services }: { services
   const r = app.withTypeProvider<ZodTypeProvider>();
   const limits = services.limits;
   const requireScope: RequireScope = (tx, orgId, scope, id) =>
-    scope === 'project' ? services.identity.requireProject(tx, orgId, id) : services.keys.get(orgId, id);
+    scope === 'project'
+      ? services.identity.requireProject(tx, orgId, id)
+      : scope === 'user'
+        ? services.identity.members.requireMember(tx, orgId, id)
+        : services.keys.get(orgId, id);
 
   r.post(
     '/limits',
     {
       schema: {
         tags,
-        summary: 'Set rate limits, a token quota or a budget on your org, a project or an API key',
+        summary: 'Set rate limits, a token quota or a budget on your org, a project, an API key or a user',
         body: createLimitBody,
         response: { 201: limitPolicyDto },
       },

@@ -14,7 +14,7 @@ import { orgs } from '../identity/schema.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
-export const LIMIT_SCOPES = ['org', 'project', 'key'] as const;
+export const LIMIT_SCOPES = ['org', 'project', 'key', 'user'] as const;
 export const LIMIT_PERIODS = ['day', 'week', 'month', 'total'] as const;
 export type LimitScope = (typeof LIMIT_SCOPES)[number];
 export type LimitPeriod = (typeof LIMIT_PERIODS)[number];

@@ -59,11 +59,11 @@ export interface LimitActor {
   audit: AuditContext;
 }
 
-/** Throws a 404 when the project or key is not in the org. */
+/** Throws a 404 when the project, key or user is not in the org. */
 export type RequireScope = (
   tx: DbOrTx,
   orgId: string,
-  scope: 'project' | 'key',
+  scope: 'project' | 'key' | 'user',
   id: string,
 ) => Promise<unknown>;
 

@@ -136,6 +136,7 @@ const usageQuery = z.strictObject({
   to: z.iso.datetime({ offset: true }).optional(),
   project_id: z.string().max(100).optional(),
   key_id: z.string().max(100).optional(),
+  user_id: z.string().max(100).optional().describe('only keys this user created'),
   model: z.string().max(200).optional(),
   format: z.enum(['json', 'csv']).default('json'),
 });
@@ -241,6 +242,7 @@ export async function meteringRoutes(app: FastifyInstance, { services }: { servi
         to,
         projectId: q.project_id,
         keyId: q.key_id,
+        userId: q.user_id,
         model: q.model,
       });
       if (q.format === 'csv') {

@@ -3,7 +3,7 @@ import { and, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { LATENCY_BUCKETS_MS, usageRollups } from './rollups-schema.ts';
 
-export const USAGE_DIMENSIONS = ['org', 'project', 'key', 'model'] as const;
+export const USAGE_DIMENSIONS = ['org', 'project', 'key', 'user', 'model'] as const;
 export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];
 
 export interface UsageQuery {
@@ -14,18 +14,26 @@ export interface UsageQuery {
   to: Date;
   projectId?: string | undefined;
   keyId?: string | undefined;
+  /** keys created by this user */
+  userId?: string | undefined;
   model?: string | undefined;
 }
 
 export type { UsageRow };
 
-const columnOf: Record<UsageDimension, { column: SQL; field: 'org_id' | 'project_id' | 'key_id' | 'model' }> =
-  {
-    org: { column: sql`${usageRollups.orgId}`, field: 'org_id' },
-    project: { column: sql`${usageRollups.projectId}`, field: 'project_id' },
-    key: { column: sql`${usageRollups.keyId}`, field: 'key_id' },
-    model: { column: sql`${usageRollups.modelName}`, field: 'model' },
-  };
+/** A key's user is who created it; rollups name the key, so user filters and groups go through the key. */
+const keyOwner = sql`(select k.created_by from api_keys k where k.id = ${usageRollups.keyId})`;
+const keysOf = (orgId: string, userId: string) =>
+  sql`${usageRollups.keyId} in (select k.id from api_keys k where k.org_id = ${orgId} and k.created_by = ${userId})`;
+type DimField = 'org_id' | 'project_id' | 'key_id' | 'user_id' | 'model';
+
+const columnOf: Record<UsageDimension, { column: SQL; field: DimField }> = {
+  org: { column: sql`${usageRollups.orgId}`, field: 'org_id' },
+  project: { column: sql`${usageRollups.projectId}`, field: 'project_id' },
+  key: { column: sql`${usageRollups.keyId}`, field: 'key_id' },
+  user: { column: keyOwner, field: 'user_id' },
+  model: { column: sql`${usageRollups.modelName}`, field: 'model' },
+};
 
 /** Percentile from the latency histogram, interpolated inside the bucket it falls in. */
 export function percentileFromHistogram(hist: number[], p: number): number {
@@ -57,6 +65,7 @@ export async function queryUsage(db: Db, q: UsageQuery): Promise<{ data: UsageRo
   ];
   if (q.projectId) where.push(eq(usageRollups.projectId, q.projectId));
   if (q.keyId) where.push(eq(usageRollups.keyId, q.keyId));
+  if (q.userId) where.push(keysOf(q.orgId, q.userId));
   if (q.model) where.push(eq(usageRollups.modelName, q.model));
   const dims = q.groupBy.map((d) => columnOf[d].column);
   const histSums = LATENCY_BUCKETS_MS.map((_, i) => i)
@@ -147,9 +156,9 @@ function toRow(r: Record<string, unknown>, groupBy: UsageDimension[], hist: numb
   const requests = Number(r.requests);
   const prompt = Number(r.prompt_tokens);
   const completion = Number(r.completion_tokens);
-  const dims: Partial<Record<'org_id' | 'project_id' | 'key_id' | 'model', string>> = {};
+  const dims: Partial<Record<DimField, string>> = {};
   groupBy.forEach((d, i) => {
-    dims[columnOf[d].field] = String(r[`d${i}`]);
+    dims[columnOf[d].field] = String(r[`d${i}`] ?? '');
   });
   // Key order is the CSV column order: time, then the chosen dimensions, then the figures.
   const row: UsageRow = {
@@ -178,6 +187,7 @@ export interface UsageTotalFilter {
   orgId: string;
   projectId?: string | undefined;
   keyId?: string | undefined;
+  userId?: string | undefined;
   model?: string | undefined;
   /** whole UTC days: the daily rollups are summed */
   fromMs: number;
@@ -198,6 +208,7 @@ export async function usageTotal(
   if (f.toMs !== null) where.push(lt(usageRollups.bucketStart, new Date(f.toMs)));
   if (f.projectId) where.push(eq(usageRollups.projectId, f.projectId));
   if (f.keyId) where.push(eq(usageRollups.keyId, f.keyId));
+  if (f.userId) where.push(keysOf(f.orgId, f.userId));
   if (f.model) where.push(eq(usageRollups.modelName, f.model));
   const [row] = await db
     .select({
