@@ -191,6 +191,19 @@ export async function deploymentRoutes(app: FastifyInstance, { fleet }: { fleet:
     },
     async (req) => toReplicaDto(await deps.getReplica(principalOf(req), req.params.id)),
   );
+  r.post(
+    '/replicas/:id/restart',
+    {
+      schema: {
+        tags: rtags,
+        summary:
+          'Replace a replica with a fresh one (it leaves the gateway now and stops after the drain period)',
+        params: idParams,
+        response: { 200: replicaDto },
+      },
+    },
+    async (req) => fleet.restartReplica(actorOf(req), req.params.id),
+  );
   r.get(
     '/replicas/:id/logs',
     {

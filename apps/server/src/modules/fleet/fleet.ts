@@ -17,6 +17,7 @@ import { createGatewayTargets } from './gateway-targets.ts';
 import { createClusterService, createKubernetesPlacement } from './kubernetes/index.ts';
 import { startLocalAgent } from './local-agent.ts';
 import { createNodeService } from './nodes-service.ts';
+import { createReplicaRestart } from './replica-restart.ts';
 
 export interface FleetDeps {
   db: Db;
@@ -99,6 +100,7 @@ export function createFleet(deps: FleetDeps) {
     outbound: deps.outbound,
   });
   const nodesSvc = createNodeService({ db, audit, controller });
+  const restartReplica = createReplicaRestart({ db, audit, controller, targets });
   let local: Agent | null = null;
   let starting: Promise<void> | null = null;
 
@@ -109,6 +111,7 @@ export function createFleet(deps: FleetDeps) {
     targets,
     deploymentsSvc,
     nodesSvc,
+    restartReplica,
     clustersSvc,
     kubernetes,
     /** the agent inside this server, when it runs one */
