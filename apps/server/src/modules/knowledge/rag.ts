@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import { badRequest } from './errors.ts';
 import type { Knowledge } from './knowledge.ts';
-import { type SearchHit, searchStores } from './search.ts';
+import { rankingFor, type SearchHit, searchStores } from './search.ts';
 
 /** The `knowledge` extension of /v1/chat/completions. */
 const knowledgeField = z.strictObject({
@@ -71,7 +71,7 @@ export function createRagHook(knowledge: Knowledge) {
       stores,
       queries: [question],
       maxResults: parsed.data.top_k,
-      ranker: 'auto',
+      ...rankingFor(stores[0]!, undefined),
       scoreThreshold: parsed.data.score_threshold,
     });
     const citations: Citation[] = hits.map((h, i) => ({

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AppError } from '../../http/app-error.ts';
 import { type KnowledgeRoutesOptions, keyOf, scopeOf, security, storeParams, tags } from './route-common.ts';
 import { fileRoutes } from './routes-files.ts';
-import { searchStores, toSearchPage } from './search.ts';
+import { rankingFor, searchStores, toSearchPage } from './search.ts';
 import { createStoreBody, listQuery, searchBody, updateStoreBody } from './wire.ts';
 
 /** OpenAI's /v1/vector_stores: stores, search; files and file batches in routes-files.ts. */
@@ -77,7 +77,7 @@ export async function knowledgeRoutes(app: FastifyInstance, opts: KnowledgeRoute
         queries,
         maxResults: req.body.max_num_results ?? store.retrieval.max_num_results,
         filters: req.body.filters,
-        ranker: ranking.ranker ?? store.retrieval.ranker,
+        ...rankingFor(store, ranking.ranker),
         scoreThreshold: ranking.score_threshold ?? store.retrieval.score_threshold,
       });
       await stores.touch(store);

@@ -35,6 +35,9 @@ export interface RetrievalDefaults {
   ranker: 'auto' | 'none' | 'default-2024-11-15';
   max_num_results: number;
   score_threshold: number;
+  /** a rerank model searches re-score their best candidates with (absent/null: none) */
+  rerank_model?: string | null;
+  rerank_candidates?: number;
 }
 export type Attributes = Record<string, string | number | boolean>;
 export type VectorStoreFileStatus = 'in_progress' | 'completed' | 'cancelled' | 'failed';

@@ -5,8 +5,9 @@ import { badRequest } from './errors.ts';
 import { filterToSql } from './filters.ts';
 import { EmbedError, embedTexts } from './ingest/embed.ts';
 import type { KnowledgeDeps } from './ports.ts';
+import { rerankTexts } from './rerank.ts';
 import { knowledgeChunks, type VectorStoreRow, vectorStoreFiles } from './schema.ts';
-import type { Filter } from './wire.ts';
+import { type Filter, isRanker } from './wire.ts';
 
 export interface SearchInput {
   stores: VectorStoreRow[];
@@ -15,6 +16,10 @@ export interface SearchInput {
   filters?: Filter | undefined;
   ranker: 'auto' | 'none' | 'default-2024-11-15';
   scoreThreshold: number;
+  /** a rerank model (through /v1/rerank, as the key): the first stage's best candidates are re-scored */
+  rerankModel?: string | null | undefined;
+  /** how many of the first stage's hits the rerank model sees (default: 4 per result, at least 20) */
+  rerankCandidates?: number | undefined;
 }
 
 export interface ScoreBreakdown {
@@ -22,6 +27,9 @@ export interface ScoreBreakdown {
   lexical: number | null;
   dense_rank: number | null;
   lexical_rank: number | null;
+  /** the rerank model's relevance score (as it answered it) and the rank it gave; null: not reranked */
+  rerank: number | null;
+  rerank_rank: number | null;
 }
 
 export interface SearchHit {
@@ -33,6 +41,25 @@ export interface SearchHit {
   text: string;
   score: number;
   breakdown: ScoreBreakdown;
+}
+
+/**
+ * What a search of `store` runs: the request's ranker (OpenAI's, or a rerank model's name) over the
+ * store's retrieval defaults. A store's `rerank_model` applies unless the ranker is `none`.
+ */
+export function rankingFor(store: VectorStoreRow, ranker: string | undefined) {
+  if (ranker !== undefined && !isRanker(ranker))
+    return {
+      ranker: 'auto' as const,
+      rerankModel: ranker,
+      rerankCandidates: store.retrieval.rerank_candidates,
+    };
+  const chosen = ranker ?? store.retrieval.ranker;
+  return {
+    ranker: chosen,
+    rerankModel: chosen === 'none' ? null : (store.retrieval.rerank_model ?? null),
+    rerankCandidates: store.retrieval.rerank_candidates,
+  };
 }
 
 /** candidates each half brings to the fusion, per result asked for */
@@ -81,7 +108,10 @@ export async function searchStores(
     for (const hit of ranked) {
       const had = best.get(hit.chunkId);
       if (!had || had.score < hit.score)
-        best.set(hit.chunkId, { score: hit.score, breakdown: hit.breakdown });
+        best.set(hit.chunkId, {
+          score: hit.score,
+          breakdown: { ...hit.breakdown, rerank: null, rerank_rank: null },
+        });
     }
   }
   const ordered = [...best.entries()].sort((a, b) => b[1].score - a[1].score);
@@ -116,14 +146,35 @@ export async function searchStores(
       ),
     );
   const byId = new Map(rows.map((r) => [r.chunkId, r]));
-  const hits: SearchHit[] = [];
+  const found: SearchHit[] = [];
   for (const [id, s] of ordered) {
     const row = byId.get(id);
-    if (!row || s.score < input.scoreThreshold) continue;
-    hits.push({ ...row, score: s.score, breakdown: s.breakdown });
-    if (hits.length >= input.maxResults) break;
+    if (row) found.push({ ...row, score: s.score, breakdown: s.breakdown });
   }
-  return hits;
+  const ranked = input.rerankModel
+    ? await reranked(deps, key, input, found.slice(0, input.rerankCandidates ?? candidates))
+    : found;
+  return ranked.filter((h) => h.score >= input.scoreThreshold).slice(0, input.maxResults);
+}
+
+/** The first stage's hits in the rerank model's order, each scored by it. */
+async function reranked(
+  deps: KnowledgeDeps,
+  key: KeyPrincipal,
+  input: SearchInput,
+  hits: SearchHit[],
+): Promise<SearchHit[]> {
+  const scored = await rerankTexts(
+    deps.gw,
+    key,
+    input.rerankModel!,
+    input.queries.join('\n'),
+    hits.map((h) => h.text),
+  );
+  return scored.map((r, rank) => {
+    const hit = hits[r.index]!;
+    return { ...hit, score: r.score, breakdown: { ...hit.breakdown, rerank: r.raw, rerank_rank: rank + 1 } };
+  });
 }
 
 async function embedQueries(deps: KnowledgeDeps, key: KeyPrincipal, model: string, queries: string[]) {

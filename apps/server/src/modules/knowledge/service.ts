@@ -14,7 +14,13 @@ import {
   vectorStoreFiles,
   vectorStores,
 } from './schema.ts';
-import { type createStoreBody, type ListQuery, toStaticChunking, type updateStoreBody } from './wire.ts';
+import {
+  type createStoreBody,
+  type ListQuery,
+  type RetrievalDefaultsInput,
+  toStaticChunking,
+  type updateStoreBody,
+} from './wire.ts';
 
 const DAY_MS = 86_400_000;
 const DEFAULT_RETRIEVAL: RetrievalDefaults = { ranker: 'auto', max_num_results: 10, score_threshold: 0 };
@@ -71,28 +77,39 @@ export function createStoreService(deps: KnowledgeDeps, files: FileService) {
     });
   }
 
-  /** The model named, or the first active embedding model of the org that the project may use. */
-  function embeddingModel(scope: Scope, name: string | undefined): string {
-    const usable = (m: { type: string; status: string; accessProjects: ReadonlySet<string> | null }) =>
-      m.type === 'embedding' &&
+  const usable =
+    (scope: Scope, type: string) =>
+    (m: { type: string; status: string; accessProjects: ReadonlySet<string> | null }) =>
+      m.type === type &&
       m.status !== 'retired' &&
       (!m.accessProjects || m.accessProjects.has(scope.projectId));
-    if (name) {
-      const m = deps.models.lookup(scope.orgId, name);
-      if (!m || !usable(m))
-        throw badRequest(
-          `'${name.slice(0, 100)}' is not an embedding model this project may use.`,
-          'embedding_model',
-        );
-      return name;
-    }
-    const first = deps.models.visibleTo(scope.orgId).find(usable);
+
+  /** The model named, or the first active embedding model of the org that the project may use. */
+  function embeddingModel(scope: Scope, name: string | undefined): string {
+    if (name) return modelOfType(scope, name, 'embedding', 'embedding_model');
+    const first = deps.models.visibleTo(scope.orgId).find(usable(scope, 'embedding'));
     if (!first)
       throw badRequest(
         'No embedding model is available to this project: register one, or name it in embedding_model.',
         'embedding_model',
       );
     return first.name;
+  }
+
+  /** `name` when it is a model of `type` that the project may use (another org's is unknown here). */
+  function modelOfType(scope: Scope, name: string, type: string, param: string): string {
+    const m = deps.models.lookup(scope.orgId, name);
+    if (!m || !usable(scope, type)(m))
+      throw badRequest(
+        `'${name.slice(0, 100)}' is not ${type === 'embedding' ? 'an' : 'a'} ${type} model this project may use.`,
+        param,
+      );
+    return name;
+  }
+
+  function retrievalPatch(scope: Scope, body: RetrievalDefaultsInput | undefined) {
+    if (body?.rerank_model) modelOfType(scope, body.rerank_model, 'rerank', 'retrieval.rerank_model');
+    return body ?? {};
   }
 
   const expiry = (after: { days: number } | null | undefined, from: Date) =>
@@ -118,7 +135,7 @@ export function createStoreService(deps: KnowledgeDeps, files: FileService) {
           description: body.description ?? null,
           embeddingModel: model,
           chunking,
-          retrieval: { ...DEFAULT_RETRIEVAL, ...body.retrieval },
+          retrieval: { ...DEFAULT_RETRIEVAL, ...retrievalPatch(scope, body.retrieval) },
           metadata: body.metadata ?? null,
           expiresAfter: body.expires_after ?? null,
           expiresAt: expiry(body.expires_after, at),
@@ -160,7 +177,8 @@ export function createStoreService(deps: KnowledgeDeps, files: FileService) {
           patch.expiresAfter = body.expires_after;
           patch.expiresAt = expiry(body.expires_after, store.lastActiveAt);
         }
-        if (body.retrieval) patch.retrieval = { ...store.retrieval, ...body.retrieval };
+        if (body.retrieval)
+          patch.retrieval = { ...store.retrieval, ...retrievalPatch(scope, body.retrieval) };
         const chunking = body.chunking_strategy ? toStaticChunking(body.chunking_strategy) : null;
         const rechunk =
           chunking &&

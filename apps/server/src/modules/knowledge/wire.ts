@@ -37,11 +37,22 @@ export const expiresAfter = z.strictObject({
   days: z.number().int().min(1).max(365),
 });
 
+const modelName = z.string().min(1).max(200);
 const retrievalDefaults = z.strictObject({
   ranker: z.enum(['auto', 'none', 'default-2024-11-15']).optional(),
   max_num_results: z.number().int().min(1).max(50).optional(),
   score_threshold: z.number().min(0).max(1).optional(),
+  /** a rerank model of the registry: searches re-score their best candidates through it (null: off) */
+  rerank_model: modelName.nullable().optional(),
+  /** how many first-stage hits the rerank model sees */
+  rerank_candidates: z.number().int().min(1).max(100).optional(),
 });
+export type RetrievalDefaultsInput = z.infer<typeof retrievalDefaults>;
+
+/** OpenAI's rankers, or (extension) the name of a rerank model to re-score the hybrid hits with. */
+export const RANKERS = ['auto', 'none', 'default-2024-11-15'] as const;
+export type Ranker = (typeof RANKERS)[number];
+export const isRanker = (v: string): v is Ranker => (RANKERS as readonly string[]).includes(v);
 
 const fileId = z.string().min(1).max(200);
 
@@ -109,7 +120,7 @@ export const searchBody = z.strictObject({
   filters: filter.optional(),
   ranking_options: z
     .strictObject({
-      ranker: z.enum(['auto', 'none', 'default-2024-11-15']).optional(),
+      ranker: z.union([z.enum(RANKERS), modelName]).optional(),
       score_threshold: z.number().min(0).max(1).optional(),
     })
     .optional(),
