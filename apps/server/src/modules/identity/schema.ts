@@ -1,5 +1,5 @@
 import { ROLES } from '@maas/contracts';
-import { boolean, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -93,6 +93,7 @@ export const sessions = pgTable(
 );
 
 export const INVITATION_STATUSES = ['pending', 'accepted', 'declined', 'revoked'] as const;
+export const MAIL_STATUSES = ['queued', 'sent', 'failed'] as const;
 
 /**
  * An org's offer of membership to whoever owns an email address. The invitee accepts or declines;
@@ -111,6 +112,12 @@ export const invitations = pgTable(
     /** the account was created with this invitation: its first login accepts it */
     forNewAccount: boolean('for_new_account').notNull().default(false),
     invitedBy: text('invited_by'),
+    /** SHA-256 of the link token mailed last (a new mailing replaces it); null: never mailed */
+    tokenHash: text('token_hash').unique(),
+    /** how many times the link was mailed: the token of mailing n is derived from (id, n) */
+    mailSeq: integer('mail_seq').notNull().default(0),
+    mailStatus: text('mail_status', { enum: MAIL_STATUSES }),
+    mailedAt: ts('mailed_at'),
     expiresAt: ts('expires_at').notNull(),
     respondedAt: ts('responded_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
@@ -118,6 +125,7 @@ export const invitations = pgTable(
   (t) => [index('invitations_email_idx').on(t.email), index('invitations_org_idx').on(t.orgId)],
 );
 
+export * from './mail/mail-schema.ts';
 export * from './mfa-schema.ts';
 export * from './roles-schema.ts';
 export * from './sso-schema.ts';
