@@ -111,6 +111,7 @@ export async function createServices(deps: CoreDeps) {
     secrets,
     outbound,
     redis: limitsRedis,
+    jobs,
   });
   const limits = createLimitService({
     db,

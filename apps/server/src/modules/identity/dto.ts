@@ -102,6 +102,11 @@ export const invitationDto = z.object({
   email: z.string(),
   role: roleSchema,
   status: z.enum(['pending', 'accepted', 'declined', 'revoked']),
+  mail_status: z
+    .enum(['queued', 'sent', 'failed'])
+    .nullable()
+    .describe('the last mailing of the link; null: never mailed (mail not set up)'),
+  mailed_at: z.string().nullable(),
   created_at: z.string(),
   expires_at: z.string(),
 });
@@ -116,6 +121,8 @@ export const toInvitationDto = (
   email: i.email,
   role: i.role,
   status: i.status,
+  mail_status: i.mailStatus,
+  mailed_at: i.mailedAt?.toISOString() ?? null,
   created_at: i.createdAt.toISOString(),
   expires_at: i.expiresAt.toISOString(),
 });

@@ -4,6 +4,7 @@ import { AppError, conflict, notFound } from '../../http/app-error.ts';
 import { type Principal, type Role, requirePermission, type UserPrincipal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
+import type { InvitationMail } from './mail/invitation-mail.ts';
 import { invitations, memberships, orgs, users } from './schema.ts';
 
 const INVITATION_TTL_MS = 14 * 86_400_000;
@@ -11,6 +12,8 @@ const INVITATION_TTL_MS = 14 * 86_400_000;
 interface Deps {
   db: Db;
   audit: AuditService;
+  /** mails the link of each new invitation when the platform has mail set up */
+  mail: InvitationMail;
 }
 
 export type InvitationRow = typeof invitations.$inferSelect;
@@ -20,13 +23,17 @@ export type InvitationRow = typeof invitations.$inferSelect;
  * declines. The org sees the same pending invitation whether or not the address has an account, and
  * nothing of the account until it is accepted.
  */
-export function createInvitationService({ db, audit }: Deps) {
+export function createInvitationService({ db, audit, mail }: Deps) {
   const live = () => and(eq(invitations.status, 'pending'), gt(invitations.expiresAt, new Date()));
 
-  /** Creates (or renews) the org's pending invitation of an address. Callers check permissions. */
-  async function invite(
+  /**
+   * Creates (or renews) an org's pending invitation of an address and mails its link when mail is
+   * set up. Callers check permissions.
+   */
+  async function offer(
     tx: DbOrTx,
-    p: Principal,
+    orgId: string,
+    invitedBy: string,
     input: { email: string; role: Role; forNewAccount?: boolean },
     ctx: AuditContext,
   ): Promise<InvitationRow> {
@@ -35,28 +42,35 @@ export function createInvitationService({ db, audit }: Deps) {
       .update(invitations)
       .set({ status: 'revoked', respondedAt: new Date() })
       .where(
-        and(eq(invitations.orgId, p.orgId), eq(invitations.email, email), eq(invitations.status, 'pending')),
+        and(eq(invitations.orgId, orgId), eq(invitations.email, email), eq(invitations.status, 'pending')),
       );
     const [row] = await tx
       .insert(invitations)
       .values({
         id: newId('inv'),
-        orgId: p.orgId,
+        orgId,
         email,
         role: input.role,
         forNewAccount: input.forNewAccount ?? false,
-        invitedBy: p.kind === 'user' ? p.userId : p.keyId,
+        invitedBy,
         expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
       })
       .returning();
     await audit.append(tx, ctx, {
-      orgId: p.orgId,
+      orgId,
       action: 'invitation.create',
       target: { type: 'invitation', id: row!.id },
       after: { email, role: input.role },
     });
-    return row!;
+    return mail.schedule(tx, row!);
   }
+
+  const invite = (
+    tx: DbOrTx,
+    p: Principal,
+    input: { email: string; role: Role; forNewAccount?: boolean },
+    ctx: AuditContext,
+  ) => offer(tx, p.orgId, p.kind === 'user' ? p.userId : p.keyId, input, ctx);
 
   async function findMine(tx: DbOrTx, p: UserPrincipal, id: string) {
     const [row] = await tx
@@ -106,6 +120,8 @@ export function createInvitationService({ db, audit }: Deps) {
 
   return {
     invite,
+    offer,
+    join,
     emailKnownToOrg,
 
     async create(p: Principal, input: { email: string; role: Role }, ctx: AuditContext) {
@@ -145,6 +161,33 @@ export function createInvitationService({ db, audit }: Deps) {
           action: 'invitation.revoke',
           target: { type: 'invitation', id },
         });
+      });
+    },
+
+    /** Mails a pending invitation's link again: a new link (the last one stops working), a new expiry. */
+    async resend(p: Principal, id: string, ctx: AuditContext) {
+      requirePermission(p, 'read');
+      const [row] = await db
+        .select()
+        .from(invitations)
+        .where(and(eq(invitations.id, id), eq(invitations.orgId, p.orgId), live()));
+      if (!row) throw notFound('invitation');
+      requirePermission(p, 'manage_members');
+      return db.transaction(async (tx) => {
+        const [renewed] = await tx
+          .update(invitations)
+          .set({ expiresAt: new Date(Date.now() + INVITATION_TTL_MS) })
+          .where(eq(invitations.id, id))
+          .returning();
+        const mailed = await mail.schedule(tx, renewed!);
+        if (mailed.mailSeq === renewed!.mailSeq)
+          throw new AppError('unprocessable', 'mail is not set up: a platform admin sets the SMTP settings');
+        await audit.append(tx, ctx, {
+          orgId: p.orgId,
+          action: 'invitation.resend',
+          target: { type: 'invitation', id },
+        });
+        return mailed;
       });
     },
 

@@ -8,10 +8,12 @@ import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
 import type { AuditService } from '../audit/index.ts';
+import type { JobEngine } from '../jobs/index.ts';
 import { createAuthService } from './auth-service.ts';
 import { bootstrapFirstStart } from './bootstrap.ts';
 import { createInvitationService } from './invitation-service.ts';
 import { createLoginThrottle } from './login-throttle.ts';
+import { createIdentityMail } from './mail/index.ts';
 import { createMemberService } from './member-service.ts';
 import { createLoginChallenges } from './mfa/login-challenges.ts';
 import { createMfaAccount } from './mfa/mfa-account.ts';
@@ -39,6 +41,8 @@ export interface IdentityDeps {
   outbound: OutboundPolicy;
   /** login throttling counters shared by every replica; in-process without it */
   redis?: Redis | undefined;
+  /** mails invitation links */
+  jobs: JobEngine;
 }
 
 export function createIdentityService(deps: IdentityDeps) {
@@ -60,7 +64,8 @@ export function createIdentityService(deps: IdentityDeps) {
       .digest('hex')
       .slice(0, 12),
   });
-  const invitations = createInvitationService(deps);
+  const mail = createIdentityMail({ ...deps, secretKey: config.secretKey });
+  const invitations = createInvitationService({ ...deps, mail: mail.invitationMail });
   const sessions = createSessionService(deps);
   const mfa = createMfaService(deps);
   const challenges = createLoginChallenges(deps);
@@ -87,6 +92,7 @@ export function createIdentityService(deps: IdentityDeps) {
   const projects = createProjectService({ ...deps, orgs });
   const members = createMemberService({ ...deps, hasher, invitations });
   return {
+    ...mail.selfService(invitations, hasher),
     auth,
     orgs,
     projects,

@@ -28,9 +28,18 @@ describe('key cache', () => {
         projectId: 'prj_1',
         scopes: ['inference'],
         models: ['m'],
+        ownerUserId: null,
       },
     });
     expect(cache.lookup('h2', Date.now())).toEqual({ status: 'miss' });
+  });
+
+  it('names the user who created the key (a key made by another key has none)', () => {
+    const cache = createKeyCache();
+    cache.apply('key_1', row({ createdBy: 'usr_1' }), cache.beginRead());
+    cache.apply('key_2', row({ id: 'key_2', hash: 'h9', createdBy: 'key_1' }), cache.beginRead());
+    expect(cache.principalOf('key_1', Date.now())?.ownerUserId).toBe('usr_1');
+    expect(cache.principalOf('key_2', Date.now())?.ownerUserId).toBeNull();
   });
 
   it('refuses an expired key, and a previous hash once its grace period is over', () => {

@@ -102,9 +102,15 @@ export function createKeyService(deps: KeyServiceDeps) {
     /** A key as it is now (scopes, models), for work that runs long after the request that made it. */
     principalOf: (id: string) => cache.principalOf(id, now()),
 
-    async list(orgId: string, filter: { projectId?: string | undefined }, limit: number, cursor?: string) {
+    async list(
+      orgId: string,
+      filter: { projectId?: string | undefined; createdBy?: string | undefined },
+      limit: number,
+      cursor?: string,
+    ) {
       const where: SQL[] = [eq(apiKeys.orgId, orgId)];
       if (filter.projectId) where.push(eq(apiKeys.projectId, filter.projectId));
+      if (filter.createdBy) where.push(eq(apiKeys.createdBy, filter.createdBy));
       if (cursor) where.push(lt(apiKeys.id, cursor));
       return db
         .select()

@@ -71,6 +71,20 @@ export async function invitationRoutes(app: FastifyInstance, { services }: { ser
     },
   );
 
+  r.post(
+    '/invitations/:id/resend',
+    {
+      schema: {
+        tags,
+        summary: 'Mail a pending invitation again: a new link and expiry (the previous link stops working)',
+        params: idParams,
+        body: z.strictObject({}).optional(),
+        response: { 200: invitationDto },
+      },
+    },
+    async (req) => toInvitationDto(await invitations.resend(principalOf(req), req.params.id, auditContextOf(req))),
+  );
+
   r.get(
     '/me/invitations',
     {
