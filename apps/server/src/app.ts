@@ -10,6 +10,7 @@ import {
 import type { Logger } from 'pino';
 import { AppError } from './http/app-error.ts';
 import { registerAdminAuth } from './http/authenticate.ts';
+import { registerRouteAccess } from './http/route-access.ts';
 import { registerErrorMapper, sendError } from './http/error-mapper.ts';
 import { requestIdFrom } from './http/request-context.ts';
 import { newId } from './ids.ts';
@@ -96,6 +97,10 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
       registerAdminAuth(api, {
         verifyAccessToken: (token) => services.identity.verifyAccessToken(token),
         verifyApiKey: (secret) => services.keys.verify(secret),
+      });
+      registerRouteAccess(api, {
+        keyGrant: services.identity.keyGrants((orgId, id) => services.keys.get(orgId, id)),
+        projectOfResource: async (orgId, _resource, id) => (await services.keys.get(orgId, id)).projectId,
       });
       await api.register(identityRoutes, { services });
       await api.register(keyRoutes, { services });

@@ -51,7 +51,9 @@ export type IdPrefix =
   | 'uid'
   | 'sso'
   | 'mfa'
-  | 'lch';
+  | 'lch'
+  | 'rol'
+  | 'ras';
 
 /** Sortable, type-prefixed id: `key_01J…`. Sorting by id sorts by creation time. */
 export function newId(prefix: IdPrefix): string {

@@ -1,6 +1,7 @@
 import type { KeyScope, Role } from '@maas/contracts';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from './app-error.ts';
+import { holdsLevel, type PermissionGrant } from './permissions.ts';
 
 export type { KeyScope, Role };
 
@@ -12,6 +13,8 @@ export interface UserPrincipal {
   role: Role;
   isPlatformAdmin: boolean;
   sessionId: string;
+  /** named permissions from the org role (built-in or custom) and project roles */
+  permissions?: PermissionGrant;
 }
 
 export interface KeyPrincipal {
@@ -22,6 +25,8 @@ export interface KeyPrincipal {
   scopes: KeyScope[];
   /** null: every model the project may use */
   models: string[] | null;
+  /** set on admin routes: the scopes narrowed to what the key's owner may do in its project */
+  permissions?: PermissionGrant;
   /** the user who created the key: a user's keys share the user's limits (absent: created by a key) */
   ownerUserId?: string | null;
 }
@@ -49,7 +54,19 @@ export function effectiveRole(p: Principal): Role | null {
   return null;
 }
 
+const levelOf: Record<Permission, Role> = {
+  read: 'viewer',
+  write: 'operator',
+  manage_members: 'admin',
+  delete_org: 'owner',
+};
+
+/**
+ * The coarse check services make. With named permissions (admin routes) it asks whether the caller
+ * holds any permission of that level: the route's own named permission is checked before the handler.
+ */
 export function can(p: Principal, permission: Permission): boolean {
+  if (p.permissions) return holdsLevel(p.permissions, levelOf[permission]);
   const role = effectiveRole(p);
   return role !== null && grants[role].includes(permission);
 }

@@ -8,6 +8,10 @@ import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
 import type { AuditService } from '../audit/index.ts';
+import { createAssignmentService } from './access/assignment-service.ts';
+import { loadGrant } from './access/grant.ts';
+import { createKeyGrants, type KeyRecord } from './access/key-grant.ts';
+import { createRoleService } from './access/role-service.ts';
 import type { JobEngine } from '../jobs/index.ts';
 import { createAuthService } from './auth-service.ts';
 import { bootstrapFirstStart } from './bootstrap.ts';
@@ -91,6 +95,7 @@ export function createIdentityService(deps: IdentityDeps) {
   const orgs = createOrgService(deps);
   const projects = createProjectService({ ...deps, orgs });
   const members = createMemberService({ ...deps, hasher, invitations });
+  const roles = createRoleService(deps);
   return {
     ...mail.selfService(invitations, hasher),
     auth,
@@ -104,7 +109,14 @@ export function createIdentityService(deps: IdentityDeps) {
     sso,
     mfaLogin: createMfaLogin({ ...deps, auth, mfa, challenges, throttle }),
     mfaAccount: createMfaAccount({ ...deps, mfa, throttle }),
-    verifyAccessToken: auth.verifyAccessToken,
+    roles,
+    assignments: createAssignmentService({ ...deps, roles }),
+    /** the session's user, with the permissions of its org role and project roles */
+    verifyAccessToken: async (token: string) => {
+      const p = await auth.verifyAccessToken(token);
+      return { ...p, permissions: await loadGrant(deps.db, p.orgId, p.userId, p.role) };
+    },
+    keyGrants: (keyOf: (orgId: string, id: string) => Promise<KeyRecord>) => createKeyGrants({ db: deps.db, keyOf }),
     requireProject: projects.requireProject,
     bootstrap: (announce: (line: string) => void) => bootstrapFirstStart({ ...deps, hasher }, announce),
   };

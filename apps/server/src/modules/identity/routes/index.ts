@@ -7,6 +7,7 @@ import { memberRoutes } from './members.ts';
 import { mfaRoutes } from './mfa.ts';
 import { orgRoutes } from './orgs.ts';
 import { projectRoutes } from './projects.ts';
+import { roleRoutes } from './roles.ts';
 import { selfServiceRoutes } from './self-service.ts';
 import { sessionRoutes } from './sessions.ts';
 import { ssoRoutes } from './sso.ts';
@@ -17,6 +18,7 @@ export async function identityRoutes(app: FastifyInstance, opts: { services: Ser
   await app.register(orgRoutes, opts);
   await app.register(projectRoutes, opts);
   await app.register(memberRoutes, opts);
+  await app.register(roleRoutes, opts);
   await app.register(invitationRoutes, opts);
   await app.register(selfServiceRoutes, opts);
   await app.register(identityProviderRoutes, opts);

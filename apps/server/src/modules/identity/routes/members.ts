@@ -4,9 +4,11 @@ import { z } from 'zod';
 import { AppError, forbidden } from '../../../http/app-error.ts';
 import { listQuery, page, pageOf } from '../../../http/pagination.ts';
 import { idParams } from '../../../http/params.ts';
+import { builtInPermissions } from '../../../http/permissions.ts';
 import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
 import type { Services } from '../../../services.ts';
+import { assertMayGrant, orgPermissionsOf } from '../access/role-service.ts';
 import {
   emailSchema,
   invitationDto,
@@ -19,6 +21,10 @@ import {
 } from '../dto.ts';
 import { MIN_PASSWORD_LENGTH } from '../password-policy.ts';
 
+const memberDto = membershipDto.extend({
+  custom_role: z.object({ id: z.string(), name: z.string() }).nullable(),
+});
+
 const password = z
   .string()
   .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
@@ -29,7 +35,12 @@ const password = z
 
 export async function memberRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { members, auth } = services.identity;
+  const { members, auth, assignments } = services.identity;
+  /** a membership with its custom org role, if it has one */
+  const withCustomRole = async (m: Parameters<typeof toMembershipDto>[0], email?: string) => ({
+    ...toMembershipDto(m, email),
+    custom_role: (await assignments.orgRoles(m.orgId)).get(m.userId) ?? null,
+  });
 
   r.get(
     '/users',
@@ -151,15 +162,19 @@ export async function memberRoutes(app: FastifyInstance, { services }: { service
 
   r.get(
     '/memberships',
-    { schema: { tags: ['memberships'], querystring: listQuery, response: { 200: pageOf(membershipDto) } } },
+    { schema: { tags: ['memberships'], querystring: listQuery, response: { 200: pageOf(memberDto) } } },
     async (req) => {
       const rows = await members.listMemberships(principalOf(req), req.query.limit, req.query.cursor);
       const result = page(
         rows.map((row) => ({ ...row, id: row.membership.id })),
         req.query.limit,
       );
+      const custom = await assignments.orgRoles(principalOf(req).orgId);
       return {
-        data: result.data.map((row) => toMembershipDto(row.membership, row.email)),
+        data: result.data.map((row) => ({
+          ...toMembershipDto(row.membership, row.email),
+          custom_role: custom.get(row.membership.userId) ?? null,
+        })),
         next_cursor: result.next_cursor,
       };
     },
@@ -188,8 +203,8 @@ export async function memberRoutes(app: FastifyInstance, { services }: { service
 
   r.get(
     '/memberships/:id',
-    { schema: { tags: ['memberships'], params: idParams, response: { 200: membershipDto } } },
-    async (req) => toMembershipDto(await members.getMembership(principalOf(req), req.params.id)),
+    { schema: { tags: ['memberships'], params: idParams, response: { 200: memberDto } } },
+    async (req) => withCustomRole(await members.getMembership(principalOf(req), req.params.id)),
   );
 
   r.patch(
@@ -198,15 +213,29 @@ export async function memberRoutes(app: FastifyInstance, { services }: { service
       schema: {
         tags: ['memberships'],
         summary: 'Change a member role',
+        description:
+          '`role` sets a built-in role; `role_id` a custom role of the org (it replaces the built-in ' +
+          "role's permissions). Nobody grants a permission they do not hold.",
         params: idParams,
-        body: z.strictObject({ role: roleSchema }),
-        response: { 200: membershipDto },
+        body: z.union([
+          z.strictObject({ role: roleSchema }),
+          z.strictObject({ role_id: z.string().regex(/^rol_[a-z0-9]{1,100}$/, 'not a custom role id') }),
+        ]),
+        response: { 200: memberDto },
       },
     },
-    async (req) =>
-      toMembershipDto(
-        await members.updateMembership(principalOf(req), req.params.id, req.body.role, auditContextOf(req)),
-      ),
+    async (req) => {
+      const p = principalOf(req);
+      const ctx = auditContextOf(req);
+      if ('role_id' in req.body) {
+        const { membership } = await assignments.setOrgRole(p, req.params.id, req.body.role_id, ctx);
+        return withCustomRole(membership);
+      }
+      assertMayGrant(orgPermissionsOf(p), builtInPermissions(req.body.role));
+      const membership = await members.updateMembership(p, req.params.id, req.body.role, ctx);
+      await assignments.clearOrgRole(p, req.params.id, ctx);
+      return withCustomRole(membership);
+    },
   );
 
   r.delete(
