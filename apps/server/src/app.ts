@@ -10,9 +10,9 @@ import {
 import type { Logger } from 'pino';
 import { AppError } from './http/app-error.ts';
 import { registerAdminAuth } from './http/authenticate.ts';
-import { registerRouteAccess } from './http/route-access.ts';
 import { registerErrorMapper, sendError } from './http/error-mapper.ts';
 import { requestIdFrom } from './http/request-context.ts';
+import { registerRouteAccess } from './http/route-access.ts';
 import { newId } from './ids.ts';
 import { asyncRoutes } from './modules/async-inference/index.ts';
 import { auditRoutes } from './modules/audit/index.ts';

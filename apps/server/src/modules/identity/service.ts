@@ -8,11 +8,11 @@ import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
 import type { AuditService } from '../audit/index.ts';
+import type { JobEngine } from '../jobs/index.ts';
 import { createAssignmentService } from './access/assignment-service.ts';
 import { loadGrant } from './access/grant.ts';
 import { createKeyGrants, type KeyRecord } from './access/key-grant.ts';
 import { createRoleService } from './access/role-service.ts';
-import type { JobEngine } from '../jobs/index.ts';
 import { createAuthService } from './auth-service.ts';
 import { bootstrapFirstStart } from './bootstrap.ts';
 import { createInvitationService } from './invitation-service.ts';
@@ -116,7 +116,8 @@ export function createIdentityService(deps: IdentityDeps) {
       const p = await auth.verifyAccessToken(token);
       return { ...p, permissions: await loadGrant(deps.db, p.orgId, p.userId, p.role) };
     },
-    keyGrants: (keyOf: (orgId: string, id: string) => Promise<KeyRecord>) => createKeyGrants({ db: deps.db, keyOf }),
+    keyGrants: (keyOf: (orgId: string, id: string) => Promise<KeyRecord>) =>
+      createKeyGrants({ db: deps.db, keyOf }),
     requireProject: projects.requireProject,
     bootstrap: (announce: (line: string) => void) => bootstrapFirstStart({ ...deps, hasher }, announce),
   };
