@@ -32,6 +32,7 @@ import { createIdentityService } from './modules/identity/index.ts';
 import { createJobEngine } from './modules/jobs/index.ts';
 import { createKeyService } from './modules/keys/index.ts';
 import {
+  createFileSearchPort,
   createKnowledge,
   createPgVectorIndex,
   createRagHook,
@@ -298,6 +299,7 @@ export async function createServices(deps: CoreDeps) {
   });
   // chat with a `knowledge` field retrieves its sources first
   gateway.context.beforeRequest = createRagHook(knowledge);
+  responses.useFileSearch(createFileSearchPort(knowledge));
   jobs.start();
   return {
     config,

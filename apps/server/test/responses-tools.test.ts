@@ -166,7 +166,6 @@ describe('function tools', () => {
 describe('refusals in OpenAI’s shape', () => {
   it.each([
     ['web_search', { type: 'web_search' }],
-    ['file_search', { type: 'file_search', vector_store_ids: ['vs_1'] }],
     [
       'computer_use_preview',
       { type: 'computer_use_preview', display_width: 1, display_height: 1, environment: 'linux' },
@@ -175,13 +174,25 @@ describe('refusals in OpenAI’s shape', () => {
     const res = await post({ model: 'chat-small', input: 'hi', tools: [weather, tool] });
     expect(res.status).toBe(400);
     expect(res.body.error).toEqual({
-      message: `Tool type '${type}' is not supported by this gateway; only 'function' tools are.`,
+      message: `Tool type '${type}' is not supported by this gateway; only 'function' and 'file_search' tools are.`,
       type: 'invalid_request_error',
       param: 'tools[1].type',
       code: 'validation_failed',
     });
     const usage = await usageFor(ts, res.requestId!);
     expect(usage).toMatchObject({ endpoint: 'responses', outcome: 'rejected', httpStatus: 400 });
+  });
+
+  it('refuses a file_search tool whose vector store is not found, naming it, metered as rejected', async () => {
+    const res = await post({
+      model: 'chat-small',
+      input: 'hi',
+      tools: [weather, { type: 'file_search', vector_store_ids: ['vs_1'] }],
+    });
+    expect(res.status).toBe(404);
+    expect(res.body.error).toMatchObject({ type: 'not_found_error', param: 'tools[1].vector_store_ids[0]' });
+    const usage = await usageFor(ts, res.requestId!);
+    expect(usage).toMatchObject({ endpoint: 'responses', outcome: 'rejected', httpStatus: 404 });
   });
 
   it.each([

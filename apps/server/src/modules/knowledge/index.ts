@@ -1,3 +1,4 @@
+export { createFileSearchPort } from './file-search.ts';
 export { createKnowledge, type Knowledge } from './knowledge.ts';
 export { loadLexical } from './lexical.ts';
 export type { KnowledgeDeps, KnowledgeFiles, KnowledgeModels } from './ports.ts';

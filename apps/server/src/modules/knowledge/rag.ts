@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import { badRequest } from './errors.ts';
+import { parseFileSearchTool, runFileSearch, sourcesMessage } from './file-search.ts';
 import type { Knowledge } from './knowledge.ts';
 import { rankingFor, type SearchHit, searchStores } from './search.ts';
 
@@ -38,11 +39,6 @@ function questionOf(messages: unknown): string {
   return '';
 }
 
-function sourcesMessage(hits: SearchHit[]): string {
-  const sources = hits.map((h, i) => `[${i + 1}] ${h.filename}\n${h.text}`).join('\n\n');
-  return `Answer the user with the sources below. Cite a source by its number in brackets, like [1]. If the sources do not hold the answer, say so.\n\n${sources}`;
-}
-
 /** JSON with every non-ASCII character escaped: fit for an HTTP header. */
 const asciiJson = (v: unknown) =>
   JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -55,25 +51,38 @@ const asciiJson = (v: unknown) =>
 export function createRagHook(knowledge: Knowledge) {
   return async (req: FastifyRequest, reply: FastifyReply, endpoint: string): Promise<void> => {
     const body = req.body as Record<string, unknown> | null;
-    if (endpoint !== 'chat.completions' || !body || typeof body !== 'object' || body.knowledge === undefined)
-      return;
-    const parsed = knowledgeField.safeParse(body.knowledge);
-    if (!parsed.success)
-      throw badRequest(`Invalid 'knowledge': ${parsed.error.issues[0]?.message ?? 'bad value'}`, 'knowledge');
-    delete body.knowledge;
+    if (endpoint !== 'chat.completions' || !body || typeof body !== 'object') return;
     const key = req.principal as KeyPrincipal;
-    const scope = { orgId: key.orgId, projectId: key.projectId };
-    const stores = [];
-    for (const id of parsed.data.vector_store_ids) stores.push(await knowledge.stores.get(scope, id));
+    const fileSearch = takeFileSearchTools(body);
+    if (body.knowledge === undefined && fileSearch.length === 0) return;
+    let hits: SearchHit[] = [];
+    if (body.knowledge !== undefined) {
+      const parsed = knowledgeField.safeParse(body.knowledge);
+      if (!parsed.success)
+        throw badRequest(
+          `Invalid 'knowledge': ${parsed.error.issues[0]?.message ?? 'bad value'}`,
+          'knowledge',
+        );
+      delete body.knowledge;
+      const scope = { orgId: key.orgId, projectId: key.projectId };
+      const stores = [];
+      for (const id of parsed.data.vector_store_ids) stores.push(await knowledge.stores.get(scope, id));
+      const question = questionOf(body.messages);
+      if (question)
+        hits = await searchStores(knowledge.deps, key, {
+          stores,
+          queries: [question],
+          maxResults: parsed.data.top_k,
+          ...rankingFor(stores[0]!, undefined),
+          scoreThreshold: parsed.data.score_threshold,
+        });
+    }
+    // file_search tools (which OpenAI-compatible upstreams lack) are run here, their hits merged in
     const question = questionOf(body.messages);
-    if (!question) return;
-    const hits = await searchStores(knowledge.deps, key, {
-      stores,
-      queries: [question],
-      maxResults: parsed.data.top_k,
-      ...rankingFor(stores[0]!, undefined),
-      scoreThreshold: parsed.data.score_threshold,
-    });
+    for (const { tool, param } of fileSearch) {
+      const parsed = parseFileSearchTool(tool, param);
+      if (question) hits = mergeHits(hits, await runFileSearch(knowledge, key, parsed, question, param));
+    }
     const citations: Citation[] = hits.map((h, i) => ({
       index: i + 1,
       file_id: h.fileId,
@@ -88,6 +97,36 @@ export function createRagHook(knowledge: Knowledge) {
     const send = reply.send.bind(reply);
     reply.send = ((payload: unknown) => send(withCitations(payload, citations))) as typeof reply.send;
   };
+}
+
+/**
+ * Takes the `file_search` tools out of a chat request (with a `tool_choice` that names one), so the
+ * upstream sees only the tools it can call; each with the param that names it, for refusals.
+ */
+function takeFileSearchTools(body: Record<string, unknown>): { tool: unknown; param: string }[] {
+  if (!Array.isArray(body.tools)) return [];
+  const taken: { tool: unknown; param: string }[] = [];
+  const kept: unknown[] = [];
+  body.tools.forEach((tool: { type?: unknown } | null, i: number) => {
+    if (tool?.type === 'file_search') taken.push({ tool, param: `tools[${i}]` });
+    else kept.push(tool);
+  });
+  if (taken.length === 0) return taken;
+  if (kept.length > 0) body.tools = kept;
+  else {
+    delete body.tools;
+    delete body.tool_choice;
+    delete body.parallel_tool_calls;
+  }
+  const choice = body.tool_choice as { type?: unknown } | undefined;
+  if (choice && typeof choice === 'object' && choice.type === 'file_search') delete body.tool_choice;
+  return taken;
+}
+
+/** hits of several searches in one list, best first, each chunk once */
+function mergeHits(a: SearchHit[], b: SearchHit[]): SearchHit[] {
+  const seen = new Set(a.map((h) => h.chunkId));
+  return [...a, ...b.filter((h) => !seen.has(h.chunkId))].sort((x, y) => y.score - x.score);
 }
 
 function withCitations(payload: unknown, citations: Citation[]): unknown {

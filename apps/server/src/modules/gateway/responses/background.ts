@@ -9,6 +9,7 @@ import {
 } from '../../jobs/index.ts';
 import type { GatewayContext } from '../context.ts';
 import { revokedKeyAnswer, runInternal } from '../run-internal.ts';
+import { type FileSearchDone, withFileSearch } from './file-search.ts';
 import { fromChatCompletion } from './from-chat.ts';
 import type { ResponseRecord } from './response-object.ts';
 import type { ResponseStore } from './response-store.ts';
@@ -19,6 +20,8 @@ interface BackgroundPayload {
   responseId: string;
   principal: KeyPrincipal;
   chat: Record<string, unknown>;
+  /** what the request's file_search tools found before it was queued */
+  fileSearch?: FileSearchDone | null;
 }
 
 /** Saved as the job's progress once the gateway answered: a rerun after a crash reuses it. */
@@ -76,7 +79,10 @@ export function createBackgroundResponses(deps: BackgroundDeps) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const completedAt = new Date();
     if (answer.status_code < 400) {
-      const outcome = fromChatCompletion((answer.body ?? {}) as Parameters<typeof fromChatCompletion>[0]);
+      const outcome = withFileSearch(
+        fromChatCompletion((answer.body ?? {}) as Parameters<typeof fromChatCompletion>[0]),
+        p.fileSearch ?? null,
+      );
       await store.advance(p.responseId, { ...outcome, completedAt });
       return { response_id: p.responseId, status: outcome.status };
     }
@@ -100,16 +106,22 @@ export function createBackgroundResponses(deps: BackgroundDeps) {
 
   return {
     /** stores the response as queued and enqueues its job; the record as answered */
-    async submit(record: ResponseRecord, chat: Record<string, unknown>, key: KeyPrincipal) {
-      await store.insert(record);
-      const payload: BackgroundPayload = { responseId: record.id, principal: key, chat };
+    async submit(
+      record: ResponseRecord,
+      chat: Record<string, unknown>,
+      key: KeyPrincipal,
+      fileSearch: FileSearchDone | null = null,
+    ) {
+      // the searches are done: a queued response shows them
+      await store.insert(fileSearch ? { ...record, output: fileSearch.leading } : record);
+      const payload: BackgroundPayload = { responseId: record.id, principal: key, chat, fileSearch };
       const job = await jobs.enqueue({ queue: BACKGROUND_QUEUE, orgId: key.orgId, payload, priority: -5 });
       await store.advance(record.id, { jobId: job.id }, ['queued', 'in_progress', 'completed', 'failed']);
       deps.log.info(
         { response_id: record.id, job_id: job.id, key_id: key.keyId },
         'background response queued',
       );
-      return { ...record, jobId: job.id };
+      return { ...record, output: fileSearch?.leading ?? record.output, jobId: job.id };
     },
 
     /** cancels a queued or running response (one that ended is returned as it is) */

@@ -61,8 +61,14 @@ export class ChatStreamToResponseEvents {
   private deltas = 0;
   private error: StreamOutcome['error'] = null;
 
-  /** `initial`: the response object as it starts (status in_progress, no output) */
-  constructor(private readonly initial: () => Record<string, unknown>) {
+  /**
+   * `initial`: the response object as it starts (status in_progress, no output); `leading`: items
+   * done before the model runs (file searches), sent first
+   */
+  constructor(
+    private readonly initial: () => Record<string, unknown>,
+    private readonly leading: Item[] = [],
+  ) {
     this.parser = createParser({ maxBufferSize: MAX_EVENT_CHARS, onEvent: (e) => this.onData(e.data) });
   }
 
@@ -148,6 +154,14 @@ export class ChatStreamToResponseEvents {
     const response = this.initial();
     this.out += this.frame('response.created', { response });
     this.out += this.frame('response.in_progress', { response });
+    for (const item of this.leading) {
+      const where = { output_index: this.output.length, item_id: item.id };
+      this.output.push(item);
+      this.out += this.frame('response.output_item.added', { output_index: where.output_index, item });
+      for (const stage of ['in_progress', 'searching', 'completed'])
+        this.out += this.frame(`response.${String(item.type)}.${stage}`, where);
+      this.out += this.frame('response.output_item.done', { output_index: where.output_index, item });
+    }
   }
 
   private textDelta(kind: 'text' | 'reasoning', delta: string): void {

@@ -1,6 +1,7 @@
 import { AppError } from '../../../http/app-error.ts';
 import type { KeyPrincipal } from '../../../http/principal.ts';
 import { newId } from '../../../ids.ts';
+import { type FileSearchDone, type FileSearchPort, runFileSearchTools } from './file-search.ts';
 import { normalizeInput } from './input-items.ts';
 import { echoedRequest, type ResponseRecord } from './response-object.ts';
 import type { ResponseStore } from './response-store.ts';
@@ -12,6 +13,8 @@ export interface PreparedResponse {
   body: CreateResponseBody;
   chat: Record<string, unknown>;
   record: ResponseRecord;
+  /** what its file_search tools found (null: none) */
+  fileSearch: FileSearchDone | null;
 }
 
 /**
@@ -24,6 +27,7 @@ export async function prepareResponse(
   key: KeyPrincipal,
   raw: unknown,
   retentionMs: number,
+  fileSearch: FileSearchPort | null = null,
 ): Promise<PreparedResponse> {
   const body = parseCreateBody(raw);
   const input = normalizeInput(body.input);
@@ -69,5 +73,7 @@ export async function prepareResponse(
     expiresAt: new Date(now.getTime() + retentionMs),
     store: body.store !== false,
   };
-  return { body, chat: toChatBody(body, conversation), record };
+  const chat = toChatBody(body, conversation);
+  const searched = await runFileSearchTools(fileSearch, key, body, conversation, chat);
+  return { body, chat, record, fileSearch: searched };
 }

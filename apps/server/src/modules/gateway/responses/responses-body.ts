@@ -56,6 +56,7 @@ export const createResponseBody = z.looseObject({
     .nullish(),
   user: z.string().nullish(),
   truncation: z.enum(['auto', 'disabled']).nullish(),
+  include: z.array(z.string()).nullish(),
 });
 
 export type CreateResponseBody = z.infer<typeof createResponseBody>;
@@ -85,9 +86,11 @@ export function parseCreateBody(raw: unknown): CreateResponseBody {
   }
   const body = result.data;
   body.tools?.forEach((tool, i) => {
+    // emulated by maas (file-search.ts), which validates it
+    if (tool.type === 'file_search') return;
     if (tool.type !== 'function')
       throw badRequest(
-        `Tool type '${tool.type}' is not supported by this gateway; only 'function' tools are.`,
+        `Tool type '${tool.type}' is not supported by this gateway; only 'function' and 'file_search' tools are.`,
         `tools[${i}].type`,
       );
     const parsed = functionTool.safeParse(tool);
@@ -98,7 +101,7 @@ export function parseCreateBody(raw: unknown): CreateResponseBody {
     }
   });
   const choice = body.tool_choice;
-  if (choice && typeof choice === 'object' && choice.type !== 'function')
+  if (choice && typeof choice === 'object' && choice.type !== 'function' && choice.type !== 'file_search')
     throw badRequest(
       `tool_choice of type '${choice.type}' is not supported by this gateway.`,
       'tool_choice.type',

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { ChatStreamToResponseEvents, type StreamOutcome } from './chat-stream-to-events.ts';
 import { type ChatCompletion, fromChatCompletion, type ResponseOutcome } from './from-chat.ts';
+import type { Item } from './input-items.ts';
 
 export interface ResponsesReplyOptions {
   /** the response object as it starts (status in_progress, no output) */
@@ -9,6 +10,8 @@ export interface ResponsesReplyOptions {
   /** stores the response as it ended (when it is stored) and gives its object back */
   complete: (outcome: ResponseOutcome | StreamOutcome) => Promise<Record<string, unknown>>;
   onError: (err: unknown) => void;
+  /** output items done before the model ran (file searches), sent first */
+  leading?: Item[] | undefined;
 }
 
 const serverError = (message: string) => ({
@@ -22,7 +25,7 @@ const serverError = (message: string) => ({
  * Status, headers, hijack and the socket's events are the real reply's.
  */
 export function responsesReply(real: FastifyReply, opts: ResponsesReplyOptions): FastifyReply {
-  const events = new ChatStreamToResponseEvents(opts.initial);
+  const events = new ChatStreamToResponseEvents(opts.initial, opts.leading);
   const socket: ServerResponse = real.raw;
   let ending = false;
   const finishStream = (last?: Buffer | string) => {

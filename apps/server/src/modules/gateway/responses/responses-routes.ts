@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../../../http/app-error.ts';
 import type { KeyPrincipal } from '../../../http/principal.ts';
 import { proxyRequest } from '../proxy-request.ts';
+import { withFileSearch } from './file-search.ts';
 import { listInputItems } from './list-input-items.ts';
 import type { PreparedResponse } from './prepare-request.ts';
 import { type ResponseRecord, toResponseObject } from './response-object.ts';
@@ -62,7 +63,12 @@ export async function responsesRoutes(app: FastifyInstance, { responses }: { res
         refusal = err;
       }
       if (prepared?.body.background) {
-        const queued = await responses.background.submit(prepared.record, prepared.chat, key);
+        const queued = await responses.background.submit(
+          prepared.record,
+          prepared.chat,
+          key,
+          prepared.fileSearch,
+        );
         return reply.code(200).send(toResponseObject(queued));
       }
       // refused inside the gateway's path, so that a refused body is metered like any other
@@ -72,7 +78,9 @@ export async function responsesRoutes(app: FastifyInstance, { responses }: { res
       };
       const answer = responsesReply(reply, {
         initial: () => toResponseObject(prepared!.record),
-        complete: (outcome) => responses.complete(prepared!.record, outcome),
+        complete: (outcome) =>
+          responses.complete(prepared!.record, withFileSearch(outcome, prepared!.fileSearch)),
+        leading: prepared?.fileSearch?.leading,
         onError: (err) => req.log.error({ err }, 'response not stored'),
       });
       await proxyRequest(responses.gw, req, answer, 'chat.completions', { translate });

@@ -6,6 +6,7 @@ import type { UsageEvent, UsageWriter } from '../../metering/index.ts';
 import type { GatewayContext } from '../context.ts';
 import { createBackgroundResponses } from './background.ts';
 import type { StreamOutcome } from './chat-stream-to-events.ts';
+import type { FileSearchPort } from './file-search.ts';
 import type { ResponseOutcome } from './from-chat.ts';
 import { type PreparedResponse, prepareResponse } from './prepare-request.ts';
 import { type ResponseRecord, toResponseObject } from './response-object.ts';
@@ -50,6 +51,7 @@ export function createResponses(deps: ResponsesDeps) {
     currentKey: deps.currentKey,
   });
   let timer: NodeJS.Timeout | null = null;
+  let fileSearch: FileSearchPort | null = null;
 
   const sweep = async () => {
     const removed = await store.sweep();
@@ -63,7 +65,12 @@ export function createResponses(deps: ResponsesDeps) {
     background,
     sweep,
     prepare: (key: KeyPrincipal, raw: unknown): Promise<PreparedResponse> =>
-      prepareResponse(store, key, raw, retentionMs),
+      prepareResponse(store, key, raw, retentionMs, fileSearch),
+
+    /** `file_search` tools run through the knowledge module (wired after it is made) */
+    useFileSearch(port: FileSearchPort) {
+      fileSearch = port;
+    },
 
     /** the response as it ended: stored unless `store: false`, returned as OpenAI's object */
     async complete(record: ResponseRecord, outcome: ResponseOutcome | StreamOutcome) {

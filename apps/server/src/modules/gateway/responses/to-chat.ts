@@ -15,9 +15,12 @@ export function toChatBody(body: CreateResponseBody, conversation: Item[]): Reco
   if (body.instructions) messages.push({ role: 'system', content: body.instructions });
   for (const item of conversation) addItem(messages, item);
   const chat: Record<string, unknown> = { model: body.model, messages };
-  if (body.tools?.length) chat.tools = (body.tools as FunctionTool[]).map(toChatTool);
+  // file_search tools are run by maas before the call (file-search.ts): the upstream sees functions only
+  const functions = (body.tools ?? []).filter((t) => t.type === 'function') as FunctionTool[];
+  if (functions.length) chat.tools = functions.map(toChatTool);
   const choice = body.tool_choice;
-  if (choice)
+  const hostedOnly = functions.length === 0 && (body.tools?.length ?? 0) > 0;
+  if (choice && !hostedOnly && (typeof choice === 'string' || choice.type === 'function'))
     chat.tool_choice =
       typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } };
   if (body.parallel_tool_calls != null) chat.parallel_tool_calls = body.parallel_tool_calls;
