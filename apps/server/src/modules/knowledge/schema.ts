@@ -22,9 +22,15 @@ const vector = customType<{ data: number[]; driverData: string }>({
   fromDriver: (value) => JSON.parse(value) as number[],
 });
 
+/** How a document is cut (extension): recursive by tokens (OpenAI's), by heading, or parent-child. */
+export type Splitter = 'recursive' | 'heading' | 'parent_child';
 export interface StaticChunking {
   max_chunk_size_tokens: number;
   chunk_overlap_tokens: number;
+  /** absent: recursive */
+  splitter?: Splitter;
+  /** parent_child: the size of the parents, whose children (of max_chunk_size_tokens) are indexed */
+  parent_chunk_size_tokens?: number;
 }
 export interface ExpiresAfter {
   anchor: 'last_active_at';
@@ -139,6 +145,10 @@ export const knowledgeChunks = pgTable(
     position: integer('position').notNull(),
     text: text('text').notNull(),
     tokens: integer('tokens').notNull(),
+    /** the headings the chunk sits under, outermost first (heading splitter) */
+    headings: jsonb('headings').$type<string[]>(),
+    /** the parent chunk's text, returned in the chunk's place (parent-child splitter) */
+    context: text('context'),
     dims: integer('dims').notNull(),
     embedding: vector('embedding').notNull(),
   },

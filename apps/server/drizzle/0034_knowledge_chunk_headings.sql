@@ -1,0 +1,2 @@
+ALTER TABLE "knowledge_chunks" ADD COLUMN "headings" jsonb;--> statement-breakpoint
+ALTER TABLE "knowledge_chunks" ADD COLUMN "context" text;
