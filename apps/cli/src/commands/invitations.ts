@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { examples, runtimeOf } from '../lib/runtime.ts';
+import { registerOrgInvitationCommands } from './invitations-org.ts';
 
 interface Invitation {
   id: string;
@@ -26,8 +27,14 @@ export function registerInvitationCommands(program: Command): void {
     program
       .command('invitations')
       .alias('invitation')
-      .description('invitations to join orgs, addressed to you'),
-    ['maas invitations ls', 'maas invitations accept inv_01…'],
+      .description(
+        'invitations: to you (ls, accept, decline) and from your org (send, sent, resend, revoke)',
+      ),
+    [
+      'maas invitations ls',
+      'maas invitations accept inv_01…',
+      'maas invitations send bob@example.com --role operator',
+    ],
   );
   examples(inv.command('ls').alias('list').description('pending invitations addressed to your email'), [
     'maas invitations ls',
@@ -60,6 +67,8 @@ export function registerInvitationCommands(program: Command): void {
       rt.out.print(row, () => rt.out.line(`${row.id}: ${row.status}`));
     });
   }
+
+  registerOrgInvitationCommands(inv);
 
   const sessions = examples(
     program.command('sessions').alias('session').description('where you are signed in'),

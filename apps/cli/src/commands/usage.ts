@@ -6,12 +6,13 @@ import { type Column, FORMATS } from '../lib/output.ts';
 import { refs, resolveId } from '../lib/resolve.ts';
 import { examples, parseTime, runtimeOf } from '../lib/runtime.ts';
 
-const DIMENSIONS = ['org', 'project', 'key', 'model'] as const;
+const DIMENSIONS = ['org', 'project', 'key', 'user', 'model'] as const;
 type Dimension = (typeof DIMENSIONS)[number];
-const FIELD: Record<Dimension, 'org_id' | 'project_id' | 'key_id' | 'model'> = {
+const FIELD: Record<Dimension, 'org_id' | 'project_id' | 'key_id' | 'user_id' | 'model'> = {
   org: 'org_id',
   project: 'project_id',
   key: 'key_id',
+  user: 'user_id',
   model: 'model',
 };
 
@@ -20,6 +21,7 @@ interface UsageRow {
   org_id?: string;
   project_id?: string;
   key_id?: string;
+  user_id?: string;
   model?: string;
   currency: string;
   requests: number;
@@ -41,6 +43,7 @@ interface UsageOptions {
   to?: string;
   project?: string;
   key?: string;
+  user?: string;
   model?: string;
   summary?: boolean;
   csv?: boolean;
@@ -86,6 +89,8 @@ async function namesFor(api: ApiClient, dims: Dimension[]): Promise<Map<string, 
   const lists = [];
   if (dims.includes('project')) lists.push(api.list(refs.project.path));
   if (dims.includes('key')) lists.push(api.list(refs.key.path));
+  if (dims.includes('user'))
+    lists.push(api.list(refs.user.path).then((rows) => rows.map((u) => ({ id: u.id, name: u.email }))));
   for (const rows of await Promise.all(lists)) for (const r of rows) names.set(r.id, r.name);
   return names;
 }
@@ -103,6 +108,7 @@ async function usage(cmd: Command, opts: UsageOptions): Promise<void> {
     to: opts.to ? parseTime(opts.to) : undefined,
     project_id: opts.project ? await resolveId(api, refs.project, opts.project) : undefined,
     key_id: opts.key ? await resolveId(api, refs.key, opts.key) : undefined,
+    user_id: opts.user ? await resolveId(api, refs.user, opts.user) : undefined,
     model: opts.model,
     format: csv && !opts.summary ? 'csv' : undefined,
   };
@@ -205,7 +211,9 @@ export function registerUsageCommand(program: Command): void {
   examples(
     program
       .command('usage')
-      .description('requests, tokens, cost and latency by time bucket and by org, project, key or model')
+      .description(
+        'requests, tokens, cost and latency by time bucket and by org, project, key, user or model',
+      )
       .option('--group-by <dims>', `comma-separated: ${DIMENSIONS.join(', ')}`, 'model')
       .option('--granularity <g>', 'hour or day', 'day')
       .option('--since <duration>', 'from this long ago (e.g. 24h, 7d; default 30d)')
@@ -213,6 +221,7 @@ export function registerUsageCommand(program: Command): void {
       .option('--to <time>', 'end (ISO 8601; default the end of today, UTC)')
       .option('--project <project>', 'only this project (id or name)')
       .option('--key <key>', 'only this API key (id or name)')
+      .option('--user <user>', 'only the keys this user created (id or email)')
       .option('--model <model>', 'only this model')
       .option('--summary', 'one row per group: sum over the time buckets')
       .option('--csv', 'CSV on stdout (same as -o csv)')
@@ -222,6 +231,7 @@ export function registerUsageCommand(program: Command): void {
       'maas usage --group-by project,model --summary',
       'maas usage --granularity hour --since 24h --model chat-small',
       'maas usage --group-by key --since 30d --csv > usage.csv',
+      'maas usage --group-by user --summary',
     ],
   );
 }

@@ -49,10 +49,12 @@ const fieldsOf = (o: Opts) => {
   };
 };
 
-/** `--key k` → scope key, `--project p` → scope project, else the org. */
+/** `--key k` → scope key, `--project p` → scope project, `--user u` → scope user, else the org. */
 async function subjectOf(api: ApiClient, o: Opts) {
-  if (o.key && o.project) throw usageError('give --key or --project, not both');
+  if ([o.key, o.project, o.user].filter(Boolean).length > 1)
+    throw usageError('give one of --key, --project or --user');
   if (o.key) return { scope: 'key', scope_id: await resolveId(api, refs.key, o.key) };
+  if (o.user) return { scope: 'user', scope_id: await resolveId(api, refs.user, o.user) };
   if (o.project) return { scope: 'project', scope_id: await resolveId(api, refs.project, o.project) };
   return { scope: 'org' };
 }
@@ -76,7 +78,7 @@ export function registerLimitResource(program: Command): void {
     ref: refs.limit,
     command: 'limits',
     aliases: ['limit'],
-    description: 'rate limits, token quotas and budgets on the org, a project or an API key',
+    description: 'rate limits, token quotas and budgets on the org, a project, an API key or a user',
     columns: [
       { header: 'id', value: (r: any) => r.id },
       { header: 'scope', value: (r: any) => r.scope },
@@ -88,8 +90,10 @@ export function registerLimitResource(program: Command): void {
       options: (cmd) =>
         cmd
           .option('--key <key>', 'only the limits of this key (id or name)')
-          .option('--project <project>', 'only the limits of this project (id or name)'),
-      query: async (opts, rt) => (opts.key || opts.project ? await subjectOf(rt.api(), opts) : {}),
+          .option('--project <project>', 'only the limits of this project (id or name)')
+          .option('--user <user>', 'only the limits of this user (id or email)'),
+      query: async (opts, rt) =>
+        opts.key || opts.project || opts.user ? await subjectOf(rt.api(), opts) : {},
     },
     create: {
       options: (cmd) =>
@@ -97,6 +101,7 @@ export function registerLimitResource(program: Command): void {
           cmd
             .option('--key <key>', 'limit this API key (id or name)')
             .option('--project <project>', 'limit this project (id or name)')
+            .option('--user <user>', 'limit this user: every key they create shares it (id or email)')
             .option('--model <model>', 'only requests for this model (default: all models together)'),
         ),
       body: async (_args, opts, rt) => ({
@@ -111,6 +116,7 @@ export function registerLimitResource(program: Command): void {
       get: ['maas limits get lim_01j…'],
       create: [
         'maas limits create --key ci-bot --rpm 60 --tpm 100000',
+        'maas limits create --user alice@example.com --token-quota 1000000 --quota-period month',
         'maas limits create --project search-app --budget 500 --budget-period month --soft-threshold 0.8',
       ],
       update: ['maas limits update lim_01j… --rpm 120'],
