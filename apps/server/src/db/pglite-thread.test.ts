@@ -32,6 +32,20 @@ describe('the embedded database thread', () => {
     await thread.close();
   }, 60_000);
 
+  it('creates a new directory in a process of its own and serves it with small shared buffers', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'maas-pglite-'));
+    dirs.push(dir);
+    const thread = new PgliteThread(join(dir, 'pgdata'));
+    await thread.waitReady;
+    expect((await thread.query('show shared_buffers')).rows).toEqual([{ shared_buffers: '16MB' }]);
+    await thread.close();
+    // the directory initdb made is the one opened again
+    const again = new PgliteThread(join(dir, 'pgdata'));
+    await again.query('create table t (n int)');
+    expect((await again.query('select count(*)::int as n from t')).rows).toEqual([{ n: 0 }]);
+    await again.close();
+  }, 60_000);
+
   it('fails from then on when an in-memory database loses its thread', async () => {
     const thread = new PgliteThread(undefined);
     await thread.waitReady;

@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 /** What drizzle's PGlite driver passes as query options (only whether temporal parsers are asked matters). */
@@ -37,7 +41,8 @@ function revive(error: Record<string, unknown>): Error {
  */
 export class PgliteThread implements Queryable {
   readonly waitReady: Promise<void>;
-  private worker: Worker;
+  /** set once the directory exists (a new one is created on a thread of its own first) */
+  private worker!: Worker;
   /** the current thread's start; statements wait for it while a thread is being replaced */
   private ready: Promise<void>;
   private readonly pending = new Map<number, Pending>();
@@ -52,9 +57,33 @@ export class PgliteThread implements Queryable {
     private readonly dataDir: string | undefined,
     private readonly onRestart: (cause: Error) => void = () => {},
   ) {
-    this.worker = this.spawn();
-    this.ready = this.readyOf(this.worker);
+    const fresh = dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'));
+    this.ready = fresh ? this.createDirectory().then(() => this.start()) : this.start();
     this.waitReady = this.ready;
+  }
+
+  private start(): Promise<void> {
+    this.worker = this.spawn();
+    return this.readyOf(this.worker);
+  }
+
+  /**
+   * initdb in a process of its own: the memory initdb grows (~115 MB) stays with a process even
+   * after a thread that used it ended, so the thread that serves opens the finished directory.
+   */
+  private createDirectory(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      execFile(
+        process.execPath,
+        [fileURLToPath(new URL('./pglite-worker.mjs', import.meta.url)), this.dataDir!],
+        { env: { ...process.env, NODE_OPTIONS: '' }, maxBuffer: 1024 * 1024 },
+        (err, _stdout, stderr) => {
+          if (err)
+            reject(new Error(`the embedded database could not be created: ${stderr.trim() || err.message}`));
+          else resolve();
+        },
+      );
+    });
   }
 
   private spawn(): Worker {
@@ -170,6 +199,6 @@ export class PgliteThread implements Queryable {
   async close(): Promise<void> {
     this.closing = true;
     if (!this.failure) await this.call({ op: 'close' }).catch(() => {});
-    await this.worker.terminate();
+    await this.worker?.terminate();
   }
 }

@@ -1,6 +1,8 @@
 // The embedded database on a thread of its own: PGlite runs PostgreSQL (WASM) synchronously, so on
 // the main thread every statement would stall the gateway's event loop. Plain JavaScript, so that
 // the worker needs no TypeScript loader. Protocol: see pglite-thread.ts.
+// Run as a process of its own (`node pglite-worker.mjs <dir>`), it only creates the directory
+// (initdb) and exits: see PgliteThread.createDirectory.
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
@@ -18,8 +20,21 @@ const RAW_TEMPORAL = {
   1182: (v) => v,
 };
 
+/**
+ * PostgreSQL's memory settings, sized for an embedded database. PGlite keeps PostgreSQL's default
+ * of 160 MB of shared buffers, all of it resident once touched: 16 MB holds the hot part of the
+ * gateway's tables (the usage writes append, the policy and key caches live in the main thread),
+ * and cuts the thread's resident memory by ~120 MB.
+ */
+const MEMORY_SETTINGS = ['shared_buffers=16MB', 'temp_buffers=2MB', 'wal_buffers=1MB'];
+
 // pgvector for knowledge bases (the migration creates the extension)
-const db = new PGlite({ dataDir: workerData.dir ?? undefined, extensions: { vector } });
+const initOnly = !parentPort;
+const db = new PGlite({
+  dataDir: initOnly ? process.argv[2] : (workerData.dir ?? undefined),
+  extensions: { vector },
+  startParams: [...PGlite.defaultStartParams, ...MEMORY_SETTINGS.flatMap((s) => ['-c', s])],
+});
 /** open transactions by id: the transaction's own connection, and how to end it */
 const open = new Map();
 
@@ -88,7 +103,7 @@ async function end(m) {
 
 const ops = { query, begin, end, close: () => db.close() };
 
-parentPort.on('message', (m) => {
+parentPort?.on('message', (m) => {
   const op = ops[m.op];
   Promise.resolve()
     .then(() => op(m))
@@ -98,7 +113,19 @@ parentPort.on('message', (m) => {
     );
 });
 
-db.waitReady.then(
-  () => parentPort.postMessage({ ready: true }),
-  (err) => parentPort.postMessage({ ready: false, error: { message: String(err?.message ?? err) } }),
-);
+if (initOnly) {
+  db.waitReady
+    .then(() => db.close())
+    .then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(String(err?.message ?? err));
+        process.exit(1);
+      },
+    );
+} else {
+  db.waitReady.then(
+    () => parentPort.postMessage({ ready: true }),
+    (err) => parentPort.postMessage({ ready: false, error: { message: String(err?.message ?? err) } }),
+  );
+}

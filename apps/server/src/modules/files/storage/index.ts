@@ -1,5 +1,5 @@
 import { createLocalDiskStorage } from './local-disk.ts';
-import { createS3Storage, type S3StorageOptions } from './s3.ts';
+import type { S3StorageOptions } from './s3.ts';
 import type { FileStorage } from './types.ts';
 
 export interface FileStorageConfig {
@@ -11,5 +11,8 @@ export interface FileStorageConfig {
 
 /** Local disk in the data dir unless an S3 bucket is configured. */
 export async function createFileStorage(config: FileStorageConfig): Promise<FileStorage> {
-  return config.s3 ? createS3Storage(config.s3) : createLocalDiskStorage(config.dataDir);
+  // the AWS SDK (~25 MB resident) loads only when a bucket is configured
+  return config.s3
+    ? (await import('./s3.ts')).createS3Storage(config.s3)
+    : createLocalDiskStorage(config.dataDir);
 }

@@ -1,16 +1,4 @@
-import {
-  ApiException,
-  AppsV1Api,
-  CoreV1Api,
-  createConfiguration,
-  PatchStrategy,
-  type RequestContext,
-  ResponseContext,
-  SelfDecodingBody,
-  ServerConfiguration,
-  setHeaderOptions,
-  wrapHttpLibrary,
-} from '@kubernetes/client-node';
+import type { RequestContext, ResponseContext } from '@kubernetes/client-node';
 import { type OutboundPolicy, policyConnector } from '@maas/outbound';
 import { Agent, fetch } from 'undici';
 
@@ -31,7 +19,18 @@ export const FIELD_MANAGER = 'maas';
  * dialled, metadata services and maas itself never are) with the cluster's CA; the service-account
  * token travels only in the Authorization header.
  */
-export function createKubeApi(target: KubeTarget, outbound: OutboundPolicy, timeoutMs = 10_000) {
+export async function createKubeApi(target: KubeTarget, outbound: OutboundPolicy, timeoutMs = 10_000) {
+  const {
+    AppsV1Api,
+    CoreV1Api,
+    createConfiguration,
+    PatchStrategy,
+    ResponseContext,
+    SelfDecodingBody,
+    ServerConfiguration,
+    setHeaderOptions,
+    wrapHttpLibrary,
+  } = await loadKube();
   const dispatcher = new Agent({
     connect: policyConnector(outbound, {
       timeout: timeoutMs,
@@ -75,20 +74,32 @@ export function createKubeApi(target: KubeTarget, outbound: OutboundPolicy, time
   };
 }
 
-export type KubeApi = ReturnType<typeof createKubeApi>;
+export type KubeApi = Awaited<ReturnType<typeof createKubeApi>>;
+
+type KubeModule = typeof import('@kubernetes/client-node');
+/** the client library (~75 MB resident, 1.5 s to load): loaded when a cluster is first reconciled */
+let kube: KubeModule | undefined;
+const loadKube = async (): Promise<KubeModule> => {
+  kube ??= await import('@kubernetes/client-node');
+  return kube;
+};
+
+/** An error the client library threw (none can exist before it is loaded). */
+const apiException = (err: unknown) => (kube && err instanceof kube.ApiException ? err : null);
 
 /** The HTTP status of a failed Kubernetes call, or null when it never got an answer. */
-export const statusOf = (err: unknown): number | null => (err instanceof ApiException ? err.code : null);
+export const statusOf = (err: unknown): number | null => apiException(err)?.code ?? null;
 
 /** A short, secret-free line saying why a call failed (the API's own message when it gave one). */
 export function describeKubeError(err: unknown): string {
-  if (err instanceof ApiException) {
+  const apiError = apiException(err);
+  if (apiError) {
     let message: string | undefined;
     try {
-      const body = typeof err.body === 'string' ? JSON.parse(err.body) : err.body;
+      const body = typeof apiError.body === 'string' ? JSON.parse(apiError.body) : apiError.body;
       message = (body as { message?: string } | undefined)?.message;
     } catch {}
-    return `the Kubernetes API answered ${err.code}${message ? `: ${message}` : ''}`;
+    return `the Kubernetes API answered ${apiError.code}${message ? `: ${message}` : ''}`;
   }
   const e = err as { message?: string; cause?: { message?: string; code?: string } };
   const cause = e?.cause?.message ?? e?.cause?.code;

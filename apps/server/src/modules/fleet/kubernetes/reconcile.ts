@@ -186,7 +186,7 @@ export function createKubernetesPlacement(deps: KubernetesPlacementDeps) {
   }
 
   async function reconcileCluster(cluster: ClusterRow, changed: Set<string>): Promise<void> {
-    const api = createKubeApi(
+    const api = await createKubeApi(
       { apiServer: cluster.apiServer, caCert: cluster.caCert, token: secrets.open(cluster.tokenSealed) },
       deps.outbound,
     );

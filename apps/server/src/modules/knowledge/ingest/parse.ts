@@ -1,8 +1,6 @@
-import ExcelJS from 'exceljs';
-import { convert as htmlToText } from 'html-to-text';
-import mammoth from 'mammoth';
 import Papa from 'papaparse';
-import { extractText, getDocumentProxy } from 'unpdf';
+
+// The parsers of the binary formats (~60 MB resident together) load when a file of theirs comes.
 
 /** A document that cannot be read: `code` is OpenAI's last_error code. */
 export class ParseError extends Error {
@@ -59,10 +57,10 @@ export async function parseDocument(filename: string, bytes: Buffer): Promise<st
       case 'pdf':
         return await parsePdf(bytes);
       case 'docx':
-        return (await mammoth.extractRawText({ buffer: bytes })).value;
+        return (await (await import('mammoth')).default.extractRawText({ buffer: bytes })).value;
       case 'html':
       case 'htm':
-        return htmlToText(decodeText(bytes), {
+        return (await import('html-to-text')).convert(decodeText(bytes), {
           wordwrap: false,
           selectors: [{ selector: 'img', format: 'skip' }],
         });
@@ -90,6 +88,7 @@ function decodeText(bytes: Buffer): string {
 }
 
 async function parsePdf(bytes: Buffer): Promise<string> {
+  const { extractText, getDocumentProxy } = await import('unpdf');
   const pdf = await getDocumentProxy(new Uint8Array(bytes));
   const { text } = await extractText(pdf, { mergePages: false });
   return text.join('\n\n');
@@ -105,6 +104,7 @@ function rowsToText(table: string[][]): string {
 }
 
 async function parseXlsx(bytes: Buffer): Promise<string> {
+  const ExcelJS = (await import('exceljs')).default;
   const book = new ExcelJS.Workbook();
   await book.xlsx.load(bytes as unknown as ArrayBuffer);
   const sheets: string[] = [];
