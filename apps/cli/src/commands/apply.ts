@@ -1,14 +1,19 @@
 import type { Command } from 'commander';
+import type { ApiClient } from '../lib/api-client.ts';
 import { CliError, usageError } from '../lib/errors.ts';
 import type { Output } from '../lib/output.ts';
 import { buildPlan, loadState } from '../lib/plan.ts';
 import type { ApplyContext, Step } from '../lib/plan-types.ts';
 import { confirm } from '../lib/prompt.ts';
-import { examples, runtimeOf } from '../lib/runtime.ts';
+import { examples, type Runtime, runtimeOf } from '../lib/runtime.ts';
+import { waitForRollout } from './fleet/deployments.ts';
+import type { FleetDeployment } from './fleet/shapes.ts';
 
 interface ApplyOptions {
   file?: string;
   dryRun?: boolean;
+  wait?: boolean;
+  timeout: string;
   prune?: boolean;
   updateSecrets?: boolean;
   yes?: boolean;
@@ -45,6 +50,17 @@ function printPlan(out: Output, steps: Step[], dryRun: boolean): void {
     ? `${c.bold('Plan')}: ${s.create} to create, ${s.update} to change, ${s.delete} to delete, ${s.unchanged} unchanged (dry run: nothing was changed)`
     : `${c.bold('Applied')}: ${s.create} created, ${s.update} changed, ${s.delete} deleted, ${s.unchanged} unchanged`;
   out.line(line);
+}
+
+/** With --wait: each deployment the apply created or changed, followed to the end of its rollout. */
+async function followRollouts(rt: Runtime, api: ApiClient, steps: Step[], timeout: string): Promise<void> {
+  const names = steps.filter((s) => s.kind === 'deployment' && s.action !== 'delete').map((s) => s.name);
+  if (names.length === 0) return;
+  const all = await api.list<FleetDeployment>('/api/v1/deployments');
+  for (const name of names) {
+    const d = all.find((x) => x.name === name);
+    if (d) await waitForRollout(rt, api, d, timeout);
+  }
 }
 
 async function apply(cmd: Command, opts: ApplyOptions): Promise<void> {
@@ -91,6 +107,7 @@ async function apply(cmd: Command, opts: ApplyOptions): Promise<void> {
       progress.stop();
     }
   }
+  if (!dryRun && opts.wait) await followRollouts(rt, api, pending, opts.timeout);
   const report = {
     dry_run: dryRun,
     applied: !dryRun,
@@ -104,10 +121,17 @@ export function registerApplyCommand(program: Command): void {
   examples(
     program
       .command('apply')
-      .description('make providers, models (versions, targets, weights, prices) and limits match a file')
+      .description(
+        'make projects, providers, models (versions, targets, weights, prices), fleet deployments and limits match a file',
+      )
       .option('-f, --file <path>', 'the file (YAML or JSON; - for standard input)')
       .option('--dry-run', 'print what would change, change nothing')
-      .option('--prune', 'also delete providers, models and limits the file does not name')
+      .option('--wait', 'after applying, follow each created or changed deployment until its rollout is done')
+      .option('--timeout <duration>', 'how long --wait waits for each deployment', '10m')
+      .option(
+        '--prune',
+        'also delete providers, models, deployments and limits the file does not name (never projects)',
+      )
       .option(
         '--update-secrets',
         're-send the secrets the file names (the server cannot show them to compare)',
@@ -117,6 +141,9 @@ export function registerApplyCommand(program: Command): void {
         'after',
         `
 The file (maas export writes one):
+  projects:
+    - name: search
+      description: the search team
   providers:
     - name: vllm
       base_url: http://gpu-1:8000/v1
@@ -132,6 +159,14 @@ The file (maas export writes one):
         - version: "2"
           weight: 10
           targets: [{ provider: vllm, upstream_model: Qwen/Qwen3-8B }]
+  deployments:                          # models run by the fleet's nodes
+    - name: tiny-llama                  # the model name clients call
+      runtime: llama-cpp
+      source: hf://org/repo/model.Q4_K_M.gguf
+      version: "1"                      # a new version or source rolls out one replica at a time
+      replicas: 2
+      resources: { gpus: 1 }
+      placement: { strategy: spread, node_selector: { pool: a10 } }
   limits:
     - key: ci-bot                       # or project: <name>, or org: true
       rpm: 60
@@ -142,6 +177,7 @@ Fields you leave out are left as they are. Applying the same file twice changes 
     [
       'maas apply -f maas.yaml --dry-run',
       'maas apply -f maas.yaml',
+      'maas apply -f maas.yaml --wait        # and follow the deployments it changed',
       'maas export > maas.yaml && maas apply -f maas.yaml --prune',
     ],
   );

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CliError, EXIT, usageError } from './errors.ts';
+import { deploymentSpec, projectSpec } from './manifest-fleet.ts';
 import { readStdin } from './runtime.ts';
 
 /**
@@ -115,8 +116,10 @@ export const limitSpec = z
 
 export const manifestSchema = z.strictObject({
   version: z.literal(1).default(1),
+  projects: z.array(projectSpec).default([]),
   providers: z.array(providerSpec).default([]),
   models: z.array(modelSpec).default([]),
+  deployments: z.array(deploymentSpec).default([]),
   limits: z.array(limitSpec).default([]),
 });
 
@@ -125,6 +128,7 @@ export type ProviderSpec = z.infer<typeof providerSpec>;
 export type ModelSpec = z.infer<typeof modelSpec>;
 export type VersionSpec = ModelSpec['versions'][number];
 export type LimitSpec = z.infer<typeof limitSpec>;
+export type { DeploymentSpec, ProjectSpec } from './manifest-fleet.ts';
 
 export { LIMIT_FIELDS } from './plan-types.ts';
 
@@ -145,6 +149,8 @@ export function parseManifest(text: string, source: string): Manifest {
   for (const [what, names] of [
     ['provider', m.providers.map((p) => p.name)],
     ['model', m.models.map((x) => x.name)],
+    ['project', m.projects.map((x) => x.name)],
+    ['deployment', m.deployments.map((x) => x.name)],
   ] as const) {
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup) throw usageError(`${source}: ${what} "${dup}" appears twice`);

@@ -1,3 +1,4 @@
+import type { FleetDeployment } from '../commands/fleet/shapes.ts';
 import type { ApiClient } from './api-client.ts';
 
 export interface FieldChange {
@@ -15,7 +16,7 @@ export interface ApplyContext {
 
 export interface Step {
   action: 'create' | 'update' | 'delete' | 'unchanged';
-  kind: 'provider' | 'model' | 'limit';
+  kind: 'project' | 'provider' | 'model' | 'deployment' | 'limit';
   name: string;
   changes: FieldChange[];
   run?: (ctx: ApplyContext) => Promise<void>;
@@ -29,6 +30,7 @@ export interface State {
   limits: any[];
   keys: any[];
   projects: any[];
+  deployments: FleetDeployment[];
 }
 
 /** JSON with sorted keys and no undefined values: equal values give equal strings. */

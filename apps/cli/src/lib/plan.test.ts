@@ -75,6 +75,7 @@ const state: State = {
   ],
   keys: [{ id: 'key_1', name: 'ci', status: 'active' }],
   projects: [{ id: 'prj_1', name: 'default' }],
+  deployments: [],
 };
 
 describe('apply plans', () => {

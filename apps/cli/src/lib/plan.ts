@@ -1,5 +1,6 @@
 import type { ApiClient } from './api-client.ts';
 import type { LimitSpec, Manifest, ProviderSpec } from './manifest.ts';
+import { planDeployment, planProject } from './plan-fleet.ts';
 import { planModel } from './plan-models.ts';
 import { canonical, compare, type FieldChange, LIMIT_FIELDS, type State, type Step } from './plan-types.ts';
 import { pick, refs } from './resolve.ts';
@@ -18,15 +19,16 @@ export interface Plan {
 }
 
 export async function loadState(api: ApiClient): Promise<State> {
-  const [me, providers, models, limits, keys, projects] = await Promise.all([
+  const [me, providers, models, limits, keys, projects, deployments] = await Promise.all([
     api.request('GET', '/api/v1/me'),
     api.list(refs.provider.path),
     api.list(refs.model.path),
     api.list(refs.limit.path),
     api.list(refs.key.path),
     api.list(refs.project.path),
+    api.list('/api/v1/deployments'),
   ]);
-  return { orgId: me.org.id, providers, models, limits, keys, projects };
+  return { orgId: me.org.id, providers, models, limits, keys, projects, deployments };
 }
 
 function secretBody(spec: ProviderSpec, missing: string[]) {
@@ -193,8 +195,10 @@ export function buildPlan(manifest: Manifest, state: State, opts: PlanOptions = 
   const missingEnv: string[] = [];
   const fileProviders = manifest.providers.map((p) => p.name);
   const steps: Step[] = [
+    ...manifest.projects.map((p) => planProject(p, state)),
     ...manifest.providers.map((p) => planProvider(p, state, opts, missingEnv)),
     ...manifest.models.map((m) => planModel(m, state, fileProviders)),
+    ...manifest.deployments.map((d) => planDeployment(d, state)),
   ];
   const limitSteps = manifest.limits.map((l) => planLimit(l, state));
   steps.push(...limitSteps);
@@ -208,12 +212,19 @@ export function buildPlan(manifest: Manifest, state: State, opts: PlanOptions = 
           deletion('limit', `${subject}${l.model ? ` model ${l.model}` : ''}`, `${refs.limit.path}/${l.id}`),
         );
     }
-    const models = new Set(manifest.models.map((m) => m.name));
+    const deployments = new Set(manifest.deployments.map((d) => d.name));
+    for (const d of state.deployments)
+      if (!deployments.has(d.name) && d.status === 'active')
+        steps.push(deletion('deployment', d.name, `/api/v1/deployments/${d.id}`));
+    // a deployment's registry model comes and goes with the deployment
+    const models = new Set([...manifest.models.map((m) => m.name), ...state.deployments.map((d) => d.name)]);
     for (const m of state.models)
       if (!models.has(m.name)) steps.push(deletion('model', m.name, `${refs.model.path}/${m.id}`));
     const providers = new Set(fileProviders);
+    // providers the fleet manages (one per replica) come and go with their deployment
     for (const p of state.providers)
-      if (!providers.has(p.name)) steps.push(deletion('provider', p.name, `${refs.provider.path}/${p.id}`));
+      if (!providers.has(p.name) && !p.managed_by)
+        steps.push(deletion('provider', p.name, `${refs.provider.path}/${p.id}`));
   }
   return { steps, missingEnv: [...new Set(missingEnv)] };
 }

@@ -17,20 +17,29 @@ export const rolledOut = (d: FleetDeployment) =>
   current(d).every((r) => r.state === 'running' && r.revision === d.revision) &&
   d.replica_states.every((r) => r.desired === 'run' || r.state === 'stopped' || r.state === 'failed');
 
-async function waitFor(rt: Runtime, api: ApiClient, dep: FleetDeployment, timeout: string) {
+/** Follows a rollout with a progress line until every replica runs the current revision. */
+export async function waitForRollout(rt: Runtime, api: ApiClient, dep: FleetDeployment, timeout: string) {
   const deadline = Date.now() + parseDuration(timeout);
   const progress = rt.out.progress(`${dep.name}: ${states(dep)}`);
+  // without a terminal the spinner is silent: each change of the replicas' states is a line instead
+  const lines = rt.out.human && !process.stderr.isTTY;
+  let last = '';
   let d = dep;
   while (!rolledOut(d)) {
     if (Date.now() > deadline) {
       progress.fail();
       throw new CliError(`timed out: ${d.name} has ${d.ready_replicas}/${d.replicas} running (${states(d)})`);
     }
-    progress.update(`${d.name}: ${d.ready_replicas}/${d.replicas} running: ${states(d)}`);
+    const text = `${d.name}: ${d.ready_replicas}/${d.replicas} running: ${states(d)}`;
+    progress.update(text);
+    if (lines && text !== last) rt.out.note(text);
+    last = text;
     await new Promise((r) => setTimeout(r, 500));
     d = await api.request<FleetDeployment>('GET', path(d.id));
   }
-  progress.succeed(`${d.name}: ${d.ready_replicas}/${d.replicas} running at revision ${d.revision}`);
+  const done = `${d.name}: ${d.ready_replicas}/${d.replicas} running at revision ${d.revision}`;
+  progress.succeed(done);
+  if (lines) rt.out.note(done);
   return d;
 }
 
@@ -125,7 +134,7 @@ export function registerDeploymentCommands(program: Command): void {
     const api = rt.api();
     const id = await resolveId(api, fleetRefs.deployment, ref);
     let d = await api.request<FleetDeployment>('PATCH', path(id), { body: { replicas } });
-    if (opts.wait) d = await waitFor(rt, api, d, opts.timeout);
+    if (opts.wait) d = await waitForRollout(rt, api, d, opts.timeout);
     rt.out.print(d, () =>
       rt.out.line(`Scaled ${rt.out.c.bold(d.name)} to ${d.replicas} (${d.ready_replicas} running)`),
     );
@@ -150,7 +159,7 @@ export function registerDeploymentCommands(program: Command): void {
     const api = rt.api();
     const id = await resolveId(api, fleetRefs.deployment, ref);
     let d = await api.request<FleetDeployment>('GET', path(id));
-    if (opts.wait) d = await waitFor(rt, api, d, opts.timeout);
+    if (opts.wait) d = await waitForRollout(rt, api, d, opts.timeout);
     showRollout(rt, d);
   });
 
@@ -172,7 +181,7 @@ export function registerDeploymentCommands(program: Command): void {
       const id = await resolveId(api, fleetRefs.deployment, ref);
       let d = await api.request<FleetDeployment>('POST', `${path(id)}/${route}`);
       rt.out.note(`${d.name}: revision ${d.revision}, version ${d.version}`);
-      if (opts.wait) d = await waitFor(rt, api, d, opts.timeout);
+      if (opts.wait) d = await waitForRollout(rt, api, d, opts.timeout);
       showRollout(rt, d);
     });
   }

@@ -53,6 +53,9 @@ export interface FleetDeployment {
   version: string;
   runtime: string;
   source: string;
+  checksum: string | null;
+  context_length: number | null;
+  parameters: Record<string, number | boolean | string>;
   replicas: number;
   ready_replicas: number;
   revision: number;
