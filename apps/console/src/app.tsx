@@ -30,6 +30,9 @@ const WebhooksPage = lazy(() => import('./pages/webhooks.tsx'));
 const NotFoundPage = lazy(() => import('./pages/not-found.tsx'));
 const ProfilePage = lazy(() => import('./pages/profile.tsx'));
 const IdentityProvidersPage = lazy(() => import('./pages/identity-providers.tsx'));
+const FleetPage = lazy(() => import('./pages/fleet.tsx'));
+const DeploymentsPage = lazy(() => import('./pages/deployments.tsx'));
+const ReplicasPage = lazy(() => import('./pages/replicas.tsx'));
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -96,6 +99,9 @@ export function ConsoleApp() {
                     <Route path="keys" element={<KeysPage />} />
                     <Route path="models" element={<ModelsPage />} />
                     <Route path="providers" element={<ProvidersPage />} />
+                    <Route path="fleet" element={<FleetPage />} />
+                    <Route path="deployments" element={<DeploymentsPage />} />
+                    <Route path="replicas" element={<ReplicasPage />} />
                     <Route path="files" element={<FilesPage />} />
                     <Route path="batches" element={<BatchesPage />} />
                     <Route path="jobs" element={<AsyncJobsPage />} />

@@ -1,4 +1,5 @@
 import { enAsyncJobs } from './en-async-jobs.ts';
+import { enFleet } from './en-fleet.ts';
 import { enIdentity } from './en-identity.ts';
 import { enJobs } from './en-jobs.ts';
 import { enKnowledge } from './en-knowledge.ts';
@@ -559,6 +560,7 @@ export const en = {
   ...enAsyncJobs,
   ...enIdentity,
   ...enKnowledge,
+  ...enFleet,
 };
 
 export type MessageKey = keyof typeof en;

@@ -1,5 +1,6 @@
 import type { MessageKey } from './en.ts';
 import { zhAsyncJobs } from './zh-async-jobs.ts';
+import { zhFleet } from './zh-fleet.ts';
 import { zhIdentity } from './zh-identity.ts';
 import { zhJobs } from './zh-jobs.ts';
 import { zhKnowledge } from './zh-knowledge.ts';
@@ -542,4 +543,5 @@ export const zh: Record<MessageKey, string> = {
   ...zhAsyncJobs,
   ...zhIdentity,
   ...zhKnowledge,
+  ...zhFleet,
 };

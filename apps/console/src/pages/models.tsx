@@ -1,7 +1,8 @@
-import { ApiOutlined, DeleteOutlined, PlusOutlined } from '@ant-design/icons';
+import { ApiOutlined, DeleteOutlined, DeploymentUnitOutlined, PlusOutlined } from '@ant-design/icons';
 import { type ProColumns, ProTable } from '@ant-design/pro-components';
 import { Button, Popconfirm, Space, Tag, Tooltip, Typography } from 'antd';
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { api } from '../api/client.ts';
 import { useApiMutation } from '../api/mutation.ts';
 import { useModels } from '../api/queries.ts';
@@ -180,6 +181,9 @@ export default function ModelsPage() {
                 >
                   {t('models.new')}
                 </Button>,
+                <Link key="deploy" to="/deployments?deploy=" data-testid="model-deploy-fleet">
+                  <Button icon={<DeploymentUnitOutlined />}>{t('dep.deploy_from_registry')}</Button>
+                </Link>,
               ]
             : []
         }
