@@ -24,6 +24,7 @@ import { registerLimitResource } from './commands/resources/limits.ts';
 import { registerModelResource } from './commands/resources/models.ts';
 import { registerProviderResource } from './commands/resources/providers.ts';
 import { registerRestoreCommand } from './commands/restore.ts';
+import { registerRoleCommands } from './commands/roles.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerUsageCommand } from './commands/usage.ts';
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
   registerAuthCommands(program);
   registerContextCommands(program);
   registerIdentityResources(program);
+  registerRoleCommands(program);
   registerInvitationCommands(program);
   registerKeyResource(program);
   registerProviderResource(program);

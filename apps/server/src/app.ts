@@ -101,6 +101,7 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
       registerRouteAccess(api, {
         keyGrant: services.identity.keyGrants((orgId, id) => services.keys.get(orgId, id)),
         projectOfResource: async (orgId, _resource, id) => (await services.keys.get(orgId, id)).projectId,
+        projectInOrg: (orgId, id) => services.identity.projectInOrg(orgId, id),
       });
       await api.register(identityRoutes, { services });
       await api.register(keyRoutes, { services });

@@ -64,6 +64,10 @@ beforeAll(async () => {
     await b.post('/api/v1/guardrails', { name: 'b-guard', kind: 'pii', action: 'mask' }),
     'guardrail',
   );
+  orgB.roles = await created(
+    await b.post('/api/v1/roles', { name: 'b-role', permissions: ['keys:read'] }),
+    'role',
+  );
   orgB['audit-events'] = (await b.get('/api/v1/audit-events?limit=1')).body.data[0].id;
   const ops = await listOperations(ts.admin);
   if (ops.some((o) => o.path.startsWith('/api/v1/providers'))) {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError } from './app-error.ts';
+import { AppError, notFound } from './app-error.ts';
 import { builtInPermissions, grants, isPermissionName, type PermissionGrant } from './permissions.ts';
 import type { KeyPrincipal, Principal } from './principal.ts';
 import { ROUTE_PERMISSIONS, type RouteAccess } from './route-permissions.ts';
@@ -16,6 +16,8 @@ export interface RouteAccessDeps {
   keyGrant(key: KeyPrincipal): Promise<PermissionGrant>;
   /** the project of a resource named in the path, for resources that belong to one */
   projectOfResource(orgId: string, resource: 'key', id: string): Promise<string>;
+  /** whether the project belongs to the org (another org's is a 404, like its other resources) */
+  projectInOrg(orgId: string, projectId: string): Promise<boolean>;
 }
 
 const ADMIN_PREFIX = '/api/v1';
@@ -48,10 +50,15 @@ async function authorize(req: FastifyRequest, p: Principal, access: RouteAccess,
     req.principal = { ...p, permissions: grant };
   }
   if (!isPermissionName(access)) return;
+  const params = req.params as Record<string, string | undefined>;
+  if (req.routeOptions.url?.startsWith(`${ADMIN_PREFIX}/orgs/:id`) && params.id !== p.orgId) {
+    throw notFound('org');
+  }
   grant ??= { org: new Set(p.kind === 'user' ? builtInPermissions(p.role) : []), projects: new Map() };
   const needsProject = p.kind === 'key' || !grant.org.has(access);
   const project = needsProject ? await projectOf(req, p.orgId, deps) : null;
   if (p.kind === 'key' && project !== null && project !== p.projectId) {
+    if (!(await deps.projectInOrg(p.orgId, project))) throw notFound('project');
     throw new AppError(
       'forbidden',
       `this API key belongs to project ${p.projectId}: it may not act on another`,

@@ -119,6 +119,11 @@ export function createIdentityService(deps: IdentityDeps) {
     keyGrants: (keyOf: (orgId: string, id: string) => Promise<KeyRecord>) =>
       createKeyGrants({ db: deps.db, keyOf }),
     requireProject: projects.requireProject,
+    projectInOrg: (orgId: string, id: string) =>
+      projects.requireProject(deps.db, orgId, id).then(
+        () => true,
+        () => false,
+      ),
     bootstrap: (announce: (line: string) => void) => bootstrapFirstStart({ ...deps, hasher }, announce),
   };
 }

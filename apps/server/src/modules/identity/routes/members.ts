@@ -231,6 +231,7 @@ export async function memberRoutes(app: FastifyInstance, { services }: { service
         const { membership } = await assignments.setOrgRole(p, req.params.id, req.body.role_id, ctx);
         return withCustomRole(membership);
       }
+      await members.getMembership(p, req.params.id);
       assertMayGrant(orgPermissionsOf(p), builtInPermissions(req.body.role));
       const membership = await members.updateMembership(p, req.params.id, req.body.role, ctx);
       await assignments.clearOrgRole(p, req.params.id, ctx);
