@@ -60,6 +60,8 @@ const envSchema = z.object({
   MAAS_RESPONSES_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   MAAS_PROBE_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
   MAAS_JOB_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+  /** how long a trained adapter may take to be served on its base deployment and pass the parity check */
+  MAAS_FT_PUBLISH_DEADLINE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(300_000),
   MAAS_ASYNC_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(4),
   MAAS_ASYNC_ORG_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(2),
   MAAS_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
@@ -140,6 +142,8 @@ export interface Config {
   probeIntervalMs: number;
   /** job engine: a claimed job is taken back this long after its worker's last heartbeat */
   jobLeaseMs: number;
+  /** fine-tuning: a trained adapter's serving and parity check must pass within this */
+  fineTuningPublishDeadlineMs: number;
   /** /api/v1/async: requests at once per process (a budget apart from live traffic) and per org across replicas */
   asyncInference: { concurrency: number; perOrgConcurrency: number };
   /** gateway: a target's breaker opens after this many failures in a row … */
@@ -235,6 +239,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     responsesRetentionDays: env.MAAS_RESPONSES_RETENTION_DAYS,
     probeIntervalMs: env.MAAS_PROBE_INTERVAL_MS,
     jobLeaseMs: env.MAAS_JOB_LEASE_MS,
+    fineTuningPublishDeadlineMs: env.MAAS_FT_PUBLISH_DEADLINE_MS,
     asyncInference: {
       concurrency: env.MAAS_ASYNC_CONCURRENCY,
       perOrgConcurrency: env.MAAS_ASYNC_ORG_CONCURRENCY,

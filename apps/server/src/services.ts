@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { createSecretBox } from './crypto/secret-box.ts';
 import type { Database } from './db/client.ts';
 import type { Bus } from './events/bus.ts';
+import { newId } from './ids.ts';
 import { createAsyncInference } from './modules/async-inference/index.ts';
 import { createAuditService } from './modules/audit/index.ts';
 import { createBatchHolds, createBatchJobs, createBatchService } from './modules/batches/index.ts';
@@ -259,7 +260,13 @@ export async function createServices(deps: CoreDeps) {
     log: log.child({ module: 'fine-tuning' }),
     dataDir: config.dataDir,
     localNode: fleet.config.localAgent ? () => fleet.agents.ensureLocalNode() : null,
-    deployments: fleet.deploymentsSvc,
+    registry,
+    secrets,
+    // the parity check asks the fine-tuned model through the gateway's own path, as the job's key
+    chat: (key, body) =>
+      runInternal(gateway.context, { key, endpoint: 'chat.completions', body, requestId: newId('req') }),
+    currentKey: keys.principalOf,
+    publishDeadlineMs: config.fineTuningPublishDeadlineMs,
   });
   fineTuning.start();
   // async requests run as low-priority jobs with their own concurrency, apart from live traffic

@@ -46,7 +46,7 @@ describe.skipIf(!hasTorch)('fine-tuning on a remote agent', { timeout: 360_000 }
       model: 'tiny',
       runtime: 'llama-cpp',
       source: model,
-      replicas: 0,
+      replicas: 1, // the adapter is served on the base's replica, and checked there
     });
     expect(dep.status).toBe(201);
     const client = openai(ts, await createKey(ts), { timeout: 60_000 });
@@ -81,6 +81,21 @@ describe.skipIf(!hasTorch)('fine-tuning on a remote agent', { timeout: 360_000 }
     for await (const e of client.fineTuning.jobs.listEvents(job.id, { limit: 100 })) events.push(e.message);
     expect(events).toContain(`Training started on node ${node.id} (attempt 1)`);
     expect(events.filter((m) => /^Step \d+\/4: training loss=/.test(m))).toHaveLength(4);
+    // uploaded over the training channel: the adapter and checkpoints are files of the project
+    expect(done.result_files).toHaveLength(1);
+    const ckpts = await client.fineTuning.jobs.checkpoints.list(job.id);
+    expect(ckpts.data.length).toBeGreaterThan(0);
+    for (const c of ckpts.data)
+      expect((c as unknown as { maas: { file_id: string } }).maas.file_id).toMatch(/^file-/);
+    // served unmerged on the base deployment's replica on that node, checked through /v1
+    expect(events.some((m) => m.startsWith('Parity check passed'))).toBe(true);
+    const reply = await client.chat.completions.create({
+      model: done.fine_tuned_model!,
+      messages: [{ role: 'user', content: 'ping 9' }],
+      max_tokens: 4,
+      temperature: 0,
+    });
+    expect(reply.choices[0]!.message.content).toBeTruthy();
   });
 
   it('refuses the training channel without a node credential', async () => {
@@ -95,5 +110,14 @@ describe.skipIf(!hasTorch)('fine-tuning on a remote agent', { timeout: 360_000 }
       headers: { authorization: `Bearer ${key}` },
     });
     expect(data.status).toBe(401);
+    const put = await fetch(
+      `${ts.url}/api/v1/agent/training/runs/ftjob-x/artifacts?attempt=1&kind=adapter&step=1`,
+      {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },
+        body: Buffer.from('GGUF'),
+      },
+    );
+    expect(put.status).toBe(401);
   });
 });

@@ -63,7 +63,7 @@ describe.skipIf(!hasTorch)('a fine-tuning run survives kill -9 of its server', (
       model: 'tiny',
       runtime: 'llama-cpp',
       source: model,
-      replicas: 0,
+      replicas: 1, // the adapter is served on the base's replica, and checked there
     });
     expect(dep.status).toBe(201);
     const project = (await admin.get('/api/v1/projects')).body.data[0].id;

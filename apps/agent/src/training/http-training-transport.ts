@@ -1,5 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { type RunData, type TrainingTransport, trainingDesired } from './protocol.ts';
 
 /**
@@ -15,16 +17,23 @@ export function createHttpTrainingTransport(opts: { server: string; dataDir: str
     if (!cred.node_token) throw new Error('no node credential yet');
     return cred.node_token;
   };
-  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+  const call = async (method: string, path: string, body?: unknown, file?: string): Promise<unknown> => {
+    const size = file ? (await stat(file)).size : 0;
     const res = await fetch(`${base}/api/v1/agent/training${path}`, {
       method,
       headers: {
         authorization: `Bearer ${await token()}`,
+        ...(file ? { 'content-type': 'application/octet-stream', 'content-length': String(size) } : {}),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
-      body: body === undefined ? null : JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    });
+      body: file
+        ? (Readable.toWeb(createReadStream(file)) as ReadableStream)
+        : body === undefined
+          ? null
+          : JSON.stringify(body),
+      signal: AbortSignal.timeout(file ? 600_000 : 60_000),
+      ...(file ? { duplex: 'half' } : {}),
+    } as RequestInit);
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} training${path}: ${res.status} ${text.slice(0, 300)}`);
     return JSON.parse(text) as unknown;
@@ -32,5 +41,9 @@ export function createHttpTrainingTransport(opts: { server: string; dataDir: str
   return {
     poll: async (body) => trainingDesired.parse(await call('POST', '/poll', body)),
     data: async (runId) => (await call('GET', `/runs/${encodeURIComponent(runId)}/data`)) as RunData,
+    async upload(runId, a, path) {
+      const q = new URLSearchParams({ attempt: String(a.attempt), kind: a.kind, step: String(a.step) });
+      await call('PUT', `/runs/${encodeURIComponent(runId)}/artifacts?${q}`, undefined, path);
+    },
   };
 }

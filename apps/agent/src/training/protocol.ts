@@ -59,7 +59,20 @@ export interface RunData {
   validation: string | null;
 }
 
+/** What a node uploads of a run: each checkpoint as it is written, the adapter before `succeeded`. */
+export const ARTIFACT_KINDS = ['checkpoint', 'adapter'] as const;
+export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
+
+export const artifactQuery = z.strictObject({
+  attempt: z.coerce.number().int().min(0),
+  kind: z.enum(ARTIFACT_KINDS),
+  step: z.coerce.number().int().min(0).max(10_000_000),
+});
+export type ArtifactQuery = z.infer<typeof artifactQuery>;
+
 export interface TrainingTransport {
   poll(body: TrainingPoll): Promise<TrainingDesired>;
   data(runId: string): Promise<RunData>;
+  /** sends a file of the run (inside its directory) to the server's file store */
+  upload(runId: string, artifact: ArtifactQuery, path: string): Promise<void>;
 }

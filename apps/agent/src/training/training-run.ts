@@ -28,6 +28,8 @@ export class TrainingRun {
   private stderr: string[] = [];
   private child: ChildProcess | null = null;
   private stopped = false;
+  /** uploads go one at a time, in the order the trainer wrote the files */
+  private uploads: Promise<void> = Promise.resolve();
 
   constructor(
     readonly spec: DesiredRun,
@@ -49,6 +51,45 @@ export class TrainingRun {
       reason: this.reason,
       adapter_path: this.adapterPath,
     };
+  }
+
+  /** Queues the upload of a file the trainer reported (`checkpoints/step-N.pt`) to the server. */
+  private uploadCheckpoint(line: string, out: string) {
+    let m: { type?: unknown; step?: unknown; path?: unknown };
+    try {
+      m = JSON.parse(line) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.type !== 'checkpoint' || typeof m.step !== 'number' || typeof m.path !== 'string') return;
+    if (!/^checkpoints\/step-\d+\.pt$/.test(m.path)) return;
+    const file = join(out, m.path);
+    const artifact = { attempt: this.spec.attempt, kind: 'checkpoint' as const, step: m.step };
+    this.uploads = this.uploads.then(() =>
+      this.deps.transport.upload(this.spec.id, artifact, file).catch((err: unknown) => {
+        // the checkpoint stays on this node; only a resume elsewhere misses it
+        this.stderr.push(`checkpoint ${m.step} upload failed: ${(err as Error).message}`.slice(0, 500));
+      }),
+    );
+  }
+
+  /** After the trainer: the adapter goes to the server's file store before the run is `succeeded`. */
+  private async finishUploads(out: string, steps: number) {
+    await this.uploads;
+    const adapter = join(out, 'adapter.gguf');
+    try {
+      await this.deps.transport.upload(
+        this.spec.id,
+        { attempt: this.spec.attempt, kind: 'adapter', step: steps },
+        adapter,
+      );
+    } catch (err) {
+      return this.fail(`the adapter could not be uploaded to the server: ${(err as Error).message}`);
+    }
+    if (this.stopped) return;
+    this.adapterPath = adapter;
+    this.state = 'succeeded';
+    this.deps.onChange();
   }
 
   private fail(reason: string) {
@@ -92,8 +133,12 @@ export class TrainingRun {
       if (child.pid) await writeFile(pidFile, String(child.pid), { mode: 0o600 });
       this.state = 'running';
       this.deps.onChange();
+      let steps = 0;
       createInterface({ input: child.stdout! }).on('line', (line) => {
         if (this.pending.length < MAX_PENDING) this.pending.push(line.slice(0, 4000));
+        if (line.includes('"type": "checkpoint"')) this.uploadCheckpoint(line, out);
+        const total = /"total_steps": (\d+)/.exec(line);
+        if (total) steps = Number(total[1]);
         if (line.includes('"type": "checkpoint"') || line.includes('"type": "done"')) this.deps.onChange();
       });
       createInterface({ input: child.stderr! }).on('line', (line) => {
@@ -104,11 +149,8 @@ export class TrainingRun {
       child.on('close', (code, signal) => {
         this.child = null;
         if (this.stopped) return;
-        if (code === 0) {
-          this.adapterPath = join(out, 'adapter.gguf');
-          this.state = 'succeeded';
-          this.deps.onChange();
-        } else
+        if (code === 0) void this.finishUploads(out, steps);
+        else
           this.fail(
             `the trainer exited with ${signal ?? `code ${code}`}: ${this.stderr.slice(-5).join(' | ')}`,
           );

@@ -1,6 +1,9 @@
 /**
  * An OpenAI-compatible server for one GGUF model on node-llama-cpp: GET /health, GET /v1/models,
- * POST /v1/chat/completions (streaming too). Started by the agent as its own process:
+ * POST /v1/chat/completions (streaming too), and LoRA adapters served unmerged next to the base model
+ * (GET /lora-adapters, POST /lora-adapters?name=N[&scale=S] with the adapter GGUF as the body,
+ * DELETE /lora-adapters?name=N): a request whose `model` names a loaded adapter is answered with it,
+ * any other by the base model. Started by the agent as its own process:
  *   MAAS_REPLICA_API_KEY=… node --import tsx serve.ts --model PATH --name NAME --port N [--host H]
  *                             [--ctx N] [--gpu auto|false] [--threads N] [--parallel N] [--lora ADAPTER]
  * Everything but /health requires `Authorization: Bearer $MAAS_REPLICA_API_KEY`; it will not start
@@ -10,8 +13,15 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { getLlama, LlamaChat, LlamaLogLevel } from 'node-llama-cpp';
+import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
 import { chatBody, generate, sseWriter, usageOf } from './chat-completions.ts';
+import {
+  ADAPTER_NAME,
+  type AdapterSet,
+  ChatPool,
+  createAdapterSet,
+  MAX_ADAPTER_BYTES,
+} from './lora-adapters.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -47,11 +57,8 @@ const threads = Number(opts.threads ?? Math.max(1, Math.min(8, availableParallel
 const parallel = Math.max(1, Number(opts.parallel));
 
 let ready = false;
-const pool: LlamaChat[] = [];
-const waiting: ((chat: LlamaChat) => void)[] = [];
-const acquire = () =>
-  new Promise<LlamaChat>((resolve) => (pool.length ? resolve(pool.pop()!) : waiting.push(resolve)));
-const release = (chat: LlamaChat) => (waiting.length ? waiting.shift()!(chat) : pool.push(chat));
+let basePool: ChatPool | null = null;
+let adapters: AdapterSet | null = null;
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -77,12 +84,14 @@ async function chatCompletions(req: IncomingMessage, res: ServerResponse) {
   const abort = new AbortController();
   res.on('close', () => abort.abort());
   const started = performance.now();
-  const chat = await acquire();
+  const adapter = adapters?.get(body.model) ?? null;
+  const pool = adapter ?? basePool!;
+  const chat = await pool.acquire();
   try {
     const base = {
       id: `chatcmpl-${randomUUID()}`,
       created: Math.floor(Date.now() / 1000),
-      model: opts.name!,
+      model: adapter ? body.model : opts.name!,
     };
     if (body.stream) {
       const sse = sseWriter(res, base);
@@ -116,8 +125,47 @@ async function chatCompletions(req: IncomingMessage, res: ServerResponse) {
     if (!res.headersSent) error(res, 500, (err as Error).message, 'server_error');
     else res.end();
   } finally {
-    release(chat);
+    pool.release(chat);
   }
+}
+
+async function readBytes(req: IncomingMessage, max: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of req) {
+    n += (chunk as Buffer).length;
+    if (n > max) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Loads, lists and drops LoRA adapters (the platform's call, with the replica credential). */
+async function loraAdapters(req: IncomingMessage, res: ServerResponse) {
+  const url = new URL(req.url ?? '/', 'http://replica');
+  if (req.method === 'GET') return json(res, 200, { object: 'list', data: adapters!.list() });
+  const name = url.searchParams.get('name') ?? '';
+  if (!ADAPTER_NAME.test(name) || name === opts.name)
+    return error(res, 400, 'name: a model name, not the base');
+  if (req.method === 'DELETE')
+    return (await adapters!.remove(name))
+      ? json(res, 200, { id: name, deleted: true })
+      : error(res, 404, 'no such adapter');
+  if (req.method !== 'POST') return error(res, 405, 'GET, POST or DELETE');
+  const scale = Number(url.searchParams.get('scale') ?? '1');
+  if (!Number.isFinite(scale) || scale < 0 || scale > 4) return error(res, 400, 'scale: a number in [0, 4]');
+  const bytes = await readBytes(req, MAX_ADAPTER_BYTES);
+  if (!bytes || bytes.length < 8 || bytes.subarray(0, 4).toString('latin1') !== 'GGUF')
+    return error(res, 400, 'the body must be a LoRA adapter GGUF');
+  const started = performance.now();
+  try {
+    await adapters!.load(name, bytes, scale);
+  } catch (err) {
+    log(`lora adapter ${name} failed to load: ${(err as Error).message}`);
+    return error(res, 400, `the adapter did not load: ${(err as Error).message}`);
+  }
+  log(`lora adapter ${name} loaded (${bytes.length} bytes) in ${Math.round(performance.now() - started)} ms`);
+  return json(res, 200, { id: name, bytes: bytes.length, scale });
 }
 
 const server = createServer((req, res) => {
@@ -136,11 +184,13 @@ const server = createServer((req, res) => {
   }
   if (!ready) return error(res, 503, 'model is loading', 'server_error');
   if (req.method === 'GET' && path === '/v1/models') {
+    const names = [opts.name!, ...adapters!.list().map((a) => a.id)];
     return json(res, 200, {
       object: 'list',
-      data: [{ id: opts.name, object: 'model', created: 0, owned_by: 'maas' }],
+      data: names.map((id) => ({ id, object: 'model', created: 0, owned_by: 'maas' })),
     });
   }
+  if (path === '/lora-adapters') return void loraAdapters(req, res);
   if (req.method === 'POST' && path === '/v1/chat/completions') return void chatCompletions(req, res);
   return error(res, 404, `no route ${req.method} ${path}`);
 });
@@ -168,7 +218,13 @@ async function main() {
     ...(opts.ctx ? { contextSize: Number(opts.ctx) } : {}),
     ...(opts.lora ? { lora: { adapters: [{ filePath: opts.lora, scale: 1 }] } } : {}),
   });
-  for (let i = 0; i < parallel; i++) pool.push(new LlamaChat({ contextSequence: context.getSequence() }));
+  basePool = new ChatPool(context, parallel);
+  adapters = createAdapterSet({
+    model,
+    sequences: parallel,
+    threads,
+    ...(opts.ctx ? { ctx: Number(opts.ctx) } : {}),
+  });
   ready = true;
   log(
     `model ${opts.name} ready in ${Math.round(performance.now() - started)} ms (gpu: ${llama.gpu || 'none'}, context ${context.contextSize}, ${threads} threads, ${parallel} parallel)`,
@@ -176,6 +232,7 @@ async function main() {
   const stop = async (signal: string) => {
     log(`${signal}: shutting down`);
     server.close();
+    await adapters?.dispose();
     await context.dispose().catch(() => {});
     await model.dispose().catch(() => {});
     process.exit(0);

@@ -1,7 +1,7 @@
 /** Purposes a caller may upload with (OpenAI's list). */
 export const UPLOAD_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] as const;
-/** … and those maas itself writes (a batch's output and error files). */
-export const FILE_PURPOSES = [...UPLOAD_PURPOSES, 'batch_output'] as const;
+/** … and those maas itself writes (a batch's output and error files, a fine-tuning job's adapter and checkpoints). */
+export const FILE_PURPOSES = [...UPLOAD_PURPOSES, 'batch_output', 'fine-tune-results'] as const;
 
 export type UploadPurpose = (typeof UPLOAD_PURPOSES)[number];
 export type FilePurpose = (typeof FILE_PURPOSES)[number];

@@ -1,7 +1,9 @@
-import { trainingPoll } from '@maas/agent/training';
+import type { Readable } from 'node:stream';
+import { artifactQuery, trainingPoll } from '@maas/agent/training';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { AppError } from '../../http/app-error.ts';
 import { bearerToken } from '../../http/authenticate.ts';
 import type { Dispatch } from './dispatch.ts';
 
@@ -32,6 +34,29 @@ export async function trainingAgentRoutes(app: FastifyInstance, opts: TrainingAg
     async (req) => {
       const node = await opts.authenticate(bearerToken(req));
       return opts.dispatch.data(node.id, req.params.id);
+    },
+  );
+  // a checkpoint or the adapter, streamed into the file store (whose size limit and quota apply)
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+  r.put(
+    '/agent/training/runs/:id/artifacts',
+    {
+      config: { public: true },
+      schema: { ...hidden, params: z.object({ id: z.string().max(100) }), querystring: artifactQuery },
+    },
+    async (req) => {
+      const node = await opts.authenticate(bearerToken(req));
+      const body = req.body as Readable | undefined;
+      if (!body || typeof (body as Readable).pipe !== 'function')
+        throw new AppError('validation_failed', 'the body must be application/octet-stream');
+      const length = Number(req.headers['content-length']);
+      return opts.dispatch.upload(
+        node.id,
+        req.params.id,
+        req.query,
+        body,
+        Number.isFinite(length) ? length : undefined,
+      );
     },
   );
 }

@@ -92,7 +92,11 @@ export async function applyTrainerLines(
             step,
             metrics: { step, train_loss: num(m.train_loss) ?? lastLoss ?? 0 },
           })
-          .onConflictDoNothing();
+          // the node's upload of the file may have made the row first
+          .onConflictDoUpdate({
+            target: [fineTuningCheckpoints.jobId, fineTuningCheckpoints.step],
+            set: { metrics: { step, train_loss: num(m.train_loss) ?? lastLoss ?? 0 } },
+          });
         await addEvent(tx, job.id, `Checkpoint created at step ${step}`, { dedupeKey: `ckpt:${step}` });
         break;
       case 'done':

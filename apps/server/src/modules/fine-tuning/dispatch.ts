@@ -1,16 +1,22 @@
-import type { DesiredRun, RunData, RunReport, TrainingDesired, TrainingPoll } from '@maas/agent/training';
+import type { Readable } from 'node:stream';
+import type {
+  ArtifactQuery,
+  DesiredRun,
+  RunData,
+  RunReport,
+  TrainingDesired,
+  TrainingPoll,
+} from '@maas/agent/training';
 import { and, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { Db, DbOrTx } from '../../db/client.ts';
-import { nodes } from '../../db/schema.ts';
+import type { Db } from '../../db/client.ts';
 import { AppError } from '../../http/app-error.ts';
-import { DEFAULT_CURRENCY, recordUsage } from '../metering/index.ts';
 import { applyTrainerLines } from './apply-lines.ts';
-import { fineTunedName } from './dto.ts';
+import { storeArtifact } from './artifacts.ts';
+import { failJob } from './finish-job.ts';
 import { BASE_LEARNING_RATE } from './hyperparameters.ts';
 import { addEvent } from './job-log.ts';
 import { type FineTuningJobRow, fineTuningJobs, trainingNodes } from './schema.ts';
-import { type AdapterDeployments, deployAdapter } from './serve-adapter.ts';
 import { type FineTuningFiles, readText } from './service.ts';
 import { splitDataset } from './validate-dataset.ts';
 
@@ -18,10 +24,6 @@ export interface DispatchDeps {
   db: Db;
   files: FineTuningFiles;
   log: Logger;
-  /** what one trained token costs, in nanos of DEFAULT_CURRENCY */
-  priceNanosPerToken: number;
-  /** serves a finished adapter (the fleet's deployments); absent: the adapter stays on its node */
-  deployments?: AdapterDeployments | undefined;
 }
 
 function toDesired(j: FineTuningJobRow): DesiredRun {
@@ -51,104 +53,45 @@ function toDesired(j: FineTuningJobRow): DesiredRun {
 export function createDispatch(deps: DispatchDeps) {
   const { db, log } = deps;
 
-  async function finish(
-    tx: DbOrTx,
-    job: FineTuningJobRow,
-    rep: RunReport,
-    trained: number | null,
-    adapter: string | null,
-  ) {
-    const now = new Date();
-    if (rep.state === 'succeeded') {
-      const name = fineTunedName(job);
-      const tokens = trained ?? job.trainedTokens ?? 0;
-      await tx
-        .update(fineTuningJobs)
-        .set({
-          status: 'succeeded',
-          fineTunedModel: name,
-          trainedTokens: tokens,
-          finishedAt: now,
-          progress: { ...(job.progress ?? { step: 0, total_steps: 0 }), ...(adapter ? { adapter } : {}) },
-        })
-        .where(eq(fineTuningJobs.id, job.id));
-      await addEvent(tx, job.id, `New fine-tuned model created: ${name}`, { dedupeKey: 'model' });
-      await addEvent(tx, job.id, 'The job has successfully completed', { dedupeKey: 'succeeded' });
-      await recordUsage(tx, [
-        {
-          requestId: job.id,
-          orgId: job.orgId,
-          projectId: job.projectId,
-          keyId: job.keyId ?? '',
-          modelName: name,
-          upstreamModel: job.model,
-          endpoint: '/v1/fine_tuning/jobs',
-          outcome: 'success',
-          httpStatus: 200,
-          promptTokens: tokens,
-          latencyMs: now.getTime() - (job.startedAt ?? job.createdAt).getTime(),
-          costNanos: tokens * deps.priceNanosPerToken,
-          currency: DEFAULT_CURRENCY,
-          createdAt: job.createdAt,
-        },
-      ]);
-      return;
-    }
-    const message = `Training failed: ${rep.reason ?? 'the trainer stopped without saying why'}`.slice(
-      0,
-      2000,
-    );
-    await tx
-      .update(fineTuningJobs)
-      .set({ status: 'failed', finishedAt: now, error: { code: 'training_failed', message, param: null } })
-      .where(eq(fineTuningJobs.id, job.id));
-    await addEvent(tx, job.id, message, { level: 'error', dedupeKey: 'failed' });
-  }
-
-  /** After a run succeeded: its adapter answers through /v1 under the fine-tuned model's name. */
-  async function serve(job: FineTuningJobRow, nodeId: string, adapterPath: string): Promise<void> {
-    if (!deps.deployments) return;
-    const name = fineTunedName(job);
-    try {
-      const [node] = await db.select({ local: nodes.local }).from(nodes).where(eq(nodes.id, nodeId));
-      await deployAdapter(deps.deployments, job, name, adapterPath, Boolean(node?.local));
-      await addEvent(
-        db,
-        job.id,
-        `Deployed ${name}: the base model with this LoRA adapter (llama.cpp --lora) on node ${nodeId}`,
-        {
-          dedupeKey: 'deployed',
-        },
-      );
-    } catch (err) {
-      log.warn({ err, job: job.id }, 'the fine-tuned adapter could not be deployed');
-      await addEvent(
-        db,
-        job.id,
-        `The adapter could not be deployed: ${(err as Error).message}`.slice(0, 2000),
-        {
-          level: 'warn',
-          dedupeKey: 'deployed',
-        },
-      );
-    }
-  }
-
-  async function apply(nodeId: string, rep: RunReport): Promise<void> {
-    const succeeded = await db.transaction(async (tx) => {
+  async function apply(nodeId: string, rep: RunReport): Promise<boolean> {
+    return db.transaction(async (tx) => {
       const [job] = await tx
         .select()
         .from(fineTuningJobs)
         .where(and(eq(fineTuningJobs.id, rep.id), eq(fineTuningJobs.nodeId, nodeId)))
         .for('update');
-      if (!job || job.attempt !== rep.attempt || job.status !== 'running') return null;
+      if (!job || job.attempt !== rep.attempt || job.status !== 'running' || job.progress?.publishing)
+        return false;
       const out = await applyTrainerLines(tx, job, rep.lines);
-      if (rep.state !== 'succeeded' && rep.state !== 'failed') return null;
-      await finish(tx, job, rep, out.trainedTokens, out.adapter);
-      log.info({ job: job.id, state: rep.state }, 'fine-tuning run ended');
-      return rep.state === 'succeeded' ? job : null;
+      if (rep.state === 'failed') {
+        await failJob(
+          tx,
+          job,
+          'training_failed',
+          `Training failed: ${rep.reason ?? 'the trainer stopped without saying why'}`,
+        );
+        log.info({ job: job.id }, 'fine-tuning run failed');
+        return false;
+      }
+      if (rep.state !== 'succeeded') return false;
+      // trained: the adapter is served on the base deployment and checked before `succeeded`
+      const [fresh] = await tx.select().from(fineTuningJobs).where(eq(fineTuningJobs.id, job.id));
+      await tx
+        .update(fineTuningJobs)
+        .set({
+          trainedTokens: out.trainedTokens ?? fresh!.trainedTokens,
+          progress: { ...(fresh!.progress ?? { step: 0, total_steps: 0 }), publishing: true },
+        })
+        .where(eq(fineTuningJobs.id, job.id));
+      await addEvent(
+        tx,
+        job.id,
+        `Training finished; serving the adapter on ${job.model} and checking that it answers through /v1`,
+        { dedupeKey: 'trained' },
+      );
+      log.info({ job: job.id }, 'fine-tuning run trained');
+      return true;
     });
-    if (succeeded && rep.adapter_path) await serve(succeeded, nodeId, rep.adapter_path);
   }
 
   return {
@@ -166,7 +109,7 @@ export function createDispatch(deps: DispatchDeps) {
         .select()
         .from(fineTuningJobs)
         .where(and(eq(fineTuningJobs.nodeId, nodeId), eq(fineTuningJobs.status, 'running')));
-      return { runs: rows.map(toDesired) };
+      return { runs: rows.filter((r) => !r.progress?.publishing).map(toDesired) };
     },
 
     async data(nodeId: string, runId: string): Promise<RunData> {
@@ -187,6 +130,9 @@ export function createDispatch(deps: DispatchDeps) {
       const validation = await readText((await deps.files.open(scope, job.validationFile)).body);
       return { train, validation };
     },
+
+    upload: (nodeId: string, runId: string, q: ArtifactQuery, body: Readable, size: number | undefined) =>
+      storeArtifact({ db, files: deps.files }, nodeId, runId, q, body, size),
   };
 }
 

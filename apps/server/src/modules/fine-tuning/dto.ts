@@ -18,7 +18,7 @@ export function toJobDto(r: FineTuningJobRow) {
     hyperparameters: common,
     model: r.model,
     organization_id: r.orgId,
-    result_files: [] as string[],
+    result_files: r.resultFileId ? [r.resultFileId] : [],
     seed: r.seed,
     status: r.status,
     trained_tokens: r.trainedTokens ?? null,
@@ -62,6 +62,11 @@ export function toCheckpointDto(c: FineTuningCheckpointRow, job: FineTuningJobRo
     fine_tuning_job_id: job.id,
     metrics: c.metrics,
     step_number: c.step,
+    /** maas: the checkpoint's state in the file store (a file of the job's project) */
+    maas: {
+      file_id: c.fileId,
+      download_path: c.fileId ? `/v1/files/${c.fileId}/content` : null,
+    },
   };
 }
 

@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { createReadStream, mkdtempSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTrainingLoop, type TrainingLoop } from '@maas/agent/training';
@@ -6,10 +7,12 @@ import { and, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import { deployments } from '../../db/schema.ts';
+import type { KeyPrincipal } from '../../http/principal.ts';
 import type { JobEngine } from '../jobs/index.ts';
 import { createDispatch } from './dispatch.ts';
+import { publish } from './publish.ts';
 import { registerRunJob } from './run-job.ts';
-import type { AdapterDeployments } from './serve-adapter.ts';
+import { type AdapterServingDeps, createAdapterServing } from './serve-adapter.ts';
 import { createFineTuningService, type FineTuningFiles } from './service.ts';
 
 export { fineTuningRoutes } from './routes.ts';
@@ -27,8 +30,16 @@ export interface FineTuningDeps {
   localNode: (() => Promise<{ id: string }>) | null;
   /** USD per million trained tokens */
   pricePerMillionTokens?: number;
-  /** serves finished adapters (services.fleet.deploymentsSvc) */
-  deployments?: AdapterDeployments | undefined;
+  /** the registry and the replicas' credentials: adapters are served on their base's replicas */
+  registry: AdapterServingDeps['registry'];
+  secrets: AdapterServingDeps['secrets'];
+  /** one chat completion through the gateway's path (runInternal), for the parity check */
+  chat: (key: KeyPrincipal, body: Record<string, unknown>) => Promise<{ status: number; body: unknown }>;
+  currentKey: (keyId: string) => KeyPrincipal | null;
+  /** how long serving the adapter and the parity check may take */
+  publishDeadlineMs?: number;
+  /** how often served adapters are checked on their base's replicas */
+  reconcileMs?: number;
   /** a training node silent this long is gone */
   nodeLostMs?: number;
 }
@@ -45,18 +56,31 @@ export function createFineTuning(deps: FineTuningDeps) {
   const notify = (nodeId: string | null) => {
     if (nodeId && nodeId === localId) loop?.nudge();
   };
-  const dispatch = createDispatch({
+  const dispatch = createDispatch({ db, files: deps.files, log });
+  const serving = createAdapterServing({
     db,
     files: deps.files,
+    registry: deps.registry,
+    secrets: deps.secrets,
     log,
-    deployments: deps.deployments,
-    priceNanosPerToken: Math.round(((deps.pricePerMillionTokens ?? 3) * 1e9) / 1e6),
   });
+  const publishDeps = {
+    db,
+    files: deps.files,
+    serving,
+    chat: deps.chat,
+    currentKey: deps.currentKey,
+    priceNanosPerToken: Math.round(((deps.pricePerMillionTokens ?? 3) * 1e9) / 1e6),
+    log,
+    deadlineMs: deps.publishDeadlineMs ?? 300_000,
+  };
+  let reconciler: NodeJS.Timeout | undefined;
   registerRunJob({
     db,
     jobs: deps.jobs,
     log,
     notify,
+    publish: (row, signal) => publish(publishDeps, row, signal),
     nodeLostMs: deps.nodeLostMs ?? 30_000,
     pollMs: 1_000,
     concurrency: 8,
@@ -66,6 +90,8 @@ export function createFineTuning(deps: FineTuningDeps) {
     files: deps.files,
     jobs: deps.jobs,
     notify,
+    serving,
+    priceNanosPerToken: publishDeps.priceNanosPerToken,
     async baseSource(orgId, model) {
       const [row] = await db
         .select({ spec: deployments.spec })
@@ -81,6 +107,11 @@ export function createFineTuning(deps: FineTuningDeps) {
     service,
     dispatch,
     start() {
+      reconciler = setInterval(
+        () => void serving.reconcile().catch((err: unknown) => log.warn({ err }, 'adapter reconcile failed')),
+        deps.reconcileMs ?? 10_000,
+      );
+      reconciler.unref();
       const localNode = deps.localNode;
       if (!localNode) return;
       const dir = deps.dataDir.startsWith('memory://')
@@ -94,6 +125,10 @@ export function createFineTuning(deps: FineTuningDeps) {
           transport: {
             poll: (body) => dispatch.poll(node.id, body),
             data: (id) => dispatch.data(node.id, id),
+            async upload(id, artifact, path) {
+              const size = (await stat(path)).size;
+              await dispatch.upload(node.id, id, artifact, createReadStream(path), size);
+            },
           },
           log: (msg, extra) => log.info({ ...extra, agent: 'local' }, msg),
         });
@@ -101,6 +136,7 @@ export function createFineTuning(deps: FineTuningDeps) {
       })().catch((err: unknown) => log.error({ err }, 'the local trainer did not start'));
     },
     async stop() {
+      clearInterval(reconciler);
       await starting;
       await loop?.stop();
     },

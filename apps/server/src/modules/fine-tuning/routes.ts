@@ -37,6 +37,14 @@ const createBody = z.object({
     .optional(),
 });
 
+const estimateBody = createBody
+  .pick({
+    model: true,
+    training_file: true,
+    hyperparameters: true,
+    method: true,
+  })
+  .strict();
 const idParams = z.object({ id: z.string().max(200) });
 const listQuery = z.strictObject({
   after: z.string().max(200).optional(),
@@ -92,6 +100,30 @@ export async function fineTuningRoutes(app: FastifyInstance, opts: FineTuningRou
       },
       async (req) => ft[action](key(req), req.params.id),
     );
+  r.post(
+    `${base}/:id/deploy`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "maas: serve a job's adapter on its base deployment (again)",
+        params: idParams,
+      },
+    },
+    async (req) => ft.deploy(key(req), req.params.id),
+  );
+  r.post(
+    '/fine_tuning/estimate',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'maas: what a fine-tuning job would run and cost, without creating it',
+        body: estimateBody,
+      },
+    },
+    async (req) => ft.estimate(key(req), req.body),
+  );
   r.get(
     `${base}/:id/events`,
     {

@@ -21,6 +21,8 @@ export interface RunJobDeps {
   /** a training node that has not asked for work for this long is gone (its runs are placed again) */
   nodeLostMs: number;
   pollMs: number;
+  /** serves a trained adapter and checks it answers; ends the job */
+  publish: (row: FineTuningJobRow, signal: AbortSignal) => Promise<void>;
   /** fine-tuning runs at once in this process (each only watches its trainer) */
   concurrency: number;
 }
@@ -64,6 +66,10 @@ export function registerRunJob(deps: RunJobDeps): void {
     while (!ctx.signal.aborted) {
       const [row] = await db.select().from(fineTuningJobs).where(eq(fineTuningJobs.id, id));
       if (!row || !['queued', 'running'].includes(row.status)) return { status: row?.status ?? 'gone' };
+      if (row.status === 'running' && row.progress?.publishing) {
+        await deps.publish(row, ctx.signal);
+        continue;
+      }
       const placed = row.status === 'running' && row.nodeId;
       if (placed && !(await nodeAlive(db, row.nodeId!, deps.nodeLostMs))) {
         await db

@@ -1,65 +1,206 @@
+import type { Readable } from 'node:stream';
+import { and, eq, isNotNull } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client.ts';
+import { deployments, replicas } from '../../db/schema.ts';
+import { AppError } from '../../http/app-error.ts';
 import type { UserPrincipal } from '../../http/principal.ts';
-import type { FineTuningJobRow } from './schema.ts';
+import type { AuditContext } from '../audit/index.ts';
+import type { RegistryService } from '../registry/index.ts';
+import { fineTunedName } from './dto.ts';
+import { type FineTuningJobRow, fineTuningJobs } from './schema.ts';
 
-/** What serving an adapter needs of the fleet (services.fleet.deploymentsSvc satisfies it). */
-export interface AdapterDeployments {
-  create(
-    actor: {
-      principal: UserPrincipal;
-      audit: {
-        actorType: 'system';
-        actorId: null;
-        ip: null;
-        userAgent: string;
-        requestId: null;
-      };
-    },
-    body: {
-      model: string;
-      runtime: 'llama-cpp';
-      source: string;
-      replicas: number;
-      runtime_args: string[];
-      placement?: { node_selector: Record<string, string> };
-    },
-  ): Promise<unknown>;
+export interface AdapterServingDeps {
+  db: Db;
+  files: {
+    open(scope: { orgId: string; projectId: string }, id: string): Promise<{ body: Readable }>;
+  };
+  registry: Pick<RegistryService, 'cache' | 'create' | 'get' | 'updateVersion' | 'remove'>;
+  /** opens a replica's sealed credential */
+  secrets: { open(sealed: string): string };
+  log: Logger;
 }
+
+const ctx: AuditContext = {
+  actorType: 'system',
+  actorId: null,
+  ip: null,
+  userAgent: 'maas-fine-tuning',
+  requestId: null,
+};
+
+const principalFor = (orgId: string): UserPrincipal => ({
+  kind: 'user',
+  userId: 'system:fine-tuning',
+  email: 'fine-tuning@maas.local',
+  orgId,
+  role: 'owner',
+  isPlatformAdmin: false,
+  sessionId: 'fine-tuning',
+});
+
+type Target = { provider_id: string; upstream_model: string; weight: number; priority: number };
 
 /**
- * Serves a finished run's LoRA adapter unmerged: a llama.cpp deployment named after the fine-tuned
- * model that loads the base GGUF with `--lora <adapter>` on the node that trained it (the adapter
- * lives in that node's agent data directory). The platform creates it, as a platform admin would:
- * the path and the argument are the agent's, never the tenant's. The base GGUF's own chat template
- * (the one the trainer rendered, its hash in the job's events) answers the chat.
+ * A fine-tuned model is served unmerged on its BASE model's deployment: each running llama.cpp
+ * replica of the base loads the adapter (from the file store, not from the training node) as a
+ * context of its own over the shared weights, and the registry model `ft:<base>:…` routes to the
+ * base's replica providers with `upstream_model` set to the adapter's name, which the replica
+ * uses to pick the adapter. Requests to the base model reach the base context, as before. A
+ * replica that restarts has lost its adapters: `reconcile` loads them again and keeps the fine-
+ * tuned model's targets on the base's current replicas.
  */
-export async function deployAdapter(
-  deployments: AdapterDeployments,
-  job: FineTuningJobRow,
-  name: string,
-  adapterPath: string,
-  local: boolean,
-): Promise<void> {
-  const principal: UserPrincipal = {
-    kind: 'user',
-    userId: 'system:fine-tuning',
-    email: 'fine-tuning@maas.local',
-    orgId: job.orgId,
-    role: 'owner',
-    isPlatformAdmin: true,
-    sessionId: '',
+export function createAdapterServing(deps: AdapterServingDeps) {
+  const { db, registry, log } = deps;
+
+  async function baseOf(job: FineTuningJobRow) {
+    const [dep] = await db
+      .select()
+      .from(deployments)
+      .where(
+        and(
+          eq(deployments.orgId, job.orgId),
+          eq(deployments.name, job.model),
+          eq(deployments.status, 'active'),
+        ),
+      );
+    if (!dep) throw new AppError('unprocessable', `the base deployment '${job.model}' no longer exists`);
+    if (dep.spec.runtime !== 'llama-cpp')
+      throw new AppError(
+        'unprocessable',
+        `the base deployment '${job.model}' runs ${dep.spec.runtime}; only llama-cpp replicas load LoRA adapters at run time`,
+      );
+    const running = await db
+      .select()
+      .from(replicas)
+      .where(
+        and(
+          eq(replicas.deploymentId, dep.id),
+          eq(replicas.state, 'running'),
+          eq(replicas.desired, 'run'),
+          isNotNull(replicas.endpoint),
+        ),
+      );
+    return { dep, running };
+  }
+
+  /** Loads the adapter on one replica unless it has it already; replicas are platform addresses from a node. */
+  async function loadOn(
+    job: FineTuningJobRow,
+    name: string,
+    r: { endpoint: string | null; apiKeySealed: string | null },
+  ) {
+    const origin = r.endpoint!.replace(/\/v1\/?$/, '');
+    const auth = { authorization: `Bearer ${r.apiKeySealed ? deps.secrets.open(r.apiKeySealed) : ''}` };
+    const listed = await fetch(`${origin}/lora-adapters`, {
+      headers: auth,
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!listed.ok) throw new Error(`replica ${origin}: GET /lora-adapters ${listed.status}`);
+    const have = ((await listed.json()) as { data: { id: string }[] }).data;
+    if (have.some((a) => a.id === name)) return false;
+    const file = await deps.files.open({ orgId: job.orgId, projectId: job.projectId }, job.resultFileId!);
+    const chunks: Buffer[] = [];
+    for await (const c of file.body) chunks.push(c as Buffer);
+    const res = await fetch(`${origin}/lora-adapters?name=${encodeURIComponent(name)}`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/octet-stream' },
+      body: Buffer.concat(chunks),
+      signal: AbortSignal.timeout(120_000),
+    });
+    if (!res.ok)
+      throw new Error(`replica ${origin}: the adapter did not load: ${(await res.text()).slice(0, 300)}`);
+    return true;
+  }
+
+  /** The base model's live targets, renamed to the adapter. */
+  async function targetsFor(orgId: string, baseModelId: string | null, name: string): Promise<Target[]> {
+    if (!baseModelId) return [];
+    const base = await registry.get(principalFor(orgId), baseModelId);
+    return base.versions
+      .filter((v) => v.trafficWeight > 0)
+      .flatMap((v) => v.targets.filter((t) => t.weight > 0))
+      .map((t) => ({ ...t, upstream_model: name }));
+  }
+
+  async function ensureModel(job: FineTuningJobRow, name: string, targets: Target[]) {
+    const p = principalFor(job.orgId);
+    const existing = registry.cache.lookup(job.orgId, name);
+    if (!existing || existing.sharedWith !== null) {
+      await registry.create(
+        p,
+        {
+          name,
+          type: 'chat',
+          description: `LoRA adapter of ${job.model}, served unmerged on its deployment (fine-tuning job ${job.id})`,
+          targets,
+        },
+        ctx,
+      );
+      return;
+    }
+    const now = await registry.get(p, existing.id);
+    const v = now.versions[0];
+    const same = (a: Target[], b: Target[]) =>
+      JSON.stringify(a.map((t) => t.provider_id).sort()) ===
+      JSON.stringify(b.map((t) => t.provider_id).sort());
+    if (v && !same(v.targets, targets))
+      await registry.updateVersion(p, existing.id, v.version, { targets }, ctx);
+  }
+
+  return {
+    /**
+     * Loads the job's adapter on every running replica of its base deployment and points the
+     * fine-tuned model at them. Throws when the base has no running replica or a replica refuses.
+     */
+    async ensureServed(job: FineTuningJobRow): Promise<{ replicas: number; loaded: number }> {
+      if (!job.resultFileId) throw new AppError('unprocessable', 'the node did not upload the adapter');
+      const name = job.fineTunedModel ?? fineTunedName(job);
+      const { dep, running } = await baseOf(job);
+      if (running.length === 0)
+        throw new AppError('unprocessable', `the base deployment '${job.model}' has no running replica`);
+      let loaded = 0;
+      for (const r of running) if (await loadOn(job, name, r)) loaded++;
+      const targets = await targetsFor(job.orgId, dep.modelId, name);
+      if (targets.length === 0)
+        throw new AppError('unprocessable', `the base model '${job.model}' has no live target yet`);
+      await ensureModel(job, name, targets);
+      return { replicas: running.length, loaded };
+    },
+
+    /** Stops serving (a failed check): the registry model goes; replicas drop the adapter. */
+    async withdraw(job: FineTuningJobRow): Promise<void> {
+      const name = fineTunedName(job);
+      const m = registry.cache.lookup(job.orgId, name);
+      if (m && m.sharedWith === null)
+        await registry.remove(principalFor(job.orgId), m.id, ctx).catch(() => {});
+      const { running } = await baseOf(job).catch(() => ({ running: [] }));
+      for (const r of running) {
+        const origin = r.endpoint!.replace(/\/v1\/?$/, '');
+        await fetch(`${origin}/lora-adapters?name=${encodeURIComponent(name)}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${r.apiKeySealed ? deps.secrets.open(r.apiKeySealed) : ''}` },
+          signal: AbortSignal.timeout(10_000),
+        }).catch(() => {});
+      }
+    },
+
+    /** Keeps every succeeded adapter on its base's current replicas (restarts, scale-ups). */
+    async reconcile(): Promise<void> {
+      const jobs = await db
+        .select()
+        .from(fineTuningJobs)
+        .where(and(eq(fineTuningJobs.status, 'succeeded'), isNotNull(fineTuningJobs.resultFileId)))
+        .limit(500);
+      for (const job of jobs) {
+        try {
+          await this.ensureServed(job);
+        } catch (err) {
+          log.debug({ err, job: job.id }, 'a fine-tuned adapter is not served right now');
+        }
+      }
+    },
   };
-  await deployments.create(
-    {
-      principal,
-      audit: { actorType: 'system', actorId: null, ip: null, userAgent: 'maas-fine-tuning', requestId: null },
-    },
-    {
-      model: name,
-      runtime: 'llama-cpp',
-      source: job.baseSource,
-      replicas: 1,
-      runtime_args: ['--lora', adapterPath],
-      ...(local ? { placement: { node_selector: { 'maas/local': 'true' } } } : {}),
-    },
-  );
 }
+
+export type AdapterServing = ReturnType<typeof createAdapterServing>;

@@ -4,14 +4,17 @@ import type { Db } from '../../db/client.ts';
 import { AppError } from '../../http/app-error.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import type { JobEngine } from '../jobs/index.ts';
+import { DEFAULT_CURRENCY } from '../metering/index.ts';
+import type { ArtifactFiles } from './artifacts.ts';
 import { toCheckpointDto, toEventDto, toJobDto } from './dto.ts';
 import { estimateRun, type HyperparametersInput, resolveHyperparameters } from './hyperparameters.ts';
 import { addEvent, newJobId } from './job-log.ts';
 import { RUN_QUEUE } from './run-job.ts';
 import { type FineTuningJobRow, fineTuningCheckpoints, fineTuningEvents, fineTuningJobs } from './schema.ts';
+import type { AdapterServing } from './serve-adapter.ts';
 import { type DatasetSummary, type Method, validateDataset } from './validate-dataset.ts';
 
-export interface FineTuningFiles {
+export interface FineTuningFiles extends ArtifactFiles {
   get(
     scope: { orgId: string; projectId: string },
     id: string,
@@ -44,7 +47,13 @@ export interface FineTuningServiceDeps {
   baseSource: (orgId: string, model: string) => Promise<string | null>;
   /** a placed run changed: its node's trainer should look again */
   notify: (nodeId: string | null) => void;
+  /** loads a trained adapter on its base deployment's replicas */
+  serving: Pick<AdapterServing, 'ensureServed'>;
+  /** what one trained token costs, in nanos of DEFAULT_CURRENCY */
+  priceNanosPerToken: number;
 }
+
+export type EstimateInput = Omit<CreateJobInput, 'suffix' | 'seed' | 'metadata' | 'validation_file'>;
 
 /** Fine-tuning datasets are read whole (validation, token counts): this bounds one file. */
 export const MAX_DATASET_BYTES = 64 * 1024 * 1024;
@@ -136,7 +145,7 @@ export function createFineTuningService(deps: FineTuningServiceDeps) {
     return updated;
   }
 
-  async function enqueueRun(row: FineTuningJobRow, round: number) {
+  async function enqueueRun(row: FineTuningJobRow, round: number | string) {
     const engineJob = await jobs.enqueue({
       queue: RUN_QUEUE,
       orgId: row.orgId,
@@ -147,22 +156,105 @@ export function createFineTuningService(deps: FineTuningServiceDeps) {
     await db.update(fineTuningJobs).set({ engineJobId: engineJob.id }).where(eq(fineTuningJobs.id, row.id));
   }
 
+  async function plan(key: KeyPrincipal, input: EstimateInput) {
+    const method: Method = input.method?.type ?? 'supervised';
+    const hpInput =
+      (method === 'dpo' ? input.method?.dpo?.hyperparameters : input.method?.supervised?.hyperparameters) ??
+      input.hyperparameters ??
+      {};
+    const baseSource = await deps.baseSource(key.orgId, input.model);
+    if (!baseSource)
+      throw new AppError(
+        'model_not_found',
+        `Model '${input.model}' is not a deployed base model of this organization that can be fine-tuned.`,
+        undefined,
+        { param: 'model' },
+      );
+    const train = await dataset(key, input.training_file, 'training_file', method);
+    return { method, hpInput, baseSource, train };
+  }
+
   return {
-    async create(key: KeyPrincipal, input: CreateJobInput) {
-      const method: Method = input.method?.type ?? 'supervised';
-      const hpInput =
-        (method === 'dpo' ? input.method?.dpo?.hyperparameters : input.method?.supervised?.hyperparameters) ??
-        input.hyperparameters ??
-        {};
-      const baseSource = await deps.baseSource(key.orgId, input.model);
-      if (!baseSource)
-        throw new AppError(
-          'model_not_found',
-          `Model '${input.model}' is not a deployed base model of this organization that can be fine-tuned.`,
-          undefined,
-          { param: 'model' },
+    /** maas: what a job would run (examples, tokens, steps, time, cost) without creating it */
+    async estimate(key: KeyPrincipal, input: EstimateInput) {
+      const { method, hpInput, train } = await plan(key, input);
+      const { resolved } = resolveHyperparameters(hpInput, train, method);
+      const est = estimateRun(train, resolved);
+      return {
+        object: 'fine_tuning.estimate' as const,
+        model: input.model,
+        method,
+        hyperparameters: resolved,
+        training_examples: train.examples,
+        training_tokens: train.tokens,
+        ...est,
+        cost: { currency: DEFAULT_CURRENCY, nanos: est.trained_tokens * deps.priceNanosPerToken },
+      };
+    },
+
+    /**
+     * maas: serves a trained adapter on its base deployment again: a succeeded job's adapter is
+     * loaded on the base's current replicas; a job that failed its parity check (no replica ran
+     * then) is checked again and succeeds or fails anew.
+     */
+    async deploy(key: KeyPrincipal, id: string) {
+      const row = await load(key, id);
+      if (!row.resultFileId)
+        throw invalid(
+          `Job ${id} has no trained adapter to deploy (it is ${row.status}).`,
+          'fine_tuning_job_id',
         );
-      const train = await dataset(key, input.training_file, 'training_file', method);
+      if (row.status === 'succeeded') {
+        const served = await deps.serving.ensureServed(row).catch((err: unknown) => {
+          throw new AppError('unprocessable', `The adapter could not be deployed: ${(err as Error).message}`);
+        });
+        await addEvent(db, row.id, `Deployed again on ${served.replicas} replica(s) of ${row.model}`);
+        return {
+          object: 'fine_tuning.job.deployment' as const,
+          model: row.fineTunedModel,
+          base: row.model,
+          ...served,
+        };
+      }
+      if (row.status !== 'failed' || row.error?.code !== 'parity_check_failed')
+        throw invalid(
+          `Job ${id} is ${row.status}; only a succeeded job or one that failed its parity check can be deployed.`,
+          'fine_tuning_job_id',
+        );
+      const [again] = await db
+        .update(fineTuningJobs)
+        .set({
+          status: 'running',
+          error: null,
+          finishedAt: null,
+          progress: { ...(row.progress ?? { step: 0, total_steps: 0 }), publishing: true },
+        })
+        .where(and(eq(fineTuningJobs.id, row.id), eq(fineTuningJobs.status, 'failed')))
+        .returning();
+      if (!again) throw new AppError('conflict', 'The job changed meanwhile; try again.');
+      // the earlier check's events stay in the log; the new check writes its own
+      for (const k of ['parity', 'failed'])
+        await db
+          .update(fineTuningEvents)
+          .set({ dedupeKey: `${k}:${Date.now()}` })
+          .where(and(eq(fineTuningEvents.jobId, row.id), eq(fineTuningEvents.dedupeKey, k)));
+      await addEvent(
+        db,
+        row.id,
+        `Deploy requested: serving the adapter on ${row.model} and checking it again`,
+      );
+      await enqueueRun(again, `deploy-${Date.now()}`);
+      return {
+        object: 'fine_tuning.job.deployment' as const,
+        model: null,
+        base: row.model,
+        replicas: 0,
+        loaded: 0,
+      };
+    },
+
+    async create(key: KeyPrincipal, input: CreateJobInput) {
+      const { method, hpInput, baseSource, train } = await plan(key, input);
       const valid = input.validation_file
         ? await dataset(key, input.validation_file, 'validation_file', method)
         : null;
