@@ -5,7 +5,7 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer, writeTin
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliWith } from './support/cli.ts';
 
-/** `maas ft create|ls|get|events|cancel` as child processes against a server whose local node trains. */
+/** `maas ft create|ls|get|events|checkpoints|deploy|cancel` as child processes against a server whose local node trains. */
 const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
 process.env.MAAS_LOCAL_AGENT = 'true';
 process.env.MAAS_LOCAL_AGENT_PORTS = '32580-32589';
@@ -23,7 +23,7 @@ beforeAll(async () => {
     model: 'tiny',
     runtime: 'llama-cpp',
     source: model,
-    replicas: 0,
+    replicas: 1, // the adapter is served on the base's replica and checked through /v1
   });
   if (dep.status !== 201) throw new Error(JSON.stringify(dep.body));
   const login = await maas(['login', ts.url, '--email', ADMIN_EMAIL, '--password-stdin'], {
@@ -81,7 +81,22 @@ describe.skipIf(!hasTorch)('maas ft', { timeout: 360_000 }, () => {
     const events = await maas(['ft', 'events', job.id]);
     expect(events.code, events.stderr).toBe(0);
     expect(events.stdout).toMatch(/Step 4\/4: training loss=/);
-    expect(events.stdout.trim().split('\n').at(-1)).toMatch(/successfully completed|Deployed ft:/);
+    expect(events.stdout.trim().split('\n').at(-1)).toMatch(/successfully completed/);
+    expect(events.stdout).toMatch(/Parity check passed/);
+
+    const ckpts = await maas(['ft', 'checkpoints', job.id, '-o', 'json']);
+    expect(ckpts.code, ckpts.stderr).toBe(0);
+    const rows = JSON.parse(ckpts.stdout) as { step_number: number; maas: { file_id: string } }[];
+    expect(rows.map((c) => c.step_number).at(-1)).toBe(4);
+    expect(rows.every((c) => /^file-/.test(c.maas.file_id))).toBe(true);
+
+    const deploy = await maas(['ft', 'deploy', job.id]);
+    expect(deploy.code, deploy.stderr).toBe(0);
+    expect(deploy.stdout).toContain(
+      `${job.fine_tuned_model} served on 1 replica(s) of tiny (0 newly loaded)`,
+    );
+    const missing = await maas(['ft', 'deploy', 'ftjob-nope']);
+    expect(missing.code).toBe(4);
 
     const cancel = await maas(['ft', 'cancel', job.id]);
     expect(cancel.code).not.toBe(0);

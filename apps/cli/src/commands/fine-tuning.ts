@@ -206,6 +206,57 @@ export function registerFineTuningCommands(program: Command): void {
   });
 
   examples(
+    apiKeyOption(
+      ft
+        .command('checkpoints')
+        .description("a job's checkpoints: step, training loss, and the file holding each (maas files)")
+        .argument('<id>', 'job id'),
+    ),
+    ['maas ft checkpoints ftjob-…'],
+  ).action(async (id: string, _opts: Opts, cmd: Command) => {
+    const { rt, target } = keyed(cmd, 'fine-tuning');
+    const client = await gatewayClient(target);
+    const page = await viaSdk(target, () => client.fineTuning.jobs.checkpoints.list(id, { limit: 100 }));
+    type Ckpt = (typeof page.data)[number] & { maas?: { file_id: string | null } };
+    const rows = page.data as Ckpt[];
+    rt.out.print(rows, () =>
+      rt.out.table(rows, [
+        { header: 'step', value: (c) => c.step_number },
+        { header: 'train loss', value: (c) => c.metrics.train_loss ?? null },
+        { header: 'file', value: (c) => c.maas?.file_id ?? null },
+        { header: 'checkpoint', value: (c) => c.fine_tuned_model_checkpoint },
+      ]),
+    );
+  });
+
+  examples(
+    apiKeyOption(
+      ft
+        .command('deploy')
+        .description(
+          "serve a job's adapter on its base deployment's replicas again (a job that failed its parity check is checked anew)",
+        )
+        .argument('<id>', 'job id'),
+    ),
+    ['maas ft deploy ftjob-…'],
+  ).action(async (id: string, _opts: Opts, cmd: Command) => {
+    const { rt, target } = keyed(cmd, 'fine-tuning');
+    const client = await gatewayClient(target);
+    const out = await viaSdk(target, () =>
+      client.post<{ model: string | null; base: string; replicas: number; loaded: number }>(
+        `/fine_tuning/jobs/${encodeURIComponent(id)}/deploy`,
+      ),
+    );
+    rt.out.print(out, () =>
+      rt.out.line(
+        out.model
+          ? `${out.model} served on ${out.replicas} replica(s) of ${out.base} (${out.loaded} newly loaded)`
+          : `Deploy requested: the adapter is checked again on ${out.base} (maas ft get ${id})`,
+      ),
+    );
+  });
+
+  examples(
     apiKeyOption(ft.command('cancel').description('cancel a fine-tuning job').argument('<id>', 'job id')),
     ['maas ft cancel ftjob-…'],
   ).action(async (id: string, _opts: Opts, cmd: Command) => {
