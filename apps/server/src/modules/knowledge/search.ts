@@ -38,7 +38,10 @@ export interface SearchHit {
   storeId: string;
   filename: string;
   attributes: Record<string, string | number | boolean>;
+  /** the chunk's text, or its parent's (parent-child splitter) */
   text: string;
+  /** the headings the chunk sits under (heading splitter); empty: none */
+  headings: string[];
   score: number;
   breakdown: ScoreBreakdown;
 }
@@ -123,6 +126,8 @@ export async function searchStores(
       storeId: knowledgeChunks.storeId,
       fileId: knowledgeChunks.fileId,
       text: knowledgeChunks.text,
+      context: knowledgeChunks.context,
+      headings: knowledgeChunks.headings,
       filename: vectorStoreFiles.filename,
       attributes: vectorStoreFiles.attributes,
     })
@@ -147,9 +152,24 @@ export async function searchStores(
     );
   const byId = new Map(rows.map((r) => [r.chunkId, r]));
   const found: SearchHit[] = [];
+  const parents = new Set<string>();
   for (const [id, s] of ordered) {
     const row = byId.get(id);
-    if (row) found.push({ ...row, score: s.score, breakdown: s.breakdown });
+    if (!row) continue;
+    const { context, headings, ...rest } = row;
+    // children of one parent answer once, with the parent, at the best child's score
+    if (context !== null) {
+      const parent = `${row.fileId}\u0000${context}`;
+      if (parents.has(parent)) continue;
+      parents.add(parent);
+    }
+    found.push({
+      ...rest,
+      text: context ?? row.text,
+      headings: headings ?? [],
+      score: s.score,
+      breakdown: s.breakdown,
+    });
   }
   const ranked = input.rerankModel
     ? await reranked(deps, key, input, found.slice(0, input.rerankCandidates ?? candidates))
@@ -202,6 +222,7 @@ export function toSearchPage(queries: string[], hits: SearchHit[]) {
       attributes: h.attributes,
       content: [{ type: 'text' as const, text: h.text }],
       chunk_id: h.chunkId,
+      headings: h.headings,
       score_breakdown: h.breakdown,
     })),
     has_more: false,

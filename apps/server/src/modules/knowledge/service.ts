@@ -18,6 +18,7 @@ import {
   type createStoreBody,
   type ListQuery,
   type RetrievalDefaultsInput,
+  sameChunking,
   toStaticChunking,
   type updateStoreBody,
 } from './wire.ts';
@@ -180,10 +181,7 @@ export function createStoreService(deps: KnowledgeDeps, files: FileService) {
         if (body.retrieval)
           patch.retrieval = { ...store.retrieval, ...retrievalPatch(scope, body.retrieval) };
         const chunking = body.chunking_strategy ? toStaticChunking(body.chunking_strategy) : null;
-        const rechunk =
-          chunking &&
-          (chunking.max_chunk_size_tokens !== store.chunking.max_chunk_size_tokens ||
-            chunking.chunk_overlap_tokens !== store.chunking.chunk_overlap_tokens);
+        const rechunk = chunking && !sameChunking(chunking, store.chunking);
         if (rechunk) {
           patch.chunking = chunking;
           patch.generation = store.generation + 1;

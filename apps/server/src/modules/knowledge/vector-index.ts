@@ -7,6 +7,8 @@ export interface ChunkInput {
   position: number;
   text: string;
   tokens: number;
+  headings?: string[] | null;
+  context?: string | null;
   embedding: number[];
 }
 
@@ -55,6 +57,8 @@ export function createPgVectorIndex(opts: { exactBelow?: number } = {}): VectorI
             position: c.position,
             text: c.text,
             tokens: c.tokens,
+            headings: c.headings ?? null,
+            context: c.context ?? null,
             dims: c.embedding.length,
             embedding: c.embedding,
           })),

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { PARENT_FACTOR } from './ingest/chunk-document.ts';
+import type { StaticChunking } from './schema.ts';
 
 /** Request bodies of /v1/vector_stores, as OpenAI validates them. */
 
@@ -12,17 +14,49 @@ export const chunkingStrategy = z
       static: z.strictObject({
         max_chunk_size_tokens: z.number().int().min(100).max(4096),
         chunk_overlap_tokens: z.number().int().min(0),
+        /** extension: recursive (OpenAI's, the default), by heading, or parent-child */
+        splitter: z.enum(['recursive', 'heading', 'parent_child']).optional(),
+        /** extension, parent_child: the parents' size (default 4 × max_chunk_size_tokens) */
+        parent_chunk_size_tokens: z.number().int().min(200).max(16384).optional(),
       }),
     }),
   ])
   .refine((c) => c.type !== 'static' || c.static.chunk_overlap_tokens <= c.static.max_chunk_size_tokens / 2, {
     message: 'chunk_overlap_tokens must not exceed half of max_chunk_size_tokens',
     path: ['static', 'chunk_overlap_tokens'],
-  });
+  })
+  .refine(
+    (c) =>
+      c.type !== 'static' ||
+      c.static.parent_chunk_size_tokens === undefined ||
+      (c.static.splitter === 'parent_child' &&
+        c.static.parent_chunk_size_tokens > c.static.max_chunk_size_tokens),
+    {
+      message:
+        'parent_chunk_size_tokens goes with splitter parent_child and must exceed max_chunk_size_tokens',
+      path: ['static', 'parent_chunk_size_tokens'],
+    },
+  );
 export type ChunkingStrategyInput = z.infer<typeof chunkingStrategy>;
 
-export const toStaticChunking = (c: ChunkingStrategyInput | undefined) =>
-  c?.type === 'static' ? { ...c.static } : { ...DEFAULT_CHUNKING };
+/** The settings as stored: recursive is the splitter when none is named (OpenAI's objects stay as they were). */
+export function toStaticChunking(c: ChunkingStrategyInput | undefined): StaticChunking {
+  if (c?.type !== 'static') return { ...DEFAULT_CHUNKING };
+  const { splitter, parent_chunk_size_tokens, ...sizes } = c.static;
+  if (!splitter || splitter === 'recursive') return sizes;
+  if (splitter === 'heading') return { ...sizes, splitter };
+  return {
+    ...sizes,
+    splitter,
+    parent_chunk_size_tokens: parent_chunk_size_tokens ?? sizes.max_chunk_size_tokens * PARENT_FACTOR,
+  };
+}
+
+export const sameChunking = (a: StaticChunking, b: StaticChunking) =>
+  a.max_chunk_size_tokens === b.max_chunk_size_tokens &&
+  a.chunk_overlap_tokens === b.chunk_overlap_tokens &&
+  (a.splitter ?? 'recursive') === (b.splitter ?? 'recursive') &&
+  a.parent_chunk_size_tokens === b.parent_chunk_size_tokens;
 
 export const metadata = z
   .record(z.string().max(64), z.string().max(512))

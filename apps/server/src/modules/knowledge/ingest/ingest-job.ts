@@ -5,11 +5,12 @@ import { JobAbortedError, type JobContext, PermanentJobError } from '../../jobs/
 import { newChunkId } from '../ids.ts';
 import type { KnowledgeDeps } from '../ports.ts';
 import { type StageName, type StageState, vectorStoreFiles, vectorStores } from '../schema.ts';
+import { chunkDocument, indexedText } from './chunk-document.ts';
 import { EmbedError, embedTexts } from './embed.ts';
 import { INGEST_QUEUE } from './enqueue.ts';
 import { ParseError, parseDocument } from './parse.ts';
 import { readAll } from './read-all.ts';
-import { cleanText, splitText } from './split.ts';
+import { cleanText } from './split.ts';
 
 const payload = z.object({
   store_id: z.string(),
@@ -99,7 +100,7 @@ export function registerIngestion(deps: KnowledgeDeps) {
 
       at = 'split';
       const splitStart = t();
-      const chunks = splitText(text, file.chunking);
+      const chunks = chunkDocument(text, file.chunking);
       await stage(p, 'split', {
         started_at: splitStart,
         finished_at: t(),
@@ -110,10 +111,12 @@ export function registerIngestion(deps: KnowledgeDeps) {
       at = 'embed';
       const embedStart = t();
       await stage(p, 'embed', { started_at: embedStart, finished_at: null, error: null, count: 0 });
-      const vectors = await embedTexts(
-        chunks.map((c) => c.text),
-        { gw: deps.gw, key: principal, model: store.embeddingModel, signal: ctx.signal },
-      );
+      const vectors = await embedTexts(chunks.map(indexedText), {
+        gw: deps.gw,
+        key: principal,
+        model: store.embeddingModel,
+        signal: ctx.signal,
+      });
       const dims = vectors[0]?.length ?? 0;
       if (vectors.some((v) => v.length !== dims))
         throw new IngestFailure('server_error', 'The embedding model answered vectors of different lengths.');
@@ -144,6 +147,8 @@ export function registerIngestion(deps: KnowledgeDeps) {
         position: i,
         text: c.text,
         tokens: c.tokens,
+        headings: c.headings,
+        context: c.context,
         embedding: vectors[i]!,
       }));
       const done = await db.transaction(async (tx) => {
@@ -160,7 +165,7 @@ export function registerIngestion(deps: KnowledgeDeps) {
           await deps.lexical.indexChunkTerms(
             tx,
             p.store_id,
-            rows.map((r) => ({ id: r.id, text: r.text })),
+            rows.map((r) => ({ id: r.id, text: indexedText(r) })),
           );
         }
         await stage(

@@ -1,3 +1,4 @@
+import type { FormatCallback } from 'html-to-text';
 import Papa from 'papaparse';
 
 // The parsers of the binary formats (~60 MB resident together) load when a file of theirs comes.
@@ -62,7 +63,16 @@ export async function parseDocument(filename: string, bytes: Buffer): Promise<st
       case 'htm':
         return (await import('html-to-text')).convert(decodeText(bytes), {
           wordwrap: false,
-          selectors: [{ selector: 'img', format: 'skip' }],
+          // headings as markdown's, so that the heading splitter finds them
+          formatters: { mdHeading: markdownHeading },
+          selectors: [
+            { selector: 'img', format: 'skip' },
+            ...[1, 2, 3, 4, 5, 6].map((n) => ({
+              selector: `h${n}`,
+              format: 'mdHeading',
+              options: { level: n },
+            })),
+          ],
         });
       case 'csv':
       case 'tsv':
@@ -81,6 +91,13 @@ export async function parseDocument(filename: string, bytes: Buffer): Promise<st
     `Files with extension [.${ext || '(none)'}] are not supported for retrieval. Supported: ${SUPPORTED.map((e) => `.${e}`).join(', ')}`,
   );
 }
+
+const markdownHeading: FormatCallback = (elem, walk, builder, options) => {
+  builder.openBlock({ leadingLineBreaks: 2 });
+  builder.addInline(`${'#'.repeat(Number((options as { level?: number }).level ?? 1))} `);
+  walk(elem.children, builder);
+  builder.closeBlock({ trailingLineBreaks: 2 });
+};
 
 function decodeText(bytes: Buffer): string {
   if (bytes.includes(0)) throw new ParseError('invalid_file', 'The file is binary, not text.');
