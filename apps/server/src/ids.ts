@@ -52,6 +52,7 @@ export type IdPrefix =
   | 'sso'
   | 'mfa'
   | 'lch'
+  | 'pky'
   | 'rol'
   | 'ras';
 

@@ -53,6 +53,8 @@ describe('TOTP enrolment and the second sign-in step', () => {
     const ann = await signedIn('ann@example.com', password);
     expect((await ann.get('/api/v1/me/mfa')).body).toEqual({
       enabled: false,
+      totp: false,
+      passkeys: 0,
       enrolment_pending: false,
       recovery_codes_left: 0,
       required: false,

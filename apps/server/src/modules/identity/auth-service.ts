@@ -167,12 +167,11 @@ export function createAuthService(deps: AuthDeps) {
           : null;
       if (purpose)
         return db.transaction(async (tx) => {
-          const challenge = await challenges.create(tx, {
-            userId: user.id,
-            orgId: chosenOrg,
-            purpose,
-            delivery: input.delivery,
-          });
+          const challenge = await challenges.create(
+            tx,
+            { userId: user.id, orgId: chosenOrg, purpose, delivery: input.delivery },
+            await mfa.methods(tx, user.id),
+          );
           await audit.append(
             tx,
             { ...ctx, actorType: 'user', actorId: user.id },

@@ -23,6 +23,8 @@ import { createLoginChallenges } from './mfa/login-challenges.ts';
 import { createMfaAccount } from './mfa/mfa-account.ts';
 import { createMfaLogin } from './mfa/mfa-login.ts';
 import { createMfaService } from './mfa/mfa-service.ts';
+import { createPasskeyAccount } from './mfa/passkey-account.ts';
+import { createPasskeys } from './mfa/passkeys.ts';
 import { createOrgService } from './org-service.ts';
 import { createPasswordHasher } from './passwords.ts';
 import { createProjectService } from './project-service.ts';
@@ -72,6 +74,7 @@ export function createIdentityService(deps: IdentityDeps) {
   const invitations = createInvitationService({ ...deps, mail: mail.invitationMail });
   const sessions = createSessionService(deps);
   const mfa = createMfaService(deps);
+  const passkeys = createPasskeys(deps);
   const challenges = createLoginChallenges(deps);
   const auth = createAuthService({
     ...deps,
@@ -107,8 +110,9 @@ export function createIdentityService(deps: IdentityDeps) {
     hasher,
     identityProviders,
     sso,
-    mfaLogin: createMfaLogin({ ...deps, auth, mfa, challenges, throttle }),
+    mfaLogin: createMfaLogin({ ...deps, auth, mfa, passkeys, challenges, throttle }),
     mfaAccount: createMfaAccount({ ...deps, mfa, throttle }),
+    passkeyAccount: createPasskeyAccount({ ...deps, mfa, passkeys }),
     roles,
     assignments: createAssignmentService({ ...deps, roles }),
     /** the session's user, with the permissions of its org role and project roles */

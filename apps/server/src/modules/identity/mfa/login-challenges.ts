@@ -6,6 +6,7 @@ import { newId } from '../../../ids.ts';
 import type { TokenDelivery } from '../auth-service.ts';
 import { loginChallenges } from '../mfa-schema.ts';
 import { users } from '../schema.ts';
+import type { MfaMethod } from './mfa-service.ts';
 
 export type ChallengePurpose = 'verify' | 'enrol';
 
@@ -16,6 +17,8 @@ export interface MfaChallenge {
   mfa_token: string;
   expires_in: number;
   org_id: string;
+  /** for "verify": the factors this account can answer with */
+  mfa_methods?: MfaMethod[];
 }
 
 const PREFIX = 'mfa_';
@@ -31,6 +34,7 @@ export function createLoginChallenges({ db }: { db: Db }) {
     async create(
       tx: DbOrTx,
       input: { userId: string; orgId: string; purpose: ChallengePurpose; delivery: TokenDelivery },
+      methods: MfaMethod[] = [],
     ): Promise<MfaChallenge> {
       const token = `${PREFIX}${randomToken(32)}`;
       const ttl = TTL_S[input.purpose];
@@ -40,7 +44,13 @@ export function createLoginChallenges({ db }: { db: Db }) {
         ...input,
         expiresAt: new Date(Date.now() + ttl * 1000),
       });
-      return { mfa_required: input.purpose, mfa_token: token, expires_in: ttl, org_id: input.orgId };
+      return {
+        mfa_required: input.purpose,
+        mfa_token: token,
+        expires_in: ttl,
+        org_id: input.orgId,
+        ...(input.purpose === 'verify' ? { mfa_methods: methods } : {}),
+      };
     },
 
     /** The live challenge of a token, with its user's email (for throttling); never consumed here. */
@@ -60,6 +70,14 @@ export function createLoginChallenges({ db }: { db: Db }) {
         );
       if (!row || row.disabledAt) throw invalid();
       return { ...row.challenge, email: row.email };
+    },
+
+    /** Remembers the WebAuthn challenge a passkey must sign to finish this sign-in. */
+    async setPasskeyChallenge(tx: DbOrTx, id: string, challenge: string): Promise<void> {
+      await tx
+        .update(loginChallenges)
+        .set({ passkeyChallenge: challenge })
+        .where(and(eq(loginChallenges.id, id), isNull(loginChallenges.consumedAt)));
     },
 
     /** Ends a challenge once: a second use (or a concurrent one) is refused. */

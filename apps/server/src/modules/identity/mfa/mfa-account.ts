@@ -63,7 +63,9 @@ export function createMfaAccount({ db, audit, mfa, throttle }: Deps) {
     },
 
     async disable(p: UserPrincipal, code: string, ctx: AuditContext): Promise<void> {
-      if (await mfa.requiredFor(db, p.userId))
+      if (!(await mfa.hasTotp(db, p.userId))) throw conflict('TOTP is not on for your account');
+      const others = (await mfa.methods(db, p.userId)).filter((m) => m === 'passkey');
+      if (others.length === 0 && (await mfa.requiredFor(db, p.userId)))
         throw new AppError(
           'forbidden',
           'an org where you are an owner or admin requires MFA: it cannot be turned off',

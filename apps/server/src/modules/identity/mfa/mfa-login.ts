@@ -5,18 +5,20 @@ import type { AuthService, Issued } from '../auth-service.ts';
 import type { LoginThrottle } from '../login-throttle.ts';
 import type { LoginChallenges } from './login-challenges.ts';
 import type { MfaService } from './mfa-service.ts';
+import type { Passkeys, RelyingParty } from './passkeys.ts';
 
 interface Deps {
   db: Db;
   audit: AuditService;
   auth: AuthService;
   mfa: MfaService;
+  passkeys: Passkeys;
   challenges: LoginChallenges;
   throttle: LoginThrottle;
 }
 
 /** The second step of a password sign-in: a code, or (org policy) enrolment before any session. */
-export function createMfaLogin({ db, audit, auth, mfa, challenges, throttle }: Deps) {
+export function createMfaLogin({ db, audit, auth, mfa, passkeys, challenges, throttle }: Deps) {
   async function failed(
     c: { userId: string; orgId: string; email: string },
     action: string,
@@ -67,6 +69,34 @@ export function createMfaLogin({ db, audit, auth, mfa, challenges, throttle }: D
         const method = await mfa.consumeCode(tx, c.userId, code);
         if (!method) return null;
         return finish(tx, c, method, ctx);
+      });
+      if (!result) throw await failed(c, 'auth.mfa_failed', ctx);
+      await throttle.recordSuccess(c.email);
+      return result;
+    },
+
+    /** WebAuthn request options for a "verify" challenge; a new call replaces the last challenge. */
+    async passkeyOptions(token: string, rp: RelyingParty) {
+      const c = await challenges.open(token, 'verify');
+      const options = await passkeys.authenticationOptions(db, c.userId, rp);
+      await challenges.setPasskeyChallenge(db, c.id, options.challenge);
+      return options;
+    },
+
+    /** A passkey's answer to the challenge's options: tokens, or 401 (throttled like passwords). */
+    async verifyPasskey(
+      token: string,
+      response: Parameters<Passkeys['verifyAssertion']>[3],
+      rp: RelyingParty,
+      ctx: AuditContext,
+    ): Promise<Issued> {
+      const c = await challenges.open(token, 'verify');
+      await throttle.check(c.email, ctx.ip ?? 'unknown');
+      const challenge = c.passkeyChallenge;
+      const result = await db.transaction(async (tx) => {
+        if (!challenge || !(await passkeys.verifyAssertion(tx, c.userId, challenge, response, rp)))
+          return null;
+        return finish(tx, c, 'passkey', ctx);
       });
       if (!result) throw await failed(c, 'auth.mfa_failed', ctx);
       await throttle.recordSuccess(c.email);

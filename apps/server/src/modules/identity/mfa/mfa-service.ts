@@ -3,7 +3,7 @@ import type { SecretBox } from '../../../crypto/secret-box.ts';
 import type { Db, DbOrTx, Tx } from '../../../db/client.ts';
 import { AppError, conflict } from '../../../http/app-error.ts';
 import { newId } from '../../../ids.ts';
-import { mfaRecoveryCodes, userMfa } from '../mfa-schema.ts';
+import { mfaRecoveryCodes, userMfa, userPasskeys } from '../mfa-schema.ts';
 import { memberships, orgs } from '../schema.ts';
 import { hashRecoveryCode, looksLikeRecoveryCode, newRecoveryCodes } from './recovery-codes.ts';
 import { checkTotp, newTotpSecret, totpUri } from './totp.ts';
@@ -13,10 +13,13 @@ interface Deps {
   secrets: SecretBox;
 }
 
-export type MfaMethod = 'totp' | 'recovery_code';
+export type MfaMethod = 'totp' | 'recovery_code' | 'passkey';
 
 export interface MfaStatus {
+  /** a second factor is on: TOTP, a passkey, or both */
   enabled: boolean;
+  totp: boolean;
+  passkeys: number;
   enrolment_pending: boolean;
   recovery_codes_left: number;
   /** an org of yours requires MFA of your role there: it cannot be turned off */
@@ -39,12 +42,33 @@ export function createMfaService({ db, secrets }: Deps) {
     return codes;
   }
 
+  async function passkeyCount(tx: DbOrTx, userId: string): Promise<number> {
+    const [row] = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(userPasskeys)
+      .where(eq(userPasskeys.userId, userId));
+    return row?.n ?? 0;
+  }
+
+  /** The second factors a sign-in of the user may answer with. */
+  async function methods(tx: DbOrTx, userId: string): Promise<MfaMethod[]> {
+    const totp = Boolean((await factorOf(tx, userId))?.enabledAt);
+    const passkeys = await passkeyCount(tx, userId);
+    if (!totp && passkeys === 0) return [];
+    return [
+      ...(totp ? ['totp' as const] : []),
+      ...(passkeys > 0 ? ['passkey' as const] : []),
+      'recovery_code',
+    ];
+  }
+
   /** The method a right code used, or null; a TOTP step or a recovery code is never accepted twice. */
   async function consumeCode(tx: Tx, userId: string, code: string): Promise<MfaMethod | null> {
     const factor = await factorOf(tx, userId);
-    if (!factor?.enabledAt) return null;
     const trimmed = code.trim();
-    const step = await checkTotp(secrets.open(factor.totpSecretSealed), trimmed, factor.lastStep);
+    const step = factor?.enabledAt
+      ? await checkTotp(secrets.open(factor.totpSecretSealed), trimmed, factor.lastStep)
+      : null;
     if (step !== null) {
       // the step only moves forward, also against a concurrent use of the same code
       const moved = await tx
@@ -95,21 +119,30 @@ export function createMfaService({ db, secrets }: Deps) {
   return {
     consumeCode,
     requiredFor,
+    methods,
 
     async isEnabled(tx: DbOrTx, userId: string): Promise<boolean> {
+      return (await methods(tx, userId)).length > 0;
+    },
+
+    async hasTotp(tx: DbOrTx, userId: string): Promise<boolean> {
       return Boolean((await factorOf(tx, userId))?.enabledAt);
     },
 
     async status(userId: string): Promise<MfaStatus> {
       const factor = await factorOf(db, userId);
+      const passkeys = await passkeyCount(db, userId);
       const [left] = await db
         .select({ n: sql<number>`count(*)::int` })
         .from(mfaRecoveryCodes)
         .where(and(eq(mfaRecoveryCodes.userId, userId), isNull(mfaRecoveryCodes.usedAt)));
+      const enabled = Boolean(factor?.enabledAt) || passkeys > 0;
       return {
-        enabled: Boolean(factor?.enabledAt),
+        enabled,
+        totp: Boolean(factor?.enabledAt),
+        passkeys,
         enrolment_pending: Boolean(factor && !factor.enabledAt),
-        recovery_codes_left: factor?.enabledAt ? (left?.n ?? 0) : 0,
+        recovery_codes_left: enabled ? (left?.n ?? 0) : 0,
         required: await requiredFor(db, userId),
       };
     },
@@ -148,10 +181,26 @@ export function createMfaService({ db, secrets }: Deps) {
       return replaceRecoveryCodes(tx, userId);
     },
 
-    /** Removes the factor and its codes (the caller has checked a code first). */
+    /** Removes the TOTP factor; the recovery codes go too unless a passkey keeps MFA on. */
     async remove(tx: Tx, userId: string): Promise<void> {
-      await tx.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, userId));
       await tx.delete(userMfa).where(and(eq(userMfa.userId, userId), isNotNull(userMfa.enabledAt)));
+      if ((await passkeyCount(tx, userId)) === 0)
+        await tx.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, userId));
+    },
+
+    /** Recovery codes for a user who has none left unused (a first factor just came on). */
+    async ensureRecoveryCodes(tx: Tx, userId: string): Promise<string[] | null> {
+      const [left] = await tx
+        .select({ n: sql<number>`count(*)::int` })
+        .from(mfaRecoveryCodes)
+        .where(and(eq(mfaRecoveryCodes.userId, userId), isNull(mfaRecoveryCodes.usedAt)));
+      return (left?.n ?? 0) > 0 ? null : replaceRecoveryCodes(tx, userId);
+    },
+
+    /** Drops the recovery codes once no factor is left. */
+    async dropCodesIfNoFactor(tx: Tx, userId: string): Promise<void> {
+      if ((await methods(tx, userId)).length === 0)
+        await tx.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, userId));
     },
 
     replaceRecoveryCodes,

@@ -32,6 +32,10 @@ const mfaChallenge = z.object({
   mfa_token: z.string(),
   expires_in: z.number().int(),
   org_id: z.string(),
+  mfa_methods: z
+    .array(z.enum(['totp', 'passkey', 'recovery_code']))
+    .optional()
+    .describe('for "verify": the factors this account can answer with'),
 });
 
 const me = z.object({

@@ -6,6 +6,7 @@ import { invitationRoutes } from './invitations.ts';
 import { memberRoutes } from './members.ts';
 import { mfaRoutes } from './mfa.ts';
 import { orgRoutes } from './orgs.ts';
+import { passkeyRoutes } from './passkeys.ts';
 import { projectRoutes } from './projects.ts';
 import { roleRoutes } from './roles.ts';
 import { selfServiceRoutes } from './self-service.ts';
@@ -24,4 +25,5 @@ export async function identityRoutes(app: FastifyInstance, opts: { services: Ser
   await app.register(identityProviderRoutes, opts);
   await app.register(ssoRoutes, opts);
   await app.register(mfaRoutes, opts);
+  await app.register(passkeyRoutes, opts);
 }

@@ -110,6 +110,8 @@ export async function mfaRoutes(app: FastifyInstance, { services }: { services: 
         response: {
           200: z.object({
             enabled: z.boolean(),
+            totp: z.boolean(),
+            passkeys: z.number().int().describe('how many passkeys you have (see /me/mfa/passkeys)'),
             enrolment_pending: z.boolean(),
             recovery_codes_left: z.number().int(),
             required: z.boolean(),
