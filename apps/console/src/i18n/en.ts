@@ -3,6 +3,7 @@ import { enFleet } from './en-fleet.ts';
 import { enIdentity } from './en-identity.ts';
 import { enJobs } from './en-jobs.ts';
 import { enKnowledge } from './en-knowledge.ts';
+import { enRoles } from './en-roles.ts';
 
 /** English messages; zh.ts must have every key (the type checks it). */
 export const en = {
@@ -561,6 +562,7 @@ export const en = {
   ...enIdentity,
   ...enKnowledge,
   ...enFleet,
+  ...enRoles,
 };
 
 export type MessageKey = keyof typeof en;

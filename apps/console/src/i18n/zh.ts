@@ -4,6 +4,7 @@ import { zhFleet } from './zh-fleet.ts';
 import { zhIdentity } from './zh-identity.ts';
 import { zhJobs } from './zh-jobs.ts';
 import { zhKnowledge } from './zh-knowledge.ts';
+import { zhRoles } from './zh-roles.ts';
 
 /** 简体中文 */
 export const zh: Record<MessageKey, string> = {
@@ -544,4 +545,5 @@ export const zh: Record<MessageKey, string> = {
   ...zhIdentity,
   ...zhKnowledge,
   ...zhFleet,
+  ...zhRoles,
 };

@@ -20,6 +20,7 @@ import { Page } from '../components/page.tsx';
 import { EmptyState, ErrorAlert } from '../components/states.tsx';
 import { useT } from '../i18n/index.tsx';
 import { formatDateTime } from '../lib/format.ts';
+import { EffectivePermissionsButton } from './roles/effective-permissions.tsx';
 
 interface AddForm {
   mode: 'new' | 'existing';
@@ -152,6 +153,12 @@ export default function MembersPage() {
       dataIndex: 'created_at',
       width: 180,
       render: (_, u) => formatDateTime(u.created_at),
+    },
+    {
+      title: t('roles.effective'),
+      key: 'permissions',
+      width: 190,
+      render: (_, u) => <EffectivePermissionsButton userId={u.id} email={u.email} />,
     },
     {
       title: t('common.actions'),
