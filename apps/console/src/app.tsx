@@ -20,7 +20,6 @@ const ModelsPage = lazy(() => import('./pages/models.tsx'));
 const ProvidersPage = lazy(() => import('./pages/providers.tsx'));
 const ProjectsPage = lazy(() => import('./pages/projects.tsx'));
 const MembersPage = lazy(() => import('./pages/members.tsx'));
-const RolesPage = lazy(() => import('./pages/roles.tsx'));
 const OrgsPage = lazy(() => import('./pages/orgs.tsx'));
 const AuditPage = lazy(() => import('./pages/audit.tsx'));
 const FilesPage = lazy(() => import('./pages/files.tsx'));
@@ -31,6 +30,7 @@ const WebhooksPage = lazy(() => import('./pages/webhooks.tsx'));
 const NotFoundPage = lazy(() => import('./pages/not-found.tsx'));
 const ProfilePage = lazy(() => import('./pages/profile.tsx'));
 const IdentityProvidersPage = lazy(() => import('./pages/identity-providers.tsx'));
+const InvitePage = lazy(() => import('./pages/invite.tsx'));
 const FleetPage = lazy(() => import('./pages/fleet.tsx'));
 const DeploymentsPage = lazy(() => import('./pages/deployments.tsx'));
 const ReplicasPage = lazy(() => import('./pages/replicas.tsx'));
@@ -87,6 +87,7 @@ export function ConsoleApp() {
               <AuthProvider>
                 <Routes>
                   <Route path="/login" element={<LoginPage />} />
+                  <Route path="/invite" element={<InvitePage />} />
                   <Route
                     element={
                       <RequireAuth>
@@ -110,7 +111,6 @@ export function ConsoleApp() {
                     <Route path="webhooks" element={<WebhooksPage />} />
                     <Route path="projects" element={<ProjectsPage />} />
                     <Route path="members" element={<MembersPage />} />
-                    <Route path="roles" element={<RolesPage />} />
                     <Route path="orgs" element={<OrgsPage />} />
                     <Route path="audit" element={<AuditPage />} />
                     <Route path="profile" element={<ProfilePage />} />

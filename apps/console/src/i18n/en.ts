@@ -1,9 +1,9 @@
 import { enAsyncJobs } from './en-async-jobs.ts';
 import { enFleet } from './en-fleet.ts';
 import { enIdentity } from './en-identity.ts';
+import { enInvite } from './en-invite.ts';
 import { enJobs } from './en-jobs.ts';
 import { enKnowledge } from './en-knowledge.ts';
-import { enRoles } from './en-roles.ts';
 
 /** English messages; zh.ts must have every key (the type checks it). */
 export const en = {
@@ -560,9 +560,9 @@ export const en = {
   ...enJobs,
   ...enAsyncJobs,
   ...enIdentity,
+  ...enInvite,
   ...enKnowledge,
   ...enFleet,
-  ...enRoles,
 };
 
 export type MessageKey = keyof typeof en;

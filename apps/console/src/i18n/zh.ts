@@ -2,9 +2,9 @@ import type { MessageKey } from './en.ts';
 import { zhAsyncJobs } from './zh-async-jobs.ts';
 import { zhFleet } from './zh-fleet.ts';
 import { zhIdentity } from './zh-identity.ts';
+import { zhInvite } from './zh-invite.ts';
 import { zhJobs } from './zh-jobs.ts';
 import { zhKnowledge } from './zh-knowledge.ts';
-import { zhRoles } from './zh-roles.ts';
 
 /** 简体中文 */
 export const zh: Record<MessageKey, string> = {
@@ -543,7 +543,7 @@ export const zh: Record<MessageKey, string> = {
   ...zhJobs,
   ...zhAsyncJobs,
   ...zhIdentity,
+  ...zhInvite,
   ...zhKnowledge,
   ...zhFleet,
-  ...zhRoles,
 };

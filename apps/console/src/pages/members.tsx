@@ -20,7 +20,9 @@ import { Page } from '../components/page.tsx';
 import { EmptyState, ErrorAlert } from '../components/states.tsx';
 import { useT } from '../i18n/index.tsx';
 import { formatDateTime } from '../lib/format.ts';
-import { EffectivePermissionsButton } from './roles/effective-permissions.tsx';
+import { InvitationsCard } from './members/invitations-card.tsx';
+import { MailSettingsCard } from './members/mail-settings-card.tsx';
+import { RegistrationCard } from './members/registration-card.tsx';
 
 interface AddForm {
   mode: 'new' | 'existing';
@@ -155,12 +157,6 @@ export default function MembersPage() {
       render: (_, u) => formatDateTime(u.created_at),
     },
     {
-      title: t('roles.effective'),
-      key: 'permissions',
-      width: 190,
-      render: (_, u) => <EffectivePermissionsButton userId={u.id} email={u.email} />,
-    },
-    {
       title: t('common.actions'),
       key: 'actions',
       width: 120,
@@ -205,6 +201,9 @@ export default function MembersPage() {
         }
         locale={{ emptyText: <EmptyState title={t('members.empty')} /> }}
       />
+      <InvitationsCard canManage={canManage} />
+      <RegistrationCard canManage={canManage} />
+      {me?.user?.is_platform_admin ? <MailSettingsCard /> : null}
       <RolesCard />
       <ModalForm<AddForm>
         title={t('members.add')}

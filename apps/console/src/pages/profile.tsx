@@ -10,7 +10,8 @@ import { Page } from '../components/page.tsx';
 import { ErrorAlert } from '../components/states.tsx';
 import { useT } from '../i18n/index.tsx';
 import { RecoveryCodes } from './login/mfa-step.tsx';
-import { RoleTag } from './members.tsx';
+import { AccountCard } from './profile/account-card.tsx';
+import { MyKeysCard } from './profile/my-keys-card.tsx';
 
 interface MfaStatus {
   enabled: boolean;
@@ -22,7 +23,7 @@ interface MfaStatus {
 /** The signed-in user's account and second factor (TOTP with recovery codes). */
 export default function ProfilePage() {
   const t = useT();
-  const { me, role } = useAuth();
+  const { role } = useAuth();
   const status = useQuery({
     queryKey: useOrgKey('mfa'),
     queryFn: () => api.get<MfaStatus>('/api/v1/me/mfa'),
@@ -70,14 +71,7 @@ export default function ProfilePage() {
   return (
     <Page id="profile" title={t('profile.title')} subTitle={t('profile.subtitle')}>
       <Space direction="vertical" size={16} style={{ width: '100%', maxWidth: 760 }}>
-        <Card title={t('profile.account')}>
-          <Descriptions column={1} size="small">
-            <Descriptions.Item label={t('login.email')}>{me?.user?.email}</Descriptions.Item>
-            <Descriptions.Item label={t('members.role')}>
-              {role ? <RoleTag role={role} /> : null}
-            </Descriptions.Item>
-          </Descriptions>
-        </Card>
+        <AccountCard role={role} />
         <Card
           title={
             <Space>
@@ -171,6 +165,7 @@ export default function ProfilePage() {
             </Space>
           ) : null}
         </Card>
+        <MyKeysCard />
       </Space>
     </Page>
   );

@@ -15,10 +15,11 @@ import { useT } from '../i18n/index.tsx';
 import { downloadText } from '../lib/csv.ts';
 import { formatCompact, formatCost, formatMs, formatNumber } from '../lib/format.ts';
 import { BillsTab } from './usage/bills.tsx';
+import { useUsers } from './usage/users.ts';
 
-type Dimension = 'model' | 'project' | 'key';
+type Dimension = 'model' | 'project' | 'key' | 'user';
 type Metric = 'requests' | 'total_tokens' | 'cost';
-const FIELD = { model: 'model', project: 'project_id', key: 'key_id' } as const;
+const FIELD = { model: 'model', project: 'project_id', key: 'key_id', user: 'user_id' } as const;
 
 interface GroupTotal {
   id: string;
@@ -70,14 +71,22 @@ function UsageTab() {
   const { range, selector } = useTimeRange('7d');
   const [dim, setDim] = useState<Dimension>('model');
   const [metric, setMetric] = useState<Metric>('requests');
-  const [filters, setFilters] = useState<{ project_id?: string; key_id?: string; model?: string }>({});
+  const [filters, setFilters] = useState<{
+    project_id?: string;
+    key_id?: string;
+    user_id?: string;
+    model?: string;
+  }>({});
   const usage = useUsage(range, dim, filters);
   const projects = useProjects();
   const keys = useKeys();
   const models = useModels();
   const projectName = useNames(projects.data);
   const keyName = useNames(keys.data);
-  const nameOf = (id: string) => (dim === 'project' ? projectName(id) : dim === 'key' ? keyName(id) : id);
+  const users = useUsers();
+  const userName = (id: string) => users.data?.find((u) => u.id === id)?.email ?? (id || t('usage.no_user'));
+  const nameOf = (id: string) =>
+    dim === 'project' ? projectName(id) : dim === 'key' ? keyName(id) : dim === 'user' ? userName(id) : id;
   const rows = usage.data?.data ?? [];
   const totals = groupTotals(rows, dim);
   const buckets = bucketsOf(range);
@@ -142,6 +151,16 @@ function UsageTab() {
           />
           <Select
             allowClear
+            showSearch
+            placeholder={t('usage.all_users')}
+            style={{ width: 200 }}
+            value={filters.user_id}
+            onChange={(v) => setFilters({ ...filters, user_id: v })}
+            options={(users.data ?? []).map((u) => ({ value: u.id, label: u.email }))}
+            data-testid="usage-user-filter"
+          />
+          <Select
+            allowClear
             placeholder={t('usage.all_models')}
             style={{ width: 170 }}
             value={filters.model}
@@ -159,7 +178,7 @@ function UsageTab() {
             <Segmented
               value={dim}
               onChange={(v) => setDim(v as Dimension)}
-              options={(['model', 'project', 'key'] as const).map((d) => ({
+              options={(['model', 'project', 'key', 'user'] as const).map((d) => ({
                 value: d,
                 label: t(`usage.by_${d}`),
               }))}
