@@ -43,7 +43,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** Waits for the child's first IPC message, or fails when it exits or times out first. */
-export function firstMessage<T>(child: Child, timeoutMs = 60_000): Promise<T> {
+export function firstMessage<T>(child: Child, timeoutMs = 240_000): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
     const onMessage = (message: unknown) => {
