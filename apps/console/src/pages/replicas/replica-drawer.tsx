@@ -17,28 +17,27 @@ interface Step {
  * times, not a history): created, each state observed while polling, with its reason.
  */
 function useTimeline(replica: Replica | undefined): Step[] {
-  const [steps, setSteps] = useState<Step[]>([]);
-  const id = useRef<string | null>(null);
+  const [timeline, setTimeline] = useState<{ id: string | null; steps: Step[] }>({ id: null, steps: [] });
   useEffect(() => {
     if (!replica) return;
-    setSteps((prev) => {
+    setTimeline((prev) => {
       const base: Step[] =
-        id.current === replica.id
-          ? prev
+        prev.id === replica.id
+          ? prev.steps
           : [
               { state: 'created', at: replica.created_at, reason: null },
               ...(replica.started_at && replica.state !== 'running'
                 ? [{ state: 'running' as const, at: replica.started_at, reason: null }]
                 : []),
             ];
-      id.current = replica.id;
       const last = base.at(-1);
-      if (last && last.state === replica.state && last.reason === replica.reason) return base;
+      if (last && last.state === replica.state && last.reason === replica.reason)
+        return { id: replica.id, steps: base };
       const at = replica.state === 'running' && replica.started_at ? replica.started_at : replica.updated_at;
-      return [...base, { state: replica.state, at, reason: replica.reason }];
+      return { id: replica.id, steps: [...base, { state: replica.state, at, reason: replica.reason }] };
     });
   }, [replica]);
-  return steps;
+  return timeline.steps;
 }
 
 /** One replica: its state timeline and its runtime log, followed live. */
