@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import { openDatabase } from '../apps/server/src/db/client.ts';
 import { indexChunkTerms, lexicalSearch } from '../apps/server/src/modules/knowledge/retrieval/index.ts';
 import { loadLabelledSet, type Passage } from './lib/retrieval/dataset.ts';
+import { measureDenseScale } from './lib/retrieval/dense-scale.ts';
 import { startEmbeddingServer } from './lib/retrieval/embedding-server.ts';
 import {
   BM25,
@@ -25,6 +26,10 @@ import { measureScale } from './lib/retrieval/scale.ts';
 const { values: args } = parseArgs({
   options: {
     scale: { type: 'string', default: '100000' },
+    /** chunks for the dense figure (0: none) */
+    'dense-scale': { type: 'string', default: '100000' },
+    /** skip the BM25 scale figure (it takes minutes at 100k) */
+    'no-lexical-scale': { type: 'boolean', default: false },
     dims: { type: 'string', default: '256' },
     depth: { type: 'string', default: '100' },
     out: { type: 'string', default: 'bench/results/retrieval.json' },
@@ -81,7 +86,6 @@ async function main() {
     const passageVectors = await embed(passages.map((p) => p.text));
     const queryVectors = await embed(queries.map((q) => q.text));
     log(`embedded ${passages.length + queries.length} texts in ${(ms(t0) / 1000).toFixed(1)} s`);
-    await server.close();
 
     const runs: Runs = { dense: new Map(), lexical: new Map() };
     const lexicalLatency: number[] = [];
@@ -128,10 +132,20 @@ async function main() {
       `  BM25 latency at ${passages.length} chunks: p50 ${labelledLatency.p50.toFixed(1)} ms, p95 ${labelledLatency.p95.toFixed(1)} ms`,
     );
 
-    const scale = await measureScale(database.db, passages, queries, Number(args.scale), log);
-    log(
-      `  ratios at ${scale.chunks} vs ${passages.length} chunks: p50 ${(scale.p50_ms / labelledLatency.p50).toFixed(1)}×, p95 ${(scale.p95_ms / labelledLatency.p95).toFixed(1)}×; ingestion ${(scale.docs_per_s / labelledIngest).toFixed(2)}×`,
-    );
+    const denseCount = Number(args['dense-scale']);
+    const denseScale =
+      denseCount > 0
+        ? await measureDenseScale(database.db, passages, queryVectors, denseCount, embed, log)
+        : null;
+    await server.close();
+
+    const scale = args['no-lexical-scale']
+      ? null
+      : await measureScale(database.db, passages, queries, Number(args.scale), log);
+    if (scale)
+      log(
+        `  ratios at ${scale.chunks} vs ${passages.length} chunks: p50 ${(scale.p50_ms / labelledLatency.p50).toFixed(1)}×, p95 ${(scale.p95_ms / labelledLatency.p95).toFixed(1)}×; ingestion ${(scale.docs_per_s / labelledIngest).toFixed(2)}×`,
+      );
 
     const result = {
       when: new Date().toISOString(),
@@ -149,6 +163,7 @@ async function main() {
       labelled_ingest_docs_per_s: labelledIngest,
       labelled_lexical_latency_ms: labelledLatency,
       scale,
+      dense_scale: denseScale,
     };
     await mkdir(dirname(args.out), { recursive: true });
     await writeFile(args.out, `${JSON.stringify(result, null, 2)}\n`);

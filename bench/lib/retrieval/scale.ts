@@ -13,7 +13,10 @@ const BATCH = 500;
  * Synthetic chunks for the scale figure: each joins 4 sentences drawn at random (fixed seed) from
  * the labelled passages, so term statistics look like the real text (Zipf-like, both languages).
  */
-function* syntheticChunks(passages: Passage[], count: number): Generator<{ id: string; text: string }> {
+export function* syntheticChunks(
+  passages: Passage[],
+  count: number,
+): Generator<{ id: string; text: string }> {
   const sentences = passages.flatMap((p) =>
     p.text.split(/(?<=[.;:!?。；！？])\s*/).filter((s) => s.length > 3),
   );
