@@ -9,7 +9,7 @@ let ts: TestServer;
 let orgId: string;
 let owner: ApiClient;
 let other: ApiClient;
-const as: Record<'viewer' | 'operator' | 'admin' | 'dana' | 'eve', ApiClient> = {} as never;
+const as: Record<'viewer' | 'operator' | 'admin' | 'dana' | 'eve' | 'fay', ApiClient> = {} as never;
 const userIds: Record<string, string> = {};
 const membershipIds: Record<string, string> = {};
 let projectX: string;
@@ -44,6 +44,7 @@ beforeAll(async () => {
   as.admin = await member(owner, 'admin@custom.test', 'admin');
   as.dana = await member(owner, 'dana@custom.test', 'viewer');
   as.eve = await member(owner, 'eve@custom.test', 'viewer');
+  as.fay = await member(owner, 'fay@custom.test', 'viewer');
   projectX = (await owner.post('/api/v1/projects', { name: 'x' })).body.id;
   projectY = (await owner.post('/api/v1/projects', { name: 'y' })).body.id;
   otherProject = (await other.post('/api/v1/projects', { name: 'theirs' })).body.id;
@@ -137,6 +138,30 @@ describe('custom roles', () => {
     const mine = await as.eve.get('/api/v1/me/permissions');
     expect(mine.body.org_role).toEqual({ id: keyManager, name: 'key manager' });
     expect(mine.body.org).toEqual(['projects:read', 'keys:read', 'keys:write']);
+  });
+
+  it('let a member manager hand out only what it holds itself', async () => {
+    const people = await as.admin.post('/api/v1/roles', {
+      name: 'people',
+      permissions: ['members:read', 'members:write', 'roles:read'],
+    });
+    expect(people.status).toBe(201);
+    const m = membershipIds['fay@custom.test'];
+    expect((await as.admin.patch(`/api/v1/memberships/${m}`, { role_id: people.body.id })).status).toBe(200);
+    const invite = { email: 'new@custom.test', password: 'new-password-123', role: 'operator' };
+    const refused = await as.fay.post('/api/v1/users', invite);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.details.missing).toContain('keys:write');
+    expect(
+      (await as.fay.post('/api/v1/memberships', { email: 'new@custom.test', role: 'admin' })).status,
+    ).toBe(403);
+    expect(
+      (await as.fay.patch(`/api/v1/memberships/${membershipIds['eve@custom.test']}`, { role: 'admin' }))
+        .status,
+    ).toBe(403);
+    expect((await as.fay.patch(`/api/v1/memberships/${m}`, { role_id: keyManager })).status).toBe(403);
+    expect((await as.fay.get(`/api/v1/users/${userIds['eve@custom.test']}/permissions`)).status).toBe(200);
+    expect((await as.admin.patch(`/api/v1/memberships/${m}`, { role: 'viewer' })).status).toBe(200);
   });
 
   it('cannot be widened beyond the editor, and are deleted only when no longer assigned', async () => {

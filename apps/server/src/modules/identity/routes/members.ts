@@ -86,7 +86,9 @@ export async function memberRoutes(app: FastifyInstance, { services }: { service
       },
     },
     async (req, reply) => {
-      const created = await members.createUser(principalOf(req), req.body, auditContextOf(req));
+      const p = principalOf(req);
+      assertMayGrant(orgPermissionsOf(p), builtInPermissions(req.body.role));
+      const created = await members.createUser(p, req.body, auditContextOf(req));
       return reply
         .code(201)
         .send(
@@ -193,12 +195,13 @@ export async function memberRoutes(app: FastifyInstance, { services }: { service
         response: { 201: invitationDto },
       },
     },
-    async (req, reply) =>
-      reply
+    async (req, reply) => {
+      const p = principalOf(req);
+      assertMayGrant(orgPermissionsOf(p), builtInPermissions(req.body.role));
+      return reply
         .code(201)
-        .send(
-          toInvitationDto(await members.createMembership(principalOf(req), req.body, auditContextOf(req))),
-        ),
+        .send(toInvitationDto(await members.createMembership(p, req.body, auditContextOf(req))));
+    },
   );
 
   r.get(
