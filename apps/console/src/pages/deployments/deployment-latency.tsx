@@ -26,7 +26,7 @@ export function DeploymentLatency({ names }: { names: string[] }) {
           testId="dep-latency-chart"
           height={240}
           option={{
-            xAxis: { type: 'time', ...axis },
+            xAxis: { type: 'time', min: range.from.valueOf(), max: range.to.valueOf(), ...axis },
             yAxis: {
               type: 'value',
               axisLabel: { ...axis.axisLabel, formatter: '{value} ms' },
