@@ -26,6 +26,7 @@ const FilesPage = lazy(() => import('./pages/files.tsx'));
 const BatchesPage = lazy(() => import('./pages/batches.tsx'));
 const AsyncJobsPage = lazy(() => import('./pages/jobs.tsx'));
 const KnowledgePage = lazy(() => import('./pages/knowledge.tsx'));
+const FineTuningPage = lazy(() => import('./pages/fine-tuning.tsx'));
 const WebhooksPage = lazy(() => import('./pages/webhooks.tsx'));
 const NotFoundPage = lazy(() => import('./pages/not-found.tsx'));
 const ProfilePage = lazy(() => import('./pages/profile.tsx'));
@@ -108,6 +109,7 @@ export function ConsoleApp() {
                     <Route path="batches" element={<BatchesPage />} />
                     <Route path="jobs" element={<AsyncJobsPage />} />
                     <Route path="knowledge" element={<KnowledgePage />} />
+                    <Route path="fine-tuning" element={<FineTuningPage />} />
                     <Route path="webhooks" element={<WebhooksPage />} />
                     <Route path="projects" element={<ProjectsPage />} />
                     <Route path="members" element={<MembersPage />} />

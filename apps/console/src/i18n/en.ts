@@ -1,4 +1,5 @@
 import { enAsyncJobs } from './en-async-jobs.ts';
+import { enFineTuning } from './en-fine-tuning.ts';
 import { enFleet } from './en-fleet.ts';
 import { enIdentity } from './en-identity.ts';
 import { enInvite } from './en-invite.ts';
@@ -562,6 +563,7 @@ export const en = {
   ...enIdentity,
   ...enInvite,
   ...enKnowledge,
+  ...enFineTuning,
   ...enFleet,
 };
 

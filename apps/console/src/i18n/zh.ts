@@ -1,5 +1,6 @@
 import type { MessageKey } from './en.ts';
 import { zhAsyncJobs } from './zh-async-jobs.ts';
+import { zhFineTuning } from './zh-fine-tuning.ts';
 import { zhFleet } from './zh-fleet.ts';
 import { zhIdentity } from './zh-identity.ts';
 import { zhInvite } from './zh-invite.ts';
@@ -545,5 +546,6 @@ export const zh: Record<MessageKey, string> = {
   ...zhIdentity,
   ...zhInvite,
   ...zhKnowledge,
+  ...zhFineTuning,
   ...zhFleet,
 };

@@ -17,6 +17,7 @@ import {
   ProjectOutlined,
   ScheduleOutlined,
   TeamOutlined,
+  ThunderboltOutlined,
 } from '@ant-design/icons';
 import type { ReactNode } from 'react';
 import type { MessageKey } from '../i18n/index.tsx';
@@ -42,6 +43,7 @@ export const MENU: MenuEntry[] = [
   { path: '/batches', label: 'nav.batches', icon: <ScheduleOutlined />, group: 'build' },
   { path: '/jobs', label: 'nav.async_jobs', icon: <FieldTimeOutlined />, group: 'build' },
   { path: '/knowledge', label: 'nav.knowledge', icon: <BookOutlined />, group: 'build' },
+  { path: '/fine-tuning', label: 'nav.fine_tuning', icon: <ThunderboltOutlined />, group: 'build' },
   { path: '/webhooks', label: 'nav.webhooks', icon: <NotificationOutlined />, group: 'build' },
   { path: '/projects', label: 'nav.projects', icon: <ProjectOutlined />, group: 'govern' },
   { path: '/members', label: 'nav.members', icon: <TeamOutlined />, group: 'govern' },

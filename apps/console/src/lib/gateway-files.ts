@@ -50,7 +50,7 @@ export interface Batch {
   metadata: Record<string, string> | null;
 }
 
-async function call<T>(apiKey: string, method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(apiKey: string, method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
