@@ -2,7 +2,7 @@
 // Builds the web console (vite build) only when dist/ is missing or older than its sources.
 // Used by the root `npm start` and `npm test` (prestart / pretest) so the quick start shows the console.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,12 +40,36 @@ export function buildConsoleIfNeeded({ quiet = false } = {}) {
     );
     return false;
   }
-  const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', quiet ? 'error' : 'warn'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (result.status !== 0) throw new Error(`vite build failed with status ${result.status}`);
+  // Built beside dist/ and swapped in whole: a server (or another build) never sees half a console.
+  const fresh = `dist-build-${process.pid}`;
+  const result = spawnSync(
+    process.execPath,
+    [vite, 'build', '--outDir', fresh, '--emptyOutDir', '--logLevel', quiet ? 'error' : 'warn'],
+    { cwd: root, stdio: 'inherit' },
+  );
+  if (result.status !== 0) {
+    rmSync(join(root, fresh), { recursive: true, force: true });
+    throw new Error(`vite build failed with status ${result.status}`);
+  }
+  swapIn(join(root, fresh), join(root, 'dist'));
   return true;
+}
+
+function swapIn(fresh, dist) {
+  const old = `${dist}-old-${process.pid}`;
+  try {
+    renameSync(dist, old);
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err;
+  }
+  try {
+    renameSync(fresh, dist);
+  } catch (err) {
+    // a concurrent build swapped its own in first: keep that one
+    if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+    rmSync(fresh, { recursive: true, force: true });
+  }
+  rmSync(old, { recursive: true, force: true });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -10,6 +10,8 @@ export interface MfaChallenge {
   mfa_token: string;
   expires_in: number;
   org_id: string;
+  /** for "verify": the factors the account can answer with */
+  mfa_methods?: ('totp' | 'passkey' | 'recovery_code')[];
 }
 
 const grants: Record<Role, Permission[]> = {

@@ -2,6 +2,7 @@ import { enAsyncJobs } from './en-async-jobs.ts';
 import { enFineTuning } from './en-fine-tuning.ts';
 import { enFleet } from './en-fleet.ts';
 import { enIdentity } from './en-identity.ts';
+import { enPasskeys } from './en-passkeys.ts';
 import { enInvite } from './en-invite.ts';
 import { enJobs } from './en-jobs.ts';
 import { enKnowledge } from './en-knowledge.ts';
@@ -561,6 +562,7 @@ export const en = {
   ...enJobs,
   ...enAsyncJobs,
   ...enIdentity,
+  ...enPasskeys,
   ...enInvite,
   ...enKnowledge,
   ...enFineTuning,

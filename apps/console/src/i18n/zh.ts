@@ -3,6 +3,7 @@ import { zhAsyncJobs } from './zh-async-jobs.ts';
 import { zhFineTuning } from './zh-fine-tuning.ts';
 import { zhFleet } from './zh-fleet.ts';
 import { zhIdentity } from './zh-identity.ts';
+import { zhPasskeys } from './zh-passkeys.ts';
 import { zhInvite } from './zh-invite.ts';
 import { zhJobs } from './zh-jobs.ts';
 import { zhKnowledge } from './zh-knowledge.ts';
@@ -544,6 +545,7 @@ export const zh: Record<MessageKey, string> = {
   ...zhJobs,
   ...zhAsyncJobs,
   ...zhIdentity,
+  ...zhPasskeys,
   ...zhInvite,
   ...zhKnowledge,
   ...zhFineTuning,

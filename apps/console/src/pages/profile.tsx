@@ -12,15 +12,18 @@ import { useT } from '../i18n/index.tsx';
 import { RecoveryCodes } from './login/mfa-step.tsx';
 import { AccountCard } from './profile/account-card.tsx';
 import { MyKeysCard } from './profile/my-keys-card.tsx';
+import { PasskeysCard } from './profile/passkeys-card.tsx';
 
 interface MfaStatus {
   enabled: boolean;
+  totp: boolean;
+  passkeys: number;
   enrolment_pending: boolean;
   recovery_codes_left: number;
   required: boolean;
 }
 
-/** The signed-in user's account and second factor (TOTP with recovery codes). */
+/** The signed-in user's account and second factors (TOTP, passkeys, recovery codes). */
 export default function ProfilePage() {
   const t = useT();
   const { role } = useAuth();
@@ -81,8 +84,8 @@ export default function ProfilePage() {
           }
           extra={
             mfa ? (
-              <Tag color={mfa.enabled ? 'green' : 'default'} data-testid="mfa-state">
-                {mfa.enabled ? t('profile.mfa_on') : t('profile.mfa_off')}
+              <Tag color={mfa.totp ? 'green' : 'default'} data-testid="mfa-state">
+                {mfa.totp ? t('profile.mfa_on') : t('profile.mfa_off')}
               </Tag>
             ) : null
           }
@@ -92,7 +95,7 @@ export default function ProfilePage() {
             <Alert type="info" showIcon message={t('profile.mfa_required')} style={{ marginBottom: 12 }} />
           ) : null}
           {codes ? <RecoveryCodes codes={codes} onDone={() => setCodes(null)} /> : null}
-          {mfa && !mfa.enabled && !enrolment && !codes ? (
+          {mfa && !mfa.totp && !enrolment && !codes ? (
             <Button
               type="primary"
               onClick={() => start.mutate()}
@@ -155,7 +158,7 @@ export default function ProfilePage() {
               ) : (
                 <Space>
                   <Button onClick={() => setAsking('codes')}>{t('profile.mfa_new_codes')}</Button>
-                  {mfa.required ? null : (
+                  {mfa.required && mfa.passkeys === 0 ? null : !mfa.totp ? null : (
                     <Button danger onClick={() => setAsking('disable')} data-testid="mfa-disable">
                       {t('profile.mfa_disable')}
                     </Button>
@@ -165,6 +168,7 @@ export default function ProfilePage() {
             </Space>
           ) : null}
         </Card>
+        <PasskeysCard />
         <MyKeysCard />
       </Space>
     </Page>

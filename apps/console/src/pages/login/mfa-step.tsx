@@ -1,5 +1,6 @@
-import { SafetyCertificateOutlined } from '@ant-design/icons';
-import { Alert, Button, Form, Input, Space, Typography } from 'antd';
+import { KeyOutlined, SafetyCertificateOutlined } from '@ant-design/icons';
+import { startAuthentication } from '@simplewebauthn/browser';
+import { Alert, Button, Divider, Form, Input, Space, Typography } from 'antd';
 import { useState } from 'react';
 import { ApiError, request } from '../../api/client.ts';
 import type { TokenPair } from '../../api/session.ts';
@@ -52,6 +53,24 @@ export function MfaStep({ challenge, onDone, onCancel }: Props) {
       onDone(out, out.recovery_codes);
     });
 
+  const withPasskey = () =>
+    run(async () => {
+      const optionsJSON = await request<Parameters<typeof startAuthentication>[0]['optionsJSON']>(
+        'POST',
+        '/api/v1/auth/mfa/passkey/options',
+        { auth: false, body: { mfa_token: challenge.mfa_token } },
+      );
+      const response = await startAuthentication({ optionsJSON }).catch(() => {
+        throw new Error(t('login.mfa_passkey_failed'));
+      });
+      const body = { mfa_token: challenge.mfa_token, response };
+      onDone(
+        await request<TokenPair>('POST', '/api/v1/auth/mfa/passkey/verify', { auth: false, body }),
+        null,
+      );
+    });
+  const passkey = !enrol && challenge.mfa_methods?.includes('passkey');
+
   return (
     <div data-testid="mfa-step">
       <Typography.Title level={3} style={{ marginTop: 0 }}>
@@ -61,6 +80,22 @@ export function MfaStep({ challenge, onDone, onCancel }: Props) {
         {enrol ? t('login.mfa_enrol_hint') : t('login.mfa_hint')}
       </Typography.Paragraph>
       {error ? <Alert type="error" showIcon message={error} style={{ marginBottom: 16 }} /> : null}
+      {passkey ? (
+        <>
+          <Button
+            type="primary"
+            block
+            size="large"
+            icon={<KeyOutlined />}
+            loading={busy}
+            onClick={withPasskey}
+            data-testid="mfa-passkey"
+          >
+            {t('login.mfa_passkey')}
+          </Button>
+          <Divider plain>{t('login.sso_or')}</Divider>
+        </>
+      ) : null}
       {enrol && !enrolment ? (
         <Button
           type="primary"
