@@ -18,7 +18,7 @@ import { useT } from '../i18n/index.tsx';
 import { formatCompact, formatNumber } from '../lib/format.ts';
 import { EmptyState, ErrorAlert } from './states.tsx';
 
-export type LimitScope = 'org' | 'project' | 'key';
+export type LimitScope = 'org' | 'project' | 'key' | 'user';
 const PERIODS = ['day', 'week', 'month', 'total'] as const;
 const COUNTS = ['rpm', 'rpd', 'tpm', 'tpd', 'max_concurrent', 'token_quota'] as const;
 

@@ -20,6 +20,7 @@ import { Page } from '../components/page.tsx';
 import { EmptyState, ErrorAlert } from '../components/states.tsx';
 import { useT } from '../i18n/index.tsx';
 import { formatDateTime } from '../lib/format.ts';
+import { LimitsDrawer } from '../components/limits-drawer.tsx';
 import { InvitationsCard } from './members/invitations-card.tsx';
 import { MailSettingsCard } from './members/mail-settings-card.tsx';
 import { RegistrationCard } from './members/registration-card.tsx';
@@ -90,6 +91,7 @@ export default function MembersPage() {
   });
   const membershipOf = (userId: string) => memberships.data?.find((m) => m.user_id === userId);
   const [adding, setAdding] = useState(false);
+  const [limitsOf, setLimitsOf] = useState<User | null>(null);
 
   const add = useApiMutation(
     (v: AddForm) =>
@@ -159,22 +161,28 @@ export default function MembersPage() {
     {
       title: t('common.actions'),
       key: 'actions',
-      width: 120,
+      width: 200,
       hideInTable: !canManage,
-      render: (_, u) =>
-        u.id === me?.user?.id ? null : (
-          <Popconfirm
-            title={t('members.remove_title', { name: u.email })}
-            description={t('members.remove_hint')}
-            okButtonProps={{ danger: true }}
-            okText={t('action.remove')}
-            onConfirm={() => remove.mutateAsync(u.id)}
-          >
-            <Button size="small" type="link" danger>
-              {t('action.remove')}
-            </Button>
-          </Popconfirm>
-        ),
+      render: (_, u) => (
+        <Space size={0}>
+          <Button size="small" type="link" onClick={() => setLimitsOf(u)} data-testid="member-limits">
+            {t('keys.limits')}
+          </Button>
+          {u.id === me?.user?.id ? null : (
+            <Popconfirm
+              title={t('members.remove_title', { name: u.email })}
+              description={t('members.remove_hint')}
+              okButtonProps={{ danger: true }}
+              okText={t('action.remove')}
+              onConfirm={() => remove.mutateAsync(u.id)}
+            >
+              <Button size="small" type="link" danger>
+                {t('action.remove')}
+              </Button>
+            </Popconfirm>
+          )}
+        </Space>
+      ),
     },
   ];
 
@@ -205,6 +213,12 @@ export default function MembersPage() {
       <RegistrationCard canManage={canManage} />
       {me?.user?.is_platform_admin ? <MailSettingsCard /> : null}
       <RolesCard />
+      <LimitsDrawer
+        scope="user"
+        scopeId={limitsOf?.id ?? null}
+        title={t('keys.limits_of', { name: limitsOf?.email ?? '' })}
+        onClose={() => setLimitsOf(null)}
+      />
       <ModalForm<AddForm>
         title={t('members.add')}
         open={adding}
