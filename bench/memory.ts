@@ -76,7 +76,7 @@ async function serve(dataDir: string, env: Record<string, string>): Promise<Star
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 600_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`maas serve exited (${child.exitCode})\n${tail}`);
     const ok = await fetch(`${url}/readyz`).then(
@@ -84,7 +84,7 @@ async function serve(dataDir: string, env: Record<string, string>): Promise<Star
       () => false,
     );
     if (ok) break;
-    if (Date.now() > deadline) throw new Error(`maas serve not ready after 120 s\n${tail}`);
+    if (Date.now() > deadline) throw new Error(`maas serve not ready after 600 s\n${tail}`);
     await sleep(20);
   }
   return { child, url, readyMs: Math.round(performance.now() - t0), output: () => tail };

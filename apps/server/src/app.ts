@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { AppError } from './http/app-error.ts';
 import { registerAdminAuth } from './http/authenticate.ts';
 import { registerErrorMapper, sendError } from './http/error-mapper.ts';
+import { lazyChildLogger } from './http/lazy-child-logger.ts';
 import { requestIdFrom } from './http/request-context.ts';
 import { registerRouteAccess } from './http/route-access.ts';
 import { newId } from './ids.ts';
@@ -50,6 +51,7 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
     trustProxy: config.trustProxy,
     requestIdHeader: false,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id'], () => newId('req')),
+    childLoggerFactory: lazyChildLogger,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },

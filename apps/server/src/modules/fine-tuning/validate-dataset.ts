@@ -1,5 +1,5 @@
-import { countTokens } from 'gpt-tokenizer';
 import { z } from 'zod';
+import { tokenizer } from '../../tokenizer.ts';
 
 export type Method = 'supervised' | 'dpo';
 
@@ -54,7 +54,9 @@ function chatTokens(messages: { role: string; content: string; weight?: 0 | 1 | 
   let trained = 0;
   for (const m of messages) {
     // tenant text is counted as text: a special token's spelling in it is no special token
-    const n = FRAME_TOKENS + countTokens(`${m.role}\n${m.content}`, { disallowedSpecial: new Set<string>() });
+    const n =
+      FRAME_TOKENS +
+      tokenizer().countTokens(`${m.role}\n${m.content}`, { disallowedSpecial: new Set<string>() });
     all += n;
     if (m.role === 'assistant' && m.weight !== 0) trained += n;
   }

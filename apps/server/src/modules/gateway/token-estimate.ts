@@ -1,3 +1,4 @@
+import { tokenizer } from '../../tokenizer.ts';
 import type { Endpoint } from './adapters/types.ts';
 
 type CountTokens = (text: string) => number;
@@ -9,7 +10,10 @@ type CountTokens = (text: string) => number;
 export function createTokenEstimator() {
   let loading: Promise<CountTokens> | null = null;
   const load = () => {
-    loading ??= import('gpt-tokenizer').then((m) => (text: string) => (text ? m.countTokens(text) : 0));
+    loading ??= Promise.resolve().then(() => {
+      const { countTokens } = tokenizer();
+      return (text: string) => (text ? countTokens(text) : 0);
+    });
     return loading;
   };
   return {

@@ -51,11 +51,39 @@ export const bodySchemas: Record<Endpoint, z.ZodType> = {
   ...mediaBodySchemas,
 };
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * `chatBody`'s rules written out, for the gateway's most common body: true only where the schema
+ * accepts (a body it refuses still goes through the schema, for the error's wording). A parse by
+ * the schema costs ~15 µs a request, this a few hundred ns.
+ */
+export function chatBodyAccepted(b: Record<string, unknown>): boolean {
+  const name = b.model;
+  if (typeof name !== 'string' || name.length < 1 || name.length > 256) return false;
+  const messages = b.messages;
+  if (!Array.isArray(messages) || messages.length === 0) return false;
+  for (const m of messages) {
+    if (!isObject(m) || typeof m.role !== 'string' || m.role.length === 0) return false;
+  }
+  const n = b.n;
+  if (n != null && !(Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 128)) return false;
+  if (b.stream != null && typeof b.stream !== 'boolean') return false;
+  const options = b.stream_options;
+  if (options != null) {
+    if (!isObject(options)) return false;
+    if (options.include_usage != null && typeof options.include_usage !== 'boolean') return false;
+  }
+  return true;
+}
+
 /** The body as a plain object, or a 400 in OpenAI's shape naming the first bad field. */
 export function validateBody(endpoint: Endpoint, body: unknown): Record<string, unknown> {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+  if (!isObject(body)) {
     throw new AppError('validation_failed', 'The request body must be a JSON object.');
   }
+  if (endpoint === 'chat.completions' && chatBodyAccepted(body)) return body;
   const result = bodySchemas[endpoint].safeParse(body);
   if (!result.success) {
     const issue = result.error.issues[0]!;

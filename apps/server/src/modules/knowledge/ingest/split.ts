@@ -1,4 +1,4 @@
-import { countTokens, decode, encode } from 'gpt-tokenizer';
+import { tokenizer } from '../../../tokenizer.ts';
 import type { StaticChunking } from '../schema.ts';
 
 export interface TextChunk {
@@ -34,16 +34,16 @@ const SEPARATORS: RegExp[] = [
 
 /** Pieces no longer than `max` tokens, split at the coarsest separator that gets them there. */
 function pieces(text: string, max: number, level = 0): TextChunk[] {
-  const tokens = countTokens(text);
+  const tokens = tokenizer().countTokens(text);
   if (tokens <= max) return text ? [{ text, tokens }] : [];
   const sep = SEPARATORS[level];
   if (!sep) {
     // no separator left (a long run of characters without spaces): cut by tokens
-    const ids = encode(text);
+    const ids = tokenizer().encode(text);
     const out: TextChunk[] = [];
     for (let i = 0; i < ids.length; i += max) {
       const part = ids.slice(i, i + max);
-      out.push({ text: decode(part), tokens: part.length });
+      out.push({ text: tokenizer().decode(part), tokens: part.length });
     }
     return out;
   }
@@ -70,7 +70,7 @@ export function splitText(text: string, settings: StaticChunking): TextChunk[] {
       .map((u) => u.text)
       .join('')
       .trim();
-    if (body) chunks.push({ text: body, tokens: countTokens(body) });
+    if (body) chunks.push({ text: body, tokens: tokenizer().countTokens(body) });
   };
   for (const unit of units) {
     if (size + unit.tokens > max && fresh > 0) {
