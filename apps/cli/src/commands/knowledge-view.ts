@@ -60,6 +60,8 @@ export interface SearchHit {
     lexical: number | null;
     dense_rank: number | null;
     lexical_rank: number | null;
+    rerank?: number | null;
+    rerank_rank?: number | null;
   } & Record<string, unknown>;
 }
 
@@ -162,6 +164,13 @@ export const hitColumns: Column<SearchHit>[] = [
   {
     header: 'lexical',
     value: (h) => `${num(h.score_breakdown?.lexical)} #${h.score_breakdown?.lexical_rank ?? '-'}`,
+  },
+  {
+    header: 'rerank',
+    value: (h) =>
+      h.score_breakdown?.rerank_rank
+        ? `${num(h.score_breakdown.rerank)} #${h.score_breakdown.rerank_rank}`
+        : '-',
   },
   { header: 'file', value: (h) => h.filename || h.file_id },
   { header: 'text', value: snippet },

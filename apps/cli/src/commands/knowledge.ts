@@ -23,10 +23,24 @@ const WHAT = 'knowledge bases';
 
 /** --chunk-size / --chunk-overlap → a static chunking strategy (either alone keeps the other's default). */
 function chunkingOf(opts: Opts) {
-  if (opts.chunkSize === undefined && opts.chunkOverlap === undefined) return undefined;
+  if (
+    opts.chunkSize === undefined &&
+    opts.chunkOverlap === undefined &&
+    opts.splitter === undefined &&
+    opts.parentSize === undefined
+  )
+    return undefined;
   const size = opts.chunkSize ?? 800;
   const overlap = opts.chunkOverlap ?? Math.min(400, Math.floor(size / 2));
-  return { type: 'static', static: { max_chunk_size_tokens: size, chunk_overlap_tokens: overlap } };
+  return {
+    type: 'static',
+    static: {
+      max_chunk_size_tokens: size,
+      chunk_overlap_tokens: overlap,
+      ...(opts.splitter ? { splitter: opts.splitter } : {}),
+      ...(opts.parentSize !== undefined ? { parent_chunk_size_tokens: opts.parentSize } : {}),
+    },
+  };
 }
 
 async function addFiles(id: string, paths: string[], opts: Opts, cmd: Command): Promise<void> {
@@ -81,8 +95,13 @@ async function search(id: string, query: string, opts: Opts, cmd: Command): Prom
           query,
           max_num_results: opts.limit,
           ...(filters ? { filters } : {}),
-          ...(opts.scoreThreshold !== undefined
-            ? { ranking_options: { score_threshold: opts.scoreThreshold } }
+          ...(opts.scoreThreshold !== undefined || opts.ranker
+            ? {
+                ranking_options: {
+                  ...(opts.ranker ? { ranker: opts.ranker } : {}),
+                  ...(opts.scoreThreshold !== undefined ? { score_threshold: opts.scoreThreshold } : {}),
+                },
+              }
             : {}),
         },
       },
@@ -122,12 +141,26 @@ export function registerKnowledgeCommands(program: Command): void {
           'tokens shared by neighbouring chunks (at most half the size, default 400)',
           parseInteger,
         )
+        .option(
+          '--splitter <kind>',
+          'recursive (default), heading (sections keep their headings) or parent_child',
+        )
+        .option(
+          '--parent-size <tokens>',
+          'parent_child: tokens per parent (default 4 × chunk size)',
+          parseInteger,
+        )
+        .option(
+          '--rerank-model <model>',
+          'a rerank model of the registry: searches re-score their best hits with it',
+        )
         .option('--description <text>', 'what it holds')
         .option('-q, --quiet', 'print only its id'),
     ),
     [
       'maas kb create handbook',
       'maas kb create docs --embedding-model bge-small --chunk-size 400 --chunk-overlap 80',
+      'maas kb create manuals --splitter heading --rerank-model bge-reranker',
     ],
   ).action(async (name: string, opts: Opts, cmd: Command) => {
     const { rt, target } = keyed(cmd, WHAT);
@@ -137,6 +170,7 @@ export function registerKnowledgeCommands(program: Command): void {
       ...(opts.description ? { description: opts.description } : {}),
       ...(opts.embeddingModel ? { embedding_model: opts.embeddingModel } : {}),
       ...(chunkingOf(opts) ? { chunking_strategy: chunkingOf(opts) } : {}),
+      ...(opts.rerankModel ? { retrieval: { rerank_model: opts.rerankModel } } : {}),
     };
     const created = (await viaSdk(target, () =>
       client.vectorStores.create(body as OpenAI.VectorStores.VectorStoreCreateParams),
@@ -246,7 +280,8 @@ export function registerKnowledgeCommands(program: Command): void {
           'only files with this attribute (repeatable: all must match)',
           collect,
         )
-        .option('--score-threshold <x>', 'drop hits scoring below this (0-1)', Number),
+        .option('--score-threshold <x>', 'drop hits scoring below this (0-1)', Number)
+        .option('--ranker <ranker>', 'auto, none, or a rerank model to re-score the best hits with'),
     ),
     ['maas kb search vs_… "refund policy"', 'maas kb search vs_… "tariffs" -n 3 --filter year=2024 -o json'],
   ).action(search);

@@ -59,4 +59,19 @@ export const enKnowledge = {
   'kb.dense': 'Dense',
   'kb.rank': 'Rank {rank} in this list',
   'kb.not_in_list': 'Not among this list’s candidates',
+  'kb.splitter': 'Splitter',
+  'kb.splitter.recursive': 'Recursive by tokens',
+  'kb.splitter.heading': 'By heading',
+  'kb.splitter.parent_child': 'Parent-child',
+  'kb.splitter_hint.recursive':
+    'Chunks of 800 tokens overlapping by 400, cut at paragraphs and sentences (Chinese ones too).',
+  'kb.splitter_hint.heading':
+    'Each markdown or HTML heading’s section is cut on its own; hits carry the heading path.',
+  'kb.splitter_hint.parent_child':
+    'Small chunks are searched; each hit returns the larger passage around it.',
+  'kb.rerank_model': 'Rerank model',
+  'kb.rerank_model_hint':
+    'Optional: a rerank model this key may call re-scores the best hits of every search.',
+  'kb.rerank_model_none': 'No reranking',
+  'kb.rerank': 'Rerank',
 };

@@ -30,10 +30,23 @@ export interface VectorStore {
   dimensions: number | null;
   chunking_strategy: {
     type: 'static';
-    static: { max_chunk_size_tokens: number; chunk_overlap_tokens: number };
+    static: {
+      max_chunk_size_tokens: number;
+      chunk_overlap_tokens: number;
+      splitter?: Splitter;
+      parent_chunk_size_tokens?: number;
+    };
   };
-  retrieval: { ranker: Ranker; max_num_results: number; score_threshold: number };
+  retrieval: {
+    ranker: Ranker;
+    max_num_results: number;
+    score_threshold: number;
+    rerank_model?: string | null;
+  };
 }
+
+export type Splitter = 'recursive' | 'heading' | 'parent_child';
+export const SPLITTERS: Splitter[] = ['recursive', 'heading', 'parent_child'];
 
 export type StageName = 'parse' | 'split' | 'embed' | 'index';
 export const STAGES: StageName[] = ['parse', 'split', 'embed', 'index'];
@@ -66,6 +79,8 @@ export interface ScoreBreakdown {
   lexical: number | null;
   dense_rank: number | null;
   lexical_rank: number | null;
+  rerank?: number | null;
+  rerank_rank?: number | null;
 }
 
 export interface SearchHit {
@@ -75,6 +90,7 @@ export interface SearchHit {
   chunk_id: string;
   content: { type: 'text'; text: string }[];
   score_breakdown: ScoreBreakdown;
+  headings?: string[];
 }
 
 async function call<T>(apiKey: string, method: string, path: string, body?: unknown): Promise<T> {
@@ -102,8 +118,18 @@ export const listStores = async (apiKey: string) =>
 
 export const getStore = (apiKey: string, id: string) => call<VectorStore>(apiKey, 'GET', store(id));
 
-export const createStore = (apiKey: string, body: { name: string; embedding_model?: string }) =>
-  call<VectorStore>(apiKey, 'POST', '/v1/vector_stores', body);
+export const createStore = (
+  apiKey: string,
+  body: {
+    name: string;
+    embedding_model?: string;
+    chunking_strategy?: {
+      type: 'static';
+      static: { max_chunk_size_tokens: number; chunk_overlap_tokens: number; splitter: Splitter };
+    };
+    retrieval?: { rerank_model: string };
+  },
+) => call<VectorStore>(apiKey, 'POST', '/v1/vector_stores', body);
 
 export const deleteStore = (apiKey: string, id: string) =>
   call<{ deleted: boolean }>(apiKey, 'DELETE', store(id));

@@ -1,9 +1,15 @@
 import { useQuery } from '@tanstack/react-query';
-import { Alert, AutoComplete, Form, Input, Modal } from 'antd';
+import { Alert, AutoComplete, Form, Input, Modal, Select } from 'antd';
 import { useState } from 'react';
 import { useErrorText } from '../../components/error-text.ts';
 import { useT } from '../../i18n/index.tsx';
-import { createStore, listKeyModels, type VectorStore } from '../../lib/gateway-knowledge.ts';
+import {
+  createStore,
+  listKeyModels,
+  SPLITTERS,
+  type Splitter,
+  type VectorStore,
+} from '../../lib/gateway-knowledge.ts';
 
 /** A name and, optionally, the embedding model (default: the first embedding model the key may use). */
 export function CreateStoreModal({
@@ -21,6 +27,8 @@ export function CreateStoreModal({
   const errorText = useErrorText();
   const [name, setName] = useState('');
   const [model, setModel] = useState('');
+  const [splitter, setSplitter] = useState<Splitter>('recursive');
+  const [rerank, setRerank] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const models = useQuery({
@@ -32,6 +40,8 @@ export function CreateStoreModal({
   const reset = () => {
     setName('');
     setModel('');
+    setSplitter('recursive');
+    setRerank('');
     setError(null);
   };
   const submit = async () => {
@@ -41,6 +51,15 @@ export function CreateStoreModal({
       const store = await createStore(apiKey, {
         name: name.trim(),
         ...(model.trim() ? { embedding_model: model.trim() } : {}),
+        ...(splitter !== 'recursive'
+          ? {
+              chunking_strategy: {
+                type: 'static' as const,
+                static: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400, splitter },
+              },
+            }
+          : {}),
+        ...(rerank.trim() ? { retrieval: { rerank_model: rerank.trim() } } : {}),
       });
       reset();
       onCreated(store);
@@ -82,6 +101,24 @@ export function CreateStoreModal({
             filterOption={(input, option) => String(option?.value ?? '').includes(input)}
             placeholder={t('kb.embedding_model_default')}
             data-testid="kb-create-model"
+          />
+        </Form.Item>
+        <Form.Item label={t('kb.splitter')} extra={t(`kb.splitter_hint.${splitter}`)}>
+          <Select
+            value={splitter}
+            onChange={setSplitter}
+            options={SPLITTERS.map((s) => ({ value: s, label: t(`kb.splitter.${s}`) }))}
+            data-testid="kb-create-splitter"
+          />
+        </Form.Item>
+        <Form.Item label={t('kb.rerank_model')} extra={t('kb.rerank_model_hint')}>
+          <AutoComplete
+            value={rerank}
+            onChange={setRerank}
+            options={(models.data ?? []).map((m) => ({ value: m.id }))}
+            filterOption={(input, option) => String(option?.value ?? '').includes(input)}
+            placeholder={t('kb.rerank_model_none')}
+            data-testid="kb-create-rerank"
           />
         </Form.Item>
       </Form>

@@ -124,6 +124,13 @@ function HitCard({ hit, rank }: { hit: SearchHit; rank: number }) {
           <Tooltip title={b.lexical_rank ? t('kb.rank', { rank: b.lexical_rank }) : t('kb.not_in_list')}>
             <Tag data-testid="kb-hit-bm25">BM25 {score(b.lexical)}</Tag>
           </Tooltip>
+          {b.rerank_rank ? (
+            <Tooltip title={t('kb.rank', { rank: b.rerank_rank })}>
+              <Tag color="purple" data-testid="kb-hit-rerank">
+                {t('kb.rerank')} {score(b.rerank ?? null)}
+              </Tag>
+            </Tooltip>
+          ) : null}
         </Space>
       }
     >
