@@ -2,7 +2,12 @@ import { ROLES } from '@maas/contracts';
 import { and, asc, eq } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../../db/client.ts';
 import { AppError, conflict, notFound } from '../../../http/app-error.ts';
-import { builtInPermissions, type PermissionName, permissionInfo } from '../../../http/permissions.ts';
+import {
+  builtInPermissions,
+  PERMISSIONS,
+  type PermissionName,
+  permissionInfo,
+} from '../../../http/permissions.ts';
 import type { Principal, Role } from '../../../http/principal.ts';
 import { newId } from '../../../ids.ts';
 import type { AuditContext, AuditService } from '../../audit/index.ts';
@@ -55,6 +60,9 @@ const customView = (row: CustomRoleRow): RoleView => ({
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
 });
+
+/** Stored once each, in the catalogue's order (lists and diffs then read the same). */
+const inCatalogueOrder = (names: readonly PermissionName[]) => PERMISSIONS.filter((n) => names.includes(n));
 
 const isUniqueViolation = (err: unknown) =>
   (err as { code?: string })?.code === '23505' ||
@@ -131,7 +139,7 @@ export function createRoleService({ db, audit }: Deps) {
               orgId: p.orgId,
               name: input.name,
               description: input.description ?? null,
-              permissions: [...new Set(input.permissions)],
+              permissions: inCatalogueOrder(input.permissions),
             })
             .returning();
           await audit.append(tx, ctx, {
@@ -170,7 +178,7 @@ export function createRoleService({ db, audit }: Deps) {
             .set({
               ...(patch.name !== undefined ? { name: patch.name } : {}),
               ...(patch.description !== undefined ? { description: patch.description } : {}),
-              ...(patch.permissions ? { permissions: [...new Set(patch.permissions)] } : {}),
+              ...(patch.permissions ? { permissions: inCatalogueOrder(patch.permissions) } : {}),
               updatedAt: new Date(),
             })
             .where(eq(customRoles.id, id))
