@@ -55,7 +55,7 @@ describe('maas roles', () => {
     expect(made.code, made.stderr).toBe(0);
     expect(made.json()).toMatchObject({
       name: 'key manager',
-      permissions: ['keys:read', 'keys:write', 'projects:read'],
+      permissions: ['projects:read', 'keys:read', 'keys:write'],
     });
     const bad = await owner.run(['roles', 'create', 'bad', '--permissions', 'keys:fly']);
     expect(bad.code).toBe(5);
