@@ -20,6 +20,7 @@ const ModelsPage = lazy(() => import('./pages/models.tsx'));
 const ProvidersPage = lazy(() => import('./pages/providers.tsx'));
 const ProjectsPage = lazy(() => import('./pages/projects.tsx'));
 const MembersPage = lazy(() => import('./pages/members.tsx'));
+const RolesPage = lazy(() => import('./pages/roles.tsx'));
 const OrgsPage = lazy(() => import('./pages/orgs.tsx'));
 const AuditPage = lazy(() => import('./pages/audit.tsx'));
 const FilesPage = lazy(() => import('./pages/files.tsx'));
@@ -113,6 +114,7 @@ export function ConsoleApp() {
                     <Route path="webhooks" element={<WebhooksPage />} />
                     <Route path="projects" element={<ProjectsPage />} />
                     <Route path="members" element={<MembersPage />} />
+                    <Route path="roles" element={<RolesPage />} />
                     <Route path="orgs" element={<OrgsPage />} />
                     <Route path="audit" element={<AuditPage />} />
                     <Route path="profile" element={<ProfilePage />} />

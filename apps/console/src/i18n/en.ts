@@ -2,10 +2,11 @@ import { enAsyncJobs } from './en-async-jobs.ts';
 import { enFineTuning } from './en-fine-tuning.ts';
 import { enFleet } from './en-fleet.ts';
 import { enIdentity } from './en-identity.ts';
-import { enPasskeys } from './en-passkeys.ts';
 import { enInvite } from './en-invite.ts';
 import { enJobs } from './en-jobs.ts';
 import { enKnowledge } from './en-knowledge.ts';
+import { enPasskeys } from './en-passkeys.ts';
+import { enRoles } from './en-roles.ts';
 
 /** English messages; zh.ts must have every key (the type checks it). */
 export const en = {
@@ -567,6 +568,7 @@ export const en = {
   ...enKnowledge,
   ...enFineTuning,
   ...enFleet,
+  ...enRoles,
 };
 
 export type MessageKey = keyof typeof en;

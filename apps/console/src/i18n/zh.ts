@@ -3,10 +3,11 @@ import { zhAsyncJobs } from './zh-async-jobs.ts';
 import { zhFineTuning } from './zh-fine-tuning.ts';
 import { zhFleet } from './zh-fleet.ts';
 import { zhIdentity } from './zh-identity.ts';
-import { zhPasskeys } from './zh-passkeys.ts';
 import { zhInvite } from './zh-invite.ts';
 import { zhJobs } from './zh-jobs.ts';
 import { zhKnowledge } from './zh-knowledge.ts';
+import { zhPasskeys } from './zh-passkeys.ts';
+import { zhRoles } from './zh-roles.ts';
 
 /** 简体中文 */
 export const zh: Record<MessageKey, string> = {
@@ -550,4 +551,5 @@ export const zh: Record<MessageKey, string> = {
   ...zhKnowledge,
   ...zhFineTuning,
   ...zhFleet,
+  ...zhRoles,
 };

@@ -15,6 +15,7 @@ import {
   KeyOutlined,
   NotificationOutlined,
   ProjectOutlined,
+  SafetyCertificateOutlined,
   ScheduleOutlined,
   TeamOutlined,
   ThunderboltOutlined,
@@ -47,6 +48,7 @@ export const MENU: MenuEntry[] = [
   { path: '/webhooks', label: 'nav.webhooks', icon: <NotificationOutlined />, group: 'build' },
   { path: '/projects', label: 'nav.projects', icon: <ProjectOutlined />, group: 'govern' },
   { path: '/members', label: 'nav.members', icon: <TeamOutlined />, group: 'govern' },
+  { path: '/roles', label: 'nav.roles', icon: <SafetyCertificateOutlined />, group: 'govern' },
   { path: '/orgs', label: 'nav.orgs', icon: <ApartmentOutlined />, group: 'govern' },
   { path: '/audit', label: 'nav.audit', icon: <AuditOutlined />, group: 'govern' },
 ];

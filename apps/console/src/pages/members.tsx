@@ -16,14 +16,15 @@ import { succeeded, useApiMutation } from '../api/mutation.ts';
 import { useOrgKey } from '../api/queries.ts';
 import { type Membership, ROLES, type Role, type User } from '../api/types.ts';
 import { useAuth } from '../auth/auth.tsx';
+import { LimitsDrawer } from '../components/limits-drawer.tsx';
 import { Page } from '../components/page.tsx';
 import { EmptyState, ErrorAlert } from '../components/states.tsx';
 import { useT } from '../i18n/index.tsx';
 import { formatDateTime } from '../lib/format.ts';
-import { LimitsDrawer } from '../components/limits-drawer.tsx';
 import { InvitationsCard } from './members/invitations-card.tsx';
 import { MailSettingsCard } from './members/mail-settings-card.tsx';
 import { RegistrationCard } from './members/registration-card.tsx';
+import { EffectivePermissionsButton } from './roles/effective-permissions.tsx';
 
 interface AddForm {
   mode: 'new' | 'existing';
@@ -157,6 +158,12 @@ export default function MembersPage() {
       dataIndex: 'created_at',
       width: 180,
       render: (_, u) => formatDateTime(u.created_at),
+    },
+    {
+      title: t('roles.effective'),
+      key: 'permissions',
+      width: 190,
+      render: (_, u) => <EffectivePermissionsButton userId={u.id} email={u.email} />,
     },
     {
       title: t('common.actions'),
