@@ -3,7 +3,7 @@ import { isoBase64URL, isoCBOR } from '@simplewebauthn/server/helpers';
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest();
 const b64 = (data: Uint8Array | string) =>
-  isoBase64URL.fromBuffer(typeof data === 'string' ? new TextEncoder().encode(data) : data);
+  isoBase64URL.fromBuffer(new Uint8Array(typeof data === 'string' ? new TextEncoder().encode(data) : data));
 const u32 = (n: number) => {
   const out = Buffer.alloc(4);
   out.writeUInt32BE(n);
