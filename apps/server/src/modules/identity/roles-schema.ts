@@ -46,9 +46,7 @@ export const roleAssignments = pgTable(
       foreignColumns: [memberships.orgId, memberships.userId],
       name: 'role_assignments_membership_fk',
     }).onDelete('cascade'),
-    uniqueIndex('role_assignments_org_user_uq')
-      .on(t.orgId, t.userId)
-      .where(sql`${t.projectId} is null`),
+    uniqueIndex('role_assignments_org_user_uq').on(t.orgId, t.userId).where(sql`${t.projectId} is null`),
     uniqueIndex('role_assignments_project_user_uq')
       .on(t.projectId, t.userId)
       .where(sql`${t.projectId} is not null`),

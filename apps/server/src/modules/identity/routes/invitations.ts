@@ -82,7 +82,8 @@ export async function invitationRoutes(app: FastifyInstance, { services }: { ser
         response: { 200: invitationDto },
       },
     },
-    async (req) => toInvitationDto(await invitations.resend(principalOf(req), req.params.id, auditContextOf(req))),
+    async (req) =>
+      toInvitationDto(await invitations.resend(principalOf(req), req.params.id, auditContextOf(req))),
   );
 
   r.get(
