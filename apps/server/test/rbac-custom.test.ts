@@ -155,6 +155,9 @@ describe('custom roles', () => {
     expect(
       (await as.fay.post('/api/v1/memberships', { email: 'new@custom.test', role: 'admin' })).status,
     ).toBe(403);
+    const invited = await as.fay.post('/api/v1/invitations', { email: 'new@custom.test', role: 'admin' });
+    expect(invited.status).toBe(403);
+    expect(invited.body.error.details.missing).toContain('keys:write');
     expect(
       (await as.fay.patch(`/api/v1/memberships/${membershipIds['eve@custom.test']}`, { role: 'admin' }))
         .status,

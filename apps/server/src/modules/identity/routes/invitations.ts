@@ -4,9 +4,11 @@ import { z } from 'zod';
 import { AppError } from '../../../http/app-error.ts';
 import { listQuery, page, pageOf } from '../../../http/pagination.ts';
 import { idParams } from '../../../http/params.ts';
+import { builtInPermissions } from '../../../http/permissions.ts';
 import { type Principal, principalOf, type UserPrincipal } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
 import type { Services } from '../../../services.ts';
+import { assertMayGrant, orgPermissionsOf } from '../access/role-service.ts';
 import { emailSchema, invitationDto, roleSchema, toInvitationDto } from '../dto.ts';
 
 function userOf(p: Principal): UserPrincipal {
@@ -32,10 +34,14 @@ export async function invitationRoutes(app: FastifyInstance, { services }: { ser
         response: { 201: invitationDto },
       },
     },
-    async (req, reply) =>
-      reply
+    async (req, reply) => {
+      const p = principalOf(req);
+      // an invitation hands out its role: never one beyond the inviter's own permissions
+      assertMayGrant(orgPermissionsOf(p), builtInPermissions(req.body.role));
+      return reply
         .code(201)
-        .send(toInvitationDto(await invitations.create(principalOf(req), req.body, auditContextOf(req)))),
+        .send(toInvitationDto(await invitations.create(p, req.body, auditContextOf(req))));
+    },
   );
 
   r.get(
