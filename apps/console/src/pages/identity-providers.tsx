@@ -12,7 +12,7 @@ import { Page } from '../components/page.tsx';
 import { EmptyState, ErrorAlert } from '../components/states.tsx';
 import { useT } from '../i18n/index.tsx';
 
-type Kind = 'oidc' | 'keycloak' | 'entra' | 'google';
+type Kind = 'oidc' | 'keycloak' | 'entra' | 'google' | 'github';
 interface Rule {
   claim: string;
   value: string;
@@ -39,8 +39,10 @@ const KINDS: { value: Kind; label: string }[] = [
   { value: 'keycloak', label: 'Keycloak' },
   { value: 'entra', label: 'Microsoft Entra ID' },
   { value: 'google', label: 'Google' },
+  { value: 'github', label: 'GitHub (OAuth)' },
   { value: 'oidc', label: 'OpenID Connect' },
 ];
+const GITHUB_SCOPES = 'read:user user:email read:org';
 const ROLES: Role[] = ['viewer', 'operator', 'admin', 'owner'];
 
 /** Platform admins' OpenID Connect providers: the login page offers each enabled one. */
@@ -217,7 +219,20 @@ export default function IdentityProvidersPage() {
               <Input className="maas-mono" data-testid="idp-slug" />
             </Form.Item>
             <Form.Item name="kind" label={t('idp.kind')} style={{ width: 200 }}>
-              <Select options={KINDS} />
+              <Select
+                options={KINDS}
+                onChange={(kind: Kind) => {
+                  // GitHub speaks OAuth 2.0 only: its own scopes, no openid
+                  const scopes = String(form.getFieldValue('scopes') ?? '');
+                  if (kind === 'github')
+                    form.setFieldsValue({
+                      scopes: GITHUB_SCOPES,
+                      issuer: form.getFieldValue('issuer') || 'https://github.com',
+                    });
+                  else if (!scopes.split(' ').includes('openid'))
+                    form.setFieldsValue({ scopes: 'openid email profile' });
+                }}
+              />
             </Form.Item>
           </Space.Compact>
           <Form.Item name="issuer" label={t('idp.issuer')} rules={[{ required: true, type: 'url' }]}>

@@ -4,7 +4,7 @@ import { users } from './schema.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
-export const IDP_KINDS = ['oidc', 'keycloak', 'entra', 'google'] as const;
+export const IDP_KINDS = ['oidc', 'keycloak', 'entra', 'google', 'github'] as const;
 export type IdpKind = (typeof IDP_KINDS)[number];
 
 /** One rule: a user whose claim holds the value becomes a member of the org with the role. */

@@ -6,6 +6,7 @@ import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
 import type { Services } from '../../../services.ts';
 import { roleSchema } from '../dto.ts';
+import { GITHUB_DEFAULT_SCOPES } from '../sso/github.ts';
 import {
   requirePlatformAdmin,
   requirePlatformAdminFor,
@@ -52,7 +53,7 @@ const fields = {
     .string()
     .regex(/^[\x21-\x7e]+( [\x21-\x7e]+)*$/)
     .max(500)
-    .refine((s) => s.split(' ').includes('openid'), 'must include openid'),
+    .describe(`must include openid, except for GitHub (default "${GITHUB_DEFAULT_SCOPES}")`),
   enabled: z.boolean(),
   jit_users: z.boolean().describe('create an account at the first sign-in of an unknown user'),
   trust_email: z
@@ -104,15 +105,16 @@ export async function identityProviderRoutes(app: FastifyInstance, { services }:
     {
       schema: {
         tags,
-        summary: 'Add an OpenID Connect identity provider (platform admins)',
+        summary: 'Add an OpenID Connect identity provider, or GitHub over OAuth (platform admins)',
         description:
-          'Discovery must succeed before it is saved. Register `<console origin>/api/v1/auth/sso/callback` ' +
+          'Discovery must succeed before it is saved (GitHub has none: its issuer is https://github.com or ' +
+          'an Enterprise Server URL). Register `<console origin>/api/v1/auth/sso/callback` ' +
           'as its redirect URI and `<console origin>/login` as its post-logout redirect URI.',
         body: z.strictObject({
           ...fields,
           kind: fields.kind.default('oidc'),
           client_secret: fields.client_secret.optional(),
-          scopes: fields.scopes.default('openid email profile'),
+          scopes: fields.scopes.optional(),
           enabled: fields.enabled.default(true),
           jit_users: fields.jit_users.default(true),
           trust_email: fields.trust_email.default(false),

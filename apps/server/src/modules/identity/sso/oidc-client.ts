@@ -1,8 +1,11 @@
 import { type OutboundPolicy, outboundFetch } from '@maas/outbound';
 import * as oidc from 'openid-client';
+import type { IdpKind } from '../sso-schema.ts';
+import { githubEndpoints } from './github.ts';
 
 export interface OidcProviderConfig {
   id: string;
+  kind: IdpKind;
   issuer: string;
   clientId: string;
   clientSecret: string | null;
@@ -25,6 +28,14 @@ export function createOidcClients({ outbound }: { outbound: OutboundPolicy }) {
   function discover(p: OidcProviderConfig): Promise<oidc.Configuration> {
     const url = new URL(p.issuer);
     const auth = p.clientSecret ? oidc.ClientSecretPost(p.clientSecret) : oidc.None();
+    if (p.kind === 'github') {
+      // OAuth 2.0 only: no discovery document, the endpoints follow from the base URL
+      const { api: _api, ...endpoints } = githubEndpoints(p.issuer);
+      const config = new oidc.Configuration({ issuer: p.issuer, ...endpoints }, p.clientId, undefined, auth);
+      config[oidc.customFetch] = customFetch;
+      if (url.protocol === 'http:') oidc.allowInsecureRequests(config);
+      return Promise.resolve(config);
+    }
     return oidc
       .discovery(url, p.clientId, undefined, auth, {
         [oidc.customFetch]: customFetch,
@@ -39,6 +50,9 @@ export function createOidcClients({ outbound }: { outbound: OutboundPolicy }) {
   }
 
   return {
+    /** fetch through the outbound policy, for a provider's own APIs (GitHub's user and emails) */
+    fetch: (url: string, init?: RequestInit) => fetch(url, init),
+
     configOf(p: OidcProviderConfig): Promise<oidc.Configuration> {
       const hit = cache.get(p.id);
       const version = p.updatedAt.getTime();

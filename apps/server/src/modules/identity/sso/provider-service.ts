@@ -8,6 +8,7 @@ import { newId } from '../../../ids.ts';
 import type { AuditContext, AuditService } from '../../audit/index.ts';
 import { orgs } from '../schema.ts';
 import { type ClaimRule, type IdpKind, identityProviders } from '../sso-schema.ts';
+import { GITHUB_DEFAULT_SCOPES } from './github.ts';
 import type { OidcClients } from './oidc-client.ts';
 
 export type IdentityProviderRow = typeof identityProviders.$inferSelect;
@@ -20,7 +21,8 @@ export interface IdentityProviderInput {
   client_id: string;
   /** undefined: keep; null: none (public client) */
   client_secret?: string | null | undefined;
-  scopes: string;
+  /** undefined on create: the kind's default */
+  scopes?: string | undefined;
   enabled: boolean;
   jit_users: boolean;
   trust_email: boolean;
@@ -78,6 +80,12 @@ export function createIdentityProviderService({ db, audit, secrets, log, oidc }:
       });
   }
 
+  /** OpenID Connect needs the openid scope; GitHub (OAuth 2.0 only) has none. */
+  function assertScopes(row: IdentityProviderRow) {
+    if (row.kind !== 'github' && !row.scopes.split(' ').includes('openid'))
+      throw new AppError('validation_failed', 'scopes must include openid', undefined, { param: 'scopes' });
+  }
+
   /** Discovery must work before a provider is saved: a typo or a refused address shows at once. */
   async function assertDiscoverable(row: IdentityProviderRow) {
     try {
@@ -125,7 +133,7 @@ export function createIdentityProviderService({ db, audit, secrets, log, oidc }:
         issuer: input.issuer,
         clientId: input.client_id,
         clientSecretSealed: input.client_secret ? secrets.seal(input.client_secret) : null,
-        scopes: input.scopes,
+        scopes: input.scopes ?? (input.kind === 'github' ? GITHUB_DEFAULT_SCOPES : 'openid email profile'),
         enabled: input.enabled,
         jitUsers: input.jit_users,
         trustEmail: input.trust_email,
@@ -133,6 +141,7 @@ export function createIdentityProviderService({ db, audit, secrets, log, oidc }:
         createdAt: now,
         updatedAt: now,
       };
+      assertScopes(row);
       await assertDiscoverable(row);
       return db.transaction(async (tx) => {
         const [clash] = await tx
@@ -172,7 +181,9 @@ export function createIdentityProviderService({ db, audit, secrets, log, oidc }:
         ...(input.rules !== undefined ? { rules: input.rules } : {}),
         updatedAt: new Date(),
       };
-      if (input.issuer !== undefined || input.client_id !== undefined) await assertDiscoverable(next);
+      assertScopes(next);
+      if (input.issuer !== undefined || input.client_id !== undefined || input.kind !== undefined)
+        await assertDiscoverable(next);
       oidc.forget(id);
       return db.transaction(async (tx) => {
         if (input.slug !== undefined && input.slug !== before.slug) {

@@ -10,6 +10,7 @@ import type { AuthService, Issued } from '../auth-service.ts';
 import { sessions } from '../schema.ts';
 import { ssoLogins, ssoSessions } from '../sso-schema.ts';
 import type { CliSignInService } from './cli-sign-in.ts';
+import { githubClaims, githubEndpoints } from './github.ts';
 import type { OidcClients } from './oidc-client.ts';
 import type { IdentityProviderRow, IdentityProviderService } from './provider-service.ts';
 import { type SsoAccountService, SsoRefused } from './sso-account.ts';
@@ -74,6 +75,7 @@ export function createSsoLoginService(deps: Deps) {
     const config = await configOf(p);
     const current = new URL(login.redirectUri);
     for (const [k, v] of Object.entries(query)) current.searchParams.set(k, v);
+    const github = p.kind === 'github';
     let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     try {
       tokens = await oidc.authorizationCodeGrant(
@@ -82,14 +84,24 @@ export function createSsoLoginService(deps: Deps) {
         {
           pkceCodeVerifier: secrets.open(login.codeVerifierSealed),
           expectedState: query.state,
-          expectedNonce: login.nonce,
-          idTokenExpected: true,
+          // GitHub speaks OAuth 2.0 only: no ID token, so no nonce to check
+          ...(github ? {} : { expectedNonce: login.nonce, idTokenExpected: true }),
         },
         { redirect_uri: login.redirectUri },
       );
     } catch (err) {
       log.warn({ provider: p.slug, err: (err as Error).message }, 'OIDC code exchange failed');
       throw new SsoRefused('exchange_failed', 'the identity provider did not confirm this sign-in');
+    }
+    if (github) {
+      let claims: Record<string, unknown>;
+      try {
+        claims = await githubClaims(clients.fetch, githubEndpoints(p.issuer).api, tokens.access_token);
+      } catch (err) {
+        log.warn({ provider: p.slug, err: (err as Error).message }, 'GitHub user lookup failed');
+        throw new SsoRefused('exchange_failed', 'GitHub did not tell who signed in');
+      }
+      return signedIn(p, login, await accounts.resolve(p, claims, ctx), null, ctx);
     }
     const idClaims = tokens.claims();
     if (!idClaims) throw new SsoRefused('exchange_failed', 'the identity provider sent no ID token');
@@ -103,8 +115,19 @@ export function createSsoLoginService(deps: Deps) {
       }
     }
     const account = await accounts.resolve(p, claims, ctx);
+    return signedIn(p, login, account, tokens.id_token ?? null, ctx);
+  }
+
+  /** A session for the account the provider vouched for (or the CLI's one-time hand-off). */
+  async function signedIn(
+    p: IdentityProviderRow,
+    login: typeof ssoLogins.$inferSelect,
+    account: Awaited<ReturnType<SsoAccountService['resolve']>>,
+    idToken: string | null,
+    ctx: AuditContext,
+  ): Promise<CallbackResult> {
     if (login.cli) {
-      const sealed = tokens.id_token ? secrets.seal(tokens.id_token) : null;
+      const sealed = idToken ? secrets.seal(idToken) : null;
       return { kind: 'cli', redirect: await cliSignIn.handOff(login.id, login.cli, account, sealed) };
     }
     const issued = await db.transaction(async (tx) => {
@@ -119,7 +142,7 @@ export function createSsoLoginService(deps: Deps) {
       await tx.insert(ssoSessions).values({
         familyId,
         providerId: p.id,
-        idTokenSealed: tokens.id_token ? secrets.seal(tokens.id_token) : null,
+        idTokenSealed: idToken ? secrets.seal(idToken) : null,
       });
       await audit.append(
         tx,
