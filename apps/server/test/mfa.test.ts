@@ -278,4 +278,42 @@ describe('org policy: MFA required for admins', () => {
     const admin = await login(ADMIN_EMAIL, ADMIN_PASSWORD);
     expect(admin.body.access_token).toBeTruthy();
   });
+
+  it('counts a custom role with an admin-level permission as an admin, not one of operator level', async () => {
+    const managerPw = await makeUser('ivy@example.com', 'viewer');
+    const keysPw = await makeUser('jon@example.com', 'viewer');
+    const people = await ts.admin.post('/api/v1/roles', {
+      name: 'people-admin',
+      permissions: ['members:read', 'members:write'],
+    });
+    const keys = await ts.admin.post('/api/v1/roles', {
+      name: 'key-keeper',
+      permissions: ['keys:read', 'keys:write'],
+    });
+    expect(people.status).toBe(201);
+    expect(keys.status).toBe(201);
+    const members = (await ts.admin.get('/api/v1/memberships?limit=100')).body.data as {
+      id: string;
+      email?: string;
+      user?: { email: string };
+    }[];
+    const idOf = (email: string) => members.find((m) => (m.email ?? m.user?.email) === email)!.id;
+    expect(
+      (await ts.admin.patch(`/api/v1/memberships/${idOf('ivy@example.com')}`, { role_id: people.body.id }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await ts.admin.patch(`/api/v1/memberships/${idOf('jon@example.com')}`, { role_id: keys.body.id }))
+        .status,
+    ).toBe(200);
+    expect((await ts.admin.patch(`/api/v1/orgs/${orgId}`, { mfa_required_for_admins: true })).status).toBe(
+      200,
+    );
+    try {
+      expect((await login('ivy@example.com', managerPw)).body).toMatchObject({ mfa_required: 'enrol' });
+      expect((await login('jon@example.com', keysPw)).body.access_token).toBeTruthy();
+    } finally {
+      await ts.admin.patch(`/api/v1/orgs/${orgId}`, { mfa_required_for_admins: false });
+    }
+  });
 });

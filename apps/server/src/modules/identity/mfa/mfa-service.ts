@@ -2,8 +2,10 @@ import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { SecretBox } from '../../../crypto/secret-box.ts';
 import type { Db, DbOrTx, Tx } from '../../../db/client.ts';
 import { AppError, conflict } from '../../../http/app-error.ts';
+import { PERMISSIONS, permissionInfo } from '../../../http/permissions.ts';
 import { newId } from '../../../ids.ts';
 import { mfaRecoveryCodes, userMfa, userPasskeys } from '../mfa-schema.ts';
+import { customRoles, roleAssignments } from '../roles-schema.ts';
 import { memberships, orgs } from '../schema.ts';
 import { hashRecoveryCode, looksLikeRecoveryCode, newRecoveryCodes } from './recovery-codes.ts';
 import { checkTotp, newTotpSecret, totpUri } from './totp.ts';
@@ -25,6 +27,11 @@ export interface MfaStatus {
   /** an org of yours requires MFA of your role there: it cannot be turned off */
   required: boolean;
 }
+
+/** Permissions only an admin or owner holds among the built-in roles. */
+const ADMIN_LEVEL: ReadonlySet<string> = new Set(
+  PERMISSIONS.filter((name) => ['admin', 'owner'].includes(permissionInfo(name).level)),
+);
 
 /** TOTP factors and recovery codes of users; callers check who may act on whose factor. */
 export function createMfaService({ db, secrets }: Deps) {
@@ -98,9 +105,12 @@ export function createMfaService({ db, secrets }: Deps) {
     return used.length > 0 ? 'recovery_code' : null;
   }
 
-  /** Whether an org of the user requires MFA of the role the user holds there. */
+  /**
+   * Whether an org of the user requires MFA of the role the user holds there: owner or admin, or a
+   * custom org role carrying any permission of the admin level (it administers the org just the same).
+   */
   async function requiredFor(tx: DbOrTx, userId: string, orgId?: string): Promise<boolean> {
-    const rows = await tx
+    const builtIn = await tx
       .select({ id: orgs.id })
       .from(memberships)
       .innerJoin(orgs, eq(orgs.id, memberships.orgId))
@@ -113,7 +123,21 @@ export function createMfaService({ db, secrets }: Deps) {
         ),
       )
       .limit(1);
-    return rows.length > 0;
+    if (builtIn.length > 0) return true;
+    const custom = await tx
+      .select({ permissions: customRoles.permissions })
+      .from(roleAssignments)
+      .innerJoin(customRoles, eq(customRoles.id, roleAssignments.roleId))
+      .innerJoin(orgs, eq(orgs.id, roleAssignments.orgId))
+      .where(
+        and(
+          eq(roleAssignments.userId, userId),
+          isNull(roleAssignments.projectId),
+          eq(orgs.mfaRequiredForAdmins, true),
+          orgId ? eq(orgs.id, orgId) : undefined,
+        ),
+      );
+    return custom.some((row) => row.permissions.some((name) => ADMIN_LEVEL.has(name)));
   }
 
   return {
