@@ -108,7 +108,8 @@ describe('roles in the console', { timeout: 90_000 }, () => {
     await page.getByTestId('effective-ivy@roles.test').click();
     const drawer = page.locator('.ant-drawer-content').getByTestId('effective-permissions');
     await eventually(() => drawer.textContent()).toContain('operator in search-app');
-    await page.keyboard.press('Escape');
+    await page.locator('.ant-drawer-close').click();
+    await eventually(() => page.locator('.ant-drawer-mask:visible').count()).toBe(0);
   });
 
   it('shows a viewer the roles without any write action, and speaks Chinese', async () => {
@@ -129,10 +130,12 @@ describe('roles in the console', { timeout: 90_000 }, () => {
     await shot('roles-zh');
     await page.getByTestId('language-switch').hover();
     await page.getByTestId('lang-en').click();
+    // The language menu must be gone and the page English again before the confirm opens.
+    await eventually(() => page.getByTestId('role-perms-key manager').textContent()).toBe('4 permissions');
+    await page.mouse.move(0, 0);
 
-    page.once('dialog', () => {});
     await page.getByTestId('role-delete-key manager').click();
-    await page.locator('.ant-popconfirm').getByRole('button', { name: 'OK' }).click();
+    await page.getByTestId('role-delete-confirm-key manager').click();
     await eventually(() => page.getByTestId('role-perms-key manager').count()).toBe(0);
   });
 });

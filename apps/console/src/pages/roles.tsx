@@ -94,6 +94,7 @@ export default function RolesPage() {
                     <Popconfirm
                       title={t('roles.delete_confirm', { name: r.name })}
                       onConfirm={() => remove.mutate(r.id)}
+                      okButtonProps={{ danger: true, 'data-testid': `role-delete-confirm-${r.name}` }}
                     >
                       <Button size="small" danger data-testid={`role-delete-${r.name}`}>
                         {t('action.delete')}
