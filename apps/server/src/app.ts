@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
   jsonSchemaTransform,
+  jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
@@ -83,6 +84,8 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    // named (recursive) schemas land in components.schemas, so every $ref resolves
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());

@@ -64,3 +64,14 @@ export interface UsageRow {
   latency_p50_ms: number;
   latency_p95_ms: number;
 }
+
+export type {
+  ApiBody,
+  ApiItem,
+  ApiListPath,
+  ApiMethod,
+  ApiPath,
+  ApiResponse,
+  components,
+  paths,
+} from './api/index.ts';

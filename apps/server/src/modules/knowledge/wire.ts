@@ -141,12 +141,15 @@ export const comparisonFilter = z.strictObject({
 export type ComparisonFilter = z.infer<typeof comparisonFilter>;
 export type CompoundFilter = { type: 'and' | 'or'; filters: Filter[] };
 export type Filter = ComparisonFilter | CompoundFilter;
-export const filter: z.ZodType<Filter> = z.lazy(() =>
-  z.union([
-    comparisonFilter,
-    z.strictObject({ type: z.enum(['and', 'or']), filters: z.array(filter).min(1).max(20) }),
-  ]),
-);
+/** Recursive, so OpenAPI names it (`components.schemas.VectorStoreFilterInput`) and refers to it. */
+export const filter: z.ZodType<Filter> = z
+  .lazy(() =>
+    z.union([
+      comparisonFilter,
+      z.strictObject({ type: z.enum(['and', 'or']), filters: z.array(filter).min(1).max(20) }),
+    ]),
+  )
+  .meta({ id: 'VectorStoreFilter' });
 
 export const searchBody = z.strictObject({
   query: z.union([z.string().min(1).max(4096), z.array(z.string().min(1).max(4096)).min(1).max(10)]),

@@ -10,7 +10,7 @@ import { auditContextOf } from '../../http/request-context.ts';
 import type { Services } from '../../services.ts';
 import type { BillLineRow, BillRow } from './bills.ts';
 import { nanosToPerMillion, type PriceRow } from './price-book.ts';
-import { queryUsage, USAGE_DIMENSIONS, type UsageDimension } from './usage-query.ts';
+import { queryUsage, USAGE_DIMENSIONS, type UsageDimension, type UsageRow } from './usage-query.ts';
 
 const money = (nanos: number) => Math.round(nanos / 1e3) / 1e6;
 
@@ -143,6 +143,42 @@ const usageQuery = z.strictObject({
 
 const DAY = 86_400_000;
 
+const n = z.number();
+const usageRow = z.object({
+  bucket_start: z.string(),
+  org_id: z.string().optional(),
+  project_id: z.string().optional(),
+  key_id: z.string().optional(),
+  user_id: z.string().optional().describe('the user who created the key (empty when a key created it)'),
+  model: z.string().optional(),
+  currency: z.string(),
+  requests: n,
+  errors: n,
+  prompt_tokens: n,
+  completion_tokens: n,
+  cached_tokens: n,
+  reasoning_tokens: n,
+  total_tokens: n,
+  images: n,
+  audio_seconds: n,
+  characters: n,
+  cost: n,
+  latency_avg_ms: n,
+  latency_p50_ms: n,
+  latency_p95_ms: n,
+}) satisfies z.ZodType<UsageRow>;
+/** The JSON answer; `format=csv` answers text/csv, which no serializer touches. */
+const usageResult = z.object({
+  object: z.literal('usage'),
+  granularity: z.enum(['hour', 'day']),
+  group_by: z.array(z.enum(USAGE_DIMENSIONS)),
+  from: z.string(),
+  to: z.string(),
+  data: z.array(usageRow),
+  totals: z.array(usageRow).describe('one row per group over the whole period'),
+});
+type UsageResult = z.infer<typeof usageResult>;
+
 export async function meteringRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { priceBook, bills } = services.metering;
@@ -224,6 +260,7 @@ export async function meteringRoutes(app: FastifyInstance, { services }: { servi
         tags: ['usage'],
         summary: 'Requests, tokens, cost and latency by time bucket and dimension (CSV with format=csv)',
         querystring: usageQuery,
+        response: { 200: usageResult },
       },
     },
     async (req, reply) => {
@@ -251,10 +288,12 @@ export async function meteringRoutes(app: FastifyInstance, { services }: { servi
           'content-disposition',
           `attachment; filename="usage-${from.toISOString().slice(0, 10)}.csv"`,
         );
-        return stringify(result.data, { header: true, escape_formulas: true });
+        // the typed reply knows the JSON answer only; a text/csv string skips the serializer
+        const csv: unknown = stringify(result.data, { header: true, escape_formulas: true });
+        return reply.send(csv as UsageResult);
       }
       return {
-        object: 'usage',
+        object: 'usage' as const,
         granularity: q.granularity,
         group_by: q.group_by,
         from: from.toISOString(),

@@ -145,7 +145,16 @@ export async function ssoRoutes(app: FastifyInstance, { services }: { services: 
           '`/login?sso=done&next=<return_to>`, where the console picks the session up; on failure to ' +
           '`/login?sso_error=<reason>`.',
         security: [],
-        querystring: z.record(z.string(), z.string().max(8000)),
+        // the provider's parameters are named for OpenAPI; any other it adds passes through
+        querystring: z
+          .object({
+            code: z.string().max(8000).optional(),
+            state: z.string().max(8000).optional(),
+            iss: z.string().max(8000).optional(),
+            error: z.string().max(8000).optional(),
+            error_description: z.string().max(8000).optional(),
+          })
+          .catchall(z.string().max(8000)),
       },
     },
     async (req, reply) => {
