@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { embeddedAgent } from '../../apps/agent/src/embedded.ts';
 import { loadConfig, startServer } from '../../apps/server/src/index.ts';
 
 /**
@@ -23,7 +24,7 @@ const config = loadConfig({
   ...(env.MAAS_BENCH_DATABASE_URL ? { DATABASE_URL: env.MAAS_BENCH_DATABASE_URL } : {}),
   ...(env.MAAS_BENCH_REDIS_URL ? { REDIS_URL: env.MAAS_BENCH_REDIS_URL } : {}),
 });
-const server = await startServer(config, { announce: () => {} });
+const server = await startServer(config, { announce: () => {}, embeddedAgent });
 process.send?.({ url: server.url });
 process.on('disconnect', () => {
   void server.close().then(() => process.exit(0));

@@ -1,22 +1,22 @@
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
+import type {
+  AgentTransport,
+  DesiredReplica,
+  DesiredState,
+  NodeResources,
+  RuntimeName,
+  StatusReport,
+} from '@maas/contracts/agent';
 import { createOutboundPolicy, type OutboundPolicy } from '@maas/outbound';
 import type { DiscoverOptions } from './gpu/discover-gpus.ts';
 import { scanModelFiles } from './host/model-files.ts';
 import { collectResources } from './host/resources.ts';
-import {
-  AGENT_VERSION,
-  type DesiredReplica,
-  type DesiredState,
-  type NodeResources,
-  type RuntimeName,
-  type StatusReport,
-} from './protocol.ts';
 import { ReplicaWorker, type WorkerDeps } from './replica-worker.ts';
 import { availableRuntimes, runtimes } from './runtimes/index.ts';
 import { isAlive, ownerOnlyDir, readRecord } from './supervisor/runtime-process.ts';
-import type { AgentTransport } from './transport.ts';
+import { AGENT_VERSION } from './version.ts';
 
 export interface AgentOptions {
   transport: AgentTransport;

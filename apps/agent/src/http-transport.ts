@@ -1,8 +1,13 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import {
+  type AgentTransport,
+  type DesiredState,
+  desiredState,
+  registerResponse,
+  type StatusReport,
+} from '@maas/contracts/agent';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
-import { type DesiredState, desiredState, registerResponse, type StatusReport } from './protocol.ts';
-import type { AgentTransport } from './transport.ts';
 
 export interface HttpTransportOptions {
   server: string;

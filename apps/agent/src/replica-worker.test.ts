@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DesiredReplica, ReplicaState } from '@maas/contracts/agent';
 import { createOutboundPolicy } from '@maas/outbound';
 import { startModelFileServer } from '@maas/testkit/src/gguf/index.ts';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { DesiredReplica, ReplicaState } from './protocol.ts';
 import { ReplicaWorker } from './replica-worker.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'maas-worker-'));

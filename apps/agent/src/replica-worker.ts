@@ -1,11 +1,16 @@
 import { join } from 'node:path';
+import {
+  type DesiredReplica,
+  type GpuInfo,
+  type ReplicaReport,
+  type ReplicaState,
+  secretsOf,
+} from '@maas/contracts/agent';
 import type { OutboundPolicy } from '@maas/outbound';
-import type { DesiredReplica, GpuInfo, ReplicaReport, ReplicaState } from './protocol.ts';
 import { Fatal, resolveModel } from './resolve-model.ts';
 import { AppliedTemplateError, runtimes } from './runtimes/index.ts';
 import { LogTail } from './supervisor/log-tail.ts';
 import { healthy, listenError, runOnce, sleep } from './supervisor/probes.ts';
-import { secretsOf } from './supervisor/redact.ts';
 import {
   forgetRecord,
   isAlive,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseSource, SourceError } from '@maas/contracts/agent';
 import type { OutboundPolicy } from '@maas/outbound';
 import {
   ChecksumMismatch,
@@ -10,7 +11,6 @@ import {
   sha256File,
 } from './download/fetch-model.ts';
 import { DOWNLOAD_META } from './host/model-files.ts';
-import { parseSource, SourceError } from './model-source.ts';
 
 /** A failure the node cannot get past: the server places the replica elsewhere. */
 export class Fatal extends Error {}

@@ -1,3 +1,4 @@
+import type { EmbeddedAgent } from '@maas/contracts/agent';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
@@ -21,6 +22,8 @@ export interface RunningServer {
 
 export interface StartOptions {
   logger?: Logger;
+  /** the node agent to run inside the server when MAAS_LOCAL_AGENT is on (`maas serve` passes @maas/agent's) */
+  embeddedAgent?: EmbeddedAgent;
   /** print the generated admin password here on first start (default: stdout) */
   announce?: (line: string) => void;
 }
@@ -49,7 +52,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
     migrated = true;
     bus = config.redisUrl ? await createRedisBus(config.redisUrl, log) : createMemoryBus();
-    services = await createServices({ config, database, bus, log });
+    services = await createServices({ config, database, bus, log, embeddedAgent: opts.embeddedAgent });
     await services.identity.bootstrap(opts.announce ?? ((line: string) => process.stdout.write(`${line}\n`)));
     const app = await buildApp({ services, logger: log, isMigrated: () => migrated });
     await app.listen({ host: config.host, port: config.port });

@@ -1,3 +1,4 @@
+import type { EmbeddedAgent } from '@maas/contracts/agent';
 import { createOutboundPolicy } from '@maas/outbound';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -52,6 +53,8 @@ export interface CoreDeps {
   database: Database;
   bus: Bus;
   log: Logger;
+  /** the node agent to run inside the server (MAAS_LOCAL_AGENT): `maas serve` gives it, the server never imports it */
+  embeddedAgent?: EmbeddedAgent | undefined;
 }
 
 /** Builds every service once, passing dependencies explicitly. */
@@ -213,6 +216,7 @@ export async function createServices(deps: CoreDeps) {
     dataDir: config.dataDir,
     outbound,
     metricsRegistry: metrics.registry,
+    embeddedAgent: deps.embeddedAgent,
   });
   await fleet.start();
   const files = createFilesService({
@@ -259,7 +263,9 @@ export async function createServices(deps: CoreDeps) {
     files,
     log: log.child({ module: 'fine-tuning' }),
     dataDir: config.dataDir,
-    localNode: fleet.config.localAgent ? () => fleet.agents.ensureLocalNode() : null,
+    localNode: fleet.localAgent
+      ? { ensure: () => fleet.agents.ensureLocalNode(), agent: fleet.localAgent }
+      : null,
     registry,
     secrets,
     // the parity check asks the fine-tuned model through the gateway's own path, as the job's key

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { embeddedAgent } from '@maas/agent/embedded';
 import { loadConfig, type RunningServer, startServer } from '@maas/server';
 import { type ApiClient, createApiClient } from './api-client.ts';
 import { createScratchDatabase, testDatabaseUrl, testRedisUrl } from './database.ts';
@@ -22,7 +23,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a real `maas serve` in this process on port 0, on PGlite or a scratch PostgreSQL database. */
+/**
+ * Starts a real `maas serve` in this process on port 0, on PGlite or a scratch PostgreSQL database,
+ * with the node agent `maas serve` runs (on with `MAAS_LOCAL_AGENT=true`).
+ */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const base = testDatabaseUrl();
   const scratch = base ? await createScratchDatabase(base) : undefined;
@@ -42,7 +46,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...(redis ? { REDIS_URL: redis } : {}),
     ...env,
   });
-  const server = await startServer(config, { announce: () => {} });
+  const server = await startServer(config, { announce: () => {}, embeddedAgent });
   const admin = createApiClient(server.url);
   await admin.login(ADMIN_EMAIL, ADMIN_PASSWORD);
   return {

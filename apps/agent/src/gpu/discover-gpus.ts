@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import type { GpuInfo } from '../protocol.ts';
+import type { GpuInfo } from '@maas/contracts/agent';
 import { NVIDIA_SMI_ARGS, parseNvidiaSmi } from './parse-nvidia-smi.ts';
 import { parseRocmSmi, ROCM_SMI_ARGS } from './parse-rocm-smi.ts';
 

@@ -1,4 +1,4 @@
-import type { GpuInfo } from '../protocol.ts';
+import type { GpuInfo } from '@maas/contracts/agent';
 
 const MIB = 1024 * 1024;
 

@@ -1,4 +1,4 @@
-import type { GpuInfo } from '../protocol.ts';
+import type { GpuInfo } from '@maas/contracts/agent';
 
 /** The query the agent runs (JSON output, one object per card). */
 export const ROCM_SMI_ARGS = [

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModelFile } from '../protocol.ts';
+import type { ModelFile } from '@maas/contracts/agent';
 
 const MODEL_FILE = /\.(gguf|safetensors|bin|pt|pth)$/i;
 export const DOWNLOAD_META = 'maas-source.json';

@@ -1,7 +1,7 @@
 import { readFile, statfs } from 'node:fs/promises';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import type { NodeResources } from '@maas/contracts/agent';
 import { type DiscoverOptions, discoverGpus } from '../gpu/discover-gpus.ts';
-import type { NodeResources } from '../protocol.ts';
 
 /** MemAvailable from /proc/meminfo (what can be had without swapping); os.freemem() elsewhere. */
 async function availableMemory(): Promise<number> {

@@ -1,4 +1,4 @@
-export class AppliedTemplateError extends Error {}
+import { AppliedTemplateError } from '@maas/contracts/agent';
 
 /** Splits a command line into words: whitespace separates, single and double quotes group; no shell. */
 export function splitCommand(line: string): string[] {

@@ -1,10 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DesiredReplica, LaunchInput } from '@maas/contracts/agent';
 import { describe, expect, it } from 'vitest';
-import type { DesiredReplica } from '../protocol.ts';
 import { AppliedTemplateError, runtimes } from './index.ts';
-import type { LaunchInput } from './types.ts';
 
 /** Every runtime adapter makes its server require the replica credential, and none starts without one. */
 const KEY = 'maas-replica-adapter-test-0123456789';

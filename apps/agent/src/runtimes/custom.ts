@@ -1,5 +1,6 @@
-import { AppliedTemplateError, fillTemplate, splitCommand } from './command-template.ts';
-import { gpuEnv, REPLICA_KEY_ENV, type RuntimeAdapter, replicaKey } from './types.ts';
+import { AppliedTemplateError, gpuEnv, REPLICA_KEY_ENV, replicaKey } from '@maas/contracts/agent';
+import { fillTemplate, splitCommand } from './command-template.ts';
+import type { RuntimeAdapter } from './types.ts';
 
 /**
  * Any OpenAI-compatible server: a command template with {model_path}, {model_name}, {host}, {port},

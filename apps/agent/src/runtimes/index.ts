@@ -1,4 +1,4 @@
-import type { RuntimeName } from '../protocol.ts';
+import type { RuntimeName } from '@maas/contracts/agent';
 import { customRuntime } from './custom.ts';
 import { llamaCppRuntime } from './llama-cpp/index.ts';
 import { ollamaRuntime } from './ollama.ts';
@@ -22,5 +22,6 @@ export async function availableRuntimes(): Promise<RuntimeName[]> {
   return checks.filter(([, ok]) => ok).map(([name]) => name);
 }
 
-export { AppliedTemplateError, fillTemplate, splitCommand } from './command-template.ts';
-export type { Launch, LaunchInput, RuntimeAdapter } from './types.ts';
+export { AppliedTemplateError, type Launch, type LaunchInput } from '@maas/contracts/agent';
+export { fillTemplate, splitCommand } from './command-template.ts';
+export type { RuntimeAdapter } from './types.ts';

@@ -1,7 +1,8 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gpuEnv, presetParameters, REPLICA_KEY_ENV, type RuntimeAdapter, replicaKey } from './types.ts';
+import { gpuEnv, presetParameters, REPLICA_KEY_ENV, replicaKey } from '@maas/contracts/agent';
+import type { RuntimeAdapter } from './types.ts';
 import { onPath } from './which.ts';
 
 const guard = fileURLToPath(new URL('./ollama-guard.mjs', import.meta.url));

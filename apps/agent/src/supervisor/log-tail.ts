@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { redactLine } from './redact.ts';
+import { redactLine } from '@maas/contracts/agent';
 
 /**
  * Follows a runtime's log file (the runtime writes it, so lines survive an agent restart): keeps

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { runtimeEnv } from '../env-policy.ts';
-import type { Command } from '../runtimes/types.ts';
+import { type Command, runtimeEnv } from '@maas/contracts/agent';
 
 /** Resolves after `ms` or when any of the signals aborts, whichever is first. */
 export const sleep = (ms: number, ...signals: (AbortSignal | null)[]) =>

@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, fchmodSync, openSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runtimeEnv } from '../env-policy.ts';
-import type { Launch } from '../runtimes/types.ts';
+import { type Launch, runtimeEnv } from '@maas/contracts/agent';
 
 /** What the agent writes beside a running runtime so a restarted agent can pick it up. */
 export interface RuntimeRecord {

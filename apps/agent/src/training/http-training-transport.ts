@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { type RunData, type TrainingTransport, trainingDesired } from './protocol.ts';
+import { type RunData, type TrainingTransport, trainingDesired } from '@maas/contracts/agent';
 
 /**
  * The training channel of `maas agent` over HTTP, with the node credential the agent's own

@@ -1,5 +1,4 @@
 export { createHttpTrainingTransport } from './http-training-transport.ts';
-export * from './protocol.ts';
 export {
   defaultPreset,
   probeTorch,

@@ -1,5 +1,5 @@
+import { desiredRun } from '@maas/contracts/agent';
 import { describe, expect, it } from 'vitest';
-import { desiredRun } from './protocol.ts';
 import { defaultPreset, TRAINER_SCRIPT, trainerArgs } from './trainer-preset.ts';
 
 const run = desiredRun.parse({

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { DesiredRun } from './protocol.ts';
+import type { DesiredRun } from '@maas/contracts/agent';
 
 /**
  * The one trainer preset a node offers: the repository's LoRA trainer on the node's python3 with

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import type { TrainingTransport } from '@maas/contracts/agent';
 import { ownerOnlyDir } from '../supervisor/runtime-process.ts';
-import type { TrainingTransport } from './protocol.ts';
 import { defaultPreset, probeTorch, type TrainerPreset } from './trainer-preset.ts';
 import { TrainingRun } from './training-run.ts';
 

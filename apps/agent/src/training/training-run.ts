@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { DesiredRun, RunReport, TrainingTransport } from '@maas/contracts/agent';
 import { ownerOnlyDir } from '../supervisor/runtime-process.ts';
-import type { DesiredRun, RunReport, TrainingTransport } from './protocol.ts';
 import { type TrainerPreset, trainerArgs } from './trainer-preset.ts';
 
 const MAX_PENDING = 2000;

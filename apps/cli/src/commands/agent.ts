@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { RUNTIMES, type RuntimeName } from '@maas/agent/runtime-names';
+import { RUNTIMES, type RuntimeName } from '@maas/contracts/agent';
 import type { Command } from 'commander';
 import { usageError } from '../lib/errors.ts';
 import { collect, examples } from '../lib/runtime.ts';

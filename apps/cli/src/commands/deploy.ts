@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { RUNTIMES } from '@maas/agent/runtime-names';
+import { RUNTIMES } from '@maas/contracts/agent';
 import type { Command } from 'commander';
 import { CliError, EXIT, usageError } from '../lib/errors.ts';
 import { collect, examples, parseDuration, parseInteger, runtimeOf } from '../lib/runtime.ts';

@@ -27,9 +27,11 @@ export function registerServeCommand(program: Command): void {
         loadConfig,
         startServer,
       } = await import('@maas/server');
+      // the node agent the server runs as its own node (MAAS_LOCAL_AGENT): composed here, the server never imports it
+      const { embeddedAgent } = await import('@maas/agent/embedded');
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
-        server = await startServer(loadConfig(env));
+        server = await startServer(loadConfig(env), { embeddedAgent });
       } catch (err) {
         if (err instanceof ConfigError) {
           process.stderr.write(`maas: ${err.message}\n`);

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parameterFlags } from '../../runtime-parameters.ts';
+import { gpuEnv, parameterFlags, presetParameters, REPLICA_KEY_ENV, replicaKey } from '@maas/contracts/agent';
 import type { RuntimeAdapter } from '../types.ts';
-import { gpuEnv, presetParameters, REPLICA_KEY_ENV, replicaKey } from '../types.ts';
 
 const here = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
 const serverSource = here('serve.ts');

@@ -1,4 +1,4 @@
-import type { GpuInfo, ReplicaState } from '@maas/agent/protocol';
+import type { GpuInfo, ReplicaState } from '@maas/contracts/agent';
 import type { RefSpec } from '../../lib/resolve.ts';
 
 /**

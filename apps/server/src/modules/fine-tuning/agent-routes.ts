@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { artifactQuery, trainingPoll } from '@maas/agent/training';
+import { artifactQuery, trainingPoll } from '@maas/contracts/agent';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';

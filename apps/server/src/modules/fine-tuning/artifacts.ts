@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ArtifactQuery } from '@maas/agent/training';
+import type { ArtifactQuery } from '@maas/contracts/agent';
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { AppError } from '../../http/app-error.ts';

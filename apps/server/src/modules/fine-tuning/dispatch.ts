@@ -6,7 +6,7 @@ import type {
   RunReport,
   TrainingDesired,
   TrainingPoll,
-} from '@maas/agent/training';
+} from '@maas/contracts/agent';
 import { and, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';

@@ -2,7 +2,7 @@ import { createReadStream, mkdtempSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTrainingLoop, type TrainingLoop } from '@maas/agent/training';
+import type { EmbeddedAgent, EmbeddedTrainer } from '@maas/contracts/agent';
 import { and, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
@@ -27,7 +27,7 @@ export interface FineTuningDeps {
   log: Logger;
   dataDir: string;
   /** the in-process node (when `maas serve` runs one): its agent offers the trainer too */
-  localNode: (() => Promise<{ id: string }>) | null;
+  localNode: { ensure: () => Promise<{ id: string }>; agent: EmbeddedAgent } | null;
   /** USD per million trained tokens */
   pricePerMillionTokens?: number;
   /** the registry and the replicas' credentials: adapters are served on their base's replicas */
@@ -50,7 +50,7 @@ export interface FineTuningDeps {
  */
 export function createFineTuning(deps: FineTuningDeps) {
   const { db, log } = deps;
-  let loop: TrainingLoop | null = null;
+  let loop: EmbeddedTrainer | null = null;
   let localId: string | null = null;
   let starting: Promise<void> | null = null;
   const notify = (nodeId: string | null) => {
@@ -118,9 +118,9 @@ export function createFineTuning(deps: FineTuningDeps) {
         ? mkdtempSync(join(tmpdir(), 'maas-trainer-'))
         : join(deps.dataDir, 'agent');
       starting = (async () => {
-        const node = await localNode();
+        const node = await localNode.ensure();
         localId = node.id;
-        loop = await startTrainingLoop({
+        loop = await localNode.agent.startTrainer({
           dataDir: dir,
           transport: {
             poll: (body) => dispatch.poll(node.id, body),

@@ -1,4 +1,4 @@
-import { registerRequest, registerResponse, statusReport, statusResponse } from '@maas/agent/protocol';
+import { registerRequest, registerResponse, statusReport, statusResponse } from '@maas/contracts/agent';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { bearerToken } from '../../http/authenticate.ts';

@@ -1,5 +1,5 @@
 import { hostname as osHostname } from 'node:os';
-import type { DesiredState, ReplicaReport, StatusReport } from '@maas/agent/protocol';
+import type { DesiredState, ReplicaReport, StatusReport } from '@maas/contracts/agent';
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { SecretBox } from '../../crypto/secret-box.ts';

@@ -1,4 +1,4 @@
-import { RUNTIMES, runtimeParametersInput } from '@maas/agent/protocol';
+import { RUNTIMES, runtimeParametersInput } from '@maas/contracts/agent';
 import { z } from 'zod';
 
 const labels = z

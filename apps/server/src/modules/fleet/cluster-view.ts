@@ -1,7 +1,8 @@
-import { formatGiB, parseSource } from '@maas/agent/estimate';
+import { parseSource } from '@maas/contracts/agent';
 import { and, asc, eq, inArray, isNotNull, ne } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { tenantWorkloadsOf } from './dto.ts';
+import { formatGiB } from './estimate/index.ts';
 import type { Allocation, PlacementRequest, SchedNode } from './scheduler/index.ts';
 import {
   type DeploymentRow,

@@ -1,4 +1,4 @@
-import { redactLine } from '@maas/agent/redact';
+import { redactLine } from '@maas/contracts/agent';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';

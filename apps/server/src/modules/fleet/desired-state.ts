@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DesiredReplica, DesiredState } from '@maas/agent/protocol';
+import type { DesiredReplica, DesiredState } from '@maas/contracts/agent';
 import { and, eq, inArray, not } from 'drizzle-orm';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { DbOrTx } from '../../db/client.ts';

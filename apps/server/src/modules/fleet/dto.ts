@@ -1,5 +1,4 @@
-import { gpuInfo, REPLICA_STATES, RUNTIMES } from '@maas/agent/protocol';
-import { redactLine } from '@maas/agent/redact';
+import { gpuInfo, REPLICA_STATES, RUNTIMES, redactLine } from '@maas/contracts/agent';
 import { z } from 'zod';
 import type { DeploymentRow, DeploymentSpec, JoinTokenRow, NodeRow, ReplicaRow } from './schema.ts';
 

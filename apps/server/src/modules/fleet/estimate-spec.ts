@@ -1,15 +1,14 @@
+import { parseSource, SourceError } from '@maas/contracts/agent';
+import type { OutboundPolicy } from '@maas/outbound';
+import type { DbOrTx } from '../../db/client.ts';
+import { AppError } from '../../http/app-error.ts';
 import {
   EstimateUnavailable,
   estimateFromFileSize,
   estimateSource,
   type MemoryEstimate,
-  parseSource,
-  SourceError,
   userEstimate,
-} from '@maas/agent/estimate';
-import type { OutboundPolicy } from '@maas/outbound';
-import type { DbOrTx } from '../../db/client.ts';
-import { AppError } from '../../http/app-error.ts';
+} from './estimate/index.ts';
 import type { DeploymentSpec } from './schema.ts';
 import { nodes } from './schema.ts';
 

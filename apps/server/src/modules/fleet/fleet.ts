@@ -1,4 +1,4 @@
-import type { Agent } from '@maas/agent';
+import type { EmbeddedAgent } from '@maas/contracts/agent';
 import { createOutboundPolicy, type OutboundPolicy } from '@maas/outbound';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -37,6 +37,8 @@ export interface FleetDeps {
   outbound?: OutboundPolicy;
   /** where node, GPU, replica, deployment and scheduler metrics are registered */
   metricsRegistry?: Registry;
+  /** the node agent to run inside this server when MAAS_LOCAL_AGENT is on (`maas serve` gives it) */
+  embeddedAgent?: EmbeddedAgent | undefined;
 }
 
 /** Nodes, deployments, replicas, the scheduler, the agent protocol and the reconcile loop. */
@@ -101,7 +103,8 @@ export function createFleet(deps: FleetDeps) {
   });
   const nodesSvc = createNodeService({ db, audit, controller });
   const restartReplica = createReplicaRestart({ db, audit, controller, targets });
-  let local: Agent | null = null;
+  let local: { stop(): Promise<void> } | null = null;
+  const embedded = config.localAgent ? (deps.embeddedAgent ?? null) : null;
   let starting: Promise<void> | null = null;
 
   return {
@@ -114,17 +117,18 @@ export function createFleet(deps: FleetDeps) {
     restartReplica,
     clustersSvc,
     kubernetes,
-    /** the agent inside this server, when it runs one */
-    get localAgent() {
-      return local;
-    },
+    /** the agent this server runs as its own node: MAAS_LOCAL_AGENT on and one given; else null */
+    localAgent: embedded,
     async start() {
       agents.start();
       controller!.start();
       kubernetes.start();
+      if (config.localAgent && !embedded)
+        log.warn('MAAS_LOCAL_AGENT is on but this process was started without an agent: no local node');
       // The local agent starts beside the server (GPU discovery must not hold the server up).
-      if (config.localAgent) {
+      if (embedded) {
         starting = startLocalAgent({
+          agent: embedded,
           agents,
           config,
           dataDir: deps.dataDir,

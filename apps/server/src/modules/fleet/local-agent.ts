@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Agent, type AgentTransport, createAgent } from '@maas/agent';
+import type { AgentTransport, EmbeddedAgent } from '@maas/contracts/agent';
 import type { OutboundPolicy } from '@maas/outbound';
 import type { Logger } from 'pino';
 import type { AgentService } from './agent-service.ts';
@@ -29,31 +29,28 @@ function localTransport(agents: AgentService): AgentTransport {
 
 /**
  * `maas serve` runs a node of its own, so a laptop can deploy a model with nothing else installed.
- * Its runtimes bind 127.0.0.1 and stop with the server.
+ * The agent comes from whoever started the server (`deps.agent`); this side gives it its transport,
+ * directory and ports.
  */
 export async function startLocalAgent(deps: {
+  agent: EmbeddedAgent;
   agents: AgentService;
   config: FleetConfig;
   dataDir: string;
   log: Logger;
   /** the server's outbound policy: downloads reach what the server's allow-list allows */
   outbound?: OutboundPolicy | undefined;
-}): Promise<Agent> {
+}): Promise<{ stop(): Promise<void> }> {
   const dir = deps.dataDir.startsWith('memory://')
     ? mkdtempSync(join(tmpdir(), 'maas-agent-'))
     : join(deps.dataDir, 'agent');
-  const agent = await createAgent({
+  return deps.agent.startNode({
     transport: localTransport(deps.agents),
     dataDir: dir,
-    address: '127.0.0.1',
-    bindHost: '127.0.0.1',
     portRange: deps.config.localAgentPorts,
     heartbeatMs: deps.config.heartbeatMs,
     hfEndpoint: deps.config.hfEndpoint,
-    ...(deps.outbound ? { outbound: deps.outbound } : {}),
-    stopRuntimesOnExit: true,
+    outbound: deps.outbound,
     log: (msg, extra) => deps.log.info({ ...extra, agent: 'local' }, msg),
   });
-  await agent.start();
-  return agent;
 }

@@ -1,11 +1,10 @@
-import type { MemoryEstimate } from '@maas/agent/estimate';
 import type {
   ModelFile,
   NodeResources,
   ReplicaState,
   RuntimeName,
   RuntimeParameters,
-} from '@maas/agent/protocol';
+} from '@maas/contracts/agent';
 import {
   bigint,
   boolean,
@@ -18,6 +17,7 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { orgs } from '../identity/schema.ts';
+import type { MemoryEstimate } from './estimate/index.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 

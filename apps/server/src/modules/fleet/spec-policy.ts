@@ -1,4 +1,4 @@
-import { checkParameters, isLoaderVariable } from '@maas/agent/protocol';
+import { checkParameters, isLoaderVariable } from '@maas/contracts/agent';
 import { AppError } from '../../http/app-error.ts';
 import type { Principal } from '../../http/principal.ts';
 import type { DeploymentSpec } from './schema.ts';

@@ -7,8 +7,7 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
-import { type DesiredReplica, runtimes } from '@maas/agent';
-import { parseSource } from '@maas/agent/estimate';
+import { type DesiredReplica, ENGINE_PRESETS, parseSource } from '@maas/contracts/agent';
 import type { ClusterRow, DeploymentRow } from '../schema.ts';
 
 /** Runtimes a cluster runs, with the image each uses unless the cluster names another. */
@@ -81,8 +80,8 @@ function labelsOf(input: ManifestInput): Record<string, string> {
 function containerCommand(input: ManifestInput): { command: string[]; args: string[]; env: V1EnvVar[] } {
   const { deployment: dep } = input;
   const spec = dep.spec;
-  const adapter = runtimes[spec.runtime];
-  if (!CLUSTER_RUNTIMES.includes(spec.runtime) || !adapter)
+  const launchOf = ENGINE_PRESETS[spec.runtime as keyof typeof ENGINE_PRESETS];
+  if (!CLUSTER_RUNTIMES.includes(spec.runtime) || !launchOf)
     throw new Error(`a Kubernetes cluster runs ${CLUSTER_RUNTIMES.join(' and ')}, not ${spec.runtime}`);
   const replica: DesiredReplica = {
     id: dep.id,
@@ -102,7 +101,7 @@ function containerCommand(input: ManifestInput): { command: string[]; args: stri
     health_path: spec.health_path,
     api_key: KEY_REF,
   };
-  const launch = adapter.launch({
+  const launch = launchOf({
     replica,
     modelPath: modelPathOf(spec.source),
     host: '0.0.0.0',

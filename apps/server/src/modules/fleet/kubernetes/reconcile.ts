@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ReplicaState } from '@maas/agent/protocol';
+import type { ReplicaState } from '@maas/contracts/agent';
 import type { OutboundPolicy } from '@maas/outbound';
 import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';

@@ -1,4 +1,4 @@
-import type { ReplicaState } from '@maas/agent/protocol';
+import type { ReplicaState } from '@maas/contracts/agent';
 import type { ReplicaRow } from '../schema.ts';
 import type { PodView } from './pod-status.ts';
 

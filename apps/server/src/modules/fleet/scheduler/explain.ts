@@ -1,4 +1,4 @@
-import { formatGiB } from '@maas/agent/estimate';
+import { formatGiB } from '../estimate/index.ts';
 import type { FunnelStage, PlacementRequest, PlacementResult } from './types.ts';
 
 const STAGE_TEXT: Record<string, (req: PlacementRequest) => string> = {

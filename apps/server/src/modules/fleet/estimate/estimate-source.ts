@@ -1,13 +1,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
+import { isGgufName, type ModelSource } from '@maas/contracts/agent';
 import {
   createOutboundPolicy,
   describeNetworkError,
   type OutboundPolicy,
   outboundFetch,
 } from '@maas/outbound';
-import { isGgufName, type ModelSource } from '../model-source.ts';
 import { estimateFromGguf } from './from-gguf.ts';
 import { estimateFromFileSize, estimateFromHfConfig, type HfConfig } from './from-hf-config.ts';
 import type { MemoryEstimate } from './memory-estimate.ts';

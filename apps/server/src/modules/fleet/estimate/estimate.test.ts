@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
+import { parseSource } from '@maas/contracts/agent';
 import { createOutboundPolicy } from '@maas/outbound';
 import { startModelFileServer, writeGguf, writeTinyLlama } from '@maas/testkit/src/gguf/index.ts';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseSource } from '../model-source.ts';
 import { estimateFromGguf, estimateFromHfConfig, estimateSource, formatGiB } from './index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'maas-estimate-'));

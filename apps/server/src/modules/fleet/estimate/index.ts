@@ -1,4 +1,3 @@
-export { isGgufName, type ModelSource, parseSource, SourceError } from '../model-source.ts';
 export { type EstimateOptions, EstimateUnavailable, estimateSource } from './estimate-source.ts';
 export { estimateFromGguf, ggufShape } from './from-gguf.ts';
 export { estimateFromFileSize, estimateFromHfConfig, type HfConfig } from './from-hf-config.ts';

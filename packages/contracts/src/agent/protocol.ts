@@ -9,15 +9,6 @@ import { z } from 'zod';
 
 import { RUNTIMES } from './runtime-names.ts';
 
-export { inheritable, isLoaderVariable, runtimeEnv } from './env-policy.ts';
-export { RUNTIMES, type RuntimeName } from './runtime-names.ts';
-export {
-  checkParameters,
-  RUNTIME_PARAMETERS,
-  type RuntimeParameters,
-  runtimeParametersInput,
-} from './runtime-parameters.ts';
-
 export const REPLICA_STATES = [
   'pending',
   'scheduled',
@@ -143,5 +134,3 @@ export const desiredState = z.object({
   replicas: z.array(desiredReplica),
 });
 export type DesiredState = z.infer<typeof desiredState>;
-
-export const AGENT_VERSION = '0.1.0';
