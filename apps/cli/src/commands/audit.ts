@@ -1,3 +1,4 @@
+import type { ApiItem } from '@maas/contracts';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../lib/errors.ts';
 import { examples, parseInteger, parseTime, runtimeOf } from '../lib/runtime.ts';
@@ -45,14 +46,18 @@ export function registerAuditCommands(program: Command): void {
         };
         const rows = await rt
           .api()
-          .list('/api/v1/audit-events', query, opts.all ? Number.POSITIVE_INFINITY : opts.limit);
+          .list<ApiItem<'/api/v1/audit-events'>>(
+            '/api/v1/audit-events',
+            query,
+            opts.all ? Number.POSITIVE_INFINITY : opts.limit,
+          );
         rt.out.print(rows, () =>
           rt.out.table(rows, [
-            { header: 'time', value: (r: any) => r.created_at },
-            { header: 'actor', value: (r: any) => who(r.actor_type, r.actor_id) },
-            { header: 'action', value: (r: any) => r.action, paint: (t, _r, c) => c.cyan(t) },
-            { header: 'target', value: (r: any) => who(r.target_type, r.target_id) },
-            { header: 'request', value: (r: any) => r.request_id },
+            { header: 'time', value: (r) => r.created_at },
+            { header: 'actor', value: (r) => who(r.actor_type, r.actor_id) },
+            { header: 'action', value: (r) => r.action, paint: (t, _r, c) => c.cyan(t) },
+            { header: 'target', value: (r) => who(r.target_type, r.target_id) },
+            { header: 'request', value: (r) => r.request_id },
           ]),
         );
       }),

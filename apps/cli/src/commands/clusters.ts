@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { ApiItem } from '@maas/contracts';
 import type { Command } from 'commander';
 import { usageError } from '../lib/errors.ts';
 import { paintStatus } from '../lib/output.ts';
@@ -50,23 +51,23 @@ function modelVolume(opts: Opts): Record<string, unknown> | undefined {
 
 /** `maas clusters …`: Kubernetes clusters as placement targets for deployments (platform admins). */
 export function registerClusterCommands(program: Command): void {
-  registerResource(program, {
+  registerResource<ApiItem<'/api/v1/clusters'>>(program, {
     ref: clusterRef,
     command: 'clusters',
     aliases: ['cluster'],
     description: 'Kubernetes clusters deployments can be placed on (platform admins)',
     columns: [
-      { header: 'id', value: (r: any) => r.id },
-      { header: 'name', value: (r: any) => r.name },
-      { header: 'api server', value: (r: any) => r.api_server },
-      { header: 'namespace', value: (r: any) => r.namespace },
+      { header: 'id', value: (r) => r.id },
+      { header: 'name', value: (r) => r.name },
+      { header: 'api server', value: (r) => r.api_server },
+      { header: 'namespace', value: (r) => r.namespace },
       {
         header: 'status',
-        value: (r: any) => (r.last_error ? 'error' : r.last_sync_at ? 'ok' : 'new'),
+        value: (r) => (r.last_error ? 'error' : r.last_sync_at ? 'ok' : 'new'),
         paint: (t, _r, c) => paintStatus(t, c),
       },
     ],
-    details: (r: any) => [
+    details: (r) => [
       ['id', r.id],
       ['name', r.name],
       ['api server', r.api_server],

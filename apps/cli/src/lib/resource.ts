@@ -8,7 +8,8 @@ import { examples, parseInteger, type Runtime, runtimeOf } from './runtime.ts';
 
 type Opts = Record<string, any>;
 
-export interface ResourceDef<T> {
+/** `T`: a row as lists and `get` answer it; `C`: what `create` answers (a new key carries its secret). */
+export interface ResourceDef<T, C = T> {
   ref: RefSpec;
   /** the command group, plural: `projects` */
   command: string;
@@ -27,7 +28,7 @@ export interface ResourceDef<T> {
       rt: Runtime,
     ) => Promise<Record<string, unknown>> | Record<string, unknown>;
     /** runs after a create, e.g. to show a secret once */
-    after?: (row: any, opts: Opts, rt: Runtime) => void;
+    after?: (row: C, opts: Opts, rt: Runtime) => void;
   };
   update?: {
     options: (cmd: Command) => void;
@@ -55,16 +56,19 @@ function withData(body: Record<string, unknown>, data: string | undefined): Reco
 const dropUndefined = (o: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
-function defaultDetails(row: Record<string, unknown>): [string, unknown][] {
+function defaultDetails(row: object): [string, unknown][] {
   return Object.entries(row);
 }
 
-export function showOne<T>(rt: Runtime, def: ResourceDef<T>, row: T): void {
-  rt.out.print(row, () => rt.out.fields((def.details ?? defaultDetails)(row as any)));
+export function showOne<T, C>(rt: Runtime, def: ResourceDef<T, C>, row: T): void {
+  rt.out.print(row, () => rt.out.fields(def.details ? def.details(row) : defaultDetails(row as object)));
 }
 
 /** Builds `<group> ls|get|create|update|delete` for one admin resource. */
-export function registerResource<T extends { id: string }>(program: Command, def: ResourceDef<T>): Command {
+export function registerResource<T extends { id: string }, C extends { id: string } = T>(
+  program: Command,
+  def: ResourceDef<T, C>,
+): Command {
   const group = program.command(def.command).description(def.description);
   for (const a of def.aliases ?? []) group.alias(a);
   const ex = (cmd: Command, which: keyof ResourceDef<T>['examples']) =>
@@ -112,7 +116,7 @@ export function registerResource<T extends { id: string }>(program: Command, def
         dropUndefined(await create.body(args.slice(0, -2) as string[], opts, rt)),
         opts.data,
       );
-      const row = await client.request('POST', def.ref.path, { body });
+      const row = await client.request<C>('POST', def.ref.path, { body });
       if (create.after) create.after(row, opts, rt);
       else rt.out.print(row, () => rt.out.line(`Created ${def.ref.singular} ${rt.out.c.bold(row.id)}`));
     });

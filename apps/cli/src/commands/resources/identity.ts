@@ -1,3 +1,4 @@
+import type { ApiItem } from '@maas/contracts';
 import type { Command } from 'commander';
 import { usageError } from '../../lib/errors.ts';
 import { paintStatus } from '../../lib/output.ts';
@@ -25,16 +26,16 @@ async function passwordFrom(opts: { password?: string; passwordStdin?: boolean }
 
 /** orgs, projects, users and members (memberships). */
 export function registerIdentityResources(program: Command): void {
-  registerResource(program, {
+  registerResource<ApiItem<'/api/v1/orgs'>>(program, {
     ref: refs.org,
     command: 'orgs',
     aliases: ['org'],
     description: 'organisations (tenants) you belong to',
     columns: [
-      { header: 'id', value: (r: any) => r.id },
-      { header: 'name', value: (r: any) => r.name },
-      { header: 'slug', value: (r: any) => r.slug },
-      { header: 'created', value: (r: any) => r.created_at },
+      { header: 'id', value: (r) => r.id },
+      { header: 'name', value: (r) => r.name },
+      { header: 'slug', value: (r) => r.slug },
+      { header: 'created', value: (r) => r.created_at },
     ],
     create: {
       args: ['<name>'],
@@ -54,16 +55,16 @@ export function registerIdentityResources(program: Command): void {
     },
   });
 
-  registerResource(program, {
+  registerResource<ApiItem<'/api/v1/projects'>>(program, {
     ref: refs.project,
     command: 'projects',
     aliases: ['project'],
     description: 'projects of the current org; API keys belong to a project',
     columns: [
-      { header: 'id', value: (r: any) => r.id },
-      { header: 'name', value: (r: any) => r.name },
-      { header: 'description', value: (r: any) => r.description },
-      { header: 'created', value: (r: any) => r.created_at },
+      { header: 'id', value: (r) => r.id },
+      { header: 'name', value: (r) => r.name },
+      { header: 'description', value: (r) => r.description },
+      { header: 'created', value: (r) => r.created_at },
     ],
     create: {
       args: ['<name>'],
@@ -84,17 +85,17 @@ export function registerIdentityResources(program: Command): void {
     },
   });
 
-  registerResource(program, {
+  registerResource<ApiItem<'/api/v1/users'>>(program, {
     ref: refs.user,
     command: 'users',
     aliases: ['user'],
     description: 'user accounts of the current org',
     columns: [
-      { header: 'id', value: (r: any) => r.id },
-      { header: 'email', value: (r: any) => r.email },
-      { header: 'name', value: (r: any) => r.name },
-      { header: 'role', value: (r: any) => r.role },
-      { header: 'disabled', value: (r: any) => (r.disabled ? 'yes' : 'no') },
+      { header: 'id', value: (r) => r.id },
+      { header: 'email', value: (r) => r.email },
+      { header: 'name', value: (r) => r.name },
+      { header: 'role', value: (r) => r.role },
+      { header: 'disabled', value: (r) => (r.disabled ? 'yes' : 'no') },
     ],
     create: {
       args: ['<email>'],
@@ -137,17 +138,17 @@ export function registerIdentityResources(program: Command): void {
     },
   });
 
-  registerResource(program, {
+  registerResource<ApiItem<'/api/v1/memberships'>>(program, {
     ref: refs.member,
     command: 'members',
     aliases: ['member'],
     description: 'who belongs to the current org, with which role',
     columns: [
-      { header: 'id', value: (r: any) => r.id },
-      { header: 'email', value: (r: any) => r.email },
-      { header: 'user', value: (r: any) => r.user_id },
-      { header: 'role', value: (r: any) => r.role, paint: (t, _r, c) => paintStatus(t, c) },
-      { header: 'since', value: (r: any) => r.created_at },
+      { header: 'id', value: (r) => r.id },
+      { header: 'email', value: (r) => r.email },
+      { header: 'user', value: (r) => r.user_id },
+      { header: 'role', value: (r) => r.role, paint: (t, _r, c) => paintStatus(t, c) },
+      { header: 'since', value: (r) => r.created_at },
     ],
     create: {
       args: ['<email>'],

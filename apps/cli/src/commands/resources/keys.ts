@@ -1,3 +1,4 @@
+import type { ApiItem, ApiResponse } from '@maas/contracts';
 import type { Command } from 'commander';
 import type { ApiClient } from '../../lib/api-client.ts';
 import { CliError, EXIT, usageError } from '../../lib/errors.ts';
@@ -37,7 +38,7 @@ function expiry(opts: Opts): string | null | undefined {
 }
 
 /** Prints a new secret once: `-q` prints only the secret, `--save` keeps it for `maas chat`. */
-function showSecret(row: any, opts: Opts, rt: Runtime): void {
+function showSecret(row: ApiResponse<'/api/v1/keys', 'post'>, opts: Opts, rt: Runtime): void {
   if (opts.save) {
     const active = rt.active();
     if (!active.name) throw new CliError('--save needs a saved context (maas login)', EXIT.usage, 'usage');
@@ -74,20 +75,20 @@ const secretOptions = (cmd: Command) =>
     .option('--save', 'also keep the secret in the current context for `maas chat`');
 
 export function registerKeyResource(program: Command): void {
-  const group = registerResource(program, {
+  const group = registerResource<ApiItem<'/api/v1/keys'>, ApiResponse<'/api/v1/keys', 'post'>>(program, {
     ref: refs.key,
     command: 'keys',
     aliases: ['key'],
     description: 'API keys for the gateway (/v1) and the admin API; the secret is shown once',
     deleteVerb: 'revoke',
     columns: [
-      { header: 'id', value: (r: any) => r.id },
-      { header: 'name', value: (r: any) => r.name },
-      { header: 'prefix', value: (r: any) => r.prefix },
-      { header: 'project', value: (r: any) => r.project_id },
-      { header: 'scopes', value: (r: any) => r.scopes },
-      { header: 'status', value: (r: any) => r.status, paint: (t, _r, c) => paintStatus(t, c) },
-      { header: 'expires', value: (r: any) => r.expires_at },
+      { header: 'id', value: (r) => r.id },
+      { header: 'name', value: (r) => r.name },
+      { header: 'prefix', value: (r) => r.prefix },
+      { header: 'project', value: (r) => r.project_id },
+      { header: 'scopes', value: (r) => r.scopes },
+      { header: 'status', value: (r) => r.status, paint: (t, _r, c) => paintStatus(t, c) },
+      { header: 'expires', value: (r) => r.expires_at },
     ],
     list: {
       options: (cmd) => cmd.option('--project <project>', 'only the keys of this project (id or name)'),

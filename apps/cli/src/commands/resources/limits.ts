@@ -1,3 +1,4 @@
+import type { ApiItem } from '@maas/contracts';
 import type { Command } from 'commander';
 import type { ApiClient } from '../../lib/api-client.ts';
 import { usageError } from '../../lib/errors.ts';
@@ -59,7 +60,9 @@ async function subjectOf(api: ApiClient, o: Opts) {
   return { scope: 'org' };
 }
 
-const summary = (r: any) =>
+type Limit = ApiItem<'/api/v1/limits'>;
+
+const summary = (r: Limit) =>
   [
     ['rpm', r.rpm],
     ['rpd', r.rpd],
@@ -74,16 +77,16 @@ const summary = (r: any) =>
     .join(' ');
 
 export function registerLimitResource(program: Command): void {
-  registerResource(program, {
+  registerResource<Limit>(program, {
     ref: refs.limit,
     command: 'limits',
     aliases: ['limit'],
     description: 'rate limits, token quotas and budgets on the org, a project, an API key or a user',
     columns: [
-      { header: 'id', value: (r: any) => r.id },
-      { header: 'scope', value: (r: any) => r.scope },
-      { header: 'subject', value: (r: any) => r.scope_id },
-      { header: 'model', value: (r: any) => r.model ?? '*' },
+      { header: 'id', value: (r) => r.id },
+      { header: 'scope', value: (r) => r.scope },
+      { header: 'subject', value: (r) => r.scope_id },
+      { header: 'model', value: (r) => r.model ?? '*' },
       { header: 'limits', value: summary },
     ],
     list: {

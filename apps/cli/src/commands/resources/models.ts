@@ -1,3 +1,4 @@
+import type { ApiItem } from '@maas/contracts';
 import type { Command } from 'commander';
 import type { ApiClient } from '../../lib/api-client.ts';
 import { usageError } from '../../lib/errors.ts';
@@ -34,23 +35,25 @@ function oneOf(values: string[], what: string) {
   };
 }
 
-const traffic = (r: any) => Object.entries(r.traffic ?? {}).map(([v, w]) => `${v}:${w}`);
+type Model = ApiItem<'/api/v1/models'>;
+
+const traffic = (r: Model) => Object.entries(r.traffic ?? {}).map(([v, w]) => `${v}:${w}`);
 
 export function registerModelResource(program: Command): void {
-  const group = registerResource(program, {
+  const group = registerResource<Model>(program, {
     ref: refs.model,
     command: 'models',
     aliases: ['model'],
     description: 'models clients call by name, their versions, targets and traffic split',
     columns: [
-      { header: 'id', value: (r: any) => r.id },
-      { header: 'name', value: (r: any) => r.name },
-      { header: 'type', value: (r: any) => r.type },
-      { header: 'status', value: (r: any) => r.status, paint: (t, _r, c) => paintStatus(t, c) },
-      { header: 'aliases', value: (r: any) => r.aliases },
+      { header: 'id', value: (r) => r.id },
+      { header: 'name', value: (r) => r.name },
+      { header: 'type', value: (r) => r.type },
+      { header: 'status', value: (r) => r.status, paint: (t, _r, c) => paintStatus(t, c) },
+      { header: 'aliases', value: (r) => r.aliases },
       { header: 'traffic', value: traffic },
     ],
-    details: (r: any) => [
+    details: (r) => [
       ['id', r.id],
       ['name', r.name],
       ['type', r.type],
@@ -59,12 +62,12 @@ export function registerModelResource(program: Command): void {
       ['description', r.description],
       ['context length', r.context_length],
       ['defaults', Object.keys(r.default_params ?? {}).length ? r.default_params : null],
-      ['fallbacks', r.fallbacks.map((f: any) => f.model)],
+      ['fallbacks', r.fallbacks.map((f) => f.model)],
       ['traffic', traffic(r)],
-      ...r.versions.map((v: any): [string, unknown] => [
+      ...r.versions.map((v): [string, unknown] => [
         `version ${v.version}`,
         v.targets
-          .map((t: any) => `${t.provider_id}=${t.upstream_model} (w${t.weight} p${t.priority})`)
+          .map((t) => `${t.provider_id}=${t.upstream_model} (w${t.weight} p${t.priority})`)
           .join(', ') +
           (v.pricing
             ? `; ${v.pricing.input_per_million}/${v.pricing.output_per_million} ${v.pricing.currency} per 1M`
@@ -145,23 +148,25 @@ export function registerModelResource(program: Command): void {
   ).action(async (ref: string, _opts: Opts, cmd: Command) => {
     const rt = runtimeOf(cmd);
     const id = await resolveId(rt.api(), refs.model, ref);
-    const rows = await rt.api().list(`${refs.model.path}/${id}/versions`);
+    const rows = await rt
+      .api()
+      .list<ApiItem<'/api/v1/models/{id}/versions'>>(`${refs.model.path}/${id}/versions`);
     rt.out.print(rows, () =>
       rt.out.table(rows, [
-        { header: 'version', value: (v: any) => v.version },
-        { header: 'traffic', value: (v: any) => v.traffic_weight },
+        { header: 'version', value: (v) => v.version },
+        { header: 'traffic', value: (v) => v.traffic_weight },
         {
           header: 'targets',
-          value: (v: any) => v.targets.map((t: any) => `${t.provider_id}=${t.upstream_model}`),
+          value: (v) => v.targets.map((t) => `${t.provider_id}=${t.upstream_model}`),
         },
         {
           header: 'pricing',
-          value: (v: any) =>
+          value: (v) =>
             v.pricing
               ? `${v.pricing.input_per_million}/${v.pricing.output_per_million} ${v.pricing.currency}`
               : null,
         },
-        { header: 'created', value: (v: any) => v.created_at },
+        { header: 'created', value: (v) => v.created_at },
       ]),
     );
   });

@@ -1,3 +1,4 @@
+import type { ApiItem } from '@maas/contracts';
 import type { Command } from 'commander';
 import { CliError, EXIT, usageError } from '../../lib/errors.ts';
 import { paintStatus } from '../../lib/output.ts';
@@ -46,20 +47,20 @@ const connectionOptions = (cmd: Command) =>
     .option('--max-connections <n>', 'connection pool size', parseInteger);
 
 export function registerProviderResource(program: Command): void {
-  const group = registerResource(program, {
+  const group = registerResource<ApiItem<'/api/v1/providers'>>(program, {
     ref: refs.provider,
     command: 'providers',
     aliases: ['provider'],
     description: 'upstream connections (vLLM, Ollama, OpenAI, Anthropic …) that models route to',
     columns: [
-      { header: 'id', value: (r: any) => r.id },
-      { header: 'name', value: (r: any) => r.name },
-      { header: 'type', value: (r: any) => r.type },
-      { header: 'base url', value: (r: any) => r.base_url },
-      { header: 'key', value: (r: any) => (r.has_api_key ? 'yes' : 'no') },
-      { header: 'health', value: (r: any) => r.health?.status, paint: (t, _r, c) => paintStatus(t, c) },
+      { header: 'id', value: (r) => r.id },
+      { header: 'name', value: (r) => r.name },
+      { header: 'type', value: (r) => r.type },
+      { header: 'base url', value: (r) => r.base_url },
+      { header: 'key', value: (r) => (r.has_api_key ? 'yes' : 'no') },
+      { header: 'health', value: (r) => r.health?.status, paint: (t, _r, c) => paintStatus(t, c) },
     ],
-    details: (r: any) => [
+    details: (r) => [
       ['id', r.id],
       ['name', r.name],
       ['type', r.type],
