@@ -22,9 +22,10 @@ import {
 
 /**
  * The knowledge bases page in a real browser against a real `maas serve` (embeddings from the fake
- * upstream): a store is created, a txt document uploaded with progress runs through
- * parse/split/embed/index, a document with no text fails and says why, a search finds the chunk
- * with its dense and BM25 scores, a viewer sees no write actions, the store is deleted.
+ * upstream), with the session only (no API key): a store is created, a txt document uploaded with
+ * progress runs through parse/split/embed/index, a document with no text fails and says why, a
+ * search finds the chunk with its dense and BM25 scores, the settings are edited (new chunking
+ * re-indexes), a viewer sees no write actions, the store is deleted.
  */
 
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -36,7 +37,7 @@ let ts: TestServer;
 let upstream: FakeUpstream;
 let browser: Browser;
 let page: Page;
-let apiKey = '';
+let project = '';
 const pageErrors: string[] = [];
 
 const shot = (name: string, p: Page = page) => screenshot(p, SHOTS, name);
@@ -53,11 +54,8 @@ async function signIn(p: Page, email: string, password: string): Promise<void> {
   await p.getByTestId('user-menu').waitFor();
 }
 
-async function useKey(p: Page): Promise<void> {
-  await p.getByTestId('playground-key-input').fill(apiKey);
-  await p.getByTestId('playground-key-use').click();
-  await p.getByTestId('gateway-key').waitFor();
-}
+/** the console's own API, as the bootstrap owner */
+const kbApi = (path = '') => `/api/v1/projects/${project}/knowledge-bases${path}`;
 
 async function addDocument(name: string, text: string): Promise<void> {
   await page.getByTestId('kb-add-file').click();
@@ -83,14 +81,7 @@ beforeAll(async () => {
     targets: [{ provider_id: provider.id, upstream_model: 'fake-embed' }],
   });
   expect(embed.status).toBe(201);
-  const project = (await ts.admin.get('/api/v1/projects')).body.data[0];
-  const key = await ts.admin.post('/api/v1/keys', {
-    name: 'kb-console',
-    project_id: project.id,
-    scopes: ['inference'],
-  });
-  expect(key.status).toBe(201);
-  apiKey = key.body.key;
+  project = (await ts.admin.get('/api/v1/projects')).body.data[0].id;
   browser = await launchChromium();
   page = await newConsolePage(browser, pageErrors);
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
@@ -112,7 +103,8 @@ afterAll(async () => {
 describe('knowledge bases page', { timeout: 120_000 }, () => {
   it('creates a store, uploads a txt document and follows it through every stage to completed', async () => {
     await visit('/knowledge');
-    await useKey(page);
+    // no API key is asked for: the session reaches the project's knowledge bases
+    expect(await page.getByTestId('playground-key-input').count()).toBe(0);
     await page.getByText('No knowledge bases in this project').waitFor();
     await page.getByTestId('kb-create').click();
     await page.getByTestId('kb-create-name').fill('Harbour handbook');
@@ -139,12 +131,8 @@ describe('knowledge bases page', { timeout: 120_000 }, () => {
     await eventually(() =>
       fileRow('blank.txt').getByTestId('kb-file-status').getAttribute('data-status'),
     ).toBe('failed');
-    const api = await fetch(`${ts.url}/v1/vector_stores`, { headers: { authorization: `Bearer ${apiKey}` } });
-    const storeId = ((await api.json()) as { data: { id: string }[] }).data[0]!.id;
-    const files = await fetch(`${ts.url}/v1/vector_stores/${storeId}/files?filter=failed`, {
-      headers: { authorization: `Bearer ${apiKey}` },
-    });
-    const failed = ((await files.json()) as { data: { last_error: { message: string } }[] }).data[0]!;
+    const storeId = (await ts.admin.get(kbApi())).body.data[0].id;
+    const failed = (await ts.admin.get(kbApi(`/${storeId}/documents?status=failed`))).body.data[0];
     expect(failed.last_error.message.length).toBeGreaterThan(0);
     expect(await fileRow('blank.txt').getByTestId('kb-file-error').textContent()).toBe(
       failed.last_error.message,
@@ -167,6 +155,32 @@ describe('knowledge bases page', { timeout: 120_000 }, () => {
     expect(await hit.getByTestId('kb-hit-bm25').textContent()).toMatch(/BM25 \d\.\d{4}/);
     expect(await hit.getByTestId('kb-hit-dense').textContent()).toMatch(/\d\.\d{4}/);
     await shot('62-knowledge-search');
+  });
+
+  it('edits the settings: new chunking re-indexes the documents', async () => {
+    await page.getByTestId('kb-settings-open').click();
+    await page.getByTestId('kb-settings-name').fill('Harbour handbook');
+    await page.locator('.ant-modal input#max_chunk_size_tokens').fill('200');
+    await page.locator('.ant-modal input#chunk_overlap_tokens').fill('20');
+    await shot('62b-knowledge-settings');
+    await page.getByTestId('kb-settings-submit').click();
+    await page.locator('.ant-modal').waitFor({ state: 'hidden' });
+    await eventually(() => page.getByTestId('kb-store-chunking').textContent()).toContain('200');
+    const storeId = (await ts.admin.get(kbApi())).body.data[0].id;
+    const kb = (await ts.admin.get(kbApi(`/${storeId}`))).body;
+    expect(kb.chunking_strategy.static).toMatchObject({
+      max_chunk_size_tokens: 200,
+      chunk_overlap_tokens: 20,
+    });
+    // the document is indexed again with the new settings
+    await eventually(async () => {
+      const docs = (await ts.admin.get(kbApi(`/${storeId}/documents?status=completed`))).body.data;
+      return docs.find((d: { filename: string }) => d.filename === 'lighthouse.txt')?.chunking_strategy.static
+        .max_chunk_size_tokens;
+    }).toBe(200);
+    await eventually(() =>
+      fileRow('lighthouse.txt').getByTestId('kb-file-status').getAttribute('data-status'),
+    ).toBe('completed');
     await page.locator('.ant-drawer-close').click();
     await eventually(() => storeRow('Harbour handbook').getByTestId('kb-file-counts').textContent()).toMatch(
       /1 Completed.*1 Failed/,
@@ -187,7 +201,6 @@ describe('knowledge bases page', { timeout: 120_000 }, () => {
     const vp = await newConsolePage(browser, pageErrors);
     await signIn(vp, 'kb-viewer@example.com', 'viewer-password');
     await visit('/knowledge', vp);
-    await useKey(vp);
     await storeRow('Harbour handbook', vp).waitFor();
     expect(await vp.getByTestId('kb-create').count()).toBe(0);
     expect(await vp.getByTestId('kb-store-delete').count()).toBe(0);
@@ -195,6 +208,8 @@ describe('knowledge bases page', { timeout: 120_000 }, () => {
     await fileRow('lighthouse.txt', vp).waitFor();
     expect(await vp.getByTestId('kb-add-file').count()).toBe(0);
     expect(await vp.getByTestId('kb-file-remove').count()).toBe(0);
+    expect(await vp.getByTestId('kb-settings-open').count()).toBe(0);
+    expect(await vp.getByTestId('kb-reindex').count()).toBe(0);
     await shot('64-knowledge-viewer', vp);
     await vp.context().close();
   });
@@ -212,7 +227,6 @@ describe('knowledge bases page', { timeout: 120_000 }, () => {
     await storeRow('Harbour handbook').getByTestId('kb-store-delete').click();
     await page.getByTestId('kb-store-delete-confirm').click();
     await page.getByText('No knowledge bases in this project').waitFor();
-    const api = await fetch(`${ts.url}/v1/vector_stores`, { headers: { authorization: `Bearer ${apiKey}` } });
-    expect(((await api.json()) as { data: unknown[] }).data).toEqual([]);
+    expect((await ts.admin.get(kbApi())).body.data).toEqual([]);
   });
 });

@@ -20,14 +20,14 @@ import { asyncRoutes } from './modules/async-inference/index.ts';
 import { auditRoutes } from './modules/audit/index.ts';
 import { batchRoutes } from './modules/batches/index.ts';
 import { consoleRoutes } from './modules/console/index.ts';
-import { fileRoutes } from './modules/files/index.ts';
+import { fileRoutes, readUpload } from './modules/files/index.ts';
 import { fineTuningRoutes, trainingAgentRoutes } from './modules/fine-tuning/index.ts';
 import { agentRoutes, fleetRoutes } from './modules/fleet/index.ts';
 import { addKeyAuth, cacheSettingsRoutes, gatewayRoutes } from './modules/gateway/index.ts';
 import { guardrailRoutes } from './modules/guardrails/index.ts';
 import { identityRoutes } from './modules/identity/index.ts';
 import { keyRoutes } from './modules/keys/index.ts';
-import { knowledgeRoutes } from './modules/knowledge/index.ts';
+import { adminKnowledgeRoutes, knowledgeRoutes } from './modules/knowledge/index.ts';
 import { limitRoutes } from './modules/limits/index.ts';
 import { meteringRoutes } from './modules/metering/index.ts';
 import { recordHttpMetrics } from './modules/observability/metrics.ts';
@@ -119,6 +119,13 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
       await api.register(guardrailRoutes, { guardrails: services.guardrails });
       await api.register(webhookRoutes, { webhooks: services.webhooks });
       await api.register(fleetRoutes, { fleet: services.fleet });
+      await api.register(adminKnowledgeRoutes, {
+        knowledge: services.knowledge,
+        audit: services.audit,
+        projectInOrg: (orgId, id) => services.identity.projectInOrg(orgId, id),
+        upload: (req, scope) => readUpload(req, services.files, { scope, purpose: 'assistants' }),
+        maxBytes: config.files.maxBytes,
+      });
       await api.register(agentRoutes, { agents: services.fleet.agents });
       await api.register(trainingAgentRoutes, {
         dispatch: services.fineTuningDispatch,

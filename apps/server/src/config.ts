@@ -103,6 +103,7 @@ const envSchema = z.object({
     .min(0)
     .default(10 * 1024 ** 3),
   MAAS_FILES_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+  MAAS_KNOWLEDGE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
   MAAS_FILES_S3_BUCKET: z.string().min(3).max(63).optional(),
   MAAS_FILES_S3_ENDPOINT: z.url().optional(),
   MAAS_FILES_S3_REGION: z.string().min(1).optional(),
@@ -175,6 +176,8 @@ export interface Config {
     pollMs: number;
     leaseMs: number;
   };
+  /** knowledge bases: how often expired vector stores are swept (0: never) */
+  knowledge: { sweepIntervalMs: number };
   /** /v1/files: size limit per file, storage quota per org, sweeper period; an S3 bucket instead of the data dir */
   files: {
     maxBytes: number;
@@ -269,6 +272,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       pollMs: env.MAAS_BATCH_POLL_MS,
       leaseMs: env.MAAS_BATCH_LEASE_MS,
     },
+    knowledge: { sweepIntervalMs: env.MAAS_KNOWLEDGE_SWEEP_INTERVAL_MS },
     files: {
       maxBytes: env.MAAS_FILES_MAX_BYTES,
       orgQuotaBytes: env.MAAS_FILES_ORG_QUOTA_BYTES,

@@ -297,7 +297,7 @@ export async function createServices(deps: CoreDeps) {
     currentKey: keys.principalOf,
   });
   responses.start();
-  // knowledge bases: one ingestion job per document; embeddings run as the key that added it
+  // knowledge bases: one ingestion job per document; embeddings run as the key or person that added it
   const knowledge = createKnowledge({
     db,
     jobs,
@@ -306,6 +306,8 @@ export async function createServices(deps: CoreDeps) {
     models: registry.cache,
     log: log.child({ module: 'knowledge' }),
     currentKey: keys.principalOf,
+    personMayWrite: (scope, userId) =>
+      identity.memberHolds(scope.orgId, userId, scope.projectId, 'knowledge:write'),
     lexical: await loadLexical(),
     vectors: createPgVectorIndex(),
     concurrency: 2,
@@ -313,6 +315,7 @@ export async function createServices(deps: CoreDeps) {
   // chat with a `knowledge` field retrieves its sources first
   gateway.context.beforeRequest = createRagHook(knowledge);
   responses.useFileSearch(createFileSearchPort(knowledge));
+  knowledge.start(config.knowledge.sweepIntervalMs);
   jobs.start();
   return {
     config,
@@ -349,6 +352,7 @@ export async function createServices(deps: CoreDeps) {
       batchHolds.stop();
       await fineTuning.stop();
       responses.stop();
+      knowledge.stop();
       await fleet.stop();
       await files.stop();
       await keys.stop();

@@ -256,7 +256,10 @@ describe('project roles', () => {
     expect(effective.status).toBe(200);
     expect(effective.body.org_role).toEqual({ id: 'viewer', name: 'viewer' });
     expect(effective.body.projects).toEqual([
-      { project_id: projectX, permissions: ['projects:write', 'keys:write', 'limits:write'] },
+      {
+        project_id: projectX,
+        permissions: ['projects:write', 'keys:write', 'limits:write', 'knowledge:write'],
+      },
     ]);
     const keysWrite = effective.body.permissions.find((p: { name: string }) => p.name === 'keys:write');
     expect(keysWrite.sources).toEqual([

@@ -19,7 +19,7 @@ export const enRoles = {
   'roles.delete_confirm': 'Delete the role {name}? Members must hold another role first.',
   'roles.project_title': 'Project roles',
   'roles.project_hint':
-    "A project role adds its project permissions (projects, keys, limits, usage) in that project only, on top of the member's org role.",
+    "A project role adds its project permissions (projects, keys, limits, usage, knowledge bases) in that project only, on top of the member's org role.",
   'roles.project_empty': 'Nobody has a role in this project beyond their org role',
   'roles.project_assigned': 'Project role set',
   'roles.project_removed': 'Project role removed',

@@ -1,4 +1,5 @@
 import { ApiError, errorFromResponse } from '../api/client.ts';
+import { postForm, type UploadProgress } from './upload.ts';
 
 /**
  * /v1/files and /v1/batches, called like an application calls them: with an API key (the one the
@@ -85,16 +86,13 @@ export const createBatch = (
 export const cancelBatch = (apiKey: string, id: string) =>
   call<Batch>(apiKey, 'POST', `/v1/batches/${encodeURIComponent(id)}/cancel`);
 
-export interface UploadOptions {
+export interface UploadOptions extends UploadProgress {
   purpose: string;
   /** seconds after creation; none: the server's default for the purpose */
   expiresAfterS?: number;
-  /** 0..1 of the bytes sent */
-  onProgress(ratio: number): void;
-  signal?: AbortSignal;
 }
 
-/** Uploads with XMLHttpRequest, the one browser API that reports upload progress. */
+/** Uploads with a progress report. */
 export function uploadFile(apiKey: string, file: File, opts: UploadOptions): Promise<FileObject> {
   const form = new FormData();
   form.append('purpose', opts.purpose);
@@ -104,26 +102,7 @@ export function uploadFile(apiKey: string, file: File, opts: UploadOptions): Pro
   }
   // the file last: the server reads the fields before it streams the bytes
   form.append('file', file, file.name);
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/v1/files');
-    xhr.setRequestHeader('authorization', `Bearer ${apiKey}`);
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) opts.onProgress(e.loaded / e.total);
-    };
-    xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) {
-        opts.onProgress(1);
-        resolve(JSON.parse(xhr.responseText) as FileObject);
-      } else {
-        void errorFromResponse(new Response(xhr.responseText, { status: xhr.status })).then(reject);
-      }
-    };
-    xhr.onerror = () => reject(new ApiError(0, 'network_error', 'the server could not be reached'));
-    xhr.onabort = () => reject(new DOMException('upload cancelled', 'AbortError'));
-    opts.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
-    xhr.send(form);
-  });
+  return postForm<FileObject>('/v1/files', form, apiKey, opts);
 }
 
 /** Fetches a file's bytes with the key and hands them to the browser as a download. */

@@ -1,64 +1,81 @@
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { type ProColumns, ProTable } from '@ant-design/pro-components';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Button, Popconfirm, Space, Typography } from 'antd';
+import { App, Button, Popconfirm, Select, Space, Tag, Typography } from 'antd';
 import { useState } from 'react';
-import { useAuth } from '../auth/auth.tsx';
+import { useProjects } from '../api/queries.ts';
 import { useErrorText } from '../components/error-text.ts';
-import { GatewayError, GatewayKeyBar, GatewayKeyPicker, useGatewayKey } from '../components/gateway-key.tsx';
 import { Page } from '../components/page.tsx';
-import { EmptyState } from '../components/states.tsx';
+import { EmptyState, ErrorAlert } from '../components/states.tsx';
 import { useT } from '../i18n/index.tsx';
 import { formatDateTime } from '../lib/format.ts';
 import { formatBytes } from '../lib/gateway-files.ts';
-import { deleteStore, listStores, type VectorStore } from '../lib/gateway-knowledge.ts';
+import { deleteStore, listStores, type VectorStore } from '../lib/knowledge-bases.ts';
 import { CreateStoreModal } from './knowledge/create-store-modal.tsx';
 import { FileCountsView } from './knowledge/file-status.tsx';
 import { StoreDrawer } from './knowledge/store-drawer.tsx';
+import { useMyPermissions } from './roles/role-api.ts';
 
-const iso = (s: number) => new Date(s * 1000).toISOString();
-
+/** The knowledge bases of one project, with the session (no API key). */
 export default function KnowledgePage() {
   const t = useT();
-  const { key, setKey, forget } = useGatewayKey();
-  if (!key) {
-    return (
-      <Page id="knowledge" title={t('nav.knowledge')} subTitle={t('kb.subtitle')}>
-        <GatewayKeyPicker onPicked={setKey} />
-      </Page>
-    );
-  }
+  const projects = useProjects();
+  const [picked, setPicked] = useState<string | null>(null);
+  const project = picked ?? projects.data?.[0]?.id ?? null;
   return (
     <Page
       id="knowledge"
       title={t('nav.knowledge')}
       subTitle={t('kb.subtitle')}
-      extra={<GatewayKeyBar apiKey={key} onChange={forget} />}
+      extra={
+        <Space>
+          {t('kb.project')}
+          <Select
+            style={{ minWidth: 200 }}
+            value={project}
+            loading={projects.isLoading}
+            onChange={setPicked}
+            options={(projects.data ?? []).map((p) => ({ value: p.id, label: p.name }))}
+            data-testid="kb-project"
+          />
+        </Space>
+      }
     >
-      <StoresTable apiKey={key.secret} onKeyRefused={forget} />
+      {projects.error ? <ErrorAlert error={projects.error} onRetry={() => projects.refetch()} /> : null}
+      {project ? <StoresTable key={project} project={project} /> : null}
     </Page>
   );
 }
 
-function StoresTable({ apiKey, onKeyRefused }: { apiKey: string; onKeyRefused(): void }) {
+/** knowledge:write in the org, or in this project (a project role) */
+function useCanWrite(project: string): boolean {
+  const mine = useMyPermissions();
+  const d = mine.data;
+  if (!d) return false;
+  return (
+    d.org.includes('knowledge:write') ||
+    (d.projects.find((p) => p.project_id === project)?.permissions.includes('knowledge:write') ?? false)
+  );
+}
+
+function StoresTable({ project }: { project: string }) {
   const t = useT();
   const errorText = useErrorText();
   const { message } = App.useApp();
-  const { can } = useAuth();
-  const canWrite = can('write');
+  const canWrite = useCanWrite(project);
   const queryClient = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [openId, setOpenId] = useState<string | null>(null);
   const stores = useQuery({
-    queryKey: ['kb-stores', apiKey],
-    queryFn: () => listStores(apiKey),
+    queryKey: ['kb-stores', project],
+    queryFn: () => listStores(project),
     retry: false,
     // follows ingestion while any store has files in progress
     refetchInterval: (q) => (q.state.data?.some((s) => s.file_counts.in_progress > 0) ? 2_000 : false),
   });
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ['kb-stores', apiKey] });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['kb-stores', project] });
   const remove = useMutation({
-    mutationFn: (id: string) => deleteStore(apiKey, id),
+    mutationFn: (id: string) => deleteStore(project, id),
     onSuccess: () => {
       message.success(t('kb.deleted'));
       void refresh();
@@ -72,9 +89,16 @@ function StoresTable({ apiKey, onKeyRefused }: { apiKey: string; onKeyRefused():
       dataIndex: 'name',
       render: (_, s) => (
         <Space direction="vertical" size={0}>
-          <Typography.Link strong onClick={() => setOpenId(s.id)} data-testid="kb-store-open">
-            {s.name || s.id}
-          </Typography.Link>
+          <Space size={4}>
+            <Typography.Link strong onClick={() => setOpenId(s.id)} data-testid="kb-store-open">
+              {s.name || s.id}
+            </Typography.Link>
+            {s.status === 'expired' ? (
+              <Tag color="default" data-testid="kb-store-expired">
+                {t('kb.expired')}
+              </Tag>
+            ) : null}
+          </Space>
           <Typography.Text type="secondary" className="maas-mono" style={{ fontSize: 12 }}>
             {s.id}
           </Typography.Text>
@@ -97,7 +121,7 @@ function StoresTable({ apiKey, onKeyRefused }: { apiKey: string; onKeyRefused():
       title: t('common.created'),
       dataIndex: 'created_at',
       width: 170,
-      render: (_, s) => formatDateTime(iso(s.created_at)),
+      render: (_, s) => formatDateTime(s.created_at),
     },
     {
       title: t('common.actions'),
@@ -128,7 +152,7 @@ function StoresTable({ apiKey, onKeyRefused }: { apiKey: string; onKeyRefused():
 
   return (
     <div data-testid="kb-stores">
-      <GatewayError error={stores.error} onChange={onKeyRefused} onRetry={() => stores.refetch()} />
+      {stores.error ? <ErrorAlert error={stores.error} onRetry={() => stores.refetch()} /> : null}
       <ProTable<VectorStore>
         rowKey="id"
         columns={columns}
@@ -163,7 +187,7 @@ function StoresTable({ apiKey, onKeyRefused }: { apiKey: string; onKeyRefused():
         }}
       />
       <CreateStoreModal
-        apiKey={apiKey}
+        project={project}
         open={creating}
         onClose={() => setCreating(false)}
         onCreated={(s) => {
@@ -174,7 +198,7 @@ function StoresTable({ apiKey, onKeyRefused }: { apiKey: string; onKeyRefused():
         }}
       />
       <StoreDrawer
-        apiKey={apiKey}
+        project={project}
         storeId={openId}
         canWrite={canWrite}
         onClose={() => {

@@ -56,6 +56,16 @@ const catalogue = {
     level: 'operator',
     description: 'Change webhook endpoints and replay deliveries',
   },
+  'knowledge:read': {
+    area: 'knowledge',
+    level: 'viewer',
+    description: 'See knowledge bases, their documents and chunks, and search them',
+  },
+  'knowledge:write': {
+    area: 'knowledge',
+    level: 'operator',
+    description: 'Create, change, re-index and delete knowledge bases and their documents',
+  },
   'deployments:read': { area: 'deployments', level: 'viewer', description: 'See deployments and replicas' },
   'deployments:write': {
     area: 'deployments',
@@ -85,6 +95,8 @@ export const PROJECT_SCOPED: ReadonlySet<PermissionName> = new Set([
   'limits:read',
   'limits:write',
   'usage:read',
+  'knowledge:read',
+  'knowledge:write',
 ]);
 
 /**

@@ -21,6 +21,24 @@ const crud = (path: string, area: string, extra: Record<string, RouteAccess> = {
   } satisfies Record<string, RouteAccess>;
 };
 
+/** A project's knowledge bases: reading (searches in the playground too) and writing. */
+const knowledgeBases = (path: string): Record<string, RouteAccess> => ({
+  [`GET ${path}`]: 'knowledge:read',
+  [`POST ${path}`]: 'knowledge:write',
+  [`GET ${path}/models`]: 'knowledge:read',
+  [`GET ${path}/:kb_id`]: 'knowledge:read',
+  [`PATCH ${path}/:kb_id`]: 'knowledge:write',
+  [`DELETE ${path}/:kb_id`]: 'knowledge:write',
+  [`POST ${path}/:kb_id/reindex`]: 'knowledge:write',
+  [`POST ${path}/:kb_id/search`]: 'knowledge:read',
+  [`GET ${path}/:kb_id/documents`]: 'knowledge:read',
+  [`POST ${path}/:kb_id/documents`]: 'knowledge:write',
+  [`POST ${path}/:kb_id/documents/upload`]: 'knowledge:write',
+  [`PATCH ${path}/:kb_id/documents/:file_id`]: 'knowledge:write',
+  [`DELETE ${path}/:kb_id/documents/:file_id`]: 'knowledge:write',
+  [`GET ${path}/:kb_id/documents/:file_id/chunks`]: 'knowledge:read',
+});
+
 export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteAccess>> = {
   'POST /auth/login': 'public',
   'POST /auth/refresh': 'public',
@@ -141,6 +159,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteAccess>> = {
     'GET /replicas/:id/logs': 'deployments:read',
     'POST /replicas/:id/restart': 'deployments:write',
   }),
+  ...knowledgeBases('/projects/:id/knowledge-bases'),
   'GET /nodes': 'platform',
   'GET /nodes/:id': 'platform',
   'PATCH /nodes/:id': 'platform',

@@ -2,14 +2,22 @@ import { useQuery } from '@tanstack/react-query';
 import { List, Spin, Typography } from 'antd';
 import { ErrorAlert } from '../../components/states.tsx';
 import { useT } from '../../i18n/index.tsx';
-import { fileChunks } from '../../lib/gateway-knowledge.ts';
+import { fileChunks } from '../../lib/knowledge-bases.ts';
 
 /** The chunks a file was split into, in order (the chunk browser). */
-export function ChunkList({ apiKey, storeId, fileId }: { apiKey: string; storeId: string; fileId: string }) {
+export function ChunkList({
+  project,
+  storeId,
+  fileId,
+}: {
+  project: string;
+  storeId: string;
+  fileId: string;
+}) {
   const t = useT();
   const chunks = useQuery({
-    queryKey: ['kb-chunks', apiKey, storeId, fileId],
-    queryFn: () => fileChunks(apiKey, storeId, fileId),
+    queryKey: ['kb-chunks', project, storeId, fileId],
+    queryFn: () => fileChunks(project, storeId, fileId),
     retry: false,
   });
   if (chunks.isLoading) return <Spin size="small" />;

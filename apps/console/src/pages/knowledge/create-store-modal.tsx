@@ -1,24 +1,37 @@
 import { useQuery } from '@tanstack/react-query';
-import { Alert, AutoComplete, Form, Input, Modal, Select } from 'antd';
+import { Alert, Form, Input, Modal, Select } from 'antd';
 import { useState } from 'react';
 import { useErrorText } from '../../components/error-text.ts';
 import { useT } from '../../i18n/index.tsx';
 import {
   createStore,
-  listKeyModels,
+  listKbModels,
   SPLITTERS,
   type Splitter,
   type VectorStore,
-} from '../../lib/gateway-knowledge.ts';
+} from '../../lib/knowledge-bases.ts';
 
-/** A name and, optionally, the embedding model (default: the first embedding model the key may use). */
+/** The embedding and rerank models a knowledge base of the project may use, as select options. */
+export function useKbModels(project: string, enabled: boolean) {
+  const models = useQuery({
+    queryKey: ['kb-models', project],
+    queryFn: () => listKbModels(project),
+    enabled,
+    retry: false,
+  });
+  const of = (type: 'embedding' | 'rerank') =>
+    (models.data ?? []).filter((m) => m.type === type).map((m) => ({ value: m.name, label: m.name }));
+  return { loading: models.isLoading, embedding: of('embedding'), rerank: of('rerank') };
+}
+
+/** A name and, optionally, the embedding model (default: the first the project may use), splitter and reranker. */
 export function CreateStoreModal({
-  apiKey,
+  project,
   open,
   onClose,
   onCreated,
 }: {
-  apiKey: string;
+  project: string;
   open: boolean;
   onClose(): void;
   onCreated(store: VectorStore): void;
@@ -26,31 +39,26 @@ export function CreateStoreModal({
   const t = useT();
   const errorText = useErrorText();
   const [name, setName] = useState('');
-  const [model, setModel] = useState('');
+  const [model, setModel] = useState<string | null>(null);
   const [splitter, setSplitter] = useState<Splitter>('recursive');
-  const [rerank, setRerank] = useState('');
+  const [rerank, setRerank] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const models = useQuery({
-    queryKey: ['kb-key-models', apiKey],
-    queryFn: () => listKeyModels(apiKey),
-    enabled: open,
-    retry: false,
-  });
+  const models = useKbModels(project, open);
   const reset = () => {
     setName('');
-    setModel('');
+    setModel(null);
     setSplitter('recursive');
-    setRerank('');
+    setRerank(null);
     setError(null);
   };
   const submit = async () => {
     setBusy(true);
     setError(null);
     try {
-      const store = await createStore(apiKey, {
+      const store = await createStore(project, {
         name: name.trim(),
-        ...(model.trim() ? { embedding_model: model.trim() } : {}),
+        ...(model ? { embedding_model: model } : {}),
         ...(splitter !== 'recursive'
           ? {
               chunking_strategy: {
@@ -59,7 +67,7 @@ export function CreateStoreModal({
               },
             }
           : {}),
-        ...(rerank.trim() ? { retrieval: { rerank_model: rerank.trim() } } : {}),
+        ...(rerank ? { retrieval: { rerank_model: rerank } } : {}),
       });
       reset();
       onCreated(store);
@@ -94,11 +102,12 @@ export function CreateStoreModal({
           />
         </Form.Item>
         <Form.Item label={t('kb.embedding_model')} extra={t('kb.embedding_model_hint')}>
-          <AutoComplete
+          <Select
+            allowClear
             value={model}
-            onChange={setModel}
-            options={(models.data ?? []).map((m) => ({ value: m.id }))}
-            filterOption={(input, option) => String(option?.value ?? '').includes(input)}
+            onChange={(v) => setModel(v ?? null)}
+            loading={models.loading}
+            options={models.embedding}
             placeholder={t('kb.embedding_model_default')}
             data-testid="kb-create-model"
           />
@@ -112,11 +121,12 @@ export function CreateStoreModal({
           />
         </Form.Item>
         <Form.Item label={t('kb.rerank_model')} extra={t('kb.rerank_model_hint')}>
-          <AutoComplete
+          <Select
+            allowClear
             value={rerank}
-            onChange={setRerank}
-            options={(models.data ?? []).map((m) => ({ value: m.id }))}
-            filterOption={(input, option) => String(option?.value ?? '').includes(input)}
+            onChange={(v) => setRerank(v ?? null)}
+            loading={models.loading}
+            options={models.rerank}
             placeholder={t('kb.rerank_model_none')}
             data-testid="kb-create-rerank"
           />

@@ -14,7 +14,7 @@ import {
   STAGES,
   type StageState,
   type VectorStoreFile,
-} from '../../lib/gateway-knowledge.ts';
+} from '../../lib/knowledge-bases.ts';
 
 const COLORS: Record<FileStatus, string> = {
   in_progress: 'processing',

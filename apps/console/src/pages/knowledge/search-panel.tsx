@@ -16,13 +16,13 @@ import {
 import { useState } from 'react';
 import { useErrorText } from '../../components/error-text.ts';
 import { useT } from '../../i18n/index.tsx';
-import { type Ranker, type SearchHit, searchStore, type VectorStore } from '../../lib/gateway-knowledge.ts';
+import { type Ranker, type SearchHit, searchStore, type VectorStore } from '../../lib/knowledge-bases.ts';
 
 const RANKERS: Ranker[] = ['auto', 'none', 'default-2024-11-15'];
 const score = (n: number | null) => (n === null ? '—' : n.toFixed(4));
 
 /** Retrieval playground: a query, top k and a ranker against one store; hits with their scores. */
-export function SearchPanel({ apiKey, store }: { apiKey: string; store: VectorStore }) {
+export function SearchPanel({ project, store }: { project: string; store: VectorStore }) {
   const t = useT();
   const errorText = useErrorText();
   const [query, setQuery] = useState('');
@@ -30,7 +30,7 @@ export function SearchPanel({ apiKey, store }: { apiKey: string; store: VectorSt
   const [ranker, setRanker] = useState<Ranker>(store.retrieval.ranker);
   const search = useMutation({
     mutationFn: () =>
-      searchStore(apiKey, store.id, {
+      searchStore(project, store.id, {
         query: query.trim(),
         max_num_results: topK,
         ranking_options: { ranker },

@@ -6,18 +6,18 @@ import { useErrorText } from '../../components/error-text.ts';
 import { ErrorAlert } from '../../components/states.tsx';
 import { useT } from '../../i18n/index.tsx';
 import { formatBytes } from '../../lib/gateway-files.ts';
-import { detachFile, listStoreFiles, type VectorStoreFile } from '../../lib/gateway-knowledge.ts';
+import { detachFile, listStoreFiles, type VectorStoreFile } from '../../lib/knowledge-bases.ts';
 import { AddFileModal } from './add-file-modal.tsx';
 import { ChunkList } from './chunk-list.tsx';
 import { FileStages, FileStatusTag } from './file-status.tsx';
 
 /** The files of a store, live while any is in progress; each row opens its chunks. */
 export function StoreFiles({
-  apiKey,
+  project,
   storeId,
   canWrite,
 }: {
-  apiKey: string;
+  project: string;
   storeId: string;
   canWrite: boolean;
 }) {
@@ -27,17 +27,17 @@ export function StoreFiles({
   const queryClient = useQueryClient();
   const [adding, setAdding] = useState(false);
   const files = useQuery({
-    queryKey: ['kb-files', apiKey, storeId],
-    queryFn: () => listStoreFiles(apiKey, storeId),
+    queryKey: ['kb-files', project, storeId],
+    queryFn: () => listStoreFiles(project, storeId),
     retry: false,
     refetchInterval: (q) => (q.state.data?.some((f) => f.status === 'in_progress') ? 1_500 : false),
   });
   const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: ['kb-files', apiKey, storeId] });
-    void queryClient.invalidateQueries({ queryKey: ['kb-store', apiKey, storeId] });
+    void queryClient.invalidateQueries({ queryKey: ['kb-files', project, storeId] });
+    void queryClient.invalidateQueries({ queryKey: ['kb-store', project, storeId] });
   };
   const remove = useMutation({
-    mutationFn: (fileId: string) => detachFile(apiKey, storeId, fileId),
+    mutationFn: (fileId: string) => detachFile(project, storeId, fileId),
     onSuccess: () => {
       message.success(t('kb.file_removed'));
       refresh();
@@ -68,7 +68,7 @@ export function StoreFiles({
         pagination={{ pageSize: 20, hideOnSinglePage: true }}
         locale={{ emptyText: t('kb.files_empty') }}
         expandable={{
-          expandedRowRender: (f) => <ChunkList apiKey={apiKey} storeId={storeId} fileId={f.id} />,
+          expandedRowRender: (f) => <ChunkList project={project} storeId={storeId} fileId={f.id} />,
           rowExpandable: (f) => f.status === 'completed' && f.chunk_count > 0,
         }}
         columns={[
@@ -126,7 +126,7 @@ export function StoreFiles({
         ]}
       />
       <AddFileModal
-        apiKey={apiKey}
+        project={project}
         storeId={storeId}
         open={adding}
         onClose={() => setAdding(false)}

@@ -5,7 +5,7 @@ import type { KeyPrincipal } from '../../http/principal.ts';
 import { badPurpose, fileTooLarge } from './file-errors.ts';
 import { isUploadPurpose } from './purposes.ts';
 import type { FileRow } from './schema.ts';
-import type { FilesService, PendingUpload } from './service.ts';
+import type { FileScope, FilesService, PendingUpload } from './service.ts';
 
 const badRequest = (message: string, param: string | null = null) =>
   new AppError('validation_failed', message, undefined, { param });
@@ -16,14 +16,26 @@ interface UploadFields {
   seconds?: string;
 }
 
+export interface UploadOptions {
+  /** whose file it is (default: the API key's project) */
+  scope?: FileScope;
+  /** the purpose when the body names none (default: none, `purpose` is required) */
+  purpose?: string;
+}
+
 /**
  * Reads a multipart upload part by part. The file streams to storage as it arrives; fields may come
  * before it (checked before a byte is stored) or after it (the upload is then kept or dropped).
  */
-export async function readUpload(req: FastifyRequest, files: FilesService): Promise<FileRow> {
+export async function readUpload(
+  req: FastifyRequest,
+  files: FilesService,
+  opts: UploadOptions = {},
+): Promise<FileRow> {
   if (!req.isMultipart()) throw badRequest('Expected a multipart/form-data body with `file` and `purpose`.');
   const key = req.principal as KeyPrincipal;
-  const fields: UploadFields = {};
+  const scope = opts.scope ?? { orgId: key.orgId, projectId: key.projectId };
+  const fields: UploadFields = opts.purpose ? { purpose: opts.purpose } : {};
   let upload: PendingUpload | undefined;
   const parts = req.parts();
   try {
@@ -44,8 +56,8 @@ export async function readUpload(req: FastifyRequest, files: FilesService): Prom
       if (fields.purpose !== undefined) checkFields(fields);
       const length = Number(req.headers['content-length']);
       upload = await files.begin({
-        orgId: key.orgId,
-        projectId: key.projectId,
+        orgId: scope.orgId,
+        projectId: scope.projectId,
         filename: part.filename,
         sizeHint: Number.isSafeInteger(length) && length >= 0 ? length : undefined,
       });

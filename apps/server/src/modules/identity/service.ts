@@ -7,10 +7,11 @@ import type { Config } from '../../config.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
+import type { PermissionName } from '../../http/permissions.ts';
 import type { AuditService } from '../audit/index.ts';
 import type { JobEngine } from '../jobs/index.ts';
 import { createAssignmentService } from './access/assignment-service.ts';
-import { loadGrant } from './access/grant.ts';
+import { loadGrant, memberHolds } from './access/grant.ts';
 import { createKeyGrants, type KeyRecord } from './access/key-grant.ts';
 import { createRoleService } from './access/role-service.ts';
 import { createAuthService } from './auth-service.ts';
@@ -122,6 +123,9 @@ export function createIdentityService(deps: IdentityDeps) {
     },
     keyGrants: (keyOf: (orgId: string, id: string) => Promise<KeyRecord>) =>
       createKeyGrants({ db: deps.db, keyOf }),
+    /** whether the user, as they are now, holds the permission in the project */
+    memberHolds: (orgId: string, userId: string, projectId: string, permission: PermissionName) =>
+      memberHolds(deps.db, orgId, userId, projectId, permission),
     requireProject: projects.requireProject,
     projectInOrg: (orgId: string, id: string) =>
       projects.requireProject(deps.db, orgId, id).then(

@@ -49,7 +49,7 @@ export async function runFileSearch(
   const stores = [];
   for (const [i, id] of tool.vector_store_ids.entries()) {
     try {
-      stores.push(await knowledge.stores.get(scope, id));
+      stores.push(await knowledge.stores.usable(scope, id));
     } catch (err) {
       if (err instanceof AppError && err.code === 'not_found')
         throw new AppError('not_found', err.message, undefined, { param: `${param}.vector_store_ids[${i}]` });

@@ -6,6 +6,7 @@ import { batchNotFound, storeFileNotFound } from './errors.ts';
 import { newBatchId } from './ids.ts';
 import { enqueueIngest } from './ingest/enqueue.ts';
 import { listPage, pageOf } from './page.ts';
+import type { Payer } from './payer.ts';
 import type { KnowledgeDeps, Scope } from './ports.ts';
 import {
   type Attributes,
@@ -58,7 +59,24 @@ export function createFileService(deps: KnowledgeDeps) {
     if (ids.length > 0) await deps.lexical?.removeChunkTerms(tx, storeId, ids);
   }
 
+  /** Removes every chunk of the store (and its terms); the files stay, holding nothing. */
+  async function clearChunks(tx: DbOrTx, storeId: string) {
+    const held = await tx
+      .select({ fileId: vectorStoreFiles.fileId })
+      .from(vectorStoreFiles)
+      .where(eq(vectorStoreFiles.storeId, storeId));
+    for (const { fileId } of held) {
+      const old = await deps.vectors.replaceFileChunks(tx, storeId, fileId, []);
+      if (old.length > 0) await deps.lexical?.removeChunkTerms(tx, storeId, old);
+    }
+    await tx
+      .update(vectorStoreFiles)
+      .set({ chunkCount: 0, usageBytes: 0 })
+      .where(eq(vectorStoreFiles.storeId, storeId));
+  }
+
   const service = {
+    clearChunks,
     /** The files' names from /v1/files (404 for one absent or another project's), outside any transaction. */
     async resolve(scope: Scope, list: FileToAdd[]): Promise<FileToAdd[]> {
       const out: FileToAdd[] = [];
@@ -71,7 +89,7 @@ export function createFileService(deps: KnowledgeDeps) {
     async add(
       tx: DbOrTx,
       store: VectorStoreRow,
-      keyId: string,
+      payer: Payer,
       list: FileToAdd[],
       defaults: { chunking?: StaticChunking; attributes?: Attributes | null; batchId?: string } = {},
     ): Promise<VectorStoreFileRow[]> {
@@ -105,7 +123,7 @@ export function createFileService(deps: KnowledgeDeps) {
           store_id: store.id,
           file_id: file.id,
           generation: store.generation,
-          key_id: keyId,
+          ...payer,
         });
         await tx.update(vectorStoreFiles).set({ jobId }).where(fileKey(store.id, file.id));
         rows.push({ ...row!, jobId });
@@ -183,11 +201,12 @@ export function createFileService(deps: KnowledgeDeps) {
     },
 
     /** Removes the file from the store (its chunks and terms); the file itself stays in /v1/files. */
-    async remove(scope: Scope, storeId: string, fileId: string) {
+    async remove(scope: Scope, storeId: string, fileId: string, inTx?: (tx: DbOrTx) => Promise<unknown>) {
       const row = await getRow(scope, storeId, fileId);
       await db.transaction(async (tx) => {
         await dropChunks(tx, storeId, fileId);
         await tx.delete(vectorStoreFiles).where(fileKey(storeId, fileId));
+        await inTx?.(tx);
       });
       await cancelJobs([row.status === 'in_progress' ? row.jobId : null]);
       return { id: fileId, object: 'vector_store.file.deleted' as const, deleted: true as const };
@@ -209,41 +228,34 @@ export function createFileService(deps: KnowledgeDeps) {
     },
 
     /**
-     * Every file of the store again, with the store's (new) chunking and generation; returns the
-     * jobs of the older generation, for the caller to cancel once this transaction committed.
+     * Every file of the store again, with the store's (new) settings and generation, paid by whoever
+     * asked for it; returns the jobs of the older generation, for the caller to cancel once this
+     * transaction committed. A new embedding model drops the chunks at once (they answer no query).
      */
-    async reindexAll(tx: DbOrTx, store: VectorStoreRow): Promise<(string | null)[]> {
+    async reindexAll(
+      tx: DbOrTx,
+      store: VectorStoreRow,
+      payer: Payer,
+      opts: { dropChunks?: boolean } = {},
+    ): Promise<(string | null)[]> {
       const rows = await tx.select().from(vectorStoreFiles).where(eq(vectorStoreFiles.storeId, store.id));
-      const keyIds = new Map<string, string>();
-      const jobs = await tx
-        .select({ id: jobRows.id, payload: jobRows.payload })
-        .from(jobRows)
-        .where(
-          inArray(
-            jobRows.id,
-            rows.map((r) => r.jobId ?? ''),
-          ),
-        );
-      for (const j of jobs) keyIds.set(j.id, (j.payload as { key_id: string }).key_id);
-      for (const r of rows) {
-        const keyId = keyIds.get(r.jobId ?? '');
-        if (!keyId) continue;
+      if (opts.dropChunks) await clearChunks(tx, store.id);
+      for (const r of rows)
         await service.add(
           tx,
           store,
-          keyId,
+          payer,
           [{ file_id: r.fileId, filename: r.filename, attributes: r.attributes }],
           {
             chunking: store.chunking,
             ...(r.batchId ? { batchId: r.batchId } : {}),
           },
         );
-      }
       return rows.filter((r) => r.status === 'in_progress').map((r) => r.jobId);
     },
     cancelJobs,
 
-    async removeStore(storeId: string) {
+    async removeStore(storeId: string, inTx?: (tx: DbOrTx) => Promise<void>) {
       const running = await db
         .select({ jobId: vectorStoreFiles.jobId })
         .from(vectorStoreFiles)
@@ -251,6 +263,7 @@ export function createFileService(deps: KnowledgeDeps) {
       await db.transaction(async (tx) => {
         await dropChunks(tx, storeId);
         await tx.execute(sql`delete from vector_stores where id = ${storeId}`);
+        await inTx?.(tx);
       });
       await cancelJobs(running.map((r) => r.jobId));
     },
@@ -258,7 +271,7 @@ export function createFileService(deps: KnowledgeDeps) {
     async createBatch(
       scope: Scope,
       store: VectorStoreRow,
-      keyId: string,
+      payer: Payer,
       list: FileToAdd[],
       defaults: { attributes?: Attributes | null; chunking?: ChunkingStrategyInput | undefined },
     ) {
@@ -268,7 +281,7 @@ export function createFileService(deps: KnowledgeDeps) {
         await tx
           .insert(vectorStoreFileBatches)
           .values({ id, storeId: store.id, orgId: scope.orgId, projectId: scope.projectId });
-        await service.add(tx, store, keyId, resolved, {
+        await service.add(tx, store, payer, resolved, {
           batchId: id,
           attributes: defaults.attributes ?? null,
           ...(defaults.chunking ? { chunking: toStaticChunking(defaults.chunking) } : {}),

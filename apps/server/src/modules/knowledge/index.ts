@@ -1,3 +1,4 @@
+export { type AdminKnowledgeRoutesOptions, adminKnowledgeRoutes } from './admin-routes.ts';
 export { createFileSearchPort } from './file-search.ts';
 export { createKnowledge, type Knowledge } from './knowledge.ts';
 export { loadLexical } from './lexical.ts';

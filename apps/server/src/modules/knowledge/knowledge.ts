@@ -8,7 +8,26 @@ export function createKnowledge(deps: KnowledgeDeps) {
   const files = createFileService(deps);
   const stores = createStoreService(deps, files);
   registerIngestion(deps);
-  return { deps, stores, files };
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    deps,
+    stores,
+    files,
+    /** sweeps expired stores every `sweepMs` (0: never) */
+    start(sweepMs: number) {
+      if (sweepMs <= 0 || timer) return;
+      const tick = () =>
+        void stores
+          .sweepExpired()
+          .catch((err: unknown) => deps.log.warn({ err: String(err) }, 'expired vector store sweep failed'));
+      timer = setInterval(tick, sweepMs);
+      timer.unref();
+    },
+    stop() {
+      clearInterval(timer);
+      timer = undefined;
+    },
+  };
 }
 
 export type Knowledge = ReturnType<typeof createKnowledge>;

@@ -40,6 +40,8 @@ export interface KnowledgeDeps {
   log: Logger;
   /** a key as it is now: null once revoked or expired */
   currentKey: (keyId: string) => KeyPrincipal | null;
+  /** whether a person may (still) write knowledge bases in the project: their ingestion runs on */
+  personMayWrite: (scope: Scope, userId: string) => Promise<boolean>;
   /** the lexical half (BM25 and fusion); null: dense search only */
   lexical: Lexical | null;
   vectors: VectorIndex;

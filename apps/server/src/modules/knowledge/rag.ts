@@ -66,7 +66,7 @@ export function createRagHook(knowledge: Knowledge) {
       delete body.knowledge;
       const scope = { orgId: key.orgId, projectId: key.projectId };
       const stores = [];
-      for (const id of parsed.data.vector_store_ids) stores.push(await knowledge.stores.get(scope, id));
+      for (const id of parsed.data.vector_store_ids) stores.push(await knowledge.stores.usable(scope, id));
       const question = questionOf(body.messages);
       if (question)
         hits = await searchStores(knowledge.deps, key, {

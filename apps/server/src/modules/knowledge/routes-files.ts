@@ -25,9 +25,11 @@ export async function fileRoutes(app: FastifyInstance, opts: KnowledgeRoutesOpti
     },
     async (req) => {
       const scope = scopeOf(req);
-      const store = await stores.get(scope, req.params.vector_store_id);
+      const store = await stores.usable(scope, req.params.vector_store_id);
       const toAdd = await files.resolve(scope, [req.body]);
-      await opts.knowledge.deps.db.transaction((tx) => files.add(tx, store, keyOf(req).keyId, toAdd));
+      await opts.knowledge.deps.db.transaction((tx) =>
+        files.add(tx, store, { key_id: keyOf(req).keyId }, toAdd),
+      );
       await stores.touch(store);
       return files.get(scope, store.id, req.body.file_id);
     },
@@ -104,9 +106,9 @@ export async function fileRoutes(app: FastifyInstance, opts: KnowledgeRoutesOpti
     },
     async (req) => {
       const scope = scopeOf(req);
-      const store = await stores.get(scope, req.params.vector_store_id);
+      const store = await stores.usable(scope, req.params.vector_store_id);
       const list = req.body.files ?? (req.body.file_ids ?? []).map((file_id) => ({ file_id }));
-      const batch = await files.createBatch(scope, store, keyOf(req).keyId, list, {
+      const batch = await files.createBatch(scope, store, { key_id: keyOf(req).keyId }, list, {
         attributes: req.body.attributes ?? null,
         chunking: req.body.chunking_strategy,
       });

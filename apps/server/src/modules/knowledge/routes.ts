@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { AppError } from '../../http/app-error.ts';
 import { type KnowledgeRoutesOptions, keyOf, scopeOf, security, storeParams, tags } from './route-common.ts';
 import { fileRoutes } from './routes-files.ts';
-import { rankingFor, searchStores, toSearchPage } from './search.ts';
 import { createStoreBody, listQuery, searchBody, updateStoreBody } from './wire.ts';
 
 /** OpenAI's /v1/vector_stores: stores, search; files and file batches in routes-files.ts. */
@@ -15,7 +13,7 @@ export async function knowledgeRoutes(app: FastifyInstance, opts: KnowledgeRoute
   r.post(
     '/vector_stores',
     { schema: { tags, security, summary: 'Create a vector store (knowledge base)', body: createStoreBody } },
-    async (req) => stores.create(scopeOf(req), keyOf(req).keyId, req.body),
+    async (req) => stores.create(scopeOf(req), { key_id: keyOf(req).keyId }, req.body),
   );
   r.get(
     '/vector_stores',
@@ -45,7 +43,8 @@ export async function knowledgeRoutes(app: FastifyInstance, opts: KnowledgeRoute
         body: updateStoreBody,
       },
     },
-    async (req) => stores.update(scopeOf(req), req.params.vector_store_id, req.body),
+    async (req) =>
+      stores.update(scopeOf(req), req.params.vector_store_id, req.body, { key_id: keyOf(req).keyId }),
   );
   r.delete(
     '/vector_stores/:vector_store_id',
@@ -64,25 +63,7 @@ export async function knowledgeRoutes(app: FastifyInstance, opts: KnowledgeRoute
         body: searchBody,
       },
     },
-    async (req) => {
-      const store = await stores.get(scopeOf(req), req.params.vector_store_id);
-      if (stores.isExpired(store))
-        throw new AppError('validation_failed', `Vector store ${store.id} has expired.`, undefined, {
-          param: 'vector_store_id',
-        });
-      const queries = typeof req.body.query === 'string' ? [req.body.query] : req.body.query;
-      const ranking = req.body.ranking_options ?? {};
-      const hits = await searchStores(opts.knowledge.deps, keyOf(req), {
-        stores: [store],
-        queries,
-        maxResults: req.body.max_num_results ?? store.retrieval.max_num_results,
-        filters: req.body.filters,
-        ...rankingFor(store, ranking.ranker),
-        scoreThreshold: ranking.score_threshold ?? store.retrieval.score_threshold,
-      });
-      await stores.touch(store);
-      return toSearchPage(queries, hits);
-    },
+    async (req) => stores.search(scopeOf(req), req.params.vector_store_id, keyOf(req), req.body),
   );
 
   // same plugin context (and hooks); registering it would prefix its routes twice

@@ -203,7 +203,7 @@ async function embedQueries(deps: KnowledgeDeps, key: KeyPrincipal, model: strin
   } catch (err) {
     if (err instanceof EmbedError)
       throw new AppError(
-        err.transient ? 'service_unavailable' : 'upstream_error',
+        err.status === 429 ? 'rate_limit_exceeded' : err.transient ? 'service_unavailable' : 'upstream_error',
         `Could not embed the query: ${err.message}`,
       );
     throw err;

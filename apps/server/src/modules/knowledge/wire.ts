@@ -105,6 +105,10 @@ export const createStoreBody = z.strictObject({
 
 export const updateStoreBody = z.strictObject({
   name: z.string().max(256).nullable().optional(),
+  /** extension */
+  description: z.string().max(512).nullable().optional(),
+  /** extension: another embedding model drops the chunks and re-indexes every file */
+  embedding_model: z.string().min(1).max(200).optional(),
   expires_after: expiresAfter.nullable().optional(),
   metadata: metadata.nullable().optional(),
   /** extension: new chunking settings re-index every file */

@@ -21,10 +21,13 @@ export interface UsageQuery {
 
 export type { UsageRow };
 
-/** A key's user is who created it; rollups name the key, so user filters and groups go through the key. */
-const keyOwner = sql`(select k.created_by from api_keys k where k.id = ${usageRollups.keyId})`;
+/**
+ * A key's user is who created it; rollups name the key, so user filters and groups go through the
+ * key. A person's own calls from the console (knowledge bases) name the person where a key stands.
+ */
+const keyOwner = sql`coalesce((select k.created_by from api_keys k where k.id = ${usageRollups.keyId}), case when left(${usageRollups.keyId}, 4) = 'usr_' then ${usageRollups.keyId} end)`;
 const keysOf = (orgId: string, userId: string) =>
-  sql`${usageRollups.keyId} in (select k.id from api_keys k where k.org_id = ${orgId} and k.created_by = ${userId})`;
+  sql`(${usageRollups.keyId} = ${userId} or ${usageRollups.keyId} in (select k.id from api_keys k where k.org_id = ${orgId} and k.created_by = ${userId}))`;
 type DimField = 'org_id' | 'project_id' | 'key_id' | 'user_id' | 'model';
 
 const columnOf: Record<UsageDimension, { column: SQL; field: DimField }> = {

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client.ts';
 import {
   builtInPermissions,
@@ -9,6 +9,7 @@ import {
 } from '../../../http/permissions.ts';
 import type { Role } from '../../../http/principal.ts';
 import { customRoles, roleAssignments } from '../roles-schema.ts';
+import { memberships, users } from '../schema.ts';
 
 /** Where a permission comes from: the org role, or a role in one project. */
 export type PermissionSource =
@@ -87,4 +88,24 @@ export async function loadGrant(tx: DbOrTx, orgId: string, userId: string, baseR
 /** What a project-bound caller holds there: the org's permissions and the project's. */
 export function permissionsIn(grant: PermissionGrant, projectId: string): Set<PermissionName> {
   return new Set([...grant.org, ...(grant.projects.get(projectId) ?? [])]);
+}
+
+/**
+ * Whether a user, as they are now, holds `permission` in a project of the org: a member who left,
+ * was disabled or lost the role holds nothing (work queued in their name stops with them).
+ */
+export async function memberHolds(
+  db: DbOrTx,
+  orgId: string,
+  userId: string,
+  projectId: string,
+  permission: PermissionName,
+): Promise<boolean> {
+  const [m] = await db
+    .select({ role: memberships.role })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.orgId, orgId), eq(memberships.userId, userId), isNull(users.disabledAt)));
+  if (!m) return false;
+  return permissionsIn(await loadGrant(db, orgId, userId, m.role), projectId).has(permission);
 }

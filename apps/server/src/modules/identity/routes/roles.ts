@@ -137,7 +137,7 @@ export async function roleRoutes(app: FastifyInstance, { services }: { services:
         tags,
         summary: "Set a member's role in a project",
         description:
-          'The role adds its project permissions (projects, keys, limits, usage) in this project only. ' +
+          'The role adds its project permissions (projects, keys, limits, usage, knowledge bases) in this project only. ' +
           'Nobody grants a permission they do not hold there.',
         params: projectMemberParams,
         body: setProjectRoleBody,

@@ -12,6 +12,8 @@ export class EmbedError extends Error {
     message: string,
     /** worth another attempt later (429, 5xx): the job is retried by the engine */
     readonly transient: boolean,
+    /** the gateway's answer (429: a limit of the caller refused it) */
+    readonly status?: number,
   ) {
     super(message);
   }
@@ -74,8 +76,8 @@ async function embedBatch(input: string[], opts: EmbedOptions): Promise<number[]
     });
     if (res.status === 200) return vectorsOf(res.body, input.length);
     const message = errorText(res.body, res.status);
-    if (!TRANSIENT.has(res.status)) throw new EmbedError(message, false);
-    if (attempt >= attempts) throw new EmbedError(message, true);
+    if (!TRANSIENT.has(res.status)) throw new EmbedError(message, false, res.status);
+    if (attempt >= attempts) throw new EmbedError(message, true, res.status);
     const wait = Math.min(30_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
     await sleep(wait, undefined, { signal: opts.signal });
   }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { DbOrTx } from '../../../db/client.ts';
 import { JobAbortedError, type JobContext, PermanentJobError } from '../../jobs/index.ts';
 import { newChunkId } from '../ids.ts';
+import { currentCaller, type Payer } from '../payer.ts';
 import type { KnowledgeDeps } from '../ports.ts';
 import { type StageName, type StageState, vectorStoreFiles, vectorStores } from '../schema.ts';
 import { chunkDocument, indexedText } from './chunk-document.ts';
@@ -16,8 +17,12 @@ const payload = z.object({
   store_id: z.string(),
   file_id: z.string(),
   generation: z.number().int(),
-  key_id: z.string(),
+  key_id: z.string().optional(),
+  user_id: z.string().optional(),
 });
+type Payload = z.infer<typeof payload>;
+const payerIn = (p: Payload): Payer | null =>
+  p.key_id ? { key_id: p.key_id } : p.user_id ? { user_id: p.user_id } : null;
 
 /** A document that cannot be ingested, for good: `code` is OpenAI's last_error code. */
 class IngestFailure extends Error {
@@ -38,7 +43,7 @@ class IngestFailure extends Error {
  */
 export function registerIngestion(deps: KnowledgeDeps) {
   const { db, log } = deps;
-  const key = (p: z.infer<typeof payload>) =>
+  const key = (p: Payload) =>
     and(
       eq(vectorStoreFiles.storeId, p.store_id),
       eq(vectorStoreFiles.fileId, p.file_id),
@@ -46,7 +51,7 @@ export function registerIngestion(deps: KnowledgeDeps) {
       eq(vectorStoreFiles.status, 'in_progress'),
     );
 
-  async function stage(p: z.infer<typeof payload>, name: StageName, state: StageState, tx: DbOrTx = db) {
+  async function stage(p: Payload, name: StageName, state: StageState, tx: DbOrTx = db) {
     await tx
       .update(vectorStoreFiles)
       .set({
@@ -56,7 +61,7 @@ export function registerIngestion(deps: KnowledgeDeps) {
       .where(key(p));
   }
 
-  async function fail(p: z.infer<typeof payload>, code: string, message: string, at?: StageName) {
+  async function fail(p: Payload, code: string, message: string, at?: StageName) {
     const row = await current(p);
     if (at && row)
       await stage(p, at, { ...(row.stages[at] ?? { started_at: null }), finished_at: null, error: message });
@@ -66,7 +71,7 @@ export function registerIngestion(deps: KnowledgeDeps) {
       .where(key(p));
   }
 
-  async function current(p: z.infer<typeof payload>) {
+  async function current(p: Payload) {
     const [row] = await db.select().from(vectorStoreFiles).where(key(p));
     return row;
   }
@@ -77,13 +82,16 @@ export function registerIngestion(deps: KnowledgeDeps) {
     if (!file) return { skipped: 'file no longer waits for this run' };
     const [store] = await db.select().from(vectorStores).where(eq(vectorStores.id, p.store_id));
     if (!store) return { skipped: 'store deleted' };
-    const principal = deps.currentKey(p.key_id);
+    const scope = { orgId: file.orgId, projectId: file.projectId };
+    const payer = payerIn(p);
+    const principal = payer ? await currentCaller(deps, payer, scope) : null;
     if (!principal)
       throw new IngestFailure(
         'server_error',
-        'The API key this file was added with was revoked or has expired.',
+        payer && 'user_id' in payer
+          ? 'The person who added this file no longer may write knowledge bases in this project.'
+          : 'The API key this file was added with was revoked or has expired.',
       );
-    const scope = { orgId: file.orgId, projectId: file.projectId };
     const t = () => Date.now();
     let at: StageName = 'parse';
     try {
@@ -120,15 +128,15 @@ export function registerIngestion(deps: KnowledgeDeps) {
       const dims = vectors[0]?.length ?? 0;
       if (vectors.some((v) => v.length !== dims))
         throw new IngestFailure('server_error', 'The embedding model answered vectors of different lengths.');
+      // the store's generation too: a run of an older one (another embedding model) fixes nothing
+      const ours = and(eq(vectorStores.id, store.id), eq(vectorStores.generation, p.generation));
       await db
         .update(vectorStores)
         .set({ dimensions: dims })
-        .where(and(eq(vectorStores.id, store.id), isNull(vectorStores.dimensions)));
-      const [fixed] = await db
-        .select({ d: vectorStores.dimensions })
-        .from(vectorStores)
-        .where(eq(vectorStores.id, store.id));
-      if (fixed && fixed.d !== dims)
+        .where(and(ours, isNull(vectorStores.dimensions)));
+      const [fixed] = await db.select({ d: vectorStores.dimensions }).from(vectorStores).where(ours);
+      if (!fixed) return { skipped: 'the store was re-indexed meanwhile' };
+      if (fixed.d !== dims)
         throw new IngestFailure(
           'server_error',
           `The embedding model answered ${dims} dimensions; this vector store holds ${fixed.d}-dimensional vectors.`,
