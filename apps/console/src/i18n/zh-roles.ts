@@ -19,7 +19,8 @@ export const zhRoles: Record<keyof typeof enRoles, string> = {
   'roles.deleted': '角色已删除',
   'roles.delete_confirm': '删除角色 {name}？成员须先改用其他角色。',
   'roles.project_title': '项目角色',
-  'roles.project_hint': '项目角色仅在该项目内、在成员的组织角色之上追加项目权限（项目、密钥、限额、用量、知识库）。',
+  'roles.project_hint':
+    '项目角色仅在该项目内、在成员的组织角色之上追加项目权限（项目、密钥、限额、用量、知识库）。',
   'roles.project_empty': '此项目中没有成员拥有组织角色之外的角色',
   'roles.project_assigned': '项目角色已设置',
   'roles.project_removed': '项目角色已移除',

@@ -1200,7 +1200,7 @@ export interface paths {
                         "application/json": {
                             data: {
                                 /** @enum {string} */
-                                name: "org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "deployments:read" | "deployments:write";
+                                name: "org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "knowledge:read" | "knowledge:write" | "deployments:read" | "deployments:write";
                                 area: string;
                                 /**
                                  * @description the built-in role that first holds it
@@ -1251,7 +1251,7 @@ export interface paths {
                                 name: string;
                                 description: string | null;
                                 built_in: boolean;
-                                permissions: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "deployments:read" | "deployments:write")[];
+                                permissions: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "knowledge:read" | "knowledge:write" | "deployments:read" | "deployments:write")[];
                                 created_at: string | null;
                                 updated_at: string | null;
                             }[];
@@ -1278,7 +1278,7 @@ export interface paths {
                     "application/json": {
                         name: string;
                         description?: string | null;
-                        permissions: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "deployments:read" | "deployments:write")[];
+                        permissions: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "knowledge:read" | "knowledge:write" | "deployments:read" | "deployments:write")[];
                     };
                 };
             };
@@ -1294,7 +1294,7 @@ export interface paths {
                             name: string;
                             description: string | null;
                             built_in: boolean;
-                            permissions: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "deployments:read" | "deployments:write")[];
+                            permissions: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "knowledge:read" | "knowledge:write" | "deployments:read" | "deployments:write")[];
                             created_at: string | null;
                             updated_at: string | null;
                         };
@@ -1337,7 +1337,7 @@ export interface paths {
                             name: string;
                             description: string | null;
                             built_in: boolean;
-                            permissions: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "deployments:read" | "deployments:write")[];
+                            permissions: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "knowledge:read" | "knowledge:write" | "deployments:read" | "deployments:write")[];
                             created_at: string | null;
                             updated_at: string | null;
                         };
@@ -1385,7 +1385,7 @@ export interface paths {
                     "application/json": {
                         name?: string;
                         description?: string | null;
-                        permissions?: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "deployments:read" | "deployments:write")[];
+                        permissions?: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "knowledge:read" | "knowledge:write" | "deployments:read" | "deployments:write")[];
                     };
                 };
             };
@@ -1401,7 +1401,7 @@ export interface paths {
                             name: string;
                             description: string | null;
                             built_in: boolean;
-                            permissions: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "deployments:read" | "deployments:write")[];
+                            permissions: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "knowledge:read" | "knowledge:write" | "deployments:read" | "deployments:write")[];
                             created_at: string | null;
                             updated_at: string | null;
                         };
@@ -1470,7 +1470,7 @@ export interface paths {
         get?: never;
         /**
          * Set a member's role in a project
-         * @description The role adds its project permissions (projects, keys, limits, usage) in this project only. Nobody grants a permission they do not hold there.
+         * @description The role adds its project permissions (projects, keys, limits, usage, knowledge bases) in this project only. Nobody grants a permission they do not hold there.
          */
         put: {
             parameters: {
@@ -1572,14 +1572,14 @@ export interface paths {
                                 id: string;
                                 name: string;
                             };
-                            org: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "deployments:read" | "deployments:write")[];
+                            org: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "knowledge:read" | "knowledge:write" | "deployments:read" | "deployments:write")[];
                             projects: {
                                 project_id: string;
-                                permissions: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "deployments:read" | "deployments:write")[];
+                                permissions: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "knowledge:read" | "knowledge:write" | "deployments:read" | "deployments:write")[];
                             }[];
                             permissions: {
                                 /** @enum {string} */
-                                name: "org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "deployments:read" | "deployments:write";
+                                name: "org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "knowledge:read" | "knowledge:write" | "deployments:read" | "deployments:write";
                                 sources: {
                                     /** @enum {string} */
                                     kind: "org_role" | "project_role";
@@ -1630,14 +1630,14 @@ export interface paths {
                                 id: string;
                                 name: string;
                             };
-                            org: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "deployments:read" | "deployments:write")[];
+                            org: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "knowledge:read" | "knowledge:write" | "deployments:read" | "deployments:write")[];
                             projects: {
                                 project_id: string;
-                                permissions: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "deployments:read" | "deployments:write")[];
+                                permissions: ("org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "knowledge:read" | "knowledge:write" | "deployments:read" | "deployments:write")[];
                             }[];
                             permissions: {
                                 /** @enum {string} */
-                                name: "org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "deployments:read" | "deployments:write";
+                                name: "org:read" | "org:write" | "org:delete" | "members:read" | "members:write" | "roles:read" | "roles:write" | "projects:read" | "projects:write" | "keys:read" | "keys:write" | "limits:read" | "limits:write" | "usage:read" | "prices:read" | "prices:write" | "bills:read" | "bills:write" | "bills:finalize" | "audit:read" | "providers:read" | "providers:write" | "models:read" | "models:write" | "guardrails:read" | "guardrails:write" | "webhooks:read" | "webhooks:write" | "knowledge:read" | "knowledge:write" | "deployments:read" | "deployments:write";
                                 sources: {
                                     /** @enum {string} */
                                     kind: "org_role" | "project_role";
@@ -9744,6 +9744,571 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/projects/{id}/knowledge-bases/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The embedding and rerank models a knowledge base of the project may use */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/knowledge-bases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's knowledge bases */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Create a knowledge base (embedding model from the registry, chunking, retrieval defaults) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        description?: string;
+                        chunking_strategy?: {
+                            /** @enum {string} */
+                            type: "auto";
+                        } | {
+                            /** @enum {string} */
+                            type: "static";
+                            static: {
+                                max_chunk_size_tokens: number;
+                                chunk_overlap_tokens: number;
+                                /** @enum {string} */
+                                splitter?: "recursive" | "heading" | "parent_child";
+                                parent_chunk_size_tokens?: number;
+                            };
+                        };
+                        expires_after?: {
+                            /** @enum {string} */
+                            anchor: "last_active_at";
+                            days: number;
+                        };
+                        metadata?: {
+                            [key: string]: string;
+                        } | null;
+                        embedding_model?: string;
+                        retrieval?: {
+                            /** @enum {string} */
+                            ranker?: "auto" | "none" | "default-2024-11-15";
+                            max_num_results?: number;
+                            score_threshold?: number;
+                            rerank_model?: string | null;
+                            rerank_candidates?: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/knowledge-bases/{kb_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One knowledge base */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    kb_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a knowledge base and its chunks */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    kb_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a knowledge base: new chunking settings or another embedding model re-index every document */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    kb_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string | null;
+                        description?: string | null;
+                        embedding_model?: string;
+                        expires_after?: {
+                            /** @enum {string} */
+                            anchor: "last_active_at";
+                            days: number;
+                        } | null;
+                        metadata?: {
+                            [key: string]: string;
+                        } | null;
+                        chunking_strategy?: {
+                            /** @enum {string} */
+                            type: "auto";
+                        } | {
+                            /** @enum {string} */
+                            type: "static";
+                            static: {
+                                max_chunk_size_tokens: number;
+                                chunk_overlap_tokens: number;
+                                /** @enum {string} */
+                                splitter?: "recursive" | "heading" | "parent_child";
+                                parent_chunk_size_tokens?: number;
+                            };
+                        };
+                        retrieval?: {
+                            /** @enum {string} */
+                            ranker?: "auto" | "none" | "default-2024-11-15";
+                            max_num_results?: number;
+                            score_threshold?: number;
+                            rerank_model?: string | null;
+                            rerank_candidates?: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/knowledge-bases/{kb_id}/reindex": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Split, embed and index every document again */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    kb_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/knowledge-bases/{kb_id}/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Search a knowledge base (the playground): hits with their score breakdown */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    kb_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        query: string | string[];
+                        max_num_results?: number;
+                        filters?: components["schemas"]["VectorStoreFilterInput"];
+                        ranking_options?: {
+                            ranker?: ("auto" | "none" | "default-2024-11-15") | string;
+                            score_threshold?: number;
+                        };
+                        rewrite_query?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/knowledge-bases/{kb_id}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A knowledge base's documents with their pipeline state per stage */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    status?: "in_progress" | "completed" | "failed" | "cancelled";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                    kb_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Add a file already in /v1/files of the project (ingested in the background) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    kb_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        file_id: string;
+                        attributes?: {
+                            [key: string]: string | number | boolean;
+                        } | null;
+                        chunking_strategy?: {
+                            /** @enum {string} */
+                            type: "auto";
+                        } | {
+                            /** @enum {string} */
+                            type: "static";
+                            static: {
+                                max_chunk_size_tokens: number;
+                                chunk_overlap_tokens: number;
+                                /** @enum {string} */
+                                splitter?: "recursive" | "heading" | "parent_child";
+                                parent_chunk_size_tokens?: number;
+                            };
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/knowledge-bases/{kb_id}/documents/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload a document (multipart/form-data: file) and add it (ingested in the background) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    kb_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/knowledge-bases/{kb_id}/documents/{file_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a document and its chunks (the file stays in /v1/files) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    kb_id: string;
+                    file_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a document's attributes (what search filters match) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    kb_id: string;
+                    file_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        attributes: {
+                            [key: string]: string | number | boolean;
+                        } | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/knowledge-bases/{kb_id}/documents/{file_id}/chunks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The chunks a document was split into, in order */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    kb_id: string;
+                    file_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -12085,6 +12650,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         name?: string | null;
+                        description?: string | null;
+                        embedding_model?: string;
                         expires_after?: {
                             /** @enum {string} */
                             anchor: "last_active_at";
