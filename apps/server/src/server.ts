@@ -7,7 +7,7 @@ import { openDatabase } from './db/client.ts';
 import { waitForSchema } from './db/migrate.ts';
 import { type Bus, createMemoryBus, createRedisBus } from './events/bus.ts';
 import { createLogger } from './logger.ts';
-import { listenForMetrics } from './modules/observability/metrics-access.ts';
+import { listenForMetrics } from './modules/observability/index.ts';
 import { createServices, type Services } from './services.ts';
 
 export interface RunningServer {

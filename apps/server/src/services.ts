@@ -42,8 +42,7 @@ import {
 } from './modules/knowledge/index.ts';
 import { createLimitService } from './modules/limits/index.ts';
 import { createMeteringService, usageTotal } from './modules/metering/index.ts';
-import { createMetrics } from './modules/observability/metrics.ts';
-import { startTracing } from './modules/observability/tracing.ts';
+import { createMetrics, startTracing } from './modules/observability/index.ts';
 import { createProviderService } from './modules/providers/index.ts';
 import { createRegistryService, modelsUsingProvider } from './modules/registry/index.ts';
 import { createWebhookService, parseRetrySchedule } from './modules/webhooks/index.ts';

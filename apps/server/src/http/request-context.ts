@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { AuditContext } from '../modules/audit/service.ts';
+import type { AuditContext } from '../modules/audit/index.ts';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
-import type { GatewayContext } from '../gateway/context.ts';
+import type { GatewayContext } from '../gateway/index.ts';
 import type { JobEngine } from '../jobs/index.ts';
 import type { BatchHolds } from './batch-holds.ts';
 import { createBatchSteps } from './batch-steps.ts';

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db, DbOrTx } from '../../db/client.ts';
-import type { GatewayContext } from '../gateway/context.ts';
+import type { GatewayContext } from '../gateway/index.ts';
 import { type BatchRow, toBatchDto } from './dto.ts';
 import type { BatchFiles, EmitEvent } from './files-port.ts';
 import { finalizeBatch } from './finalize.ts';

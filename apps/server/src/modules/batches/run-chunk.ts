@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
-import type { GatewayContext } from '../gateway/context.ts';
+import type { GatewayContext } from '../gateway/index.ts';
 import { JobAbortedError, type JobContext } from '../jobs/index.ts';
 import {
   type ClaimedLine,

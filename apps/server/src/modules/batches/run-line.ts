@@ -1,7 +1,6 @@
 import type { KeyPrincipal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
-import type { GatewayContext } from '../gateway/context.ts';
-import type { Endpoint } from '../gateway/index.ts';
+import type { Endpoint, GatewayContext } from '../gateway/index.ts';
 import { runInternal } from '../gateway/index.ts';
 import type { ClaimedLine, LineResult } from './line-store.ts';
 

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
-import type { GatewayContext } from '../gateway/context.ts';
+import type { GatewayContext } from '../gateway/index.ts';
 import { batchCostNanos, costNanos } from '../metering/index.ts';
 import type { BatchRow } from './dto.ts';
 import type { BatchFiles } from './files-port.ts';

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { Dispatcher } from 'undici';
-import { describeError } from '../providers/probe.ts';
+import { describeError } from '../providers/index.ts';
 import { AbortSwitch } from './abort-switch.ts';
 import type { Pick } from './choose-target.ts';
 import type { GatewayContext } from './context.ts';

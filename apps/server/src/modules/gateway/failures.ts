@@ -1,5 +1,5 @@
 import { AppError, type ErrorCode } from '../../http/app-error.ts';
-import type { FallbackClass } from '../registry/dto.ts';
+import type { FallbackClass } from '../registry/index.ts';
 
 /**
  * Why an attempt produced no answer. `cls` decides what happens next: `unavailable` may be retried

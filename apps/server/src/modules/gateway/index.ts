@@ -1,5 +1,6 @@
+export { NATIVE_MESSAGES } from './adapters/anthropic/native.ts';
 export { adapters } from './adapters/index.ts';
-export type { Adapter, Endpoint } from './adapters/types.ts';
+export type { Adapter, Endpoint, ProviderConnection, StreamTranslator } from './adapters/types.ts';
 export {
   cacheSettingsRoutes,
   createCacheMetrics,
@@ -8,6 +9,7 @@ export {
   createRedisStore,
   createResponseCache,
 } from './cache/index.ts';
+export type { GatewayContext } from './context.ts';
 export { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.ts';
 export { addKeyAuth } from './key-auth.ts';
 export { createResponses, type Responses } from './responses/index.ts';

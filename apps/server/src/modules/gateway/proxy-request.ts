@@ -1,8 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../http/app-error.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
-import type { FallbackClass } from '../registry/dto.ts';
-import type { CompiledModel } from '../registry/index.ts';
+import type { CompiledModel, FallbackClass } from '../registry/index.ts';
 import { AbortSwitch } from './abort-switch.ts';
 import type { Endpoint } from './adapters/types.ts';
 import { admit, admitFallback } from './admit.ts';

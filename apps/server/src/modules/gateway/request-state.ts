@@ -2,7 +2,7 @@ import type { KeyPrincipal } from '../../http/principal.ts';
 import type { RequestGuard } from '../guardrails/index.ts';
 import type { Reservation } from '../limits/index.ts';
 import type { USAGE_OUTCOMES } from '../metering/index.ts';
-import type { RequestTrace } from '../observability/tracing.ts';
+import type { RequestTrace } from '../observability/index.ts';
 import type { CompiledModel, CompiledVersion, RouteTarget } from '../registry/index.ts';
 import type { AbortSwitch } from './abort-switch.ts';
 import type { Endpoint, Usage } from './adapters/types.ts';

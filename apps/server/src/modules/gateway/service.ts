@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { GuardrailBook } from '../guardrails/index.ts';
 import type { LimitService } from '../limits/index.ts';
 import type { PriceBook, UsageWriter } from '../metering/index.ts';
-import type { Tracing } from '../observability/tracing.ts';
+import type { Tracing } from '../observability/index.ts';
 import type { HealthBook, ProviderCache } from '../providers/index.ts';
 import type { ModelCache } from '../registry/index.ts';
 import { targetKey } from '../registry/index.ts';

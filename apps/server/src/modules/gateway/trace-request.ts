@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { AttemptSpan, Tracing } from '../observability/tracing.ts';
+import type { AttemptSpan, Tracing } from '../observability/index.ts';
 import type { Pick } from './choose-target.ts';
 import type { Failure } from './failures.ts';
 import { type RequestState, requestedModel } from './request-state.ts';

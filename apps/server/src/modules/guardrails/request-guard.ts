@@ -1,4 +1,4 @@
-import type { StreamTranslator } from '../gateway/adapters/types.ts';
+import type { StreamTranslator } from '../gateway/index.ts';
 import { type CheckDeps, checkSlots, type Violation } from './check.ts';
 import type { Pipeline } from './compile.ts';
 import { guardStream } from './stream-guard.ts';

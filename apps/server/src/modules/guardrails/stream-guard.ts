@@ -1,4 +1,4 @@
-import type { StreamTranslator } from '../gateway/adapters/types.ts';
+import type { StreamTranslator } from '../gateway/index.ts';
 import { blockedError, type CheckDeps, scanText, type Violation } from './check.ts';
 import { applyMasks, type Pipeline } from './compile.ts';
 import { eventSlots } from './text-slots.ts';

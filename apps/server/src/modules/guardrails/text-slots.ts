@@ -1,4 +1,4 @@
-import { NATIVE_MESSAGES } from '../gateway/adapters/anthropic/native.ts';
+import { NATIVE_MESSAGES } from '../gateway/index.ts';
 
 /** One piece of text inside a request or an answer that a guardrail reads and may rewrite. */
 export interface TextSlot {

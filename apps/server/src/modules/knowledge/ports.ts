@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
-import type { GatewayContext } from '../gateway/context.ts';
+import type { GatewayContext } from '../gateway/index.ts';
 import type { JobEngine } from '../jobs/index.ts';
 import type { Lexical } from './lexical.ts';
 import type { VectorIndex } from './vector-index.ts';

@@ -1,7 +1,7 @@
 import { AppError, type ErrorCode } from '../../http/app-error.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
-import type { GatewayContext } from '../gateway/context.ts';
+import type { GatewayContext } from '../gateway/index.ts';
 import { runInternal } from '../gateway/index.ts';
 
 export interface Reranked {

@@ -1,6 +1,6 @@
 import { describeNetworkError } from '@maas/outbound';
 import type { Dispatcher } from 'undici';
-import type { Adapter, ProviderConnection } from '../gateway/adapters/types.ts';
+import type { Adapter, ProviderConnection } from '../gateway/index.ts';
 import type { ProbeResult } from './health.ts';
 
 const MAX_PROBE_BYTES = 1024 * 1024;

@@ -2,7 +2,7 @@ import { HOP_HEADER, type OutboundPolicy, outboundPool } from '@maas/outbound';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import type { SecretBox } from '../../crypto/secret-box.ts';
-import type { Adapter, ProviderConnection } from '../gateway/adapters/types.ts';
+import type { Adapter, ProviderConnection } from '../gateway/index.ts';
 import type { ProviderRow } from './dto.ts';
 import type { ProviderType } from './schema.ts';
 

@@ -10,7 +10,7 @@ import { AppError, conflict, forbidden, notFound } from '../../http/app-error.ts
 import { type Principal, requirePermission } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
-import type { Adapter } from '../gateway/adapters/types.ts';
+import type { Adapter } from '../gateway/index.ts';
 import { type CreateProviderBody, type ProviderRow, toProviderDto, type UpdateProviderBody } from './dto.ts';
 import { createHealthBook, type ProbeResult } from './health.ts';
 import { probeUpstream } from './probe.ts';

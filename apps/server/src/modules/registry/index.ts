@@ -1,4 +1,4 @@
-export { type ModelDto, modelDto, toModelDto } from './dto.ts';
+export { type FallbackClass, type ModelDto, modelDto, toModelDto } from './dto.ts';
 export {
   type CompiledModel,
   type CompiledVersion,

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import type { KeyPrincipal } from '../../../http/principal.ts';
 import { newId } from '../../../ids.ts';
-import type { GatewayContext } from '../../gateway/context.ts';
+import type { GatewayContext } from '../../gateway/index.ts';
 import { runInternal } from '../../gateway/index.ts';
 
 /** An embedding request that failed for good (or the model's answer made no sense). */

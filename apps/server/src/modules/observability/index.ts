@@ -1,0 +1,4 @@
+export { createMetrics, type Metrics, recordHttpMetrics } from './metrics.ts';
+export { listenForMetrics } from './metrics-access.ts';
+export { observabilityRoutes } from './routes.ts';
+export { type AttemptSpan, type RequestTrace, startTracing, type Tracing } from './tracing.ts';
