@@ -77,7 +77,7 @@ async function measure(target: Target, scenario: Scenario, c: number): Promise<R
   const m = await runLoad({ ...spec, durationS });
   const cpuAfter = cpuTimeMs(target.pid);
   const serverAfter = (await target.serverCpuMs?.()) ?? null;
-  const requests = m.rps * durationS;
+  const requests = m.requests;
   const perRequest = (before: number | null, after: number | null) =>
     before !== null && after !== null && requests > 0 ? ((after - before) * 1000) / requests : null;
   const cpu_us_per_request = perRequest(cpuBefore, cpuAfter);

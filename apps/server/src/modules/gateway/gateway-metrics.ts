@@ -1,4 +1,10 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import {
+  type CounterChild,
+  type HistogramChild,
+  HotCounter,
+  HotHistogram,
+} from '../observability/hot-metrics.ts';
 import { type RequestState, requestedModel } from './request-state.ts';
 
 export interface GatewayMetrics {
@@ -7,11 +13,11 @@ export interface GatewayMetrics {
 }
 
 interface Children {
-  requests: Counter.Internal;
-  prompt: Counter.Internal;
-  completion: Counter.Internal;
-  duration: Histogram.Internal<never>;
-  ttft: Histogram.Internal<never>;
+  requests: CounterChild;
+  prompt: CounterChild;
+  completion: CounterChild;
+  duration: HistogramChild;
+  ttft: HistogramChild;
 }
 
 /** Label sets seen so far are few (models × providers × outcomes); a bound keeps a bug from growing them forever. */
@@ -23,30 +29,31 @@ const MAX_LABEL_SETS = 10_000;
  * `maas_gateway_requests_total`, `maas_gateway_tokens_total`, `maas_gateway_request_duration_seconds`,
  * `maas_gateway_time_to_first_token_seconds`, and `maas_usage_events_pending` (events not yet in
  * the database: buffered, or spooled while it is unreachable).
- * The children of each label set are kept: `labels()` hashes its arguments on every call.
+ * The children of each label set are kept: `labels()` joins its arguments on every call. They are
+ * hot-path metrics (hot-metrics.ts): a request records into plain numbers, read at scrape time.
  */
 export function createGatewayMetrics(registry: Registry, usagePending: () => number): GatewayMetrics {
   const registers = [registry];
-  const requests = new Counter({
+  const requests = new HotCounter({
     name: 'maas_gateway_requests_total',
     help: 'Requests on /v1 by model asked for, provider that served, outcome and HTTP status',
     labelNames: ['model', 'provider', 'outcome', 'status'] as const,
     registers,
   });
-  const tokens = new Counter({
+  const tokens = new HotCounter({
     name: 'maas_gateway_tokens_total',
     help: 'Tokens metered on /v1 by model and type (prompt, completion)',
     labelNames: ['model', 'provider', 'type'] as const,
     registers,
   });
-  const duration = new Histogram({
+  const duration = new HotHistogram({
     name: 'maas_gateway_request_duration_seconds',
     help: 'Time from a /v1 request to its last byte, by model and provider',
     labelNames: ['model', 'provider'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers,
   });
-  const ttft = new Histogram({
+  const ttft = new HotHistogram({
     name: 'maas_gateway_time_to_first_token_seconds',
     help: 'Time from a /v1 request to the first byte of its answer, by model and provider',
     labelNames: ['model', 'provider'] as const,

@@ -14,7 +14,12 @@ export interface UsageWriterDeps {
   journal?: UsageJournal | undefined;
   /** flush at least this often (ms) */
   flushIntervalMs?: number;
-  /** flush as soon as this many rows wait, and write at most this many per transaction */
+  /**
+   * flush as soon as this many rows wait, and write at most this many per statement: a statement's
+   * fixed cost on the embedded database is ~100 events' worth (measured: CPU per event 2000 rows
+   * ~70 µs, 500 rows ~90 µs, 100 rows ~190 µs), so under load the half-second flush writes what
+   * gathered meanwhile in one statement
+   */
   batchSize?: number;
   /** rows kept in memory while the database is unreachable; beyond that they go to the spool file */
   maxBuffered?: number;
@@ -32,7 +37,7 @@ export function createUsageWriter({
   spool,
   journal,
   flushIntervalMs = 500,
-  batchSize = 500,
+  batchSize = 2000,
   maxBuffered = 20_000,
 }: UsageWriterDeps) {
   let buffer: UsageRecord[] = [];
