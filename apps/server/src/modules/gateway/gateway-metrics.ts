@@ -1,10 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import {
-  type CounterChild,
-  type HistogramChild,
-  HotCounter,
-  HotHistogram,
-} from '../observability/hot-metrics.ts';
+import { type CounterChild, type HistogramChild, HotCounter, HotHistogram } from '../observability/index.ts';
 import { type RequestState, requestedModel } from './request-state.ts';
 
 export interface GatewayMetrics {

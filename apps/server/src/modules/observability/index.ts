@@ -1,3 +1,4 @@
+export { type CounterChild, type HistogramChild, HotCounter, HotHistogram } from './hot-metrics.ts';
 export { createMetrics, type Metrics, recordHttpMetrics } from './metrics.ts';
 export { listenForMetrics } from './metrics-access.ts';
 export { observabilityRoutes } from './routes.ts';
