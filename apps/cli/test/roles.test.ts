@@ -83,6 +83,8 @@ describe('maas roles', () => {
       'limits:read',
       'limits:write',
       'usage:read',
+      'knowledge:read',
+      'knowledge:write',
     ]);
     const table = await owner.run(['members', 'permissions', 'vic@roles.test']);
     expect(table.stdout).toMatch(/keys:write\s+org: key manager/);
