@@ -107,13 +107,25 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
         projectOfResource: async (orgId, _resource, id) => (await services.keys.get(orgId, id)).projectId,
         projectInOrg: (orgId, id) => services.identity.projectInOrg(orgId, id),
       });
-      await api.register(identityRoutes, { services });
-      await api.register(keyRoutes, { services });
-      await api.register(limitRoutes, { services });
-      await api.register(auditRoutes, { services });
-      await api.register(meteringRoutes, { services });
-      await api.register(providerRoutes, { services });
-      await api.register(registryRoutes, { services });
+      await api.register(identityRoutes, {
+        identity: services.identity,
+        keys: services.keys,
+        db: services.database.db,
+        refreshTokenTtlS: config.refreshTokenTtlS,
+      });
+      await api.register(keyRoutes, { keys: services.keys, identity: services.identity });
+      await api.register(limitRoutes, {
+        limits: services.limits,
+        identity: services.identity,
+        keys: services.keys,
+      });
+      await api.register(auditRoutes, { audit: services.audit });
+      await api.register(meteringRoutes, { metering: services.metering, db: services.database.db });
+      await api.register(providerRoutes, {
+        providers: services.providers,
+        targetStates: (id) => services.gateway.targetStates(id),
+      });
+      await api.register(registryRoutes, { registry: services.registry });
       await api.register(cacheSettingsRoutes, { settings: services.cacheSettings });
       await api.register(guardrailRoutes, { guardrails: services.guardrails });
       await api.register(webhookRoutes, { webhooks: services.webhooks });
@@ -133,7 +145,12 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
     },
     { prefix: '/api/v1' },
   );
-  await app.register(gatewayRoutes, { services, prefix: '/v1' });
+  await app.register(gatewayRoutes, {
+    prefix: '/v1',
+    gw: services.gateway.context,
+    verifyKey: services.keys.verify,
+    responses: services.responses,
+  });
   await app.register(asyncRoutes, {
     prefix: '/api/v1/async',
     asyncInference: services.asyncInference,

@@ -3,8 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { page, pageOf } from '../../http/pagination.ts';
 import { principalOf, requirePermission } from '../../http/principal.ts';
-import type { Services } from '../../services.ts';
-import { type AuditEventRow, toHashedFields } from './service.ts';
+import { type AuditEventRow, type AuditService, toHashedFields } from './service.ts';
 
 const auditEvent = z.object({
   id: z.string(),
@@ -40,7 +39,11 @@ export function toAuditEventDto(row: AuditEventRow): z.infer<typeof auditEvent> 
   return { ...fields, prev_hash: row.prevHash, hash: row.hash };
 }
 
-export async function auditRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export interface AuditRouteDeps {
+  audit: Pick<AuditService, 'list' | 'verify'>;
+}
+
+export async function auditRoutes(app: FastifyInstance, { audit }: AuditRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get(
     '/audit-events',
@@ -56,7 +59,7 @@ export async function auditRoutes(app: FastifyInstance, { services }: { services
       const p = principalOf(req);
       requirePermission(p, 'read');
       const q = req.query;
-      const rows = await services.audit.list(
+      const rows = await audit.list(
         p.orgId,
         {
           actor: q.actor,
@@ -86,7 +89,7 @@ export async function auditRoutes(app: FastifyInstance, { services }: { services
     async (req) => {
       const p = principalOf(req);
       requirePermission(p, 'read');
-      return services.audit.verify(p.orgId);
+      return audit.verify(p.orgId);
     },
   );
 }

@@ -2,16 +2,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { KeyPrincipal } from '../../http/principal.ts';
-import type { Services } from '../../services.ts';
 import type { Endpoint } from './adapters/types.ts';
 import { messagesRoutes } from './anthropic/messages-routes.ts';
-import { authenticateKey } from './authenticate-key.ts';
+import { authenticateKey, type VerifyKey } from './authenticate-key.ts';
+import type { GatewayContext } from './context.ts';
 import { mediaRoutes } from './media/media-routes.ts';
 import { listModels, retrieveModel } from './models-routes.ts';
 import { proxyRequest } from './proxy-request.ts';
 import { refuseLoops } from './refuse-loop.ts';
 import { ownRequestId } from './request-id.ts';
-import { responsesRoutes } from './responses/index.ts';
+import { type Responses, responsesRoutes } from './responses/index.ts';
 import { bodySchemas } from './validate-body.ts';
 
 const tags = ['openai'];
@@ -38,13 +38,18 @@ const modelObject = z.object({
 /** Bodies are validated by the handler (so that rejected requests are metered too); the schema documents them. */
 const documentOnly = () => (data: unknown) => ({ value: data });
 
+export interface GatewayRouteDeps {
+  gw: GatewayContext;
+  verifyKey: VerifyKey;
+  responses: Responses;
+}
+
 /** The OpenAI-compatible surface at /v1, authenticated by API key. */
-export async function gatewayRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export async function gatewayRoutes(app: FastifyInstance, { gw, verifyKey, responses }: GatewayRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const gw = services.gateway.context;
   app.addHook('onRequest', ownRequestId);
   app.addHook('onRequest', refuseLoops);
-  app.addHook('onRequest', authenticateKey(services.keys.verify));
+  app.addHook('onRequest', authenticateKey(verifyKey));
 
   r.get(
     '/models',
@@ -81,5 +86,5 @@ export async function gatewayRoutes(app: FastifyInstance, { services }: { servic
   await app.register(messagesRoutes, { gw });
   // images and audio (multipart uploads on their own parser)
   await app.register(mediaRoutes, { gw });
-  await app.register(responsesRoutes, { responses: services.responses });
+  await app.register(responsesRoutes, { responses });
 }

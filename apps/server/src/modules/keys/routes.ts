@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { page, pageOf } from '../../http/pagination.ts';
 import { principalOf, requirePermission } from '../../http/principal.ts';
 import { auditContextOf } from '../../http/request-context.ts';
-import type { Services } from '../../services.ts';
+import type { IdentityService } from '../identity/index.ts';
 import {
   apiKeyDto,
   createKeyBody,
@@ -15,7 +15,7 @@ import {
   toApiKeyDto,
   updateKeyBody,
 } from './key-dto.ts';
-import type { KeyActor } from './service.ts';
+import type { KeyActor, KeyService } from './service.ts';
 
 const tags = ['keys'];
 const toDate = (v: string | null | undefined) =>
@@ -28,9 +28,14 @@ function actorOf(req: FastifyRequest, permission: 'read' | 'write'): KeyActor {
   return { principal, audit: auditContextOf(req) };
 }
 
-export async function keyRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export interface KeyRouteDeps {
+  keys: KeyService;
+  /** a key's project must be in the caller's org */
+  identity: Pick<IdentityService, 'requireProject'>;
+}
+
+export async function keyRoutes(app: FastifyInstance, { keys, identity }: KeyRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const keys = services.keys;
 
   r.post(
     '/keys',
@@ -55,7 +60,7 @@ export async function keyRoutes(app: FastifyInstance, { services }: { services: 
           expiresAt: toDate(b.expires_at),
           metadata: b.metadata,
         },
-        (tx, orgId, projectId) => services.identity.requireProject(tx, orgId, projectId),
+        (tx, orgId, projectId) => identity.requireProject(tx, orgId, projectId),
       );
       return reply.code(201).send({ ...toApiKeyDto(row), key: secret });
     },

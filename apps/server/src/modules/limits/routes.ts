@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { page, pageOf } from '../../http/pagination.ts';
 import { principalOf, requirePermission } from '../../http/principal.ts';
 import { auditContextOf } from '../../http/request-context.ts';
-import type { Services } from '../../services.ts';
+import type { IdentityService } from '../identity/index.ts';
+import type { KeyService } from '../keys/index.ts';
 import {
   createLimitBody,
   limitParams,
@@ -18,7 +19,7 @@ import {
   updateLimitBody,
 } from './dto.ts';
 import { MONEY_SCALE } from './plan.ts';
-import type { LimitActor, LimitFields, RequireScope } from './service.ts';
+import type { LimitActor, LimitFields, LimitService, RequireScope } from './service.ts';
 
 const tags = ['limits'];
 
@@ -44,15 +45,21 @@ const fieldsOf = (b: Body): LimitFields => ({
   description: b.description,
 });
 
-export async function limitRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export interface LimitRouteDeps {
+  limits: LimitService;
+  /** a policy's project, user or key must be in the caller's org */
+  identity: Pick<IdentityService, 'requireProject' | 'members'>;
+  keys: Pick<KeyService, 'get'>;
+}
+
+export async function limitRoutes(app: FastifyInstance, { limits, identity, keys }: LimitRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const limits = services.limits;
   const requireScope: RequireScope = (tx, orgId, scope, id) =>
     scope === 'project'
-      ? services.identity.requireProject(tx, orgId, id)
+      ? identity.requireProject(tx, orgId, id)
       : scope === 'user'
-        ? services.identity.members.requireMember(tx, orgId, id)
-        : services.keys.get(orgId, id);
+        ? identity.members.requireMember(tx, orgId, id)
+        : keys.get(orgId, id);
 
   r.post(
     '/limits',

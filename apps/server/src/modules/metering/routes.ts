@@ -2,14 +2,15 @@ import { stringify } from 'csv-stringify/sync';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Db } from '../../db/client.ts';
 import { AppError } from '../../http/app-error.ts';
 import { listQuery, page, pageOf } from '../../http/pagination.ts';
 import { idParams } from '../../http/params.ts';
 import { principalOf, requirePermission } from '../../http/principal.ts';
 import { auditContextOf } from '../../http/request-context.ts';
-import type { Services } from '../../services.ts';
 import type { BillLineRow, BillRow } from './bills.ts';
 import { nanosToPerMillion, type PriceRow } from './price-book.ts';
+import type { MeteringService } from './service.ts';
 import { queryUsage, USAGE_DIMENSIONS, type UsageDimension, type UsageRow } from './usage-query.ts';
 
 const money = (nanos: number) => Math.round(nanos / 1e3) / 1e6;
@@ -179,9 +180,15 @@ const usageResult = z.object({
 });
 type UsageResult = z.infer<typeof usageResult>;
 
-export async function meteringRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export interface MeteringRouteDeps {
+  metering: Pick<MeteringService, 'priceBook' | 'bills'>;
+  /** usage is read straight from its table */
+  db: Db;
+}
+
+export async function meteringRoutes(app: FastifyInstance, { metering, db }: MeteringRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { priceBook, bills } = services.metering;
+  const { priceBook, bills } = metering;
 
   r.get(
     '/prices',
@@ -271,7 +278,7 @@ export async function meteringRoutes(app: FastifyInstance, { services }: { servi
       const from = q.from ? new Date(q.from) : new Date(to.getTime() - 30 * DAY);
       if (from >= to)
         throw new AppError('validation_failed', 'from must be before to', undefined, { param: 'from' });
-      const result = await queryUsage(services.database.db, {
+      const result = await queryUsage(db, {
         orgId: p.orgId,
         groupBy: q.group_by,
         granularity: q.granularity,

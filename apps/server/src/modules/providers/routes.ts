@@ -5,7 +5,7 @@ import { listQuery, page, pageOf } from '../../http/pagination.ts';
 import { idParams } from '../../http/params.ts';
 import { principalOf } from '../../http/principal.ts';
 import { auditContextOf } from '../../http/request-context.ts';
-import type { Services } from '../../services.ts';
+import type { TargetState } from '../gateway/index.ts';
 import {
   connectionTestDto,
   createProviderBody,
@@ -14,6 +14,7 @@ import {
   updateProviderBody,
 } from './dto.ts';
 import type { ProbeResult } from './health.ts';
+import type { ProviderService } from './service.ts';
 
 const tags = ['providers'];
 
@@ -25,12 +26,17 @@ const probeDto = (r: ProbeResult) => ({
   error: r.error,
 });
 
-export async function providerRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export interface ProviderRouteDeps {
+  providers: ProviderService;
+  /** the gateway's circuit breakers for a provider's targets, for its health */
+  targetStates: (providerId: string) => TargetState[];
+}
+
+export async function providerRoutes(app: FastifyInstance, { providers, targetStates }: ProviderRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const providers = services.providers;
 
   const healthOf = (id: string): HealthDto => {
-    const targets = services.gateway.targetStates(id);
+    const targets = targetStates(id);
     const open = targets.filter((t) => t.state === 'open').length;
     const h = providers.health.snapshot(id, { open, total: targets.length });
     return {

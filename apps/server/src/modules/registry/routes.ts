@@ -5,7 +5,6 @@ import { listQuery, page, pageOf } from '../../http/pagination.ts';
 import { idParams } from '../../http/params.ts';
 import { principalOf } from '../../http/principal.ts';
 import { auditContextOf } from '../../http/request-context.ts';
-import type { Services } from '../../services.ts';
 import {
   createModelBody,
   createVersionBody,
@@ -18,14 +17,18 @@ import {
   versionDto,
   versionParams,
 } from './dto.ts';
+import type { RegistryService } from './service.ts';
 import { shareRoutes } from './share-routes.ts';
 
 const tags = ['models'];
 
-export async function registryRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export interface RegistryRouteDeps {
+  registry: RegistryService;
+}
+
+export async function registryRoutes(app: FastifyInstance, { registry }: RegistryRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const registry = services.registry;
-  await shareRoutes(app, { services });
+  await shareRoutes(app, { registry });
 
   r.get(
     '/models',

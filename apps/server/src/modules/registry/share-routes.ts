@@ -4,15 +4,18 @@ import { z } from 'zod';
 import { idParams } from '../../http/params.ts';
 import { principalOf } from '../../http/principal.ts';
 import { auditContextOf } from '../../http/request-context.ts';
-import type { Services } from '../../services.ts';
+import type { RegistryService } from './service.ts';
 import { offerShareBody, shareDto, shareListQuery, toShareDto } from './share-dto.ts';
 
 const tags = ['models'];
 
+export interface ShareRouteDeps {
+  registry: RegistryService;
+}
+
 /** Model shares: the owner offers and revokes, the receiving org accepts or declines. */
-export async function shareRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export async function shareRoutes(app: FastifyInstance, { registry }: ShareRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const registry = services.registry;
 
   r.post(
     '/models/:id/shares',

@@ -4,10 +4,10 @@ import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Db } from '../../../db/client.ts';
 import { AppError } from '../../../http/app-error.ts';
 import { effectiveRole, principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
-import type { Services } from '../../../services.ts';
 import { roleSchema } from '../dto.ts';
 import {
   clearRefreshCookie,
@@ -17,6 +17,7 @@ import {
   tokenDeliverySchema,
 } from '../refresh-cookie.ts';
 import { memberships, orgs, users } from '../schema.ts';
+import type { IdentityService } from '../service.ts';
 
 const tokenPair = tokenPairSchema.extend({
   refresh_token: z
@@ -54,12 +55,17 @@ const me = z.object({
   memberships: z.array(z.object({ org_id: z.string(), org_name: z.string(), role: roleSchema })),
 });
 
-export async function authRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export interface AuthRouteDeps {
+  identity: Pick<IdentityService, 'auth'>;
+  refreshTokenTtlS: number;
+  db: Db;
+}
+
+export async function authRoutes(app: FastifyInstance, { identity, refreshTokenTtlS, db }: AuthRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { auth } = services.identity;
+  const { auth } = identity;
   const pub = { public: true };
   await app.register(cookie);
-  const ttlS = services.config.refreshTokenTtlS;
 
   r.post(
     '/auth/login',
@@ -93,7 +99,7 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
         auditContextOf(req),
       );
       if ('mfa_token' in result) return reply.send(result);
-      return sendIssued(req, reply, result, ttlS);
+      return sendIssued(req, reply, result, refreshTokenTtlS);
     },
   );
 
@@ -116,7 +122,7 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
     },
     async (req, reply) => {
       const issued = await auth.refresh(refreshTokenOf(req), auditContextOf(req));
-      return sendIssued(req, reply, issued, ttlS);
+      return sendIssued(req, reply, issued, refreshTokenTtlS);
     },
   );
 
@@ -135,7 +141,12 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
       const p = principalOf(req);
       if (p.kind !== 'user')
         throw new AppError('validation_failed', 'API keys belong to one org and cannot switch');
-      return sendIssued(req, reply, await auth.switchOrg(p, req.body.org_id, auditContextOf(req)), ttlS);
+      return sendIssued(
+        req,
+        reply,
+        await auth.switchOrg(p, req.body.org_id, auditContextOf(req)),
+        refreshTokenTtlS,
+      );
     },
   );
 
@@ -170,7 +181,6 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
     },
     async (req) => {
       const p = principalOf(req);
-      const db = services.database.db;
       const [org] = await db.select().from(orgs).where(eq(orgs.id, p.orgId));
       if (!org) throw new AppError('invalid_token', 'org no longer exists');
       const orgRef = { id: org.id, name: org.name, slug: org.slug };

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { idParams } from '../../../http/params.ts';
 import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
-import type { Services } from '../../../services.ts';
 import { roleSchema } from '../dto.ts';
+import type { IdentityService } from '../service.ts';
 import { GITHUB_DEFAULT_SCOPES } from '../sso/github.ts';
 import {
   requirePlatformAdmin,
@@ -79,10 +79,14 @@ const dto = z.object({
   updated_at: z.string(),
 });
 
+export interface IdentityProviderRouteDeps {
+  identity: Pick<IdentityService, 'identityProviders'>;
+}
+
 /** Platform admins' identity providers: `/api/v1/identity-providers`. */
-export async function identityProviderRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export async function identityProviderRoutes(app: FastifyInstance, { identity }: IdentityProviderRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { identityProviders } = services.identity;
+  const { identityProviders } = identity;
   const tags = ['identity-providers'];
 
   r.get(

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../../../services.ts';
+import type { Db } from '../../../db/client.ts';
+import type { KeyService } from '../../keys/index.ts';
+import type { IdentityService } from '../service.ts';
 import { authRoutes } from './auth.ts';
 import { identityProviderRoutes } from './identity-providers.ts';
 import { invitationRoutes } from './invitations.ts';
@@ -13,7 +15,15 @@ import { selfServiceRoutes } from './self-service.ts';
 import { sessionRoutes } from './sessions.ts';
 import { ssoRoutes } from './sso.ts';
 
-export async function identityRoutes(app: FastifyInstance, opts: { services: Services }) {
+/** Everything the identity routes use; each plugin below takes only its part. */
+export interface IdentityRouteDeps {
+  identity: IdentityService;
+  keys: Pick<KeyService, 'list'>;
+  db: Db;
+  refreshTokenTtlS: number;
+}
+
+export async function identityRoutes(app: FastifyInstance, opts: IdentityRouteDeps) {
   await app.register(authRoutes, opts);
   await app.register(sessionRoutes, opts);
   await app.register(orgRoutes, opts);

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { auditContextOf } from '../../../http/request-context.ts';
-import type { Services } from '../../../services.ts';
 import { emailSchema, invitationDto, toInvitationDto } from '../dto.ts';
+import type { IdentityService } from '../service.ts';
 
 const token = z
   .string()
@@ -14,9 +14,13 @@ const token = z
  * The mailed link's page posts its token here (it travels in the link's fragment, so no server or
  * proxy logs it); no session is needed: the token proves the address.
  */
-export async function invitationLinkRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export interface InvitationLinkRouteDeps {
+  identity: Pick<IdentityService, 'invitationLinks' | 'registration'>;
+}
+
+export async function invitationLinkRoutes(app: FastifyInstance, { identity }: InvitationLinkRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { invitationLinks, registration } = services.identity;
+  const { invitationLinks, registration } = identity;
   const tags = ['invitations'];
   const pub = { public: true };
 

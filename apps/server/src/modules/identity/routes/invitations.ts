@@ -7,18 +7,22 @@ import { idParams } from '../../../http/params.ts';
 import { builtInPermissions } from '../../../http/permissions.ts';
 import { type Principal, principalOf, type UserPrincipal } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
-import type { Services } from '../../../services.ts';
 import { assertMayGrant, orgPermissionsOf } from '../access/role-service.ts';
 import { emailSchema, invitationDto, roleSchema, toInvitationDto } from '../dto.ts';
+import type { IdentityService } from '../service.ts';
 
 function userOf(p: Principal): UserPrincipal {
   if (p.kind !== 'user') throw new AppError('forbidden', 'API keys receive no invitations');
   return p;
 }
 
-export async function invitationRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export interface InvitationRouteDeps {
+  identity: Pick<IdentityService, 'invitations'>;
+}
+
+export async function invitationRoutes(app: FastifyInstance, { identity }: InvitationRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { invitations } = services.identity;
+  const { invitations } = identity;
   const tags = ['invitations'];
 
   r.post(

@@ -4,10 +4,10 @@ import { z } from 'zod';
 import { notFound } from '../../../http/app-error.ts';
 import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
-import type { Services } from '../../../services.ts';
 import { emailSchema } from '../dto.ts';
 import { SMTP_SECURITY } from '../mail/mail-schema.ts';
 import { toMailSettingsDto } from '../mail/mail-settings.ts';
+import type { IdentityService } from '../service.ts';
 
 const hostname = z
   .string()
@@ -66,10 +66,14 @@ const dto = z.object({
   updated_at: z.string(),
 });
 
+export interface MailSettingsRouteDeps {
+  identity: Pick<IdentityService, 'mailSettings'>;
+}
+
 /** The platform's SMTP settings: platform admins only. */
-export async function mailSettingsRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export async function mailSettingsRoutes(app: FastifyInstance, { identity }: MailSettingsRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { mailSettings } = services.identity;
+  const { mailSettings } = identity;
   const tags = ['mail'];
 
   r.get(

@@ -7,7 +7,6 @@ import { idParams } from '../../../http/params.ts';
 import { builtInPermissions } from '../../../http/permissions.ts';
 import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
-import type { Services } from '../../../services.ts';
 import { assertMayGrant, orgPermissionsOf } from '../access/role-service.ts';
 import {
   emailSchema,
@@ -20,6 +19,7 @@ import {
   userDto,
 } from '../dto.ts';
 import { MIN_PASSWORD_LENGTH } from '../password-policy.ts';
+import type { IdentityService } from '../service.ts';
 
 const memberDto = membershipDto.extend({
   custom_role: z.object({ id: z.string(), name: z.string() }).nullable(),
@@ -33,9 +33,13 @@ const password = z
     `at least ${MIN_PASSWORD_LENGTH} characters, not the email address, not one of the most common passwords`,
   );
 
-export async function memberRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export interface MemberRouteDeps {
+  identity: Pick<IdentityService, 'members' | 'auth' | 'assignments'>;
+}
+
+export async function memberRoutes(app: FastifyInstance, { identity }: MemberRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { members, auth, assignments } = services.identity;
+  const { members, auth, assignments } = identity;
   /** a membership with its custom org role, if it has one */
   const withCustomRole = async (m: Parameters<typeof toMembershipDto>[0], email?: string) => ({
     ...toMembershipDto(m, email),

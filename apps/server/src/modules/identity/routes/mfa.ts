@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { AppError } from '../../../http/app-error.ts';
 import { principalOf, type UserPrincipal } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
-import type { Services } from '../../../services.ts';
 import { sendIssued, setRefreshCookie } from '../refresh-cookie.ts';
+import type { IdentityService } from '../service.ts';
 
 const code = z
   .string()
@@ -31,11 +31,16 @@ function userOf(req: FastifyRequest): UserPrincipal {
   return p;
 }
 
+export interface MfaRouteDeps {
+  identity: Pick<IdentityService, 'mfaLogin' | 'mfaAccount'>;
+  refreshTokenTtlS: number;
+}
+
 /** TOTP second factor: the sign-in step (`/auth/mfa/…`) and your own factor (`/me/mfa/…`). */
-export async function mfaRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export async function mfaRoutes(app: FastifyInstance, { identity, refreshTokenTtlS }: MfaRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { mfaLogin, mfaAccount } = services.identity;
-  const ttlS = services.config.refreshTokenTtlS;
+  const { mfaLogin, mfaAccount } = identity;
+
   const pub = { public: true };
   const tags = ['mfa'];
   await app.register(cookie);
@@ -57,7 +62,7 @@ export async function mfaRoutes(app: FastifyInstance, { services }: { services: 
     },
     async (req, reply) => {
       const issued = await mfaLogin.verify(req.body.mfa_token, req.body.code, auditContextOf(req));
-      return sendIssued(req, reply, issued, ttlS);
+      return sendIssued(req, reply, issued, refreshTokenTtlS);
     },
   );
 
@@ -96,7 +101,7 @@ export async function mfaRoutes(app: FastifyInstance, { services }: { services: 
       );
       if (issued.delivery === 'body') return reply.send({ ...issued.pair, recovery_codes: codes });
       const { refresh_token, ...rest } = issued.pair;
-      setRefreshCookie(req, reply, refresh_token, ttlS);
+      setRefreshCookie(req, reply, refresh_token, refreshTokenTtlS);
       return reply.send({ ...rest, recovery_codes: codes });
     },
   );

@@ -5,14 +5,18 @@ import { listQuery, page, pageOf } from '../../../http/pagination.ts';
 import { idParams } from '../../../http/params.ts';
 import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
-import type { Services } from '../../../services.ts';
 import { orgDto, toOrgDto } from '../dto.ts';
+import type { IdentityService } from '../service.ts';
 
 const name = z.string().trim().min(1).max(200);
 
-export async function orgRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export interface OrgRouteDeps {
+  identity: Pick<IdentityService, 'orgs'>;
+}
+
+export async function orgRoutes(app: FastifyInstance, { identity }: OrgRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { orgs } = services.identity;
+  const { orgs } = identity;
   const tags = ['orgs'];
 
   r.get(

@@ -7,9 +7,9 @@ import { z } from 'zod';
 import { AppError } from '../../../http/app-error.ts';
 import { principalOf, type UserPrincipal } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
-import type { Services } from '../../../services.ts';
 import { relyingPartyOf } from '../mfa/passkeys.ts';
 import { sendIssued } from '../refresh-cookie.ts';
+import type { IdentityService } from '../service.ts';
 
 const b64url = z
   .string()
@@ -60,11 +60,16 @@ function userOf(req: FastifyRequest): UserPrincipal {
   return p;
 }
 
+export interface PasskeyRouteDeps {
+  identity: Pick<IdentityService, 'mfaLogin' | 'passkeyAccount'>;
+  refreshTokenTtlS: number;
+}
+
 /** WebAuthn passkeys as a second factor: the sign-in step and your own passkeys (`/me/mfa/passkeys`). */
-export async function passkeyRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export async function passkeyRoutes(app: FastifyInstance, { identity, refreshTokenTtlS }: PasskeyRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { mfaLogin, passkeyAccount } = services.identity;
-  const ttlS = services.config.refreshTokenTtlS;
+  const { mfaLogin, passkeyAccount } = identity;
+
   const pub = { public: true };
   const tags = ['mfa'];
   await app.register(cookie);
@@ -104,7 +109,7 @@ export async function passkeyRoutes(app: FastifyInstance, { services }: { servic
         relyingParty(req),
         auditContextOf(req),
       );
-      return sendIssued(req, reply, issued, ttlS);
+      return sendIssued(req, reply, issued, refreshTokenTtlS);
     },
   );
 

@@ -5,15 +5,19 @@ import { listQuery, page, pageOf } from '../../../http/pagination.ts';
 import { idParams } from '../../../http/params.ts';
 import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
-import type { Services } from '../../../services.ts';
 import { projectDto, toProjectDto } from '../dto.ts';
+import type { IdentityService } from '../service.ts';
 
 const name = z.string().trim().min(1).max(200);
 const description = z.string().max(2000);
 
-export async function projectRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export interface ProjectRouteDeps {
+  identity: Pick<IdentityService, 'projects'>;
+}
+
+export async function projectRoutes(app: FastifyInstance, { identity }: ProjectRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { projects } = services.identity;
+  const { projects } = identity;
   const tags = ['projects'];
 
   r.get(

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
-import type { Services } from '../../../services.ts';
+import type { IdentityService } from '../service.ts';
 
 const domain = z
   .string()
@@ -16,10 +16,14 @@ const settings = z.object({
   domains: z.array(z.string()),
 });
 
+export interface RegistrationRouteDeps {
+  identity: Pick<IdentityService, 'registration'>;
+}
+
 /** The org's self-registration: off by default; its owners and admins open it to listed domains. */
-export async function registrationRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export async function registrationRoutes(app: FastifyInstance, { identity }: RegistrationRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { registration } = services.identity;
+  const { registration } = identity;
   const tags = ['invitations'];
 
   r.get(

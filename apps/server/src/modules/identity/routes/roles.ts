@@ -6,7 +6,6 @@ import { idParams } from '../../../http/params.ts';
 import { PERMISSIONS } from '../../../http/permissions.ts';
 import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
-import type { Services } from '../../../services.ts';
 import {
   createRoleBody,
   effectivePermissionsDto,
@@ -19,15 +18,20 @@ import {
   toRoleDto,
   updateRoleBody,
 } from '../access/role-dto.ts';
+import type { IdentityService } from '../service.ts';
 
 const projectMemberParams = idParams.extend({
   user_id: z.string().regex(/^[A-Za-z0-9_]{1,100}$/, 'not a valid id'),
 });
 
+export interface RoleRouteDeps {
+  identity: Pick<IdentityService, 'roles' | 'assignments'>;
+}
+
 /** Roles (built-in templates and the org's own), project roles and effective permissions. */
-export async function roleRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export async function roleRoutes(app: FastifyInstance, { identity }: RoleRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { roles, assignments } = services.identity;
+  const { roles, assignments } = identity;
   const tags = ['roles'];
 
   r.get(

@@ -5,17 +5,21 @@ import { AppError } from '../../../http/app-error.ts';
 import { idParams } from '../../../http/params.ts';
 import { type Principal, principalOf, type UserPrincipal } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
-import type { Services } from '../../../services.ts';
 import { sessionDto } from '../dto.ts';
+import type { IdentityService } from '../service.ts';
 
 function userOf(p: Principal): UserPrincipal {
   if (p.kind !== 'user') throw new AppError('forbidden', 'API keys have no sessions');
   return p;
 }
 
-export async function sessionRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export interface SessionRouteDeps {
+  identity: Pick<IdentityService, 'sessions'>;
+}
+
+export async function sessionRoutes(app: FastifyInstance, { identity }: SessionRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { sessions } = services.identity;
+  const { sessions } = identity;
   const tags = ['auth'];
 
   r.get(

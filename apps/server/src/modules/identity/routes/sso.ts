@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { AppError } from '../../../http/app-error.ts';
 import { principalOf } from '../../../http/principal.ts';
 import { auditContextOf } from '../../../http/request-context.ts';
-import type { Services } from '../../../services.ts';
 import { clearRefreshCookie, setRefreshCookie } from '../refresh-cookie.ts';
+import type { IdentityService } from '../service.ts';
 import { safeLoopback } from '../sso/cli-sign-in.ts';
 import { SsoRefused } from '../sso/sso-account.ts';
 import { safeReturnTo } from '../sso/sso-login-service.ts';
@@ -25,10 +25,15 @@ function toLogin(reply: FastifyReply, params: Record<string, string>) {
   return reply.redirect(`/login?${new URLSearchParams(params)}`, 302);
 }
 
+export interface SsoRouteDeps {
+  identity: Pick<IdentityService, 'identityProviders' | 'sso'>;
+  refreshTokenTtlS: number;
+}
+
 /** Sign-in through OpenID Connect providers: `/api/v1/auth/sso/…`. */
-export async function ssoRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export async function ssoRoutes(app: FastifyInstance, { identity, refreshTokenTtlS }: SsoRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { identityProviders, sso } = services.identity;
+  const { identityProviders, sso } = identity;
   const tags = ['auth'];
   const pub = { public: true };
   await app.register(cookie);
@@ -164,7 +169,7 @@ export async function ssoRoutes(app: FastifyInstance, { services }: { services: 
           reply.clearCookie(BINDING_COOKIE, { path: BINDING_PATH });
           return reply.redirect(result.redirect, 302);
         }
-        setRefreshCookie(req, reply, result.issued.pair.refresh_token, services.config.refreshTokenTtlS);
+        setRefreshCookie(req, reply, result.issued.pair.refresh_token, refreshTokenTtlS);
         return toLogin(reply, { sso: 'done', next: result.returnTo });
       } catch (err) {
         if (err instanceof SsoRefused) {
