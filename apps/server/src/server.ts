@@ -51,7 +51,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       if (result.applied.length > 0) log.info({ applied: result.applied, level: result.level }, 'migrated');
     }
     migrated = true;
-    bus = config.redisUrl ? await createRedisBus(config.redisUrl, log) : createMemoryBus();
+    bus = config.redisUrl ? await createRedisBus(config.redisUrl, log) : createMemoryBus(log);
     services = await createServices({ config, database, bus, log, embeddedAgent: opts.embeddedAgent });
     await services.identity.bootstrap(opts.announce ?? ((line: string) => process.stdout.write(`${line}\n`)));
     const app = await buildApp({ services, logger: log, isMigrated: () => migrated });

@@ -1,12 +1,13 @@
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
-import type { Bus } from '../../events/bus.ts';
+import { type Bus, topic } from '../../events/bus.ts';
 import type { Hold, HoldBook } from '../limits/index.ts';
 import type { BatchRow } from './dto.ts';
 
 /** Told on the bus when a batch starts or ends holding: every replica reads the holds again at once. */
-export const HOLDS_CHANGED = 'batches.holds';
+export const HOLDS_CHANGED = topic('batches.holds', z.object({}));
 /** Holds only shrink while lines are answered; a replica reads them this often meanwhile. */
 const REFRESH_MS = 2_000;
 

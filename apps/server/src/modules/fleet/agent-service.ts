@@ -2,9 +2,10 @@ import { hostname as osHostname } from 'node:os';
 import type { DesiredState, ReplicaReport, StatusReport } from '@maas/contracts/agent';
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db } from '../../db/client.ts';
-import type { Bus } from '../../events/bus.ts';
+import { type Bus, topic } from '../../events/bus.ts';
 import { AppError } from '../../http/app-error.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
@@ -14,7 +15,7 @@ import { type RegisterInput, registerNode } from './register-node.ts';
 import { type NodeRow, nodes, type ReplicaRow, replicas } from './schema.ts';
 import { hashFleetSecret, NODE_TOKEN_PREFIX } from './secrets.ts';
 
-export const FLEET_DESIRED = 'fleet.desired';
+export const FLEET_DESIRED = topic('fleet.desired', z.object({ node_ids: z.array(z.string().max(200)) }));
 const LOG_LINES = 200;
 
 export interface AgentServiceDeps {
@@ -219,10 +220,7 @@ export function createAgentService(deps: AgentServiceDeps) {
       });
     },
     start() {
-      bus.subscribe(FLEET_DESIRED, (payload) => {
-        const ids = (payload as { node_ids?: unknown })?.node_ids;
-        if (Array.isArray(ids)) notify(ids.filter((x): x is string => typeof x === 'string'));
-      });
+      bus.subscribe(FLEET_DESIRED, ({ node_ids }) => notify(node_ids));
     },
   };
 }

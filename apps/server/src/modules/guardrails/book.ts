@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
+import { changeTopic } from '../../events/change-topic.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import type { AuditService } from '../audit/index.ts';
 import type { Violation } from './check.ts';
@@ -10,7 +11,7 @@ import { type Classifier, GUARDRAIL_CALL } from './moderation.ts';
 import { RequestGuard } from './request-guard.ts';
 import { guardrailAttachments, guardrails } from './schema.ts';
 
-export const GUARDRAILS_CHANGED = 'guardrails.changed';
+export const GUARDRAILS_CHANGED = changeTopic('guardrails.changed');
 
 /** What the book reads and writes of a /v1 request (the gateway's RequestState has these). */
 export interface GuardedRequest {

@@ -6,6 +6,7 @@ import type { Principal } from '../../http/principal.ts';
 import { requirePermission } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
+import { KEYS_CHANGED } from '../keys/index.ts';
 import { apiKeys } from '../keys/schema.ts';
 import { memberships, orgs, projects } from './schema.ts';
 import { assertSomeIdentityProvider } from './sso/sso-required.ts';
@@ -30,7 +31,7 @@ export function createOrgService({ db, audit, bus }: Deps) {
       .select({ id: apiKeys.id })
       .from(apiKeys)
       .where(where.projectId ? eq(apiKeys.projectId, where.projectId) : eq(apiKeys.orgId, where.orgId!));
-    return () => Promise.all(rows.map((r) => bus.publish('keys.changed', { id: r.id })));
+    return () => Promise.all(rows.map((r) => bus.publish(KEYS_CHANGED, { id: r.id })));
   }
 
   return {

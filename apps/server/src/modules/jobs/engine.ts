@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { z } from 'zod';
 import type { Db, DbOrTx } from '../../db/client.ts';
-import type { Bus } from '../../events/bus.ts';
+import { type Bus, topic } from '../../events/bus.ts';
 import { newId } from '../../ids.ts';
 import { errorText } from './backoff.ts';
 import { createJobMetrics, type JobMetrics } from './job-metrics.ts';
@@ -34,8 +35,8 @@ export interface JobEngineDeps {
   stopGraceMs?: number;
 }
 
-const ENQUEUED = 'jobs.enqueued';
-const CANCELLED = 'jobs.cancelled';
+const ENQUEUED = topic('jobs.enqueued', z.object({ queue: z.string() }));
+const CANCELLED = topic('jobs.cancelled', z.object({ id: z.string(), queue: z.string() }));
 const DEFAULT_MAX_ATTEMPTS = 5;
 
 export function createJobEngine(deps: JobEngineDeps): JobEngine & {
@@ -80,14 +81,8 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine & {
     }
   }
 
-  bus?.subscribe(ENQUEUED, (payload) => {
-    const queue = (payload as { queue?: unknown } | null)?.queue;
-    if (typeof queue === 'string') workers.get(queue)?.nudge();
-  });
-  bus?.subscribe(CANCELLED, (payload) => {
-    const { id, queue } = (payload ?? {}) as { id?: unknown; queue?: unknown };
-    if (typeof id === 'string' && typeof queue === 'string') workers.get(queue)?.abort(id, 'cancelled');
-  });
+  bus?.subscribe(ENQUEUED, ({ queue }) => workers.get(queue)?.nudge());
+  bus?.subscribe(CANCELLED, ({ id, queue }) => workers.get(queue)?.abort(id, 'cancelled'));
 
   return {
     workerId,

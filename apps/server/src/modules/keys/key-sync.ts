@@ -1,12 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull, or } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
-import type { Bus } from '../../events/bus.ts';
+import { type Bus, topic } from '../../events/bus.ts';
+import { changeMessage } from '../../events/change-topic.ts';
 import type { CachedKeyRow, KeyCache } from './key-cache.ts';
 import { apiKeys } from './schema.ts';
 
-export const KEYS_CHANGED = 'keys.changed';
+export const KEYS_CHANGED = topic(
+  'keys.changed',
+  changeMessage.extend({
+    id: z.string().min(1).max(200),
+    /** revocation is final: replicas drop the key before re-reading its row */
+    revoked: z.boolean().optional(),
+  }),
+);
 
 const cachedColumns = {
   id: apiKeys.id,
@@ -22,13 +31,7 @@ const cachedColumns = {
   createdBy: apiKeys.createdBy,
 };
 
-interface ChangeMessage {
-  id: string;
-  /** the replica that made the change (it has already applied it) */
-  origin?: string;
-  /** revocation is final: replicas drop the key before re-reading its row */
-  revoked?: boolean;
-}
+type ChangeMessage = z.infer<typeof KEYS_CHANGED.schema>;
 
 export interface KeySyncDeps {
   db: Db;
@@ -86,8 +89,8 @@ export function createKeySync({ db, bus, log, cache, onHashesSeen, reconcileInte
     if (row) onHashesSeen([row.hash, ...(row.previousHash ? [row.previousHash] : [])]);
   };
 
-  const onMessage = (payload: unknown) => {
-    if (stopped || !isChangeMessage(payload) || payload.origin === origin) return;
+  const onMessage = (payload: ChangeMessage) => {
+    if (stopped || payload.origin === origin) return;
     if (payload.revoked) cache.apply(payload.id, null, cache.beginRead());
     void track(reloadOne(payload.id)).catch((err: unknown) => {
       log.warn({ err, key_id: payload.id }, 'api key reload failed; the next reconcile will catch up');
@@ -134,13 +137,4 @@ export function createKeySync({ db, bus, log, cache, onHashesSeen, reconcileInte
       return row;
     },
   };
-}
-
-function isChangeMessage(v: unknown): v is ChangeMessage {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as ChangeMessage).id === 'string' &&
-    (v as ChangeMessage).id.length <= 200
-  );
 }

@@ -3,17 +3,13 @@ import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
+import { type ChangeMessage, changeTopic } from '../../events/change-topic.ts';
 import { type LimitPolicy, type LimitSubject, type ResolvedPolicies, scopeIdOf } from './policy.ts';
 import { limitPolicies } from './schema.ts';
 
-export const LIMITS_CHANGED = 'limits.changed';
+export const LIMITS_CHANGED = changeTopic('limits.changed');
 
 type PolicyRow = typeof limitPolicies.$inferSelect;
-
-interface ChangeMessage {
-  id: string;
-  origin?: string;
-}
 
 export function toPolicy(row: PolicyRow): LimitPolicy {
   return Object.freeze({
@@ -107,9 +103,8 @@ export function createPolicyCache(deps: { db: Db; bus: Bus; log: Logger; reconci
     apply(id, row ?? null, stamp);
   };
 
-  const onMessage = (payload: unknown) => {
-    const msg = payload as ChangeMessage;
-    if (stopped || typeof msg?.id !== 'string' || msg.id.length > 200 || msg.origin === origin) return;
+  const onMessage = (msg: ChangeMessage) => {
+    if (stopped || msg.id === undefined || msg.origin === origin) return;
     void track(reloadOne(msg.id)).catch((err: unknown) =>
       log.warn({ err, policy_id: msg.id }, 'limit policy reload failed; the next reconcile will catch up'),
     );
@@ -136,7 +131,7 @@ export function createPolicyCache(deps: { db: Db; bus: Bus; log: Logger; reconci
     /** Applies a committed change (row, or null when deleted) here at once, then tells the other replicas. */
     async changed(id: string, row: PolicyRow | null) {
       apply(id, row, ++counter);
-      await bus.publish(LIMITS_CHANGED, { id, origin } satisfies ChangeMessage).catch((err: unknown) => {
+      await bus.publish(LIMITS_CHANGED, { id, origin }).catch((err: unknown) => {
         log.warn({ err, policy_id: id }, 'could not publish limit change; replicas catch up on reconcile');
       });
     },

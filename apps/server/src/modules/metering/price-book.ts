@@ -2,12 +2,15 @@ import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
+import { changeTopic } from '../../events/change-topic.ts';
 import { AppError, notFound } from '../../http/app-error.ts';
 import { type Principal, requirePermission } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
 import { models, modelVersions } from '../registry/schema.ts';
 import { modelPrices } from './prices-schema.ts';
+
+export const PRICES_CHANGED = changeTopic('prices.changed');
 
 export type PriceRow = typeof modelPrices.$inferSelect;
 
@@ -112,7 +115,7 @@ export function createPriceBook({
     byModel = next;
   }
 
-  bus.subscribe('prices.changed', () => {
+  bus.subscribe(PRICES_CHANGED, () => {
     reload().catch((err) => log.warn({ err }, 'price book reload failed'));
   });
 
@@ -193,7 +196,7 @@ export function createPriceBook({
         });
         return inserted!;
       });
-      await bus.publish('prices.changed', { id: row.id });
+      await bus.publish(PRICES_CHANGED, { id: row.id });
       return row;
     },
 
@@ -221,7 +224,7 @@ export function createPriceBook({
           before: row,
         });
       });
-      await bus.publish('prices.changed', { id });
+      await bus.publish(PRICES_CHANGED, { id });
     },
   };
 }

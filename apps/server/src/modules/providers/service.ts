@@ -6,6 +6,7 @@ import { Client } from 'undici';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
+import { changeTopic } from '../../events/change-topic.ts';
 import { AppError, conflict, forbidden, notFound } from '../../http/app-error.ts';
 import { type Principal, requirePermission } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
@@ -17,7 +18,7 @@ import { probeUpstream } from './probe.ts';
 import { connectionOf, createProviderCache } from './provider-cache.ts';
 import { type ProviderType, providers } from './schema.ts';
 
-export const PROVIDERS_CHANGED = 'providers.changed';
+export const PROVIDERS_CHANGED = changeTopic('providers.changed');
 
 const MODEL_ENDPOINTS = {
   chat: 'chat.completions',

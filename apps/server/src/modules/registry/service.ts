@@ -3,6 +3,7 @@ import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
+import { changeTopic } from '../../events/change-topic.ts';
 import { type Principal, requirePermission } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
@@ -28,7 +29,7 @@ import {
 } from './store.ts';
 import { createVersionOps } from './versions.ts';
 
-export const REGISTRY_CHANGED = 'registry.changed';
+export const REGISTRY_CHANGED = changeTopic('registry.changed');
 
 export interface RegistryServiceDeps {
   db: Db;

@@ -3,12 +3,13 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Db } from '../../../db/client.ts';
 import type { Bus } from '../../../events/bus.ts';
+import { changeTopic } from '../../../events/change-topic.ts';
 import { AppError, notFound } from '../../../http/app-error.ts';
 import { type Principal, requirePermission } from '../../../http/principal.ts';
 import type { AuditContext, AuditService } from '../../audit/index.ts';
 import { modelCacheSettings } from './schema.ts';
 
-export const CACHE_SETTINGS_CHANGED = 'cache.settings.changed';
+export const CACHE_SETTINGS_CHANGED = changeTopic('cache.settings.changed');
 export const MAX_TTL_S = 7 * 86_400;
 
 export interface CacheSettings {
