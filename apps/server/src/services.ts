@@ -359,7 +359,7 @@ export async function createServices(deps: CoreDeps) {
       limitsRedis?.disconnect();
       await gateway.stop();
       await guardrailBook.stop();
-      cacheSettings.stop();
+      await cacheSettings.stop();
       await registry.stop();
       await providers.stop();
       await metering.stop();

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
 import { changeTopic } from '../../events/change-topic.ts';
+import { createReplicatedCache } from '../../events/replicated-cache.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import type { AuditService } from '../audit/index.ts';
 import type { Violation } from './check.ts';
@@ -24,6 +25,13 @@ export interface GuardedRequest {
   guard: RequestGuard | null;
 }
 
+type Link = typeof guardrailAttachments.$inferSelect;
+
+interface Attached {
+  guardrail: CompiledGuardrail;
+  links: Link[];
+}
+
 const AUDIT_ACTIONS: Record<Violation['outcome'], string> = {
   blocked: 'guardrail.block',
   failed_closed: 'guardrail.block',
@@ -33,8 +41,8 @@ const AUDIT_ACTIONS: Record<Violation['outcome'], string> = {
 
 /**
  * Every enabled guardrail, compiled, with the pipeline of each model and key it is attached to:
- * the request path does two map lookups (none configured: nothing else). Reloaded whole on each
- * `guardrails.changed` message (from any replica) and every minute in case one was lost.
+ * the request path does two map lookups (none configured: nothing else). A replicated cache, read
+ * whole on each `guardrails.changed` message (from any replica) and every minute in case one was lost.
  */
 export function createGuardrailBook(deps: {
   db: Db;
@@ -44,32 +52,45 @@ export function createGuardrailBook(deps: {
   classify: Classifier;
   resyncIntervalMs?: number;
 }) {
-  const { db, bus, log, audit } = deps;
+  const { db, log, audit } = deps;
   let byModel = new Map<string, Pipeline>();
   let byKey = new Map<string, Pipeline>();
-  let timer: NodeJS.Timeout | undefined;
   const auditing = new Set<Promise<unknown>>();
 
-  async function load(): Promise<void> {
-    const [rows, links] = await Promise.all([
-      db.select().from(guardrails).where(eq(guardrails.enabled, true)),
-      db.select().from(guardrailAttachments),
-    ]);
-    const compiled = new Map(rows.map((r) => [r.id, compileGuardrail(r)]));
-    const models = new Map<string, CompiledGuardrail[]>();
-    const keys = new Map<string, CompiledGuardrail[]>();
-    for (const link of links) {
-      const g = compiled.get(link.guardrailId);
-      if (!g || g.orgId !== link.orgId) continue;
-      const into = link.targetType === 'model' ? models : keys;
-      into.set(link.targetId, [...(into.get(link.targetId) ?? []), g]);
-    }
-    byModel = new Map([...models].map(([id, list]) => [id, pipelineOf(list)]));
-    byKey = new Map([...keys].map(([id, list]) => [id, pipelineOf(list)]));
-  }
-
-  const reload = () =>
-    load().catch((err: unknown) => log.warn({ err }, 'guardrails: reload failed (keeping the previous set)'));
+  /** each enabled guardrail, compiled, with what it is attached to */
+  const cache = createReplicatedCache<Attached>({
+    name: 'guardrails',
+    bus: deps.bus,
+    topic: GUARDRAILS_CHANGED,
+    log,
+    async loadAll() {
+      const [rows, links] = await Promise.all([
+        db.select().from(guardrails).where(eq(guardrails.enabled, true)),
+        db.select().from(guardrailAttachments),
+      ]);
+      const attached = new Map(
+        rows.map((r) => [r.id, { guardrail: compileGuardrail(r), links: [] as Link[] }]),
+      );
+      for (const link of links) {
+        const entry = attached.get(link.guardrailId);
+        if (entry && entry.guardrail.orgId === link.orgId) entry.links.push(link);
+      }
+      return attached;
+    },
+    onChange(entries) {
+      const models = new Map<string, CompiledGuardrail[]>();
+      const keys = new Map<string, CompiledGuardrail[]>();
+      for (const { guardrail, links } of entries.values()) {
+        for (const link of links) {
+          const into = link.targetType === 'model' ? models : keys;
+          into.set(link.targetId, [...(into.get(link.targetId) ?? []), guardrail]);
+        }
+      }
+      byModel = new Map([...models].map(([id, list]) => [id, pipelineOf(list)]));
+      byKey = new Map([...keys].map(([id, list]) => [id, pipelineOf(list)]));
+    },
+    resyncIntervalMs: deps.resyncIntervalMs ?? 60_000,
+  });
 
   function report(state: GuardedRequest, v: Violation): void {
     const g = v.guardrail;
@@ -137,21 +158,13 @@ export function createGuardrailBook(deps: {
       return guard;
     },
 
-    async start(): Promise<void> {
-      await load();
-      bus.subscribe(GUARDRAILS_CHANGED, () => void reload());
-      timer = setInterval(() => void reload(), deps.resyncIntervalMs ?? 60_000);
-      timer.unref();
-    },
+    start: () => cache.start(),
 
     /** After a change: reloads here, and tells the other replicas. */
-    async changed(): Promise<void> {
-      await load();
-      await bus.publish(GUARDRAILS_CHANGED, {}).catch(() => {});
-    },
+    changed: () => cache.changed(),
 
     async stop(): Promise<void> {
-      clearInterval(timer);
+      await cache.close();
       await Promise.all([...auditing]);
     },
   };

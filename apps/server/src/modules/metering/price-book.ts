@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
 import { changeTopic } from '../../events/change-topic.ts';
+import { createReplicatedCache } from '../../events/replicated-cache.ts';
 import { AppError, notFound } from '../../http/app-error.ts';
 import { type Principal, requirePermission } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
@@ -90,37 +91,51 @@ export function mediaCostNanos(price: PriceRow, u: MediaUsage): number {
 export const batchCostNanos = (price: PriceRow, nanos: number) =>
   Math.round((nanos * (100 - price.batchDiscountPercent)) / 100);
 
+const byEffectiveFrom = (a: PriceRow, b: PriceRow) =>
+  a.effectiveFrom.getTime() - b.effectiveFrom.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 export function createPriceBook({
   db,
   bus,
   audit,
   log,
+  resyncIntervalMs,
 }: {
   db: Db;
   bus: Bus;
   audit: AuditService;
   log: Logger;
+  /** how often the whole book is read again, in case a change message was lost */
+  resyncIntervalMs?: number;
 }) {
   /** model id → its prices, oldest first; the whole book is small and lives in memory. */
   let byModel = new Map<string, PriceRow[]>();
-
-  async function reload() {
-    const rows = await db.select().from(modelPrices).orderBy(asc(modelPrices.effectiveFrom));
-    const next = new Map<string, PriceRow[]>();
-    for (const row of rows) {
-      const list = next.get(row.modelId);
-      if (list) list.push(row);
-      else next.set(row.modelId, [row]);
-    }
-    byModel = next;
-  }
-
-  bus.subscribe(PRICES_CHANGED, () => {
-    reload().catch((err) => log.warn({ err }, 'price book reload failed'));
+  const cache = createReplicatedCache<PriceRow>({
+    name: 'price book',
+    bus,
+    topic: PRICES_CHANGED,
+    log,
+    loadAll: async () => (await db.select().from(modelPrices)).map((row) => [row.id, row] as const),
+    async loadOne(id) {
+      const [row] = await db.select().from(modelPrices).where(eq(modelPrices.id, id));
+      return row ?? null;
+    },
+    onChange(entries) {
+      const next = new Map<string, PriceRow[]>();
+      for (const row of entries.values()) {
+        const list = next.get(row.modelId);
+        if (list) list.push(row);
+        else next.set(row.modelId, [row]);
+      }
+      for (const list of next.values()) list.sort(byEffectiveFrom);
+      byModel = next;
+    },
+    resyncIntervalMs: resyncIntervalMs ?? 60_000,
   });
 
   return {
-    start: reload,
+    start: () => cache.start(),
+    stop: () => cache.close(),
 
     /** The price in effect at `at`: the version's own if it has one, else the model's. No SQL. */
     priceAt(modelId: string, versionId: string | null, at: Date): PriceRow | null {
@@ -196,7 +211,7 @@ export function createPriceBook({
         });
         return inserted!;
       });
-      await bus.publish(PRICES_CHANGED, { id: row.id });
+      await cache.changed(row.id, row);
       return row;
     },
 
@@ -224,7 +239,7 @@ export function createPriceBook({
           before: row,
         });
       });
-      await bus.publish(PRICES_CHANGED, { id });
+      await cache.changed(id, null);
     },
   };
 }

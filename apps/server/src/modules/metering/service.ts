@@ -62,6 +62,7 @@ export function createMeteringService({ db, bus, audit, config, log }: MeteringD
     },
     stop: async () => {
       clearInterval(maintenance);
+      await priceBook.stop();
       await writer.stop();
     },
   };

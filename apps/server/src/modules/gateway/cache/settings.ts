@@ -1,9 +1,10 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Db } from '../../../db/client.ts';
 import type { Bus } from '../../../events/bus.ts';
 import { changeTopic } from '../../../events/change-topic.ts';
+import { createReplicatedCache } from '../../../events/replicated-cache.ts';
 import { AppError, notFound } from '../../../http/app-error.ts';
 import { type Principal, requirePermission } from '../../../http/principal.ts';
 import type { AuditContext, AuditService } from '../../audit/index.ts';
@@ -47,8 +48,8 @@ const toDto = (s: CacheSettings): z.infer<typeof cacheSettingsDto> => ({
 
 /**
  * The response cache settings of each model, in process (`enabledFor` is one map lookup); set by
- * the model's owner (write permission in its org). Reloaded on `cache.settings.changed` from any
- * replica and every minute.
+ * the model's owner (write permission in its org). A replicated cache: one model re-read on each
+ * `cache.settings.changed` from any replica, all of them every minute.
  */
 export function createCacheSettings(deps: {
   db: Db;
@@ -57,17 +58,29 @@ export function createCacheSettings(deps: {
   audit: AuditService;
   /** is this one of the org's own models (by id)? */
   ownsModel(orgId: string, modelId: string): boolean;
+  /** how often every model's settings are read again, in case a change message was lost */
+  resyncIntervalMs?: number;
 }) {
-  const { db, bus, log, audit } = deps;
-  let enabled = new Map<string, CacheSettings>();
-  let timer: NodeJS.Timeout | undefined;
-
-  const load = async () => {
-    const rows = await db.select().from(modelCacheSettings).where(eq(modelCacheSettings.enabled, true));
-    enabled = new Map(rows.map((r) => [r.modelId, { ...r }]));
-  };
-  const reload = () =>
-    load().catch((err: unknown) => log.warn({ err }, 'response cache: settings reload failed'));
+  const { db, audit } = deps;
+  /** the settings of each model whose cache is on, by model id */
+  const enabled = createReplicatedCache<CacheSettings>({
+    name: 'response cache settings',
+    bus: deps.bus,
+    topic: CACHE_SETTINGS_CHANGED,
+    log: deps.log,
+    loadAll: async () =>
+      (await db.select().from(modelCacheSettings).where(eq(modelCacheSettings.enabled, true))).map(
+        (r) => [r.modelId, { ...r }] as const,
+      ),
+    async loadOne(modelId) {
+      const [row] = await db
+        .select()
+        .from(modelCacheSettings)
+        .where(and(eq(modelCacheSettings.modelId, modelId), eq(modelCacheSettings.enabled, true)));
+      return row ? { ...row } : null;
+    },
+    resyncIntervalMs: deps.resyncIntervalMs ?? 60_000,
+  });
   const current = async (modelId: string): Promise<CacheSettings> => {
     const [row] = await db.select().from(modelCacheSettings).where(eq(modelCacheSettings.modelId, modelId));
     return row ? { ...row } : { modelId, ...DEFAULTS };
@@ -112,21 +125,12 @@ export function createCacheSettings(deps: {
           after: toDto(next),
         });
       });
-      await load();
-      await bus.publish(CACHE_SETTINGS_CHANGED, {}).catch(() => {});
+      await enabled.changed(modelId);
       return toDto(next);
     },
 
-    async start() {
-      await load();
-      bus.subscribe(CACHE_SETTINGS_CHANGED, () => void reload());
-      timer = setInterval(() => void reload(), 60_000);
-      timer.unref();
-    },
-
-    stop() {
-      clearInterval(timer);
-    },
+    start: () => enabled.start(),
+    stop: () => enabled.close(),
   };
 }
 
