@@ -62,7 +62,14 @@ function replica(
     Pick<ReplicatedCacheOptions<string, { id?: string; origin?: string }>, 'loadAll'>,
 ) {
   const log = pino({ level: 'silent' });
-  const cache = createReplicatedCache<string>({ name: 'test', bus, topic, log, resyncIntervalMs: 0, ...opts });
+  const cache = createReplicatedCache<string>({
+    name: 'test',
+    bus,
+    topic,
+    log,
+    resyncIntervalMs: 0,
+    ...opts,
+  });
   closers.push(() => cache.close());
   return cache;
 }
@@ -231,6 +238,21 @@ describe('replicated cache stamps', () => {
     fulls[1]!.resolve([['p1', 'v2']]);
     await older;
     expect([cache.get('p1'), cache.get('p2')]).toEqual(['v3', 'w3']);
+  });
+
+  it('a read made outside the cache that started before a full read cannot bring back what it no longer saw', async () => {
+    const bus = createMemoryBus();
+    const table = fakeTable();
+    table.rows.set('k1', 'active');
+    const cache = replica(bus, changeTopic('test.cache.stamps.outside'), table);
+    await cache.start();
+    const lookup = cache.beginRead(); // e.g. a lookup by another column: it sees k3 active
+    table.rows.clear(); // everything revoked meanwhile
+    await cache.resync();
+    cache.apply('k3', 'active', lookup);
+    expect(cache.entries.size).toBe(0);
+    cache.apply('k4', 'active', cache.beginRead());
+    expect(cache.get('k4')).toBe('active');
   });
 
   it('keeps indexes in step through onEntry, and stops listening on close', async () => {

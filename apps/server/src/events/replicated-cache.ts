@@ -42,6 +42,12 @@ export interface ReplicatedCache<V> {
   changed(id?: string, value?: V | null): Promise<void>;
   /** Applies an entry here only (null: removes it). */
   put(id: string, value: V | null): void;
+  /**
+   * For a read the cache does not make itself (a lookup by another column): the stamp to take
+   * before it starts, then `apply` its result with that stamp.
+   */
+  beginRead(): number;
+  apply(id: string, value: V | null, stamp: number): void;
 }
 
 /**
@@ -170,5 +176,7 @@ export function createReplicatedCache<V, M extends ChangeMessage = ChangeMessage
     },
 
     put: (id, value) => applyOne(id, value, ++counter),
+    beginRead: () => ++counter,
+    apply: applyOne,
   };
 }

@@ -32,17 +32,11 @@ export type CacheLookup =
   | { status: 'refused' }
   | { status: 'miss' };
 
+/** The active keys by hash and by id; kept in step with the database by key-sync.ts. */
 export interface KeyCache {
-  /**
-   * Every read from the database that will feed the cache takes a stamp before it runs; a row is
-   * applied only when no read that started later has already been applied for that key, so a slow
-   * read can never resurrect a key that a later read saw revoked.
-   */
-  beginRead(): number;
-  /** Applies one key's current row (or `null`: the key no longer exists). */
-  apply(id: string, row: CachedKeyRow | null, stamp: number): void;
-  /** Replaces the whole cache with a full read of the active keys, minding newer per-key reads. */
-  replaceAll(rows: CachedKeyRow[], stamp: number): void;
+  /** Puts one key's current row in (a revoked one is taken out). */
+  set(row: CachedKeyRow): void;
+  remove(id: string): void;
   lookup(hash: string, nowMs: number): CacheLookup;
   /** The key's principal as it is now, or null when it is revoked, expired or gone. */
   principalOf(id: string, nowMs: number): KeyPrincipal | null;
@@ -52,11 +46,6 @@ export interface KeyCache {
 export function createKeyCache(): KeyCache {
   const byHash = new Map<string, Entry>();
   const byId = new Map<string, Entry>();
-  /** stamp of the read whose data is in the cache for a key, when newer than the last full reload */
-  const stamps = new Map<string, number>();
-  /** stamp of the last full reload: it speaks for every key not in `stamps` */
-  let floor = 0;
-  let counter = 0;
 
   const remove = (id: string) => {
     const old = byId.get(id);
@@ -82,32 +71,9 @@ export function createKeyCache(): KeyCache {
     if (entry.previousHash) byHash.set(entry.previousHash, entry);
   };
 
-  const isStale = (id: string, stamp: number) => (stamps.get(id) ?? floor) > stamp;
-
   return {
-    beginRead: () => ++counter,
-
-    apply(id, row, stamp) {
-      if (isStale(id, stamp)) return;
-      stamps.set(id, stamp);
-      if (row) put(row);
-      else remove(id);
-    },
-
-    replaceAll(rows, stamp) {
-      const seen = new Set<string>();
-      if (stamp < floor) return;
-      for (const row of rows) {
-        seen.add(row.id);
-        if (!isStale(row.id, stamp)) put(row);
-      }
-      for (const id of [...byId.keys()]) {
-        if (!seen.has(id) && !isStale(id, stamp)) remove(id);
-      }
-      // From now on this reload speaks for every key that no newer read has touched.
-      floor = stamp;
-      for (const [id, s] of stamps) if (s <= floor) stamps.delete(id);
-    },
+    set: put,
+    remove,
 
     lookup(hash, nowMs) {
       const entry = byHash.get(hash);

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull, or } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
 import { type Bus, topic } from '../../events/bus.ts';
 import { changeMessage } from '../../events/change-topic.ts';
+import { createReplicatedCache, type ReplicatedCache } from '../../events/replicated-cache.ts';
 import type { CachedKeyRow, KeyCache } from './key-cache.ts';
 import { apiKeys } from './schema.ts';
 
@@ -43,97 +43,69 @@ export interface KeySyncDeps {
   reconcileIntervalMs: number;
 }
 
+/** The cache holds active keys only: a revoked row takes its key out. */
+const activeOnly = (row: CachedKeyRow | undefined): CachedKeyRow | null =>
+  row && !row.revokedAt ? row : null;
+
 /**
- * Keeps this replica's key cache in step with the database: a full load at start, a push per change
- * (`keys.changed` on the bus) that re-reads one row, and a periodic full reconcile as a safety net.
+ * Keeps this replica's key cache in step with the database: a replicated cache of the active keys
+ * (full read at start, one row re-read per `keys.changed`, a periodic full reconcile), whose entries
+ * feed the by-hash index.
  */
 export function createKeySync({ db, bus, log, cache, onHashesSeen, reconcileIntervalMs }: KeySyncDeps) {
-  const origin = randomUUID();
-  const pending = new Set<Promise<unknown>>();
-  let timer: NodeJS.Timeout | undefined;
-  let reconciling: Promise<void> | undefined;
-  let stopped = false;
-
-  const track = <T>(promise: Promise<T>): Promise<T> => {
-    pending.add(promise);
-    void promise.finally(() => pending.delete(promise)).catch(() => {});
-    return promise;
-  };
-
-  const loadAll = async () => {
-    const stamp = cache.beginRead();
-    const rows = await db
-      .select(cachedColumns)
-      .from(apiKeys)
-      .where(
-        and(isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, new Date()))),
-      );
-    cache.replaceAll(rows, stamp);
-  };
-
-  const reconcile = () => {
-    reconciling ??= track(
-      loadAll()
-        .catch((err: unknown) => log.warn({ err }, 'api key reconcile failed'))
-        .finally(() => {
-          reconciling = undefined;
-        }),
-    );
-    return reconciling;
-  };
-
-  const reloadOne = async (id: string) => {
-    const stamp = cache.beginRead();
-    const [row] = await db.select(cachedColumns).from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
-    cache.apply(id, row ?? null, stamp);
-    if (row) onHashesSeen([row.hash, ...(row.previousHash ? [row.previousHash] : [])]);
-  };
-
-  const onMessage = (payload: ChangeMessage) => {
-    if (stopped || payload.origin === origin) return;
-    if (payload.revoked) cache.apply(payload.id, null, cache.beginRead());
-    void track(reloadOne(payload.id)).catch((err: unknown) => {
-      log.warn({ err, key_id: payload.id }, 'api key reload failed; the next reconcile will catch up');
-    });
-  };
+  const keys: ReplicatedCache<CachedKeyRow> = createReplicatedCache<CachedKeyRow, ChangeMessage>({
+    name: 'api keys',
+    bus,
+    topic: KEYS_CHANGED,
+    log,
+    loadAll: async () =>
+      (
+        await db
+          .select(cachedColumns)
+          .from(apiKeys)
+          .where(
+            and(isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, new Date()))),
+          )
+      ).map((row) => [row.id, row] as const),
+    async loadOne(id) {
+      const [row] = await db.select(cachedColumns).from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
+      if (row) onHashesSeen([row.hash, ...(row.previousHash ? [row.previousHash] : [])]);
+      return activeOnly(row);
+    },
+    onEntry: (id, row) => (row ? cache.set(row) : cache.remove(id)),
+    // revocation is final: the key goes before its row is read again
+    onMessage: (message) => {
+      if (message.revoked) keys.put(message.id, null);
+    },
+    messageOf: (_id, row) => (row === null ? { revoked: true } : {}),
+    resyncIntervalMs: reconcileIntervalMs,
+  });
 
   return {
     async start() {
-      // Subscribe first: a change made while the full load runs is then re-read after it.
-      bus.subscribe(KEYS_CHANGED, onMessage);
-      await loadAll();
-      timer = setInterval(() => void reconcile(), reconcileIntervalMs);
-      timer.unref();
+      await keys.start();
       log.debug({ keys: cache.size }, 'api key cache loaded');
     },
 
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await Promise.allSettled([...pending]);
-    },
+    stop: () => keys.close(),
 
-    reconcile,
+    reconcile: () => keys.resync(),
 
     /** Applies a committed row here, then tells the other replicas. Never throws. */
     async changed(row: CachedKeyRow) {
-      cache.apply(row.id, row, cache.beginRead());
       onHashesSeen([row.hash]);
-      const message: ChangeMessage = { id: row.id, origin, ...(row.revokedAt ? { revoked: true } : {}) };
-      await bus.publish(KEYS_CHANGED, message).catch((err: unknown) => {
-        log.warn(
-          { err, key_id: row.id },
-          'could not publish api key change; replicas will catch up on reconcile',
-        );
-      });
+      await keys.changed(row.id, activeOnly(row));
     },
 
-    findByHash: async (hash: string): Promise<CachedKeyRow | undefined> => {
+    /** Reads a key the cache does not know (by its current or previous hash) and caches it. */
+    async findByHash(hash: string): Promise<CachedKeyRow | undefined> {
+      const stamp = keys.beginRead();
       const [row] = await db
         .select(cachedColumns)
         .from(apiKeys)
         .where(or(eq(apiKeys.hash, hash), eq(apiKeys.previousHash, hash)))
         .limit(1);
+      if (row) keys.apply(row.id, activeOnly(row), stamp);
       return row;
     },
   };

@@ -4,8 +4,8 @@ import type { CachedKeyRow, KeyCache } from './key-cache.ts';
 import { API_KEY_PREFIX, hashSecret } from './secret.ts';
 
 export interface VerifierOptions {
-  cache: KeyCache;
-  /** one bounded database read for a hash the cache does not know (current or previous hash) */
+  cache: Pick<KeyCache, 'lookup'>;
+  /** one database read for a hash the cache does not know (current or previous hash), put in the cache */
   findByHash(hash: string): Promise<CachedKeyRow | undefined>;
   log: Logger;
   now?: () => number;
@@ -59,7 +59,6 @@ export function createKeyVerifier(opts: VerifierOptions): { verify: VerifyKey; f
   };
 
   const lookUp = async (hash: string): Promise<KeyPrincipal | null> => {
-    const stamp = cache.beginRead();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -70,7 +69,6 @@ export function createKeyVerifier(opts: VerifierOptions): { verify: VerifyKey; f
         log.warn({ timeout_ms: timeoutMs }, 'api key lookup timed out');
         return null;
       }
-      if (row) cache.apply(row.id, row, stamp);
       const found = cache.lookup(hash, now());
       if (found.status === 'hit') return found.principal;
       rememberUnknown(hash);
