@@ -348,7 +348,7 @@ export async function createServices(deps: CoreDeps) {
     async stop() {
       // running jobs are aborted and their leases given back first, while what they use still works
       await jobs.stop();
-      batchHolds.stop();
+      await batchHolds.stop();
       await fineTuning.stop();
       responses.stop();
       knowledge.stop();
