@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { AuditContext } from '../modules/audit/index.ts';
+import { type Principal, principalOf } from './principal.ts';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -9,6 +10,7 @@ export function requestIdFrom(header: string | string[] | undefined, make: () =>
   return value && REQUEST_ID.test(value) ? value : make();
 }
 
+/** How the audit trail records who made the request (its actor) and from where. */
 export function auditContextOf(req: FastifyRequest): AuditContext {
   const p = req.principal;
   return {
@@ -18,4 +20,15 @@ export function auditContextOf(req: FastifyRequest): AuditContext {
     userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
     requestId: req.id,
   };
+}
+
+/** Who is acting, for a service's authorisation rules and its audit trail. */
+export interface Actor {
+  principal: Principal;
+  audit: AuditContext;
+}
+
+/** The authenticated caller of an admin route, as services take it. */
+export function actorOf(req: FastifyRequest): Actor {
+  return { principal: principalOf(req), audit: auditContextOf(req) };
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { page, pageOf } from '../../http/pagination.ts';
-import { principalOf, requirePermission } from '../../http/principal.ts';
+import { principalOf } from '../../http/principal.ts';
 import { type AuditEventRow, type AuditService, toHashedFields } from './service.ts';
 
 const auditEvent = z.object({
@@ -57,7 +57,6 @@ export async function auditRoutes(app: FastifyInstance, { audit }: AuditRouteDep
     },
     async (req) => {
       const p = principalOf(req);
-      requirePermission(p, 'read');
       const q = req.query;
       const rows = await audit.list(
         p.orgId,
@@ -88,7 +87,6 @@ export async function auditRoutes(app: FastifyInstance, { audit }: AuditRouteDep
     },
     async (req) => {
       const p = principalOf(req);
-      requirePermission(p, 'read');
       return audit.verify(p.orgId);
     },
   );

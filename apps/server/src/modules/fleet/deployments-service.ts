@@ -3,8 +3,9 @@ import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { AppError, conflict, notFound } from '../../http/app-error.ts';
 import { type Principal, requirePermission } from '../../http/principal.ts';
+import type { Actor } from '../../http/request-context.ts';
 import { newId } from '../../ids.ts';
-import type { AuditContext, AuditService } from '../audit/index.ts';
+import type { AuditService } from '../audit/index.ts';
 import type { CreateDeploymentBody, UpdateDeploymentBody } from './bodies.ts';
 import { replicaMemory } from './cluster-view.ts';
 import type { FleetConfig } from './config.ts';
@@ -14,11 +15,6 @@ import { toDeploymentDto } from './dto.ts';
 import { evaluateDeployment } from './evaluate-deployment.ts';
 import { createReplicaQueries } from './replica-queries.ts';
 import { type DeploymentRow, type DeploymentSpec, deployments, replicas } from './schema.ts';
-
-export interface Actor {
-  principal: Principal;
-  audit: AuditContext;
-}
 
 export interface DeploymentServiceDeps {
   db: Db;

@@ -1,16 +1,13 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { page, pageOf } from '../../http/pagination.ts';
 import { idParams } from '../../http/params.ts';
 import { principalOf } from '../../http/principal.ts';
-import { auditContextOf } from '../../http/request-context.ts';
+import { actorOf } from '../../http/request-context.ts';
 import { createJoinTokenBody, listDeploymentsQuery, updateNodeBody } from './bodies.ts';
-import type { Actor } from './deployments-service.ts';
 import { joinTokenDto, nodeDto, toJoinTokenDto, toNodeDto } from './dto.ts';
 import type { Fleet } from './fleet.ts';
-
-const actorOf = (req: FastifyRequest): Actor => ({ principal: principalOf(req), audit: auditContextOf(req) });
 
 export async function nodeRoutes(app: FastifyInstance, { fleet }: { fleet: Fleet }) {
   const r = app.withTypeProvider<ZodTypeProvider>();

@@ -5,7 +5,6 @@ export { API_KEY_PREFIX, hashSecret } from './secret.ts';
 export {
   type CreateKeyInput,
   createKeyService,
-  type KeyActor,
   type KeyService,
   type KeyServiceDeps,
   type RequireProject,

@@ -1,9 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { page, pageOf } from '../../http/pagination.ts';
-import { principalOf, requirePermission } from '../../http/principal.ts';
-import { auditContextOf } from '../../http/request-context.ts';
+import { principalOf } from '../../http/principal.ts';
+import { actorOf } from '../../http/request-context.ts';
 import type { IdentityService } from '../identity/index.ts';
 import {
   apiKeyDto,
@@ -15,18 +15,11 @@ import {
   toApiKeyDto,
   updateKeyBody,
 } from './key-dto.ts';
-import type { KeyActor, KeyService } from './service.ts';
+import type { KeyService } from './service.ts';
 
 const tags = ['keys'];
 const toDate = (v: string | null | undefined) =>
   v === undefined ? undefined : v === null ? null : new Date(v);
-
-/** The caller, checked for a permission, as the key service wants it. */
-function actorOf(req: FastifyRequest, permission: 'read' | 'write'): KeyActor {
-  const principal = principalOf(req);
-  requirePermission(principal, permission);
-  return { principal, audit: auditContextOf(req) };
-}
 
 export interface KeyRouteDeps {
   keys: KeyService;
@@ -48,7 +41,7 @@ export async function keyRoutes(app: FastifyInstance, { keys, identity }: KeyRou
       },
     },
     async (req, reply) => {
-      const actor = actorOf(req, 'write');
+      const actor = actorOf(req);
       const b = req.body;
       const { row, secret } = await keys.create(
         actor,
@@ -77,7 +70,7 @@ export async function keyRoutes(app: FastifyInstance, { keys, identity }: KeyRou
       },
     },
     async (req) => {
-      const { principal } = actorOf(req, 'read');
+      const principal = principalOf(req);
       const q = req.query;
       const rows = await keys.list(principal.orgId, { projectId: q.project_id }, q.limit, q.cursor);
       const result = page(rows, q.limit);
@@ -91,7 +84,7 @@ export async function keyRoutes(app: FastifyInstance, { keys, identity }: KeyRou
       schema: { tags, summary: 'Get an API key', params: keyParams, response: { 200: apiKeyDto } },
     },
     async (req) => {
-      const { principal } = actorOf(req, 'read');
+      const principal = principalOf(req);
       return toApiKeyDto(await keys.get(principal.orgId, req.params.id));
     },
   );
@@ -108,7 +101,7 @@ export async function keyRoutes(app: FastifyInstance, { keys, identity }: KeyRou
       },
     },
     async (req) => {
-      const actor = actorOf(req, 'write');
+      const actor = actorOf(req);
       const b = req.body;
       const row = await keys.update(actor, req.params.id, {
         name: b.name,
@@ -132,7 +125,7 @@ export async function keyRoutes(app: FastifyInstance, { keys, identity }: KeyRou
       },
     },
     async (req) => {
-      const actor = actorOf(req, 'write');
+      const actor = actorOf(req);
       const { row, secret } = await keys.rotate(actor, req.params.id, req.body?.grace_period_seconds ?? 0);
       return { ...toApiKeyDto(row), key: secret };
     },
@@ -149,7 +142,7 @@ export async function keyRoutes(app: FastifyInstance, { keys, identity }: KeyRou
       },
     },
     async (req, reply) => {
-      const actor = actorOf(req, 'write');
+      const actor = actorOf(req);
       await keys.revoke(actor, req.params.id);
       return reply.code(204).send(null);
     },

@@ -4,8 +4,9 @@ import type { Db, DbOrTx, Tx } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
 import { AppError, conflict, forbidden, notFound } from '../../http/app-error.ts';
 import type { KeyScope, Principal } from '../../http/principal.ts';
+import type { Actor } from '../../http/request-context.ts';
 import { newId } from '../../ids.ts';
-import type { AuditContext, AuditService } from '../audit/index.ts';
+import type { AuditService } from '../audit/index.ts';
 import { createKeyCache } from './key-cache.ts';
 import { type ApiKeyRow, toApiKeyDto } from './key-dto.ts';
 import { createKeySync } from './key-sync.ts';
@@ -21,12 +22,6 @@ export interface KeyServiceDeps {
   now?: () => number;
   /** full reload of the key cache as a safety net for lost pushes (default 30 s) */
   reconcileIntervalMs?: number;
-}
-
-/** Who is acting, for authorisation rules and the audit trail. */
-export interface KeyActor {
-  principal: Principal;
-  audit: AuditContext;
 }
 
 /** Throws a 404 when the project is not in the org (identity's `requireProject`). */
@@ -122,7 +117,7 @@ export function createKeyService(deps: KeyServiceDeps) {
 
     get,
 
-    async create(actor: KeyActor, input: CreateKeyInput, requireProject: RequireProject) {
+    async create(actor: Actor, input: CreateKeyInput, requireProject: RequireProject) {
       const p = actor.principal;
       const scopes = [...new Set(input.scopes)];
       assertScopesWithin(p, scopes);
@@ -164,7 +159,7 @@ export function createKeyService(deps: KeyServiceDeps) {
       return { row, secret: issued.secret };
     },
 
-    async update(actor: KeyActor, id: string, input: UpdateKeyInput): Promise<ApiKeyRow> {
+    async update(actor: Actor, id: string, input: UpdateKeyInput): Promise<ApiKeyRow> {
       const p = actor.principal;
       if (input.models !== undefined) assertModelsWithin(p, input.models);
       if (input.expiresAt) assertFuture(input.expiresAt, now());
@@ -198,7 +193,7 @@ export function createKeyService(deps: KeyServiceDeps) {
     },
 
     /** New secret; the old one keeps working for `graceSeconds` (0: stops now). */
-    async rotate(actor: KeyActor, id: string, graceSeconds: number) {
+    async rotate(actor: Actor, id: string, graceSeconds: number) {
       const p = actor.principal;
       const issued = issueSecret();
       const row = await db.transaction(async (tx) => {
@@ -233,7 +228,7 @@ export function createKeyService(deps: KeyServiceDeps) {
     },
 
     /** Revokes for good; revoking a revoked key changes nothing. */
-    async revoke(actor: KeyActor, id: string): Promise<ApiKeyRow> {
+    async revoke(actor: Actor, id: string): Promise<ApiKeyRow> {
       const p = actor.principal;
       const row = await db.transaction(async (tx) => {
         const before = await lockKey(tx, p.orgId, id);

@@ -1,9 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { page, pageOf } from '../../http/pagination.ts';
-import { principalOf, requirePermission } from '../../http/principal.ts';
-import { auditContextOf } from '../../http/request-context.ts';
+import { principalOf } from '../../http/principal.ts';
+import { actorOf } from '../../http/request-context.ts';
 import type { IdentityService } from '../identity/index.ts';
 import type { KeyService } from '../keys/index.ts';
 import {
@@ -19,15 +19,9 @@ import {
   updateLimitBody,
 } from './dto.ts';
 import { MONEY_SCALE } from './plan.ts';
-import type { LimitActor, LimitFields, LimitService, RequireScope } from './service.ts';
+import type { LimitFields, LimitService, RequireScope } from './service.ts';
 
 const tags = ['limits'];
-
-function actorOf(req: FastifyRequest, permission: 'read' | 'write'): LimitActor {
-  const principal = principalOf(req);
-  requirePermission(principal, permission);
-  return { principal, audit: auditContextOf(req) };
-}
 
 type Body = z.infer<typeof updateLimitBody>;
 const fieldsOf = (b: Body): LimitFields => ({
@@ -72,7 +66,7 @@ export async function limitRoutes(app: FastifyInstance, { limits, identity, keys
       },
     },
     async (req, reply) => {
-      const actor = actorOf(req, 'write');
+      const actor = actorOf(req);
       const b = req.body;
       const row = await limits.create(
         actor,
@@ -94,7 +88,7 @@ export async function limitRoutes(app: FastifyInstance, { limits, identity, keys
       },
     },
     async (req) => {
-      const { principal } = actorOf(req, 'read');
+      const principal = principalOf(req);
       const q = req.query;
       const rows = await limits.list(
         principal.orgId,
@@ -113,7 +107,7 @@ export async function limitRoutes(app: FastifyInstance, { limits, identity, keys
       schema: { tags, summary: 'Get a limit policy', params: limitParams, response: { 200: limitPolicyDto } },
     },
     async (req) => {
-      const { principal } = actorOf(req, 'read');
+      const principal = principalOf(req);
       return toLimitPolicyDto(await limits.get(principal.orgId, req.params.id));
     },
   );
@@ -130,7 +124,7 @@ export async function limitRoutes(app: FastifyInstance, { limits, identity, keys
       },
     },
     async (req) => {
-      const { principal } = actorOf(req, 'read');
+      const principal = principalOf(req);
       const { checks, states, nowMs, held } = await limits.usage(principal.orgId, req.params.id);
       const money = (dim: string, n: number) => (dim === 'budget' ? n / MONEY_SCALE : n);
       return {
@@ -168,7 +162,7 @@ export async function limitRoutes(app: FastifyInstance, { limits, identity, keys
       },
     },
     async (req) => {
-      const actor = actorOf(req, 'write');
+      const actor = actorOf(req);
       return toLimitPolicyDto(await limits.update(actor, req.params.id, fieldsOf(req.body)));
     },
   );
@@ -184,7 +178,7 @@ export async function limitRoutes(app: FastifyInstance, { limits, identity, keys
       },
     },
     async (req, reply) => {
-      const actor = actorOf(req, 'write');
+      const actor = actorOf(req);
       await limits.remove(actor, req.params.id);
       return reply.code(204).send(null);
     },
@@ -201,7 +195,7 @@ export async function limitRoutes(app: FastifyInstance, { limits, identity, keys
       },
     },
     async (req) => {
-      const { principal } = actorOf(req, 'read');
+      const principal = principalOf(req);
       const q = req.query;
       const rows = await limits.listNotifications(
         principal.orgId,

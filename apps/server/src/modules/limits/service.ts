@@ -5,9 +5,9 @@ import type { Logger } from 'pino';
 import type { Db, DbOrTx, Tx } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
 import { AppError, conflict, notFound } from '../../http/app-error.ts';
-import type { Principal } from '../../http/principal.ts';
+import type { Actor } from '../../http/request-context.ts';
 import { newId } from '../../ids.ts';
-import type { AuditContext, AuditService } from '../audit/index.ts';
+import type { AuditService } from '../audit/index.ts';
 import { type AlertEvents, createAlertNotifier } from './alerts.ts';
 import { type LimitPolicyRow, toLimitPolicyDto } from './dto.ts';
 import {
@@ -53,11 +53,6 @@ export type UsedIn = (
   startMs: number,
   endMs: number | null,
 ) => Promise<{ tokens: number; cost: number }>;
-
-export interface LimitActor {
-  principal: Principal;
-  audit: AuditContext;
-}
 
 /** Throws a 404 when the project, key or user is not in the org. */
 export type RequireScope = (
@@ -218,11 +213,7 @@ export function createLimitService(deps: LimitServiceDeps) {
 
     get,
 
-    async create(
-      actor: LimitActor,
-      input: CreateLimitInput,
-      requireScope: RequireScope,
-    ): Promise<LimitPolicyRow> {
+    async create(actor: Actor, input: CreateLimitInput, requireScope: RequireScope): Promise<LimitPolicyRow> {
       const orgId = actor.principal.orgId;
       const scopeId = input.scopeId ?? (input.scope === 'org' ? orgId : undefined);
       if (!scopeId)
@@ -277,7 +268,7 @@ export function createLimitService(deps: LimitServiceDeps) {
       return row;
     },
 
-    async update(actor: LimitActor, id: string, input: LimitFields): Promise<LimitPolicyRow> {
+    async update(actor: Actor, id: string, input: LimitFields): Promise<LimitPolicyRow> {
       const orgId = actor.principal.orgId;
       await checkWebhook(input.webhookUrl);
       const row = await db.transaction(async (tx) => {
@@ -313,7 +304,7 @@ export function createLimitService(deps: LimitServiceDeps) {
     },
 
     /** Deletes the policy; its counters are dropped by the store when their windows and periods end. */
-    async remove(actor: LimitActor, id: string): Promise<void> {
+    async remove(actor: Actor, id: string): Promise<void> {
       const orgId = actor.principal.orgId;
       await db.transaction(async (tx) => {
         const before = await lockPolicy(tx, orgId, id);

@@ -6,7 +6,7 @@ import type { Db } from '../../db/client.ts';
 import { AppError } from '../../http/app-error.ts';
 import { listQuery, page, pageOf } from '../../http/pagination.ts';
 import { idParams } from '../../http/params.ts';
-import { principalOf, requirePermission } from '../../http/principal.ts';
+import { principalOf } from '../../http/principal.ts';
 import { auditContextOf } from '../../http/request-context.ts';
 import type { BillLineRow, BillRow } from './bills.ts';
 import { nanosToPerMillion, type PriceRow } from './price-book.ts';
@@ -272,7 +272,6 @@ export async function meteringRoutes(app: FastifyInstance, { metering, db }: Met
     },
     async (req, reply) => {
       const p = principalOf(req);
-      requirePermission(p, 'read');
       const q = req.query;
       const to = q.to ? new Date(q.to) : new Date(Math.ceil(Date.now() / DAY) * DAY);
       const from = q.from ? new Date(q.from) : new Date(to.getTime() - 30 * DAY);
