@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import { deployments, replicas } from '../../db/schema.ts';
 import { AppError } from '../../http/app-error.ts';
-import type { UserPrincipal } from '../../http/principal.ts';
-import type { AuditContext } from '../audit/index.ts';
+import { systemPrincipal } from '../../http/principal.ts';
+import { systemActor } from '../audit/index.ts';
 import type { RegistryService } from '../registry/index.ts';
 import { fineTunedName } from './dto.ts';
 import { type FineTuningJobRow, fineTuningJobs } from './schema.ts';
@@ -21,23 +21,9 @@ export interface AdapterServingDeps {
   log: Logger;
 }
 
-const ctx: AuditContext = {
-  actorType: 'system',
-  actorId: null,
-  ip: null,
-  userAgent: 'maas-fine-tuning',
-  requestId: null,
-};
+const ctx = systemActor('maas-fine-tuning');
 
-const principalFor = (orgId: string): UserPrincipal => ({
-  kind: 'user',
-  userId: 'system:fine-tuning',
-  email: 'fine-tuning@maas.local',
-  orgId,
-  role: 'owner',
-  isPlatformAdmin: false,
-  sessionId: 'fine-tuning',
-});
+const principalFor = (orgId: string) => systemPrincipal(orgId, 'fine-tuning');
 
 type Target = { provider_id: string; upstream_model: string; weight: number; priority: number };
 

@@ -8,7 +8,7 @@ import type { Db } from '../../db/client.ts';
 import { type Bus, topic } from '../../events/bus.ts';
 import { AppError } from '../../http/app-error.ts';
 import { newId } from '../../ids.ts';
-import type { AuditContext, AuditService } from '../audit/index.ts';
+import { type AuditService, systemActor } from '../audit/index.ts';
 import type { FleetConfig } from './config.ts';
 import { desiredFor } from './desired-state.ts';
 import { type RegisterInput, registerNode } from './register-node.ts';
@@ -30,14 +30,6 @@ export interface AgentServiceDeps {
   onChanged(deploymentIds: Set<string>): void;
 }
 
-const systemCtx = (ip: string | null): AuditContext => ({
-  actorType: 'system',
-  actorId: null,
-  ip,
-  userAgent: 'maas-agent',
-  requestId: null,
-});
-
 /** The server's half of the agent protocol: registration, status reports, desired state and its push. */
 export function createAgentService(deps: AgentServiceDeps) {
   const { db, audit, bus, log, config } = deps;
@@ -48,7 +40,7 @@ export function createAgentService(deps: AgentServiceDeps) {
   };
 
   async function register(input: RegisterInput, ip: string | null) {
-    const { node, nodeToken } = await registerNode({ db, audit }, input, systemCtx(ip));
+    const { node, nodeToken } = await registerNode({ db, audit }, input, systemActor('maas-agent', ip));
     log.info({ node: node.name, id: node.id }, 'node registered');
     return { node_id: node.id, node_token: nodeToken, heartbeat_interval_ms: config.heartbeatMs };
   }

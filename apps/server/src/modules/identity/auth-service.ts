@@ -6,7 +6,7 @@ import type { Db, Tx } from '../../db/client.ts';
 import { AppError, forbidden } from '../../http/app-error.ts';
 import type { UserPrincipal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
-import type { AuditContext, AuditService } from '../audit/index.ts';
+import { type AuditContext, type AuditService, asAnonymous, asUser } from '../audit/index.ts';
 import { createAccessTokens } from './access-tokens.ts';
 import type { InvitationService } from './invitation-service.ts';
 import type { Lockout, LoginThrottle } from './login-throttle.ts';
@@ -143,17 +143,13 @@ export function createAuthService(deps: AuthDeps) {
         const locks = ok ? [] : await throttle.recordFailure(email, ip);
         const auditOrg = user ? (chosenOrg ?? (await firstOrg(user.id, undefined)) ?? null) : null;
         await db.transaction(async (tx) => {
-          const actor = { ...ctx, actorType: user ? ('user' as const) : ('anonymous' as const) };
-          await audit.append(
-            tx,
-            { ...actor, actorId: user?.id ?? null },
-            {
-              orgId: auditOrg,
-              action: 'auth.login_failed',
-              after: { email, reason },
-            },
-          );
-          await auditLockouts(tx, { ...actor, actorId: user?.id ?? null }, auditOrg, email, locks);
+          const actor = user ? asUser(ctx, user.id) : asAnonymous(ctx);
+          await audit.append(tx, actor, {
+            orgId: auditOrg,
+            action: 'auth.login_failed',
+            after: { email, reason },
+          });
+          await auditLockouts(tx, actor, auditOrg, email, locks);
         });
         if (user && ok && !user.disabledAt && orgId) throw forbidden('you are not a member of that org');
         throw new AppError('invalid_credentials', 'invalid email or password');
@@ -172,11 +168,11 @@ export function createAuthService(deps: AuthDeps) {
             { userId: user.id, orgId: chosenOrg, purpose, delivery: input.delivery },
             await mfa.methods(tx, user.id),
           );
-          await audit.append(
-            tx,
-            { ...ctx, actorType: 'user', actorId: user.id },
-            { orgId: chosenOrg, action: 'auth.mfa_challenge', after: { purpose } },
-          );
+          await audit.append(tx, asUser(ctx, user.id), {
+            orgId: chosenOrg,
+            action: 'auth.mfa_challenge',
+            after: { purpose },
+          });
           return challenge;
         });
       return db.transaction(async (tx) => {
@@ -187,11 +183,11 @@ export function createAuthService(deps: AuthDeps) {
           delivery: input.delivery,
         };
         const { sessionId, issued } = await issue(tx, session, ctx);
-        await audit.append(
-          tx,
-          { ...ctx, actorType: 'user', actorId: user.id },
-          { orgId: chosenOrg, action: 'auth.login', target: { type: 'session', id: sessionId } },
-        );
+        await audit.append(tx, asUser(ctx, user.id), {
+          orgId: chosenOrg,
+          action: 'auth.login',
+          target: { type: 'session', id: sessionId },
+        });
         return issued;
       });
     },
@@ -212,15 +208,11 @@ export function createAuthService(deps: AuthDeps) {
             .update(sessions)
             .set({ revokedAt: new Date() })
             .where(and(eq(sessions.familyId, session.familyId), isNull(sessions.revokedAt)));
-          await audit.append(
-            tx,
-            { ...ctx, actorType: 'user', actorId: session.userId },
-            {
-              orgId: session.orgId,
-              action: 'auth.refresh_reused',
-              target: { type: 'session', id: session.id },
-            },
-          );
+          await audit.append(tx, asUser(ctx, session.userId), {
+            orgId: session.orgId,
+            action: 'auth.refresh_reused',
+            target: { type: 'session', id: session.id },
+          });
         });
         throw invalid();
       }

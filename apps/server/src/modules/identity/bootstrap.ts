@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import { newId } from '../../ids.ts';
-import type { AuditService } from '../audit/index.ts';
+import { type AuditService, systemActor } from '../audit/index.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { memberships, orgs, projects, users } from './schema.ts';
 
@@ -34,16 +34,12 @@ export async function bootstrapFirstStart(
       isPlatformAdmin: true,
     });
     await tx.insert(memberships).values({ id: newId('mem'), orgId, userId, role: 'owner' });
-    await audit.append(
-      tx,
-      { actorType: 'system', actorId: null, ip: null, userAgent: null, requestId: null },
-      {
-        orgId,
-        action: 'system.bootstrap',
-        target: { type: 'user', id: userId },
-        after: { email: config.adminEmail, org: 'default', project: 'default' },
-      },
-    );
+    await audit.append(tx, systemActor(), {
+      orgId,
+      action: 'system.bootstrap',
+      target: { type: 'user', id: userId },
+      after: { email: config.adminEmail, org: 'default', project: 'default' },
+    });
     return true;
   });
   if (created && generated) {

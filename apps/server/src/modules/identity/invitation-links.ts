@@ -2,7 +2,7 @@ import { and, eq, gt } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { AppError } from '../../http/app-error.ts';
 import { newId } from '../../ids.ts';
-import type { AuditContext, AuditService } from '../audit/index.ts';
+import { type AuditContext, type AuditService, asUser } from '../audit/index.ts';
 import type { InvitationService } from './invitation-service.ts';
 import type { InvitationMail } from './mail/invitation-mail.ts';
 import { assertPasswordPolicy } from './password-policy.ts';
@@ -93,16 +93,12 @@ export function createInvitationLinks({ db, audit, hasher, invitations: service,
               })
               .returning();
             id = user!.id;
-            await audit.append(
-              tx,
-              { ...ctx, actorType: 'user', actorId: id },
-              {
-                orgId: inv.orgId,
-                action: 'user.create',
-                target: { type: 'user', id },
-                after: { email: inv.email, name: input.name ?? null, via: 'invitation' },
-              },
-            );
+            await audit.append(tx, asUser(ctx, id), {
+              orgId: inv.orgId,
+              action: 'user.create',
+              target: { type: 'user', id },
+              after: { email: inv.email, name: input.name ?? null, via: 'invitation' },
+            });
           }
         }
         await service.join(tx, live, id, ctx);

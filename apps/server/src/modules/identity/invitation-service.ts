@@ -3,7 +3,7 @@ import type { Db, DbOrTx } from '../../db/client.ts';
 import { AppError, conflict, notFound } from '../../http/app-error.ts';
 import { type Principal, type Role, requirePermission, type UserPrincipal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
-import type { AuditContext, AuditService } from '../audit/index.ts';
+import { type AuditContext, type AuditService, asUser } from '../audit/index.ts';
 import type { InvitationMail } from './mail/invitation-mail.ts';
 import { invitations, memberships, orgs, users } from './schema.ts';
 
@@ -96,16 +96,12 @@ export function createInvitationService({ db, audit, mail }: Deps) {
       .insert(memberships)
       .values({ id: newId('mem'), orgId: inv.orgId, userId, role: inv.role })
       .returning();
-    await audit.append(
-      tx,
-      { ...ctx, actorType: 'user', actorId: userId },
-      {
-        orgId: inv.orgId,
-        action: 'invitation.accept',
-        target: { type: 'membership', id: row!.id },
-        after: { invitation_id: inv.id, role: inv.role },
-      },
-    );
+    await audit.append(tx, asUser(ctx, userId), {
+      orgId: inv.orgId,
+      action: 'invitation.accept',
+      target: { type: 'membership', id: row!.id },
+      after: { invitation_id: inv.id, role: inv.role },
+    });
   }
 
   /** True when the address belongs to a member of this org (the org may know its own members). */

@@ -2,7 +2,7 @@ import { and, eq, gt } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { AppError, notFound } from '../../http/app-error.ts';
 import { type Principal, requirePermission } from '../../http/principal.ts';
-import type { AuditContext, AuditService } from '../audit/index.ts';
+import { type AuditContext, type AuditService, asAnonymous } from '../audit/index.ts';
 import type { InvitationService } from './invitation-service.ts';
 import { SELF_REGISTRATION } from './mail/invitation-mail.ts';
 import { orgRegistration } from './mail/mail-schema.ts';
@@ -105,13 +105,7 @@ export function createRegistrationService({ db, audit, mailer, invitations: serv
         );
       if (recent || (await service.emailKnownToOrg(org.id, email))) return;
       await db.transaction((tx) =>
-        service.offer(
-          tx,
-          org.id,
-          SELF_REGISTRATION,
-          { email, role: 'viewer' },
-          { ...ctx, actorType: 'anonymous', actorId: null },
-        ),
+        service.offer(tx, org.id, SELF_REGISTRATION, { email, role: 'viewer' }, asAnonymous(ctx)),
       );
     },
   };

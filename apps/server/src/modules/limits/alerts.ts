@@ -9,18 +9,10 @@ import type { Logger } from 'pino';
 import { fetch } from 'undici';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { newId } from '../../ids.ts';
-import type { AuditContext, AuditService } from '../audit/index.ts';
+import { type AuditService, systemActor } from '../audit/index.ts';
 import { type NotificationRow, toNotificationDto } from './dto.ts';
 import type { SoftAlert } from './engine.ts';
 import { limitNotifications } from './schema.ts';
-
-const SYSTEM: AuditContext = {
-  actorType: 'system',
-  actorId: null,
-  ip: null,
-  userAgent: null,
-  requestId: null,
-};
 
 export interface AlertNotifierDeps {
   db: Db;
@@ -84,7 +76,7 @@ export function createAlertNotifier(deps: AlertNotifierDeps) {
         .onConflictDoNothing()
         .returning();
       if (!row) return undefined;
-      await audit.append(tx, SYSTEM, {
+      await audit.append(tx, systemActor(), {
         orgId: p.orgId,
         action: 'limit.threshold_reached',
         target: { type: 'limit_policy', id: p.id },

@@ -6,21 +6,13 @@ import type { Db, DbOrTx } from '../../db/client.ts';
 import { AppError, conflict, notFound } from '../../http/app-error.ts';
 import { type Principal, requirePermission } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
-import type { AuditContext, AuditService } from '../audit/index.ts';
+import { type AuditContext, type AuditService, systemActor } from '../audit/index.ts';
 import { type AttemptOutcome, deliverOnce } from './deliver.ts';
 import { type DeliveryRow, toDeliveryDto } from './dto.ts';
 import type { EndpointStore } from './endpoints.ts';
 import { matchesEvent, TEST_EVENT } from './event-types.ts';
 import { nextAttemptAt } from './retry-schedule.ts';
 import { webhookDeliveries, webhookEndpoints } from './schema.ts';
-
-export const SYSTEM: AuditContext = {
-  actorType: 'system',
-  actorId: null,
-  ip: null,
-  userAgent: null,
-  requestId: null,
-};
 
 /** Largest event body (serialised) maas sends. */
 const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -114,7 +106,8 @@ export function createDeliveryLog(deps: DeliveryDeps) {
         .returning();
       if (after && next) await deps.scheduled({ id: after.id, orgId: after.orgId, runAt: next }, tx);
     });
-    if (outcome.gone) await endpoints.disable(row.endpointId, 'the receiver answered 410 Gone', SYSTEM);
+    if (outcome.gone)
+      await endpoints.disable(row.endpointId, 'the receiver answered 410 Gone', systemActor());
     log.info(
       { delivery_id: row.id, endpoint_id: row.endpointId, status, response_status: outcome.status, attempts },
       'webhook attempt',

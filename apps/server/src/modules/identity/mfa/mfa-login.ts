@@ -1,6 +1,6 @@
 import type { Db } from '../../../db/client.ts';
 import { newId } from '../../../ids.ts';
-import type { AuditContext, AuditService } from '../../audit/index.ts';
+import { type AuditContext, type AuditService, asUser } from '../../audit/index.ts';
 import type { AuthService, Issued } from '../auth-service.ts';
 import type { LoginThrottle } from '../login-throttle.ts';
 import type { LoginChallenges } from './login-challenges.ts';
@@ -26,7 +26,7 @@ export function createMfaLogin({ db, audit, auth, mfa, passkeys, challenges, thr
   ) {
     const locks = await throttle.recordFailure(c.email, ctx.ip ?? 'unknown');
     await db.transaction(async (tx) => {
-      const actor = { ...ctx, actorType: 'user' as const, actorId: c.userId };
+      const actor = asUser(ctx, c.userId);
       await audit.append(tx, actor, { orgId: c.orgId, action });
       for (const lock of locks)
         await audit.append(tx, actor, {
@@ -47,16 +47,12 @@ export function createMfaLogin({ db, audit, auth, mfa, passkeys, challenges, thr
     await challenges.consume(tx, c.id);
     const session = { userId: c.userId, orgId: c.orgId, familyId: newId('ses'), delivery: c.delivery };
     const { sessionId, issued } = await auth.issueSession(tx, session, ctx);
-    await audit.append(
-      tx,
-      { ...ctx, actorType: 'user', actorId: c.userId },
-      {
-        orgId: c.orgId,
-        action: 'auth.login',
-        target: { type: 'session', id: sessionId },
-        after: { method: 'password', mfa: method },
-      },
-    );
+    await audit.append(tx, asUser(ctx, c.userId), {
+      orgId: c.orgId,
+      action: 'auth.login',
+      target: { type: 'session', id: sessionId },
+      after: { method: 'password', mfa: method },
+    });
     return issued;
   }
 
@@ -116,11 +112,11 @@ export function createMfaLogin({ db, audit, auth, mfa, passkeys, challenges, thr
       const result = await db.transaction(async (tx) => {
         const codes = await mfa.confirmEnrolment(tx, c.userId, code);
         if (!codes) return null;
-        await audit.append(
-          tx,
-          { ...ctx, actorType: 'user', actorId: c.userId },
-          { orgId: c.orgId, action: 'user.mfa_enable', target: { type: 'user', id: c.userId } },
-        );
+        await audit.append(tx, asUser(ctx, c.userId), {
+          orgId: c.orgId,
+          action: 'user.mfa_enable',
+          target: { type: 'user', id: c.userId },
+        });
         return { codes, issued: await finish(tx, c, 'totp_enrolment', ctx) };
       });
       if (!result) throw await failed(c, 'auth.mfa_failed', ctx);

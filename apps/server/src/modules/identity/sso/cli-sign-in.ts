@@ -4,7 +4,7 @@ import { randomToken, type SecretBox, sha256Hex } from '../../../crypto/secret-b
 import type { Db } from '../../../db/client.ts';
 import { AppError } from '../../../http/app-error.ts';
 import { newId } from '../../../ids.ts';
-import type { AuditContext, AuditService } from '../../audit/index.ts';
+import { type AuditContext, type AuditService, asUser } from '../../audit/index.ts';
 import type { AuthService, Issued } from '../auth-service.ts';
 import { type CliSignIn, ssoLogins, ssoSessions } from '../sso-schema.ts';
 
@@ -85,16 +85,12 @@ export function createCliSignIn({ db, audit, auth }: Deps) {
         await tx
           .insert(ssoSessions)
           .values({ familyId, providerId: row.providerId, idTokenSealed: cli.id_token_sealed ?? null });
-        await audit.append(
-          tx,
-          { ...ctx, actorType: 'user', actorId: cli.user_id },
-          {
-            orgId: cli.org_id,
-            action: 'auth.login',
-            target: { type: 'session', id: sessionId },
-            after: { method: 'sso', client: 'cli' },
-          },
-        );
+        await audit.append(tx, asUser(ctx, cli.user_id), {
+          orgId: cli.org_id,
+          action: 'auth.login',
+          target: { type: 'session', id: sessionId },
+          after: { method: 'sso', client: 'cli' },
+        });
         return issued;
       });
     },

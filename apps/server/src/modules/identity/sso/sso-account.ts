@@ -2,7 +2,7 @@ import type { Role } from '@maas/contracts';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db, Tx } from '../../../db/client.ts';
 import { newId } from '../../../ids.ts';
-import type { AuditContext, AuditService } from '../../audit/index.ts';
+import { type AuditContext, type AuditService, asUser } from '../../audit/index.ts';
 import { memberships, orgs, users } from '../schema.ts';
 import { userIdentities } from '../sso-schema.ts';
 import { grantsFor } from './claim-mapping.ts';
@@ -79,7 +79,7 @@ export function createSsoAccountService({ db, audit }: Deps) {
       const verified = claims.email_verified === true || p.trustEmail;
       const name = typeof claims.name === 'string' ? claims.name.slice(0, 200) : null;
       return db.transaction(async (tx) => {
-        const actor = (userId: string) => ({ ...ctx, actorType: 'user' as const, actorId: userId });
+        const actor = (userId: string) => asUser(ctx, userId);
         let created = false;
         const [linked] = await tx
           .select({ userId: userIdentities.userId, id: userIdentities.id })

@@ -5,7 +5,7 @@ import { randomToken, type SecretBox, sha256Hex } from '../../../crypto/secret-b
 import type { Db } from '../../../db/client.ts';
 import type { UserPrincipal } from '../../../http/principal.ts';
 import { newId } from '../../../ids.ts';
-import type { AuditContext, AuditService } from '../../audit/index.ts';
+import { type AuditContext, type AuditService, asUser } from '../../audit/index.ts';
 import type { AuthService, Issued } from '../auth-service.ts';
 import { sessions } from '../schema.ts';
 import { ssoLogins, ssoSessions } from '../sso-schema.ts';
@@ -144,16 +144,12 @@ export function createSsoLoginService(deps: Deps) {
         providerId: p.id,
         idTokenSealed: idToken ? secrets.seal(idToken) : null,
       });
-      await audit.append(
-        tx,
-        { ...ctx, actorType: 'user', actorId: account.userId },
-        {
-          orgId: account.orgId,
-          action: 'auth.login',
-          target: { type: 'session', id: sessionId },
-          after: { method: 'sso', provider: p.slug, user_created: account.created },
-        },
-      );
+      await audit.append(tx, asUser(ctx, account.userId), {
+        orgId: account.orgId,
+        action: 'auth.login',
+        target: { type: 'session', id: sessionId },
+        after: { method: 'sso', provider: p.slug, user_created: account.created },
+      });
       return issued;
     });
     return { kind: 'browser', issued, returnTo: login.returnTo };
