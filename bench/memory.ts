@@ -5,23 +5,29 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildBundle } from '../apps/cli/scripts/build-bundle.mjs';
 import { runLoad } from './lib/load.ts';
 import { setUpMaas } from './lib/maas-setup.ts';
 import { firstMessage, forkChild, freePort } from './lib/processes.ts';
 import { SCENARIOS } from './lib/scenarios.ts';
 
 /**
- * npm run bench:memory [-- --seconds=60 | --minutes=10] [--connections=50] [--out=bench/results/memory.json]
+ * npm run bench:memory [-- --variants=tsx,bundle] [--starts=3] [--seconds=60 | --minutes=10]
+ *   [--connections=50] [--out=bench/results/memory.json]
  *
- * Starts `maas serve` (the CLI, as an operator would: `node --import tsx apps/cli/src/bin.ts serve`)
- * on a new data directory, stops it, and starts it again on the now existing one. For each start:
- * the time from spawn to the first 200 from /readyz and the RSS right after (the process and its
- * threads: the embedded database runs on one). Then, on the existing directory, a load run against
- * the fake upstream (chat-json at --connections) sampling RSS every 5 s: a leak shows as growth over
- * the second half of the run.
+ * Starts `maas serve` as an operator does, once per variant: `tsx` (the CLI's sources under tsx's
+ * loader, `node --import tsx apps/cli/src/bin.ts serve`) and `bundle` (the production build,
+ * `node dist/maas.mjs serve`, built first). Each variant starts once on a new data directory, then
+ * --starts times on the now existing one. For each start: the time from spawn to the first 200 from
+ * /readyz and the RSS 3 s later (the process and its threads: the embedded database runs on one);
+ * medians over the starts on the existing directory. Then, on the last variant's existing directory,
+ * a load run against the fake upstream (chat-json at --connections; --seconds=0 skips it) sampling
+ * RSS every 5 s: a leak shows as growth over the second half of the run.
  */
 const { values: args } = parseArgs({
   options: {
+    variants: { type: 'string', default: 'tsx,bundle' },
+    starts: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '60' },
     minutes: { type: 'string' },
     connections: { type: 'string', default: '50' },
@@ -31,6 +37,13 @@ const { values: args } = parseArgs({
 const loadSeconds = args.minutes ? Number(args.minutes) * 60 : Number(args.seconds);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
+
+const COMMANDS: Record<string, string[]> = {
+  tsx: ['--import', 'tsx', join(root, 'apps/cli/src/bin.ts'), 'serve'],
+  bundle: [join(root, 'dist/maas.mjs'), 'serve'],
+};
+const variants = args.variants.split(',').map((v) => v.trim());
+for (const v of variants) if (!COMMANDS[v]) throw new Error(`unknown variant ${v} (tsx, bundle)`);
 
 /** Resident set size of a process (all its threads), MiB; null once it is gone. */
 function rssMiB(pid: number): number | null {
@@ -44,6 +57,10 @@ function rssMiB(pid: number): number | null {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? null : s[Math.floor((s.length - 1) / 2)]!;
+};
 
 interface Started {
   child: ChildProcess;
@@ -52,10 +69,10 @@ interface Started {
   output(): string;
 }
 
-async function serve(dataDir: string, env: Record<string, string>): Promise<Started> {
+async function serve(command: string[], dataDir: string, env: Record<string, string>): Promise<Started> {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'apps/cli/src/bin.ts'), 'serve'], {
+  const child = spawn(process.execPath, command, {
     cwd: root,
     env: {
       ...process.env,
@@ -105,70 +122,104 @@ async function settledRss(pid: number): Promise<number | null> {
   return rssMiB(pid);
 }
 
+interface StartFigures {
+  ready_ms: number;
+  rss_mib: number | null;
+}
+interface VariantFigures {
+  new_data_dir: StartFigures;
+  existing_data_dir: { ready_ms: number | null; rss_mib: number | null; starts: StartFigures[] };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'maas-bench-memory-'));
-const dataDir = join(dir, 'data');
 const admin = { email: 'bench@localhost', password: randomBytes(12).toString('hex') };
 const env = {
   MAAS_SECRET_KEY: randomBytes(32).toString('hex'),
   MAAS_ADMIN_EMAIL: admin.email,
   MAAS_ADMIN_PASSWORD: admin.password,
 };
+if (variants.includes('bundle')) await buildBundle();
 const upstreamChild = forkChild(new URL('./lib/upstream-process.ts', import.meta.url).pathname);
 try {
   const { url: upstream } = await firstMessage<{ url: string }>(upstreamChild);
+  const figures: Record<string, VariantFigures> = {};
+  let last: { command: string[]; dataDir: string } | undefined;
+  for (const variant of variants) {
+    const command = COMMANDS[variant]!;
+    const dataDir = join(dir, variant);
+    const fresh = await serve(command, dataDir, env);
+    const freshRss = await settledRss(fresh.child.pid!);
+    console.log(`${variant}, new data dir:      ready in ${fresh.readyMs} ms, RSS ${freshRss} MiB`);
+    await stop(fresh.child);
+    const starts: StartFigures[] = [];
+    for (let i = 0; i < Number(args.starts); i++) {
+      const again = await serve(command, dataDir, env);
+      const rss = await settledRss(again.child.pid!);
+      console.log(`${variant}, existing data dir: ready in ${again.readyMs} ms, RSS ${rss} MiB`);
+      starts.push({ ready_ms: again.readyMs, rss_mib: rss });
+      await stop(again.child);
+    }
+    figures[variant] = {
+      new_data_dir: { ready_ms: fresh.readyMs, rss_mib: freshRss },
+      existing_data_dir: {
+        ready_ms: median(starts.map((s) => s.ready_ms)),
+        rss_mib: median(starts.flatMap((s) => (s.rss_mib === null ? [] : [s.rss_mib]))),
+        starts,
+      },
+    };
+    last = { command, dataDir };
+  }
+  console.log(`\n| variant | new dir: RSS MiB | new dir: /readyz ms | existing dir: RSS MiB (median of ${args.starts}) | existing dir: /readyz ms (median) |`);
+  console.log('|---|---|---|---|---|');
+  for (const [variant, f] of Object.entries(figures)) {
+    console.log(
+      `| ${variant} | ${f.new_data_dir.rss_mib} | ${f.new_data_dir.ready_ms} | ${f.existing_data_dir.rss_mib} | ${f.existing_data_dir.ready_ms} |`,
+    );
+  }
 
-  const fresh = await serve(dataDir, env);
-  const freshRss = await settledRss(fresh.child.pid!);
-  console.log(`new data dir:      ready in ${fresh.readyMs} ms, RSS ${freshRss} MiB`);
-  await stop(fresh.child);
+  let load: Record<string, unknown> | null = null;
+  if (loadSeconds > 0 && last) {
+    const again = await serve(last.command, last.dataDir, env);
+    const setup = await setUpMaas(again.url, admin, `${upstream}/v1`, 'sk-bench-upstream');
+    const scenario = SCENARIOS[0]!;
+    const samples: { t_s: number; rss_mib: number | null }[] = [];
+    const t0 = performance.now();
+    const sampler = setInterval(() => {
+      samples.push({ t_s: Math.round((performance.now() - t0) / 1000), rss_mib: rssMiB(again.child.pid!) });
+    }, 5_000);
+    const run = await runLoad({
+      url: `${again.url}/v1${scenario.path}`,
+      headers: { authorization: `Bearer ${setup.key}` },
+      body: scenario.body(setup.model),
+      connections: Number(args.connections),
+      durationS: loadSeconds,
+    });
+    clearInterval(sampler);
+    const afterLoad = rssMiB(again.child.pid!);
+    await stop(again.child);
 
-  const again = await serve(dataDir, env);
-  const againRss = await settledRss(again.child.pid!);
-  console.log(`existing data dir: ready in ${again.readyMs} ms, RSS ${againRss} MiB`);
-
-  const setup = await setUpMaas(again.url, admin, `${upstream}/v1`, 'sk-bench-upstream');
-  const scenario = SCENARIOS[0]!;
-  const samples: { t_s: number; rss_mib: number | null }[] = [];
-  const t0 = performance.now();
-  const sampler = setInterval(() => {
-    samples.push({ t_s: Math.round((performance.now() - t0) / 1000), rss_mib: rssMiB(again.child.pid!) });
-  }, 5_000);
-  const load = await runLoad({
-    url: `${again.url}/v1${scenario.path}`,
-    headers: { authorization: `Bearer ${setup.key}` },
-    body: scenario.body(setup.model),
-    connections: Number(args.connections),
-    durationS: loadSeconds,
-  });
-  clearInterval(sampler);
-  const afterLoad = rssMiB(again.child.pid!);
-  await stop(again.child);
-
-  const values = samples.map((s) => s.rss_mib).filter((v): v is number => v !== null);
-  const half = values.slice(Math.floor(values.length / 2));
-  const growth = half.length > 1 ? half.at(-1)! - half[0]! : null;
-  console.log(
-    `load ${scenario.name} c=${args.connections} ${loadSeconds} s: ${load.rps} rps (${load.non2xx} non-2xx, ${load.errors} errors); ` +
-      `RSS ${values[0]} → ${afterLoad} MiB, max ${Math.max(...values)} MiB, over the second half ${growth === null ? 'n/a' : `${growth >= 0 ? '+' : ''}${growth} MiB`}`,
-  );
-  const result = {
-    generated_at: new Date().toISOString(),
-    node: process.version,
-    new_data_dir: { ready_ms: fresh.readyMs, rss_mib: freshRss },
-    existing_data_dir: { ready_ms: again.readyMs, rss_mib: againRss },
-    load: {
+    const values = samples.map((s) => s.rss_mib).filter((v): v is number => v !== null);
+    const half = values.slice(Math.floor(values.length / 2));
+    const growth = half.length > 1 ? half.at(-1)! - half[0]! : null;
+    console.log(
+      `\n${variants.at(-1)}: load ${scenario.name} c=${args.connections} ${loadSeconds} s: ${run.rps} rps (${run.non2xx} non-2xx, ${run.errors} errors); ` +
+        `RSS ${values[0]} → ${afterLoad} MiB, max ${Math.max(...values)} MiB, over the second half ${growth === null ? 'n/a' : `${growth >= 0 ? '+' : ''}${growth} MiB`}`,
+    );
+    load = {
+      variant: variants.at(-1),
       scenario: scenario.name,
       connections: Number(args.connections),
       seconds: loadSeconds,
-      rps: load.rps,
-      non2xx: load.non2xx,
-      errors: load.errors,
+      rps: run.rps,
+      non2xx: run.non2xx,
+      errors: run.errors,
       rss_after_mib: afterLoad,
       rss_max_mib: Math.max(...values),
       second_half_growth_mib: growth,
       samples,
-    },
-  };
+    };
+  }
+  const result = { generated_at: new Date().toISOString(), node: process.version, variants: figures, load };
   mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`written to ${args.out}`);

@@ -17,11 +17,11 @@ umask 077
 export MAAS_DATA_DIR="${MAAS_DATA_DIR:-/data}"
 export MAAS_AGENT_DATA_DIR="${MAAS_AGENT_DATA_DIR:-$MAAS_DATA_DIR/agent}"
 export MAAS_CONFIG_DIR="${MAAS_CONFIG_DIR:-$MAAS_DATA_DIR/cli}"
-# tsx keeps its compile cache under the temporary directory
 export TMPDIR="${TMPDIR:-/tmp}"
 
+# the production build (npm run build): the CLI and the server compiled into one bundle
 maas() {
-  exec node "$app_dir/apps/cli/bin/maas.js" "$@"
+  exec node "$app_dir/dist/maas.mjs" "$@"
 }
 
 if [ "$#" -eq 0 ]; then

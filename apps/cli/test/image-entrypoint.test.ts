@@ -1,7 +1,8 @@
 // The container image's commands, run here exactly as the image runs them: deploy/docker-entrypoint.sh
 // with the image's environment (MAAS_DATA_DIR, HOME and TMPDIR of their own), from a working
 // directory the process cannot write, and (when these tests run as root, as CI does) as an
-// unprivileged user that owns only the data and temporary directories, like the image's user.
+// unprivileged user that owns only the data and temporary directories, like the image's user. The
+// entrypoint runs the production bundle (dist/maas.mjs), built here when it is older than the sources.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { ADMIN_PASSWORD, createApiClient, type FakeUpstream, startFakeUpstream } from '@maas/testkit';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBundleIfStale } from '../scripts/build-bundle.mjs';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const entrypoint = join(root, 'deploy/docker-entrypoint.sh');
@@ -80,6 +82,7 @@ describe('the image entrypoint (deploy/docker-entrypoint.sh)', () => {
   }
 
   beforeAll(async () => {
+    await buildBundleIfStale();
     chmodSync(readOnlyDir, 0o555);
     if (user) {
       chownSync(dataDir, user.uid, user.gid);
@@ -154,7 +157,7 @@ describe('the image entrypoint (deploy/docker-entrypoint.sh)', () => {
     expect(shared).toEqual([]);
     if (user) expect(written.filter((f) => f.uid !== user.uid).map((f) => f.path)).toEqual([]);
     expect(readdirSync(readOnlyDir)).toEqual([]);
-  }, 300_000); // two cold starts (migrate, serve) as an unprivileged user with an empty tsx cache
+  }, 300_000); // two cold starts (migrate, serve) as an unprivileged user
 
   it('agent --help and the CLI run through the same entrypoint; a shell runs as it is', async () => {
     const agent = run(['agent', '--help']);
