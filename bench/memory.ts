@@ -169,7 +169,9 @@ try {
     };
     last = { command, dataDir };
   }
-  console.log(`\n| variant | new dir: RSS MiB | new dir: /readyz ms | existing dir: RSS MiB (median of ${args.starts}) | existing dir: /readyz ms (median) |`);
+  console.log(
+    `\n| variant | new dir: RSS MiB | new dir: /readyz ms | existing dir: RSS MiB (median of ${args.starts}) | existing dir: /readyz ms (median) |`,
+  );
   console.log('|---|---|---|---|---|');
   for (const [variant, f] of Object.entries(figures)) {
     console.log(

@@ -32,7 +32,10 @@ const sourceLocations = {
       if (!text.includes('import.meta.url')) return undefined;
       const fromBundle = relative(dist, args.path).split('\\').join('/');
       const url = `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`;
-      return { contents: text.replaceAll('import.meta.url', url), loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
+      return {
+        contents: text.replaceAll('import.meta.url', url),
+        loader: args.path.endsWith('.ts') ? 'ts' : 'js',
+      };
     });
   },
 };
@@ -51,7 +54,10 @@ const packagesExternal = {
 export function bundleIsStale() {
   if (!existsSync(entry) || !existsSync(inputsFile)) return true;
   const builtAt = statSync(entry).mtimeMs;
-  const inputs = [...JSON.parse(readFileSync(inputsFile, 'utf8')), relative(root, fileURLToPath(import.meta.url))];
+  const inputs = [
+    ...JSON.parse(readFileSync(inputsFile, 'utf8')),
+    relative(root, fileURLToPath(import.meta.url)),
+  ];
   return inputs.some((input) => {
     try {
       return statSync(join(root, input)).mtimeMs > builtAt;
