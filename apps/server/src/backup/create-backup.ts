@@ -2,7 +2,6 @@ import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from '
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import lockfile from 'proper-lockfile';
 import { DataDirLockedError, openDatabase } from '../db/client.ts';
 import { type RunQuery, readSchemaLevel } from '../db/schema-level.ts';
@@ -81,6 +80,7 @@ async function readSecretKey(target: BackupTarget): Promise<string> {
 
 async function dumpPostgres(url: string, dir: string): Promise<DatabasePart> {
   await mkdir(dir, { mode: 0o700 });
+  const { default: pg } = await import('pg'); // only backups of PostgreSQL need the driver
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

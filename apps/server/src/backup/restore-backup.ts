@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import lockfile from 'proper-lockfile';
 import { DataDirLockedError, openDatabase } from '../db/client.ts';
 import { readKnownMigrations } from '../db/schema-level.ts';
@@ -182,8 +181,14 @@ async function restoreEmbedded(dataDir: string, from: string, force: boolean): P
   }
 }
 
+/** The PostgreSQL driver, loaded when a restore needs it (never by the server that shares this module). */
+async function pgClient(url: string) {
+  const { default: pg } = await import('pg');
+  return new pg.Client({ connectionString: url });
+}
+
 async function restorePostgres(url: string, dump: string, force: boolean): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
+  const client = await pgClient(url);
   await client.connect();
   try {
     const [{ n }] = (
@@ -227,7 +232,7 @@ async function countScratch(
     }
   }
   const scratch = `maas_verify_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: target.databaseUrl });
+  const admin = await pgClient(target.databaseUrl!);
   await admin.connect();
   try {
     await admin.query(`create database ${scratch}`);

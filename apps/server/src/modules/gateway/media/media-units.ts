@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { parseStream } from 'music-metadata';
 import type { MediaUsage } from '../../metering/index.ts';
 import type { MediaEndpoint } from '../adapters/types.ts';
 import { mediaBodySchemas } from './media-body.ts';
@@ -20,6 +19,7 @@ export const characterCount = (text: string) => [...text].length;
  */
 export async function audioDurationMs(file: MediaFile): Promise<number> {
   let seconds: number | undefined;
+  const { parseStream } = await import('music-metadata'); // loaded by the first audio upload, not at start
   const stream = createReadStream(file.path);
   try {
     const meta = await parseStream(

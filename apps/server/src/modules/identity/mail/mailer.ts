@@ -1,6 +1,5 @@
 import type { OutboundPolicy } from '@maas/outbound';
 import { eq } from 'drizzle-orm';
-import { createTransport } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { SecretBox } from '../../../crypto/secret-box.ts';
 import type { Db, DbOrTx } from '../../../db/client.ts';
@@ -48,6 +47,7 @@ export function createMailer({ db, secrets, outbound, log }: Deps) {
       throw new MailError(`SMTP host ${row.host}: ${(err as Error).message}`);
     }
     const security: SmtpSecurity = row.security;
+    const { createTransport } = await import('nodemailer'); // loaded by the first mail, not at start
     const transport = createTransport({
       host: address,
       port: row.port,

@@ -1,18 +1,14 @@
 import { isIP } from 'node:net';
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-} from '@simplewebauthn/server';
-import { isoBase64URL } from '@simplewebauthn/server/helpers';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import type { Db, DbOrTx, Tx } from '../../../db/client.ts';
 import { AppError, conflict } from '../../../http/app-error.ts';
 import { newId } from '../../../ids.ts';
 import { passkeyRegistrations, userPasskeys } from '../mfa-schema.ts';
+
+/** @simplewebauthn/server (~4 MB of heap): loaded by the first passkey ceremony, not at start */
+const webauthn = () =>
+  Promise.all([import('@simplewebauthn/server'), import('@simplewebauthn/server/helpers')]);
 
 const CEREMONY_MS = 5 * 60_000;
 const MAX_PASSKEYS = 10;
@@ -80,6 +76,7 @@ export function createPasskeys({ db }: { db: Db }) {
       const existing = await ofUser(db, user.userId);
       if (existing.length >= MAX_PASSKEYS)
         throw conflict(`you have ${MAX_PASSKEYS} passkeys: remove one before adding another`);
+      const [{ generateRegistrationOptions }] = await webauthn();
       const options = await generateRegistrationOptions({
         rpName: 'maas',
         rpID: rp.rpId,
@@ -115,6 +112,7 @@ export function createPasskeys({ db }: { db: Db }) {
         .returning();
       if (!open) throw conflict('no passkey registration under way (or it expired): start again');
       if (!originFits(rp.origin, open.rpId)) throw invalidPasskey('made for another site');
+      const [{ verifyRegistrationResponse }, { isoBase64URL }] = await webauthn();
       const verified = await verifyRegistrationResponse({
         response: input.response,
         expectedChallenge: open.challenge,
@@ -148,6 +146,7 @@ export function createPasskeys({ db }: { db: Db }) {
     async authenticationOptions(tx: DbOrTx, userId: string, rp: RelyingParty) {
       const mine = (await ofUser(tx, userId)).filter((p) => originFits(rp.origin, p.rpId));
       if (mine.length === 0) throw conflict('you have no passkey for this site: use your code instead');
+      const [{ generateAuthenticationOptions }] = await webauthn();
       return generateAuthenticationOptions({
         rpID: rp.rpId,
         allowCredentials: mine.map((p) => ({ id: p.credentialId, transports: p.transports })),
@@ -172,6 +171,7 @@ export function createPasskeys({ db }: { db: Db }) {
         .from(userPasskeys)
         .where(and(eq(userPasskeys.userId, userId), eq(userPasskeys.credentialId, String(response.id))));
       if (!passkey || !originFits(rp.origin, passkey.rpId)) return false;
+      const [{ verifyAuthenticationResponse }, { isoBase64URL }] = await webauthn();
       const result = await verifyAuthenticationResponse({
         response,
         expectedChallenge: challenge,
