@@ -2,7 +2,7 @@ import type { OutboundPolicy } from '@maas/outbound';
 import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { AppError, conflict, notFound } from '../../http/app-error.ts';
-import { type Principal, requirePermission } from '../../http/principal.ts';
+import type { Principal } from '../../http/principal.ts';
 import type { Actor } from '../../http/request-context.ts';
 import { newId } from '../../ids.ts';
 import type { AuditService } from '../audit/index.ts';
@@ -56,8 +56,8 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
   }
 
   /**
-   * One audited change to a deployment of the caller's org: another org's is a 404 before the role
-   * check; `changes` sees the row locked in the transaction and may refuse; the nodes hear at once.
+   * One audited change to a deployment of the caller's org (another org's is a 404); `changes` sees
+   * the row locked in the transaction and may refuse; the nodes hear at once.
    */
   async function change(
     actor: Actor,
@@ -66,9 +66,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     changes: (before: DeploymentRow) => Partial<typeof deployments.$inferInsert>,
   ) {
     const p = actor.principal;
-    requirePermission(p, 'read');
     await find(db, p.orgId, id);
-    requirePermission(p, 'write');
     await db.transaction(async (tx) => {
       const before = await find(tx, p.orgId, id);
       const [after] = await tx
@@ -92,7 +90,6 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     find,
 
     async list(p: Principal, limit: number, cursor?: string) {
-      requirePermission(p, 'read');
       const where: SQL[] = [eq(deployments.orgId, p.orgId)];
       if (cursor) where.push(gt(deployments.id, cursor));
       const rows = await db
@@ -105,13 +102,11 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     },
 
     async get(p: Principal, id: string) {
-      requirePermission(p, 'read');
       return view(db, await find(db, p.orgId, id));
     },
 
     async create(actor: Actor, body: CreateDeploymentBody) {
       const p = actor.principal;
-      requirePermission(p, 'write');
       if (deps.modelNameTaken(p.orgId, body.model, null))
         throw conflict(`a registry model named "${body.model}" already exists`);
       const spec = await buildSpec(p, body);
@@ -171,9 +166,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
 
     async update(actor: Actor, id: string, body: UpdateDeploymentBody) {
       const p = actor.principal;
-      requirePermission(p, 'read');
       const current = await find(db, p.orgId, id);
-      requirePermission(p, 'write');
       if (current.status === 'deleting') throw conflict('this deployment is being deleted');
       const specKeys = [
         'version',
@@ -264,9 +257,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     /** Replicas leave the gateway and stop; the deployment and its registry model go once they have. */
     async remove(actor: Actor, id: string) {
       const p = actor.principal;
-      requirePermission(p, 'read');
       await find(db, p.orgId, id);
-      requirePermission(p, 'write');
       await db.transaction(async (tx) => {
         const before = await find(tx, p.orgId, id);
         if (before.status === 'deleting') return;
@@ -286,10 +277,9 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
 
     /**
      * The dry run: what would happen now, with the scheduler's funnel and reason. Changes nothing,
-     * but checks like a create (write permission, who may set what) before it reads any model.
+     * but checks like a create (who may set what) before it reads any model.
      */
     async evaluate(p: Principal, body: CreateDeploymentBody) {
-      requirePermission(p, 'write');
       const spec = await buildSpec(p, body);
       if (body.placement?.cluster) {
         // a cluster's own scheduler places the pods: checked here is only that it may run there

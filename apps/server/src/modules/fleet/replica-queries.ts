@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { notFound } from '../../http/app-error.ts';
-import { type Principal, requirePermission } from '../../http/principal.ts';
+import type { Principal } from '../../http/principal.ts';
 import { type ReplicaRow, replicas } from './schema.ts';
 
 /** Replicas of the caller's org. */
@@ -13,7 +13,6 @@ export function createReplicaQueries(db: Db) {
       limit: number,
       cursor?: string,
     ): Promise<ReplicaRow[]> {
-      requirePermission(p, 'read');
       const where: SQL[] = [eq(replicas.orgId, p.orgId)];
       if (filter.deploymentId) where.push(eq(replicas.deploymentId, filter.deploymentId));
       if (filter.nodeId) where.push(eq(replicas.nodeId, filter.nodeId));
@@ -27,7 +26,6 @@ export function createReplicaQueries(db: Db) {
     },
 
     async getReplica(p: Principal, id: string): Promise<ReplicaRow> {
-      requirePermission(p, 'read');
       const [row] = await db
         .select()
         .from(replicas)

