@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { page, pageOf } from '../../../http/pagination.ts';
 import { idParams } from '../../../http/params.ts';
 import { principalOf } from '../../../http/principal.ts';
-import { auditContextOf } from '../../../http/request-context.ts';
+import { actorOf } from '../../../http/request-context.ts';
 import { listDeploymentsQuery } from '../bodies.ts';
 import { clusterDto, createClusterBody, toClusterDto, updateClusterBody } from './cluster-dto.ts';
 import type { ClusterService } from './cluster-service.ts';
@@ -26,10 +26,7 @@ export async function clusterRoutes(app: FastifyInstance, { clusters }: { cluste
       },
     },
     async (req, reply) => {
-      const row = await clusters.create(
-        { principal: principalOf(req), audit: auditContextOf(req) },
-        req.body,
-      );
+      const row = await clusters.create(actorOf(req), req.body);
       return reply.code(201).send(toClusterDto(row));
     },
   );
@@ -76,14 +73,7 @@ export async function clusterRoutes(app: FastifyInstance, { clusters }: { cluste
         response: { 200: clusterDto },
       },
     },
-    async (req) =>
-      toClusterDto(
-        await clusters.update(
-          { principal: principalOf(req), audit: auditContextOf(req) },
-          req.params.id,
-          req.body,
-        ),
-      ),
+    async (req) => toClusterDto(await clusters.update(actorOf(req), req.params.id, req.body)),
   );
   r.delete(
     '/clusters/:id',
@@ -96,7 +86,7 @@ export async function clusterRoutes(app: FastifyInstance, { clusters }: { cluste
       },
     },
     async (req, reply) => {
-      await clusters.remove({ principal: principalOf(req), audit: auditContextOf(req) }, req.params.id);
+      await clusters.remove(actorOf(req), req.params.id);
       return reply.code(204).send(null);
     },
   );
