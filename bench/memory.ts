@@ -19,10 +19,12 @@ import { SCENARIOS } from './lib/scenarios.ts';
  * loader, `node --import tsx apps/cli/src/bin.ts serve`) and `bundle` (the production build,
  * `node dist/maas.mjs serve`, built first). Each variant starts once on a new data directory, then
  * --starts times on the now existing one. For each start: the time from spawn to the first 200 from
- * /readyz and the RSS 3 s later (the process and its threads: the embedded database runs on one);
- * medians over the starts on the existing directory. Then, on the last variant's existing directory,
- * a load run against the fake upstream (chat-json at --connections; --seconds=0 skips it) sampling
- * RSS every 5 s: a leak shows as growth over the second half of the run.
+ * /readyz, the CPU time the process had used by then (all threads; a new directory's initdb runs in
+ * a process of its own, not counted) and the RSS 3 s later (the process and its threads: the
+ * embedded database runs on one); medians over the starts on the existing directory. Then, on the
+ * last variant's existing directory, a load run against the fake upstream (chat-json at
+ * --connections; --seconds=0 skips it) sampling RSS every 5 s: a leak shows as growth over the
+ * second half of the run.
  */
 const { values: args } = parseArgs({
   options: {
@@ -56,6 +58,16 @@ function rssMiB(pid: number): number | null {
   }
 }
 
+/** CPU time (user + system, all threads) a process has used so far, ms. */
+function cpuMs(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return null;
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -66,6 +78,8 @@ interface Started {
   child: ChildProcess;
   url: string;
   readyMs: number;
+  /** CPU time the process had used when it was ready: what the start costs, whatever the load */
+  readyCpuMs: number | null;
   output(): string;
 }
 
@@ -104,7 +118,8 @@ async function serve(command: string[], dataDir: string, env: Record<string, str
     if (Date.now() > deadline) throw new Error(`maas serve not ready after 600 s\n${tail}`);
     await sleep(20);
   }
-  return { child, url, readyMs: Math.round(performance.now() - t0), output: () => tail };
+  const readyMs = Math.round(performance.now() - t0);
+  return { child, url, readyMs, readyCpuMs: cpuMs(child.pid!), output: () => tail };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -124,11 +139,17 @@ async function settledRss(pid: number): Promise<number | null> {
 
 interface StartFigures {
   ready_ms: number;
+  ready_cpu_ms: number | null;
   rss_mib: number | null;
 }
 interface VariantFigures {
   new_data_dir: StartFigures;
-  existing_data_dir: { ready_ms: number | null; rss_mib: number | null; starts: StartFigures[] };
+  existing_data_dir: {
+    ready_ms: number | null;
+    ready_cpu_ms: number | null;
+    rss_mib: number | null;
+    starts: StartFigures[];
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'maas-bench-memory-'));
@@ -149,20 +170,25 @@ try {
     const dataDir = join(dir, variant);
     const fresh = await serve(command, dataDir, env);
     const freshRss = await settledRss(fresh.child.pid!);
-    console.log(`${variant}, new data dir:      ready in ${fresh.readyMs} ms, RSS ${freshRss} MiB`);
+    console.log(
+      `${variant}, new data dir:      ready in ${fresh.readyMs} ms (${fresh.readyCpuMs} ms CPU), RSS ${freshRss} MiB`,
+    );
     await stop(fresh.child);
     const starts: StartFigures[] = [];
     for (let i = 0; i < Number(args.starts); i++) {
       const again = await serve(command, dataDir, env);
       const rss = await settledRss(again.child.pid!);
-      console.log(`${variant}, existing data dir: ready in ${again.readyMs} ms, RSS ${rss} MiB`);
-      starts.push({ ready_ms: again.readyMs, rss_mib: rss });
+      console.log(
+        `${variant}, existing data dir: ready in ${again.readyMs} ms (${again.readyCpuMs} ms CPU), RSS ${rss} MiB`,
+      );
+      starts.push({ ready_ms: again.readyMs, ready_cpu_ms: again.readyCpuMs, rss_mib: rss });
       await stop(again.child);
     }
     figures[variant] = {
-      new_data_dir: { ready_ms: fresh.readyMs, rss_mib: freshRss },
+      new_data_dir: { ready_ms: fresh.readyMs, ready_cpu_ms: fresh.readyCpuMs, rss_mib: freshRss },
       existing_data_dir: {
         ready_ms: median(starts.map((s) => s.ready_ms)),
+        ready_cpu_ms: median(starts.flatMap((s) => (s.ready_cpu_ms === null ? [] : [s.ready_cpu_ms]))),
         rss_mib: median(starts.flatMap((s) => (s.rss_mib === null ? [] : [s.rss_mib]))),
         starts,
       },
@@ -170,14 +196,17 @@ try {
     last = { command, dataDir };
   }
   console.log(
-    `\n| variant | new dir: RSS MiB | new dir: /readyz ms | existing dir: RSS MiB (median of ${args.starts}) | existing dir: /readyz ms (median) |`,
+    `\n| variant | new dir: RSS MiB | new dir: /readyz ms (CPU ms) | existing dir: RSS MiB | existing dir: /readyz ms (CPU ms) |`,
   );
   console.log('|---|---|---|---|---|');
   for (const [variant, f] of Object.entries(figures)) {
+    const fresh = f.new_data_dir;
+    const existing = f.existing_data_dir;
     console.log(
-      `| ${variant} | ${f.new_data_dir.rss_mib} | ${f.new_data_dir.ready_ms} | ${f.existing_data_dir.rss_mib} | ${f.existing_data_dir.ready_ms} |`,
+      `| ${variant} | ${fresh.rss_mib} | ${fresh.ready_ms} (${fresh.ready_cpu_ms}) | ${existing.rss_mib} | ${existing.ready_ms} (${existing.ready_cpu_ms}) |`,
     );
   }
+  console.log(`existing dir: medians of ${args.starts} starts`);
 
   let load: Record<string, unknown> | null = null;
   if (loadSeconds > 0 && last) {
