@@ -154,7 +154,16 @@ export async function createServices(deps: CoreDeps) {
     probeIntervalMs: config.probeIntervalMs,
   });
   await providers.start();
-  const registry = createRegistryService({ db, audit, bus, log, providers });
+  const registry = createRegistryService({
+    db,
+    audit,
+    bus,
+    log,
+    providers,
+    endpointsOf: providers.cache.endpointsOf,
+  });
+  // a deployment's replicas come and go as its provider's endpoints: only its models compile again
+  providers.onRuntimesChanged((id) => registry.cache.providerChanged(id));
   await registry.start();
   // the response cache (in Redis when REDIS_URL is set, shared by replicas) and guardrails, both read in process
   const ownsModel = (orgId: string, id: string) => {

@@ -219,8 +219,20 @@ describe('placement', () => {
       'drained',
     );
     expect(after.map((r) => r.node_id)).not.toContain(b.nodeId);
+    // one provider for the deployment: its endpoints follow the running replicas, the model's target stays
     const model = await modelNamed('web');
-    expect(model.versions[0].targets.filter((t: { weight: number }) => t.weight > 0)).toHaveLength(2);
+    expect(model.versions[0].targets).toEqual([
+      expect.objectContaining({ upstream_model: 'web', endpoint_group: '1' }),
+    ]);
+    const provider = (await ts.admin.get(`/api/v1/providers/${model.versions[0].targets[0].provider_id}`))
+      .body;
+    expect(provider).toMatchObject({ name: `fleet-${res.body.id}`, managed_by: 'fleet' });
+    const endpoints = await eventually(async () => {
+      const p = (await ts.admin.get(`/api/v1/providers/${provider.id}`)).body;
+      return p.endpoints.length === 2 ? p.endpoints : null;
+    });
+    expect(endpoints.map((e: { id: string }) => e.id).sort()).toEqual(after.map((r) => r.id).sort());
+    expect(JSON.stringify(provider)).not.toMatch(/api_key_enc|v1\./);
     await ts.admin.post(`/api/v1/nodes/${b.nodeId}/uncordon`);
   });
 });

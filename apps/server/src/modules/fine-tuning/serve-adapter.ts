@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import { deployments, replicas } from '../../db/schema.ts';
 import { AppError } from '../../http/app-error.ts';
-import { systemPrincipal } from '../../http/principal.ts';
 import { systemActor } from '../audit/index.ts';
 import type { RegistryService } from '../registry/index.ts';
 import { fineTunedName } from './dto.ts';
@@ -15,7 +14,7 @@ export interface AdapterServingDeps {
   files: {
     open(scope: { orgId: string; projectId: string }, id: string): Promise<{ body: Readable }>;
   };
-  registry: Pick<RegistryService, 'cache' | 'create' | 'get' | 'updateVersion' | 'remove'>;
+  registry: Pick<RegistryService, 'cache' | 'internal'>;
   /** opens a replica's sealed credential */
   secrets: { open(sealed: string): string };
   log: Logger;
@@ -23,15 +22,13 @@ export interface AdapterServingDeps {
 
 const ctx = systemActor('maas-fine-tuning');
 
-const principalFor = (orgId: string) => systemPrincipal(orgId, 'fine-tuning');
-
 type Target = { provider_id: string; upstream_model: string; weight: number; priority: number };
 
 /**
  * A fine-tuned model is served unmerged on its BASE model's deployment: each running llama.cpp
  * replica of the base loads the adapter (from the file store, not from the training node) as a
  * context of its own over the shared weights, and the registry model `ft:<base>:…` routes to the
- * base's replica providers with `upstream_model` set to the adapter's name, which the replica
+ * base's deployment provider (every replica) with `upstream_model` set to the adapter's name, which the replica
  * uses to pick the adapter. Requests to the base model reach the base context, as before. A
  * replica that restarts has lost its adapters: `reconcile` loads them again and keeps the fine-
  * tuned model's targets on the base's current replicas.
@@ -99,39 +96,39 @@ export function createAdapterServing(deps: AdapterServingDeps) {
     return true;
   }
 
-  /** The base model's live targets, renamed to the adapter. */
+  /** The base model's live providers, with the adapter's name as the upstream model, on every replica. */
   async function targetsFor(orgId: string, baseModelId: string | null, name: string): Promise<Target[]> {
     if (!baseModelId) return [];
-    const base = await registry.get(principalFor(orgId), baseModelId);
-    return base.versions
-      .filter((v) => v.trafficWeight > 0)
-      .flatMap((v) => v.targets.filter((t) => t.weight > 0))
-      .map((t) => ({ ...t, upstream_model: name }));
+    const base = await registry.internal.find(db, orgId, baseModelId);
+    const providers = new Set(
+      (base?.versions ?? [])
+        .filter((v) => v.trafficWeight > 0)
+        .flatMap((v) => v.targets.filter((t) => t.weight > 0).map((t) => t.provider_id)),
+    );
+    return [...providers].map((id) => ({ provider_id: id, upstream_model: name, weight: 1, priority: 0 }));
   }
 
   async function ensureModel(job: FineTuningJobRow, name: string, targets: Target[]) {
-    const p = principalFor(job.orgId);
     const existing = registry.cache.lookup(job.orgId, name);
-    if (!existing || existing.sharedWith !== null) {
-      await registry.create(
-        p,
+    const own = existing && existing.sharedWith === null ? existing : null;
+    const published = await db.transaction(async (tx) => {
+      const current = own ? await registry.internal.find(tx, job.orgId, own.id) : null;
+      const label = current?.versions[0]?.version ?? '1';
+      return registry.internal.publish(
+        tx,
         {
+          orgId: job.orgId,
+          modelId: own?.id ?? null,
           name,
           type: 'chat',
           description: `LoRA adapter of ${job.model}, served unmerged on its deployment (fine-tuning job ${job.id})`,
-          targets,
+          versions: [{ label, targets }],
+          traffic: { [label]: 100 },
         },
         ctx,
       );
-      return;
-    }
-    const now = await registry.get(p, existing.id);
-    const v = now.versions[0];
-    const same = (a: Target[], b: Target[]) =>
-      JSON.stringify(a.map((t) => t.provider_id).sort()) ===
-      JSON.stringify(b.map((t) => t.provider_id).sort());
-    if (v && !same(v.targets, targets))
-      await registry.updateVersion(p, existing.id, v.version, { targets }, ctx);
+    });
+    if (published.changed) await registry.internal.changed(published.modelId);
   }
 
   return {
@@ -158,8 +155,12 @@ export function createAdapterServing(deps: AdapterServingDeps) {
     async withdraw(job: FineTuningJobRow): Promise<void> {
       const name = fineTunedName(job);
       const m = registry.cache.lookup(job.orgId, name);
-      if (m && m.sharedWith === null)
-        await registry.remove(principalFor(job.orgId), m.id, ctx).catch(() => {});
+      if (m && m.sharedWith === null) {
+        const removed = await db
+          .transaction((tx) => registry.internal.remove(tx, job.orgId, m.id, ctx))
+          .catch(() => false);
+        if (removed) await registry.internal.changed(m.id);
+      }
       const { running } = await baseOf(job).catch(() => ({ running: [] }));
       for (const r of running) {
         const origin = r.endpoint!.replace(/\/v1\/?$/, '');

@@ -100,7 +100,6 @@ export function createAgentService(deps: AgentServiceDeps) {
           nodeId: null,
           port: null,
           endpoint: null,
-          providerId: null,
           gpuIndexes: [],
           memoryBytes: 0,
           progress: null,

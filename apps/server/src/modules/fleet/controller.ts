@@ -80,7 +80,6 @@ export function createController(deps: ControllerDeps) {
           nodeId: null,
           port: null,
           endpoint: null,
-          providerId: null,
           gpuIndexes: [],
           memoryBytes: 0,
           progress: null,

@@ -45,13 +45,7 @@ export interface FleetDeps {
 export function createFleet(deps: FleetDeps) {
   const { db, audit, bus, log, secrets } = deps;
   const config = loadFleetConfig(deps.env ?? process.env, deps.nodeEnv);
-  const targets = createGatewayTargets({
-    db,
-    registry: deps.registry,
-    providers: deps.providers,
-    secrets,
-    log,
-  });
+  const targets = createGatewayTargets({ db, registry: deps.registry, providers: deps.providers, log });
   let controller: Controller | undefined;
   const agents = createAgentService({
     db,

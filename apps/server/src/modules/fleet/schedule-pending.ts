@@ -84,7 +84,6 @@ export async function schedulePending(
           memoryBytes: p.memoryBytes,
           endpoint: endpointOf(node, p.port),
           apiKeySealed: issueKey(),
-          providerId: null,
           progress: null,
           updatedAt: now,
         })

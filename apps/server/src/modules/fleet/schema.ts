@@ -173,8 +173,6 @@ export const replicas = pgTable(
     replaces: text('replaces'),
     /** base URL of its OpenAI-compatible API once placed, e.g. http://10.0.0.7:40001/v1 */
     endpoint: text('endpoint'),
-    /** the gateway provider that points at it while it runs */
-    providerId: text('provider_id'),
     /**
      * The credential its runtime requires (`Authorization: Bearer …`), new at every placement,
      * sealed with the server's SecretBox; only the agent (desired state) and its provider see it.

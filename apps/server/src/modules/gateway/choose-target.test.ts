@@ -7,6 +7,7 @@ import { createBreakerBook, DEFAULT_BREAKER } from './circuit-breaker.ts';
 
 const target = (providerId: string, weight = 1, priority = 0): RouteTarget => ({
   providerId,
+  runtime: providerId,
   upstreamModel: 'm',
   weight,
   priority,

@@ -66,7 +66,7 @@ function chooseInTier(
   // Weighted reservoir sampling of two distinct candidates in one pass, no allocation per target.
   for (const target of tier) {
     if (target.weight <= 0 || tried?.has(target.key)) continue;
-    const provider = deps.providers.get(target.providerId);
+    const provider = deps.providers.get(target.runtime);
     if (!provider?.adapter.supports(endpoint)) continue;
     const breaker = deps.breakers.get(target.key, target.providerId, target.upstreamModel);
     if (!breaker.available(now)) continue;

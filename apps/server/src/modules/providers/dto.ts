@@ -105,7 +105,11 @@ export const providerDto = z.object({
   managed_by: z
     .enum(['fleet'])
     .nullable()
-    .describe('`fleet`: the provider of a deployment replica, changed only by the fleet'),
+    .describe('`fleet`: the provider of a deployment, changed only by the fleet'),
+  endpoints: z
+    .array(z.object({ id: z.string(), url: z.string(), group: z.string() }))
+    .optional()
+    .describe("a fleet deployment's running replicas (id, address, version); credentials are never shown"),
   created_at: z.string(),
   updated_at: z.string(),
   health: healthDto.optional(),
@@ -131,6 +135,9 @@ export function toProviderDto(row: ProviderRow, headerNames: string[]): Provider
     timeout_ms: row.timeoutMs,
     max_connections: row.maxConnections,
     managed_by: row.managedBy ?? null,
+    ...(row.endpoints
+      ? { endpoints: row.endpoints.map((e) => ({ id: e.id, url: e.url, group: e.group })) }
+      : {}),
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };

@@ -6,6 +6,7 @@ export { providerRoutes } from './routes.ts';
 export { PROVIDER_TYPES, type ProviderType } from './schema.ts';
 export {
   createProviderService,
+  type DeploymentEndpoint,
   type ManagedOption,
   PROVIDERS_CHANGED,
   type ProviderService,

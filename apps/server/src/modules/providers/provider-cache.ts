@@ -4,10 +4,15 @@ import { Pool } from 'undici';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Adapter, ProviderConnection } from '../gateway/index.ts';
 import type { ProviderRow } from './dto.ts';
-import type { ProviderType } from './schema.ts';
+import type { ProviderEndpoint, ProviderType } from './schema.ts';
 
-/** Everything the gateway needs to call one provider, decrypted once, with its connection pool. */
+/**
+ * Everything the gateway needs to call one provider, decrypted once, with its connection pool. A
+ * fleet deployment's provider has one runtime per endpoint (replica), under `<provider id>#<endpoint id>`.
+ */
 export interface ProviderRuntime {
+  /** what the cache holds it under: the provider id, or `<provider id>#<endpoint id>` */
+  key: string;
   id: string;
   orgId: string;
   name: string;
@@ -36,13 +41,21 @@ export interface ProviderCacheDeps {
   hopId: string;
 }
 
-/** Decrypts a row's credentials and headers into a connection description. */
-export function connectionOf(row: ProviderRow, secrets: SecretBox): ProviderConnection & { origin: string } {
-  const url = new URL(row.baseUrl);
+/** The cache key of one endpoint's runtime. */
+export const endpointKey = (providerId: string, endpointId: string) => `${providerId}#${endpointId}`;
+
+/** Decrypts a row's (or one of its endpoints') credentials and headers into a connection description. */
+export function connectionOf(
+  row: ProviderRow,
+  secrets: SecretBox,
+  endpoint: ProviderEndpoint | null = null,
+): ProviderConnection & { origin: string } {
+  const url = new URL(endpoint ? endpoint.url : row.baseUrl);
+  const apiKeyEnc = endpoint ? endpoint.api_key_enc : row.apiKeyEnc;
   return {
     origin: url.origin,
     basePath: url.pathname.replace(/\/+$/, ''),
-    apiKey: row.apiKeyEnc ? secrets.open(row.apiKeyEnc) : null,
+    apiKey: apiKeyEnc ? secrets.open(apiKeyEnc) : null,
     headers: row.headersEnc
       ? lowerCaseNames(JSON.parse(secrets.open(row.headersEnc)) as Record<string, string>)
       : {},
@@ -78,11 +91,19 @@ export function createPool(
  */
 export function createProviderCache({ secrets, adapters, log, outbound, hopId }: ProviderCacheDeps) {
   const runtimes = new Map<string, ProviderRuntime>();
+  /** provider id → the keys of its runtimes (one, or one per endpoint) */
+  const keysOf = new Map<string, string[]>();
+  /** provider id → its endpoints' ids and groups (fleet deployments only) */
+  const endpointsOf = new Map<string, readonly { key: string; group: string }[]>();
 
-  const build = (row: ProviderRow, previous: ProviderRuntime | undefined): ProviderRuntime | null => {
+  const build = (
+    row: ProviderRow,
+    endpoint: ProviderEndpoint | null,
+    previous: ProviderRuntime | undefined,
+  ): ProviderRuntime | null => {
     let conn: ReturnType<typeof connectionOf>;
     try {
-      conn = connectionOf(row, secrets);
+      conn = connectionOf(row, secrets, endpoint);
     } catch (err) {
       log.error(
         { err, provider: row.id },
@@ -99,6 +120,7 @@ export function createProviderCache({ secrets, adapters, log, outbound, hopId }:
       previous.managed === managed;
     const { origin, ...connection } = conn;
     return {
+      key: endpoint ? endpointKey(row.id, endpoint.id) : row.id,
       id: row.id,
       orgId: row.orgId,
       name: row.name,
@@ -124,29 +146,61 @@ export function createProviderCache({ secrets, adapters, log, outbound, hopId }:
   return {
     get: (id: string): ProviderRuntime | undefined => runtimes.get(id),
 
-    /** applies the current row of one provider (null: it is gone) */
-    apply(id: string, row: ProviderRow | null): void {
-      const old = runtimes.get(id);
-      if (!row) {
-        runtimes.delete(id);
-        retire(old, undefined);
-        return;
-      }
-      if (old && old.version === row.updatedAt.getTime()) return;
-      const next = build(row, old);
-      if (next) runtimes.set(id, next);
-      else runtimes.delete(id);
-      retire(old, next ?? undefined);
+    /** the runtimes of one provider: itself, or each of its endpoints */
+    runtimesOf(id: string): ProviderRuntime[] {
+      return (keysOf.get(id) ?? []).flatMap((key) => runtimes.get(key) ?? []);
     },
 
-    /** applies a full read of every provider */
-    replaceAll(rows: ProviderRow[]): void {
+    /** a fleet deployment provider's endpoints (runtime key and group); undefined for any other provider */
+    endpointsOf: (id: string): readonly { key: string; group: string }[] | undefined => endpointsOf.get(id),
+
+    /** applies the current row of one provider (null: it is gone); says whether anything changed */
+    apply(id: string, row: ProviderRow | null): boolean {
+      const oldKeys = keysOf.get(id) ?? [];
+      if (row && oldKeys.length > 0 && runtimes.get(oldKeys[0]!)?.version === row.updatedAt.getTime())
+        return false;
+      const wanted: [string, ProviderEndpoint | null][] = !row
+        ? []
+        : row.endpoints
+          ? row.endpoints.map((ep) => [endpointKey(id, ep.id), ep])
+          : [[id, null]];
+      const keys: string[] = [];
+      for (const [key, endpoint] of wanted) {
+        const old = runtimes.get(key);
+        const next = build(row!, endpoint, old);
+        if (next) {
+          runtimes.set(key, next);
+          keys.push(key);
+        } else runtimes.delete(key);
+        retire(old, next ?? undefined);
+      }
+      for (const key of oldKeys) {
+        if (wanted.some(([k]) => k === key)) continue;
+        retire(runtimes.get(key), undefined);
+        runtimes.delete(key);
+      }
+      if (keys.length > 0) keysOf.set(id, keys);
+      else keysOf.delete(id);
+      if (row?.endpoints)
+        endpointsOf.set(
+          id,
+          row.endpoints.map((ep) => ({ key: endpointKey(id, ep.id), group: ep.group })),
+        );
+      else endpointsOf.delete(id);
+      return true;
+    },
+
+    /** applies a full read of every provider; returns the ids of those that changed */
+    replaceAll(rows: ProviderRow[]): string[] {
       const seen = new Set<string>();
+      const changed: string[] = [];
       for (const row of rows) {
         seen.add(row.id);
-        this.apply(row.id, row);
+        if (this.apply(row.id, row)) changed.push(row.id);
       }
-      for (const id of [...runtimes.keys()]) if (!seen.has(id)) this.apply(id, null);
+      for (const id of [...keysOf.keys(), ...endpointsOf.keys()])
+        if (!seen.has(id) && this.apply(id, null)) changed.push(id);
+      return changed;
     },
 
     all: (): IterableIterator<ProviderRuntime> => runtimes.values(),
@@ -154,6 +208,8 @@ export function createProviderCache({ secrets, adapters, log, outbound, hopId }:
     async close(): Promise<void> {
       const pools = [...runtimes.values()].map((r) => r.pool);
       runtimes.clear();
+      keysOf.clear();
+      endpointsOf.clear();
       await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
     },
   };

@@ -15,8 +15,8 @@ import type { Adapter } from '../gateway/index.ts';
 import { type CreateProviderBody, type ProviderRow, toProviderDto, type UpdateProviderBody } from './dto.ts';
 import { createHealthBook, type ProbeResult } from './health.ts';
 import { probeUpstream } from './probe.ts';
-import { connectionOf, createProviderCache } from './provider-cache.ts';
-import { type ProviderType, providers } from './schema.ts';
+import { connectionOf, createProviderCache, type ProviderRuntime } from './provider-cache.ts';
+import { type ProviderEndpoint, type ProviderType, providers } from './schema.ts';
 
 export const PROVIDERS_CHANGED = changeTopic('providers.changed');
 
@@ -47,7 +47,15 @@ export interface ProviderServiceDeps {
   resyncIntervalMs?: number;
 }
 
-/** Who may change a provider: tenants their own; only the fleet (`managedBy: 'fleet'`) a replica's. */
+/** One replica behind a fleet deployment's provider; `apiKeySealed` is sealed with the server's SecretBox. */
+export interface DeploymentEndpoint {
+  id: string;
+  url: string;
+  apiKeySealed: string | null;
+  group: string;
+}
+
+/** Who may change a provider: tenants their own; only the fleet (`managedBy: 'fleet'`) a deployment's. */
 export interface ManagedOption {
   managedBy?: 'fleet';
 }
@@ -65,6 +73,11 @@ export function createProviderService(deps: ProviderServiceDeps) {
   let queue: Promise<void> = Promise.resolve();
   let probing = false;
   let stopped = false;
+  /** told when a provider's runtimes change (the registry compiles its targets from them) */
+  const listeners: ((providerId: string) => void)[] = [];
+  const notify = (id: string) => {
+    for (const fn of listeners) fn(id);
+  };
 
   const find = async (tx: DbOrTx, orgId: string, id: string): Promise<ProviderRow> => {
     const [row] = await tx
@@ -102,28 +115,27 @@ export function createProviderService(deps: ProviderServiceDeps) {
       );
   };
 
-  const probe = async (id: string) => {
-    const rt = cache.get(id);
-    if (!rt) return;
-    health.recordProbe(id, await probeUpstream(rt.pool, rt, Math.min(rt.timeoutMs, 10_000)));
+  const probeRuntime = async (rt: ProviderRuntime) => {
+    health.recordProbe(rt.id, await probeUpstream(rt.pool, rt, Math.min(rt.timeoutMs, 10_000)));
   };
+  const probe = (id: string) => Promise.all(cache.runtimesOf(id).map(probeRuntime));
 
   /** Re-reads one provider into the cache; changes are applied one at a time, in order. */
   const refresh = (id: string): Promise<void> => {
     queue = queue
       .then(async () => {
         const [row] = await db.select().from(providers).where(eq(providers.id, id));
-        const before = cache.get(id);
-        cache.apply(id, row ?? null);
+        if (!cache.apply(id, row ?? null)) return;
+        notify(id);
         if (!row) health.forget(id);
-        else if (cache.get(id) !== before && !stopped) void probe(id);
+        else if (!stopped) void probe(id);
       })
       .catch((err: unknown) => log.warn({ err, provider: id }, 'provider cache refresh failed'));
     return queue;
   };
 
   const reloadAll = async () => {
-    cache.replaceAll(await db.select().from(providers));
+    for (const id of cache.replaceAll(await db.select().from(providers))) notify(id);
   };
 
   const changed = async (id: string) => {
@@ -153,7 +165,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
     if (probing || stopped) return;
     probing = true;
     try {
-      await Promise.all([...cache.all()].map((rt) => probe(rt.id)));
+      await Promise.all([...cache.all()].map(probeRuntime));
     } finally {
       probing = false;
     }
@@ -163,11 +175,121 @@ export function createProviderService(deps: ProviderServiceDeps) {
   const sealHeaders = (h: Record<string, string> | null | undefined) =>
     h == null || Object.keys(h).length === 0 ? null : secrets.seal(JSON.stringify(h));
 
+  /** The fleet's side: a deployment's provider, in the fleet's transaction, acting as the platform. */
+  const internal = {
+    /**
+     * Points the deployment's provider (`name`, created on first use) at its running replicas.
+     * Runs in the caller's transaction: call `changed(id)` once it has committed.
+     */
+    async setDeploymentEndpoints(
+      tx: DbOrTx,
+      input: { orgId: string; name: string; endpoints: DeploymentEndpoint[] },
+      ctx: AuditContext,
+    ): Promise<{ id: string; changed: boolean }> {
+      const endpoints: ProviderEndpoint[] = [...input.endpoints]
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .map((e) => ({ id: e.id, url: e.url, api_key_enc: e.apiKeySealed, group: e.group }));
+      const first = endpoints[0];
+      const [existing] = await tx
+        .select()
+        .from(providers)
+        .where(and(eq(providers.orgId, input.orgId), eq(providers.name, input.name)))
+        .for('update');
+      if (existing) {
+        checkManager(existing, { managedBy: 'fleet' });
+        if (JSON.stringify(existing.endpoints ?? []) === JSON.stringify(endpoints))
+          return { id: existing.id, changed: false };
+        await tx
+          .update(providers)
+          .set({
+            endpoints,
+            // base_url and the key mirror the first endpoint (what a provider lists and tests)
+            ...(first ? { baseUrl: first.url, apiKeyEnc: first.api_key_enc } : {}),
+            updatedAt: new Date(),
+          })
+          .where(eq(providers.id, existing.id));
+        return { id: existing.id, changed: true };
+      }
+      if (!first) throw new AppError('unprocessable', 'a deployment provider starts with a running replica');
+      const [created] = await tx
+        .insert(providers)
+        .values({
+          id: newId('prv'),
+          orgId: input.orgId,
+          name: input.name,
+          type: 'openai-compatible',
+          baseUrl: first.url,
+          apiKeyEnc: first.api_key_enc,
+          timeoutMs: 600_000,
+          managedBy: 'fleet',
+          endpoints,
+        })
+        .returning();
+      await audit.append(tx, ctx, {
+        orgId: input.orgId,
+        action: 'provider.create',
+        target: { type: 'provider', id: created!.id },
+        after: dtoOf(created!),
+      });
+      return { id: created!.id, changed: true };
+    },
+
+    /** Deletes a deployment's provider (the deployment is gone); in the caller's transaction. */
+    async removeDeploymentProvider(tx: DbOrTx, orgId: string, name: string, ctx: AuditContext) {
+      const [row] = await tx
+        .delete(providers)
+        .where(and(eq(providers.orgId, orgId), eq(providers.name, name), eq(providers.managedBy, 'fleet')))
+        .returning();
+      if (!row) return null;
+      await audit.append(tx, ctx, {
+        orgId,
+        action: 'provider.delete',
+        target: { type: 'provider', id: row.id },
+        before: dtoOf(row),
+      });
+      return row.id;
+    },
+
+    /**
+     * Deletes the fleet's providers of the org named `<prefix>…` that no model targets any more
+     * (the one-per-replica providers of earlier versions); returns their ids.
+     */
+    async removeUnusedManaged(tx: DbOrTx, orgId: string, prefix: string, ctx: AuditContext) {
+      const rows = await tx
+        .select()
+        .from(providers)
+        .where(and(eq(providers.orgId, orgId), eq(providers.managedBy, 'fleet')));
+      const removed: string[] = [];
+      for (const row of rows) {
+        if (!row.name.startsWith(prefix)) continue;
+        if (((await deps.inUseBy?.(tx, row.id)) ?? []).length > 0) continue;
+        await tx.delete(providers).where(eq(providers.id, row.id));
+        await audit.append(tx, ctx, {
+          orgId,
+          action: 'provider.delete',
+          target: { type: 'provider', id: row.id },
+          before: dtoOf(row),
+        });
+        removed.push(row.id);
+      }
+      return removed;
+    },
+
+    /** After the transaction committed: this replica's cache now, the others on the push. */
+    changed: (id: string) => changed(id),
+  };
+
   return {
     cache,
     health,
     find,
     dtoOf,
+    internal,
+
+    /** Calls `fn` with a provider's id whenever its runtimes (endpoints, address) change here. */
+    onRuntimesChanged(fn: (providerId: string) => void): void {
+      listeners.push(fn);
+    },
 
     /** Can a provider of this type serve a model of this type? (asked of its adapter) */
     serves(providerType: string, modelType: keyof typeof MODEL_ENDPOINTS): boolean {

@@ -142,6 +142,10 @@ const targetDto = z.object({
   upstream_model: z.string(),
   weight: z.number(),
   priority: z.number(),
+  endpoint_group: z
+    .string()
+    .optional()
+    .describe("set by the fleet: only the deployment's replicas of this version"),
 });
 
 export const versionDto = z.object({

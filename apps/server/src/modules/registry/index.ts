@@ -1,7 +1,9 @@
 export { type FallbackClass, type ModelDto, modelDto, toModelDto } from './dto.ts';
+export type { PublishedModel, RegistryInternal } from './internal.ts';
 export {
   type CompiledModel,
   type CompiledVersion,
+  type EndpointLookup,
   type ModelCache,
   type RouteTarget,
   targetKey,

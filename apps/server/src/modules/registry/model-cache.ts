@@ -1,14 +1,23 @@
 import { FALLBACK_CLASSES, type FallbackClass, type ModelRow, type VersionRow } from './dto.ts';
 import type { ModelPricing } from './schema.ts';
 
-/** One (provider, upstream model) a version routes to. `key` names its circuit breaker. */
+/**
+ * One (provider, upstream model) a version routes to. A target on a fleet deployment's provider
+ * becomes one route target per endpoint (replica): `runtime` names the endpoint's connection in the
+ * provider cache and `key` its circuit breaker.
+ */
 export interface RouteTarget {
   providerId: string;
+  /** the provider cache key of the connection to use: the provider id, or `<provider id>#<endpoint id>` */
+  runtime: string;
   upstreamModel: string;
   weight: number;
   priority: number;
   key: string;
 }
+
+/** A fleet deployment provider's endpoints (cache key and group); undefined for any other provider. */
+export type EndpointLookup = (providerId: string) => readonly { key: string; group: string }[] | undefined;
 
 export interface CompiledVersion {
   id: string;
@@ -44,28 +53,43 @@ export interface CompiledModel {
   created: number;
 }
 
-export const targetKey = (providerId: string, upstreamModel: string) => `${providerId}\u0000${upstreamModel}`;
+export const targetKey = (runtime: string, upstreamModel: string) => `${runtime}\u0000${upstreamModel}`;
 
-function compileVersion(v: VersionRow): CompiledVersion {
+function compileVersion(v: VersionRow, endpointsOf: EndpointLookup): CompiledVersion {
   const byPriority = new Map<number, RouteTarget[]>();
+  const add = (target: RouteTarget) => {
+    const tier = byPriority.get(target.priority);
+    if (tier) tier.push(target);
+    else byPriority.set(target.priority, [target]);
+  };
   for (const t of v.targets) {
-    const target: RouteTarget = {
+    const base = {
       providerId: t.provider_id,
       upstreamModel: t.upstream_model,
       weight: t.weight ?? 1,
       priority: t.priority ?? 0,
-      key: targetKey(t.provider_id, t.upstream_model),
     };
-    const tier = byPriority.get(target.priority);
-    if (tier) tier.push(target);
-    else byPriority.set(target.priority, [target]);
+    const endpoints = endpointsOf(t.provider_id);
+    if (!endpoints) {
+      add({ ...base, runtime: t.provider_id, key: targetKey(t.provider_id, t.upstream_model) });
+      continue;
+    }
+    for (const ep of endpoints)
+      if (t.endpoint_group === undefined || ep.group === t.endpoint_group)
+        add({ ...base, runtime: ep.key, key: targetKey(ep.key, t.upstream_model) });
   }
   const tiers = [...byPriority.entries()].sort((a, b) => a[0] - b[0]).map(([, list]) => list);
   return { id: v.id, version: v.version, weight: v.trafficWeight, tiers, pricing: v.pricing ?? null };
 }
 
-export function compileModel(m: ModelRow, versions: VersionRow[]): CompiledModel {
-  const live = versions.filter((v) => v.trafficWeight > 0 && v.targets.length > 0).map(compileVersion);
+export function compileModel(
+  m: ModelRow,
+  versions: VersionRow[],
+  endpointsOf: EndpointLookup = () => undefined,
+): CompiledModel {
+  const live = versions
+    .filter((v) => v.trafficWeight > 0 && v.targets.length > 0)
+    .map((v) => compileVersion(v, endpointsOf));
   return {
     id: m.id,
     orgId: m.orgId,
@@ -126,13 +150,93 @@ function sharedView(
  * Every model of every org, compiled for the gateway and indexed by the names each org can use:
  * its own names and aliases first, then `<owner-slug>/<name>` of each share it accepted. An org's
  * own name always wins: a shared model whose namespaced name the org uses itself is not reachable.
+ *
+ * Changes apply per model (`upsert`) or per provider (`providerChanged`: its endpoints moved): only
+ * the models concerned are compiled again, and only the name tables of the orgs that see them.
  */
-export function createModelCache() {
-  let byOrg = new Map<string, Map<string, CompiledModel>>();
-  let byId = new Map<string, CompiledModel>();
-  let providerTargets = new Map<string, Set<string>>();
+export function createModelCache(endpointsOf: EndpointLookup = () => undefined) {
+  const rows = new Map<string, { model: ModelRow; versions: VersionRow[] }>();
+  /** accepted shares by model */
+  const sharesOf = new Map<string, AcceptedShare[]>();
+  const byId = new Map<string, CompiledModel>();
+  const byOrg = new Map<string, Map<string, CompiledModel>>();
+  const modelsOfOrg = new Map<string, Set<string>>();
+  /** provider id → the models whose versions target it */
+  const usersOf = new Map<string, Set<string>>();
+
+  const addTo = <K, V>(map: Map<K, Set<V>>, key: K, value: V) => {
+    const set = map.get(key);
+    if (set) set.add(value);
+    else map.set(key, new Set([value]));
+  };
+  const removeFrom = <K, V>(map: Map<K, Set<V>>, key: K, value: V) => {
+    const set = map.get(key);
+    if (!set) return;
+    set.delete(value);
+    if (set.size === 0) map.delete(key);
+  };
+  const providersOf = (versions: VersionRow[]) =>
+    new Set(versions.flatMap((v) => v.targets.map((t) => t.provider_id)));
+
+  /** Stores one model's rows (null: it is gone) and compiles it; returns the org it belongs to. */
+  function store(id: string, entry: { model: ModelRow; versions: VersionRow[] } | null): string | undefined {
+    const old = rows.get(id);
+    if (old) {
+      removeFrom(modelsOfOrg, old.model.orgId, id);
+      for (const p of providersOf(old.versions)) removeFrom(usersOf, p, id);
+    }
+    if (!entry) {
+      rows.delete(id);
+      byId.delete(id);
+      return old?.model.orgId;
+    }
+    rows.set(id, entry);
+    addTo(modelsOfOrg, entry.model.orgId, id);
+    for (const p of providersOf(entry.versions)) addTo(usersOf, p, id);
+    byId.set(id, compileModel(entry.model, entry.versions, endpointsOf));
+    return entry.model.orgId;
+  }
+
+  /** The orgs whose name tables show a model of `ownerOrgId` (the owner, and every org that accepted one of its models). */
+  function orgsSeeing(ownerOrgId: string, into: Set<string>): void {
+    into.add(ownerOrgId);
+    for (const id of modelsOfOrg.get(ownerOrgId) ?? [])
+      for (const share of sharesOf.get(id) ?? []) into.add(share.consumerOrgId);
+  }
+
+  /** Rebuilds the name tables of some orgs: own names, then aliases, then accepted shares. */
+  function index(orgIds: Iterable<string>): void {
+    const orgs = [...orgIds];
+    const addIfFree = (map: Map<string, CompiledModel>, name: string, m: CompiledModel) => {
+      if (!map.has(name)) map.set(name, m);
+    };
+    for (const orgId of orgs) {
+      const own = [...(modelsOfOrg.get(orgId) ?? [])].map((id) => byId.get(id)!);
+      const map = new Map<string, CompiledModel>();
+      for (const m of own) map.set(m.name, m);
+      for (const m of own) for (const a of m.aliases) addIfFree(map, a, m);
+      if (map.size > 0) byOrg.set(orgId, map);
+      else byOrg.delete(orgId);
+    }
+    // every own name and alias is in place by now, so a shared view never takes one
+    const wanted = new Set(orgs);
+    for (const [modelId, shares] of sharesOf) {
+      const m = byId.get(modelId);
+      if (!m) continue;
+      for (const share of shares) {
+        if (!wanted.has(share.consumerOrgId) || m.orgId === share.consumerOrgId) continue;
+        let map = byOrg.get(share.consumerOrgId);
+        if (!map) {
+          map = new Map();
+          byOrg.set(share.consumerOrgId, map);
+        }
+        addIfFree(map, `${share.ownerSlug}/${m.name}`, sharedView(m, share, byOrg.get(m.orgId)));
+      }
+    }
+  }
 
   return {
+    /** Replaces everything (start, periodic resync). */
     replace(models: ModelRow[], versions: VersionRow[], shares: AcceptedShare[] = []): void {
       const versionsOf = new Map<string, VersionRow[]>();
       for (const v of versions) {
@@ -140,46 +244,48 @@ export function createModelCache() {
         if (list) list.push(v);
         else versionsOf.set(v.modelId, [v]);
       }
-      const nextById = new Map<string, CompiledModel>();
-      const nextByOrg = new Map<string, Map<string, CompiledModel>>();
-      const nextTargets = new Map<string, Set<string>>();
-      const names = (orgId: string) => {
-        let map = nextByOrg.get(orgId);
-        if (!map) {
-          map = new Map();
-          nextByOrg.set(orgId, map);
-        }
-        return map;
-      };
-      const compiled = models.map((m) => compileModel(m, versionsOf.get(m.id) ?? []));
-      for (const m of compiled) {
-        nextById.set(m.id, m);
-        names(m.orgId).set(m.name, m);
+      rows.clear();
+      sharesOf.clear();
+      byId.clear();
+      byOrg.clear();
+      modelsOfOrg.clear();
+      usersOf.clear();
+      for (const m of models) store(m.id, { model: m, versions: versionsOf.get(m.id) ?? [] });
+      for (const s of shares) {
+        const list = sharesOf.get(s.modelId);
+        if (list) list.push(s);
+        else sharesOf.set(s.modelId, [s]);
       }
-      const addIfFree = (map: Map<string, CompiledModel>, name: string, m: CompiledModel) => {
-        if (!map.has(name)) map.set(name, m);
-      };
-      for (const m of compiled) for (const a of m.aliases) addIfFree(names(m.orgId), a, m);
-      // every own name and alias is in place by now, so a shared view never takes one
-      for (const share of shares) {
-        const m = nextById.get(share.modelId);
-        if (!m || m.orgId === share.consumerOrgId) continue;
-        const view = sharedView(m, share, nextByOrg.get(m.orgId));
-        addIfFree(names(share.consumerOrgId), view.name, view);
+      const orgs = new Set(modelsOfOrg.keys());
+      for (const s of shares) orgs.add(s.consumerOrgId);
+      index(orgs);
+    },
+
+    /** Applies the current rows of one model and its accepted shares (model null: it is gone). */
+    upsert(id: string, model: ModelRow | null, versions: VersionRow[], shares: AcceptedShare[]): void {
+      const affected = new Set<string>();
+      const before = rows.get(id);
+      if (before) orgsSeeing(before.model.orgId, affected);
+      for (const s of sharesOf.get(id) ?? []) affected.add(s.consumerOrgId);
+      store(id, model ? { model, versions } : null);
+      if (model && shares.length > 0) sharesOf.set(id, shares);
+      else sharesOf.delete(id);
+      if (model) orgsSeeing(model.orgId, affected);
+      index(affected);
+    },
+
+    /** A provider's endpoints changed: the models that target it are compiled again. */
+    providerChanged(providerId: string): void {
+      const ids = [...(usersOf.get(providerId) ?? [])];
+      if (ids.length === 0) return;
+      const affected = new Set<string>();
+      for (const id of ids) {
+        const entry = rows.get(id);
+        if (!entry) continue;
+        byId.set(id, compileModel(entry.model, entry.versions, endpointsOf));
+        orgsSeeing(entry.model.orgId, affected);
       }
-      for (const v of versions) {
-        for (const t of v.targets) {
-          let set = nextTargets.get(t.provider_id);
-          if (!set) {
-            set = new Set();
-            nextTargets.set(t.provider_id, set);
-          }
-          set.add(t.upstream_model);
-        }
-      }
-      byOrg = nextByOrg;
-      byId = nextById;
-      providerTargets = nextTargets;
+      index(affected);
     },
 
     /** by name or alias as seen by `orgId`, or by the id of one of its own models */
@@ -198,7 +304,11 @@ export function createModelCache() {
 
     /** upstream models the registry routes to on a provider */
     upstreamModelsOf(providerId: string): string[] {
-      return [...(providerTargets.get(providerId) ?? [])];
+      const out = new Set<string>();
+      for (const id of usersOf.get(providerId) ?? [])
+        for (const v of rows.get(id)?.versions ?? [])
+          for (const t of v.targets) if (t.provider_id === providerId) out.add(t.upstream_model);
+      return [...out];
     },
 
     get size(): number {

@@ -12,6 +12,8 @@ export interface ModelTarget {
   upstream_model: string;
   weight: number;
   priority: number;
+  /** only the provider's endpoints of this group (a fleet deployment's version); unset: all of them */
+  endpoint_group?: string;
 }
 
 export interface ModelPricing {

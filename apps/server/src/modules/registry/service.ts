@@ -14,7 +14,8 @@ import {
   type UpdateModelBody,
   type VersionRow,
 } from './dto.ts';
-import { createModelCache } from './model-cache.ts';
+import { createRegistryInternal } from './internal.ts';
+import { createModelCache, type EndpointLookup } from './model-cache.ts';
 import { models, modelVersions } from './schema.ts';
 import { createShareOps } from './shares.ts';
 import {
@@ -37,6 +38,8 @@ export interface RegistryServiceDeps {
   bus: Bus;
   log: Logger;
   providers: ProviderLookup;
+  /** a fleet deployment provider's endpoints, which its targets route to */
+  endpointsOf?: EndpointLookup;
   /** a full reload every this many ms, in case a push was lost */
   resyncIntervalMs?: number;
 }
@@ -51,13 +54,13 @@ export type ModelWithVersions = { model: ModelRow; versions: VersionRow[] };
 
 export function createRegistryService(deps: RegistryServiceDeps) {
   const { db, audit, bus, log } = deps;
-  const cache = createModelCache();
+  const cache = createModelCache(deps.endpointsOf);
   const instance = randomUUID();
-  let running: Promise<void> | null = null;
-  let queued: Promise<void> | null = null;
   let timer: NodeJS.Timeout | undefined;
+  // Reads of the cache run one after another, so a read that started later is applied later.
+  let queue: Promise<void> = Promise.resolve();
 
-  const load = async () => {
+  const loadAll = async () => {
     const [m, v, s] = await Promise.all([
       db.select().from(models),
       db.select().from(modelVersions),
@@ -66,31 +69,25 @@ export function createRegistryService(deps: RegistryServiceDeps) {
     cache.replace(m, v, s);
   };
 
-  /** Reloads the cache; resolves once a load that started after this call has finished. */
-  const reload = (): Promise<void> => {
-    if (!running) {
-      running = load().finally(() => {
-        running = null;
-      });
-      return running;
-    }
-    queued ??= running.then(
-      () => {
-        queued = null;
-        return reload();
-      },
-      () => {
-        queued = null;
-        return reload();
-      },
-    );
-    return queued;
+  const loadOne = async (id: string) => {
+    const [model] = await db.select().from(models).where(eq(models.id, id));
+    const [versions, shares] = model
+      ? await Promise.all([versionsOf(db, id), acceptedShares(db, id)])
+      : [[], []];
+    cache.upsert(id, model ?? null, versions, shares);
   };
 
-  /** After a commit: this replica reloads now, the others on the push. */
-  const changed = async () => {
-    await reload().catch((err: unknown) => log.warn({ err }, 'registry cache reload failed'));
-    await bus.publish(REGISTRY_CHANGED, { origin: instance }).catch((err: unknown) => {
+  /** Reads one model (or, without an id, everything) into the cache. */
+  const reload = (modelId?: string): Promise<void> => {
+    const next = queue.then(() => (modelId ? loadOne(modelId) : loadAll()));
+    queue = next.catch(() => {});
+    return next;
+  };
+
+  /** After a commit: this replica reads the model now, the others on the push. */
+  const changed = async (modelId?: string) => {
+    await reload(modelId).catch((err: unknown) => log.warn({ err }, 'registry cache reload failed'));
+    await bus.publish(REGISTRY_CHANGED, { origin: instance, id: modelId }).catch((err: unknown) => {
       log.warn({ err }, 'could not push a registry change to other replicas');
     });
   };
@@ -101,13 +98,18 @@ export function createRegistryService(deps: RegistryServiceDeps) {
 
   return {
     cache,
+    /** what other modules publish as the platform, in their own transaction */
+    internal: createRegistryInternal({ audit, providers: deps.providers, changed }),
     ...versionOps,
     ...shareOps,
 
     async start() {
       bus.subscribe(REGISTRY_CHANGED, (payload) => {
-        if ((payload as { origin?: string })?.origin === instance) return;
-        reload().catch((err: unknown) => log.warn({ err }, 'registry cache reload failed'));
+        const msg = payload as { origin?: string; id?: unknown };
+        if (msg?.origin === instance) return;
+        reload(typeof msg?.id === 'string' ? msg.id : undefined).catch((err: unknown) =>
+          log.warn({ err }, 'registry cache reload failed'),
+        );
       });
       await reload();
       const every = deps.resyncIntervalMs ?? 60_000;
@@ -122,7 +124,7 @@ export function createRegistryService(deps: RegistryServiceDeps) {
 
     async stop() {
       clearInterval(timer);
-      await running?.catch(() => {});
+      await queue;
     },
 
     async list(p: Principal, limit: number, cursor?: string): Promise<ModelWithVersions[]> {
@@ -187,7 +189,7 @@ export function createRegistryService(deps: RegistryServiceDeps) {
         });
         return { model: model!, versions: [version!] };
       });
-      await changed();
+      await changed(result.model.id);
       return result;
     },
 
@@ -240,7 +242,7 @@ export function createRegistryService(deps: RegistryServiceDeps) {
         });
         return { model: after!, versions };
       });
-      await changed();
+      await changed(id);
       return result;
     },
 
@@ -259,7 +261,7 @@ export function createRegistryService(deps: RegistryServiceDeps) {
           before: toModelDto(before, versions),
         });
       });
-      await changed();
+      await changed(id);
     },
   };
 }

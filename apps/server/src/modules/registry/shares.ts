@@ -12,7 +12,8 @@ import { findModel, lockOrg } from './store.ts';
 interface ShareDeps {
   db: Db;
   audit: AuditService;
-  changed(): Promise<void>;
+  /** after a commit that changed what the model cache holds for a model */
+  changed(modelId: string): Promise<void>;
 }
 
 type Direction = 'incoming' | 'outgoing' | 'all';
@@ -158,7 +159,7 @@ export function createShareOps({ db, audit, changed }: ShareDeps) {
         await auditBoth(tx, ctx, 'model.share.accept', after, before, after);
         return { row: after, changed: true };
       });
-      if (result.changed) await changed();
+      if (result.changed) await changed(result.row.share.modelId);
       return result.row;
     },
 
@@ -176,7 +177,7 @@ export function createShareOps({ db, audit, changed }: ShareDeps) {
         await auditBoth(tx, ctx, 'model.share.decline', after, before, after);
         return { row: after, wasAccepted: before.share.status === 'accepted' };
       });
-      if (result.wasAccepted) await changed();
+      if (result.wasAccepted) await changed(result.row.share.modelId);
       return result.row;
     },
 
@@ -186,9 +187,9 @@ export function createShareOps({ db, audit, changed }: ShareDeps) {
         const before = await lockShare(tx, id, 'owner', p.orgId);
         await tx.delete(modelShares).where(eq(modelShares.id, id));
         await auditBoth(tx, ctx, 'model.share.revoke', before, before, null);
-        return before.share.status === 'accepted';
+        return before.share.status === 'accepted' ? before.share.modelId : null;
       });
-      if (wasAccepted) await changed();
+      if (wasAccepted) await changed(wasAccepted);
     },
   };
 }

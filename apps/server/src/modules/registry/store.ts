@@ -44,7 +44,7 @@ export async function checkTargets(
   orgId: string,
   providers: ProviderLookup,
   modelType: ModelRow['type'],
-  targets: TargetInput[],
+  targets: (TargetInput & { endpoint_group?: string })[],
 ): Promise<ModelTarget[]> {
   for (const id of new Set(targets.map((t) => t.provider_id))) {
     let provider: { type: string };
@@ -66,7 +66,7 @@ export async function checkTargets(
   }
   const seen = new Set<string>();
   for (const t of targets) {
-    const key = `${t.provider_id}\u0000${t.upstream_model}`;
+    const key = `${t.provider_id}\u0000${t.upstream_model}\u0000${t.endpoint_group ?? ''}`;
     if (seen.has(key))
       throw new AppError('unprocessable', `target ${t.provider_id}/${t.upstream_model} is listed twice`);
     seen.add(key);
@@ -76,11 +76,12 @@ export async function checkTargets(
     upstream_model: t.upstream_model,
     weight: t.weight ?? 1,
     priority: t.priority ?? 0,
+    ...(t.endpoint_group !== undefined ? { endpoint_group: t.endpoint_group } : {}),
   }));
 }
 
-/** Every accepted share, with the owner's slug: what the model cache namespaces shared models by. */
-export function acceptedShares(tx: DbOrTx): Promise<AcceptedShare[]> {
+/** Every accepted share (or one model's), with the owner's slug: what the model cache namespaces shared models by. */
+export function acceptedShares(tx: DbOrTx, modelId?: string): Promise<AcceptedShare[]> {
   return tx
     .select({
       modelId: modelShares.modelId,
@@ -89,7 +90,7 @@ export function acceptedShares(tx: DbOrTx): Promise<AcceptedShare[]> {
     })
     .from(modelShares)
     .innerJoin(orgs, eq(orgs.id, modelShares.ownerOrgId))
-    .where(eq(modelShares.status, 'accepted'));
+    .where(and(eq(modelShares.status, 'accepted'), modelId ? eq(modelShares.modelId, modelId) : undefined));
 }
 
 /** The names (`<owner-slug>/<name>`) under which an org reaches the models shared with it. */

@@ -19,7 +19,8 @@ interface VersionDeps {
   db: Db;
   audit: AuditService;
   providers: ProviderLookup;
-  changed(): Promise<void>;
+  /** after a commit that changed a model */
+  changed(modelId: string): Promise<void>;
 }
 
 /** The next free number after the highest numeric version label. */
@@ -81,7 +82,7 @@ export function createVersionOps({ db, audit, providers, changed }: VersionDeps)
         });
         return created!;
       });
-      await changed();
+      await changed(id);
       return row;
     },
 
@@ -121,7 +122,7 @@ export function createVersionOps({ db, audit, providers, changed }: VersionDeps)
         });
         return after!;
       });
-      await changed();
+      await changed(id);
       return row;
     },
 
@@ -168,7 +169,7 @@ export function createVersionOps({ db, audit, providers, changed }: VersionDeps)
         });
         return { model, versions: after };
       });
-      await changed();
+      await changed(id);
       return result;
     },
   };

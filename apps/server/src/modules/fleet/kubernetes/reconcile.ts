@@ -175,8 +175,6 @@ export function createKubernetesPlacement(deps: KubernetesPlacementDeps) {
           restarts: s.restarts,
           port: cluster.servicePort,
           apiKeySealed: sealed,
-          // a replica that moves to another endpoint gets a new provider
-          ...(s.endpoint !== r.endpoint ? { providerId: null } : {}),
           ...(s.state === 'running' && r.state !== 'running' ? { startedAt: at } : {}),
           updatedAt: at,
         })

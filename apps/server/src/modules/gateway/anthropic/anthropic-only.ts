@@ -9,6 +9,6 @@ import type { GatewayContext } from '../context.ts';
 export function servedOnlyByAnthropic(gw: GatewayContext, model: CompiledModel | null): boolean {
   if (!model || model.versions.length === 0) return false;
   return model.versions.every((v) =>
-    v.tiers.every((tier) => tier.every((t) => gw.providers.get(t.providerId)?.type === 'anthropic')),
+    v.tiers.every((tier) => tier.every((t) => gw.providers.get(t.runtime)?.type === 'anthropic')),
   );
 }
