@@ -190,19 +190,6 @@ export function createProviderCache({ secrets, adapters, log, outbound, hopId }:
       return true;
     },
 
-    /** applies a full read of every provider; returns the ids of those that changed */
-    replaceAll(rows: ProviderRow[]): string[] {
-      const seen = new Set<string>();
-      const changed: string[] = [];
-      for (const row of rows) {
-        seen.add(row.id);
-        if (this.apply(row.id, row)) changed.push(row.id);
-      }
-      for (const id of [...keysOf.keys(), ...endpointsOf.keys()])
-        if (!seen.has(id) && this.apply(id, null)) changed.push(id);
-      return changed;
-    },
-
     all: (): IterableIterator<ProviderRuntime> => runtimes.values(),
 
     async close(): Promise<void> {

@@ -7,6 +7,7 @@ import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
 import { changeTopic } from '../../events/change-topic.ts';
+import { createReplicatedCache } from '../../events/replicated-cache.ts';
 import { AppError, conflict, forbidden, notFound } from '../../http/app-error.ts';
 import { type Principal, requirePermission } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
@@ -70,7 +71,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
   const cache = createProviderCache({ ...deps, hopId: instance });
   const health = createHealthBook();
   const timers: NodeJS.Timeout[] = [];
-  let queue: Promise<void> = Promise.resolve();
+  let started = false;
   let probing = false;
   let stopped = false;
   /** told when a provider's runtimes change (the registry compiles its targets from them) */
@@ -120,30 +121,23 @@ export function createProviderService(deps: ProviderServiceDeps) {
   };
   const probe = (id: string) => Promise.all(cache.runtimesOf(id).map(probeRuntime));
 
-  /** Re-reads one provider into the cache; changes are applied one at a time, in order. */
-  const refresh = (id: string): Promise<void> => {
-    queue = queue
-      .then(async () => {
-        const [row] = await db.select().from(providers).where(eq(providers.id, id));
-        if (!cache.apply(id, row ?? null)) return;
-        notify(id);
-        if (!row) health.forget(id);
-        else if (!stopped) void probe(id);
-      })
-      .catch((err: unknown) => log.warn({ err, provider: id }, 'provider cache refresh failed'));
-    return queue;
-  };
-
-  const reloadAll = async () => {
-    for (const id of cache.replaceAll(await db.select().from(providers))) notify(id);
-  };
-
-  const changed = async (id: string) => {
-    await refresh(id);
-    await bus.publish(PROVIDERS_CHANGED, { id, origin: instance }).catch((err: unknown) => {
-      log.warn({ err }, 'could not push a provider change to other replicas');
-    });
-  };
+  /** The providers' rows, kept by every replica; each change rebuilds that provider's runtimes. */
+  const rows = createReplicatedCache<ProviderRow>({
+    name: 'provider cache',
+    bus,
+    topic: PROVIDERS_CHANGED,
+    log,
+    loadAll: async () => (await db.select().from(providers)).map((row) => [row.id, row] as const),
+    loadOne: async (id) => (await db.select().from(providers).where(eq(providers.id, id)))[0] ?? null,
+    onEntry(id, row) {
+      if (!cache.apply(id, row ?? null)) return;
+      notify(id);
+      if (!row) health.forget(id);
+      else if (started && !stopped) void probe(id);
+    },
+    resyncIntervalMs: deps.resyncIntervalMs ?? 60_000,
+  });
+  const changed = (id: string) => rows.changed(id);
 
   /** After an upgrade: say which stored providers the policy now refuses (IP literals; names at connect). */
   const warnRefused = () => {
@@ -298,13 +292,8 @@ export function createProviderService(deps: ProviderServiceDeps) {
     },
 
     async start() {
-      bus.subscribe(PROVIDERS_CHANGED, (payload) => {
-        const p = payload as { id?: string; origin?: string };
-        if (p.origin === instance) return;
-        if (typeof p.id === 'string') void refresh(p.id);
-        else void reloadAll().catch((err: unknown) => log.warn({ err }, 'provider cache reload failed'));
-      });
-      await reloadAll();
+      await rows.start();
+      started = true;
       warnRefused();
       const every = (ms: number | undefined, fn: () => Promise<void>) => {
         if (!ms) return;
@@ -316,14 +305,13 @@ export function createProviderService(deps: ProviderServiceDeps) {
         timers.push(t);
       };
       every(deps.probeIntervalMs ?? 30_000, probeAll);
-      every(deps.resyncIntervalMs ?? 60_000, reloadAll);
       void probeAll();
     },
 
     async stop() {
       stopped = true;
       for (const t of timers) clearInterval(t);
-      await queue;
+      await rows.close();
       await cache.close();
     },
 

@@ -146,12 +146,19 @@ function sharedView(
   };
 }
 
+/** What the cache holds of one model: its rows and the shares accepted of it. */
+export interface ModelEntry {
+  model: ModelRow;
+  versions: VersionRow[];
+  shares: AcceptedShare[];
+}
+
 /**
  * Every model of every org, compiled for the gateway and indexed by the names each org can use:
  * its own names and aliases first, then `<owner-slug>/<name>` of each share it accepted. An org's
  * own name always wins: a shared model whose namespaced name the org uses itself is not reachable.
  *
- * Changes apply per model (`upsert`) or per provider (`providerChanged`: its endpoints moved): only
+ * Changes apply per model (`upsert`, or `stage` several then `flush`) or per provider (`providerChanged`: its endpoints moved): only
  * the models concerned are compiled again, and only the name tables of the orgs that see them.
  */
 export function createModelCache(endpointsOf: EndpointLookup = () => undefined) {
@@ -235,8 +242,30 @@ export function createModelCache(endpointsOf: EndpointLookup = () => undefined) 
     }
   }
 
+  /** orgs whose name tables wait for `flush` */
+  const dirty = new Set<string>();
+
+  /** Applies one model's rows and accepted shares (null: it is gone); its orgs are indexed at `flush`. */
+  function stage(id: string, entry: ModelEntry | null): void {
+    const before = rows.get(id);
+    if (before) orgsSeeing(before.model.orgId, dirty);
+    for (const s of sharesOf.get(id) ?? []) dirty.add(s.consumerOrgId);
+    store(id, entry && { model: entry.model, versions: entry.versions });
+    if (entry && entry.shares.length > 0) sharesOf.set(id, entry.shares);
+    else sharesOf.delete(id);
+    if (entry) orgsSeeing(entry.model.orgId, dirty);
+  }
+
+  function flush(): void {
+    index(dirty);
+    dirty.clear();
+  }
+
   return {
-    /** Replaces everything (start, periodic resync). */
+    stage,
+    flush,
+
+    /** Replaces everything. */
     replace(models: ModelRow[], versions: VersionRow[], shares: AcceptedShare[] = []): void {
       const versionsOf = new Map<string, VersionRow[]>();
       for (const v of versions) {
@@ -244,34 +273,26 @@ export function createModelCache(endpointsOf: EndpointLookup = () => undefined) 
         if (list) list.push(v);
         else versionsOf.set(v.modelId, [v]);
       }
-      rows.clear();
-      sharesOf.clear();
-      byId.clear();
-      byOrg.clear();
-      modelsOfOrg.clear();
-      usersOf.clear();
-      for (const m of models) store(m.id, { model: m, versions: versionsOf.get(m.id) ?? [] });
+      const sharesByModel = new Map<string, AcceptedShare[]>();
       for (const s of shares) {
-        const list = sharesOf.get(s.modelId);
+        const list = sharesByModel.get(s.modelId);
         if (list) list.push(s);
-        else sharesOf.set(s.modelId, [s]);
+        else sharesByModel.set(s.modelId, [s]);
       }
-      const orgs = new Set(modelsOfOrg.keys());
-      for (const s of shares) orgs.add(s.consumerOrgId);
-      index(orgs);
+      for (const id of [...rows.keys()]) stage(id, null);
+      for (const m of models)
+        stage(m.id, {
+          model: m,
+          versions: versionsOf.get(m.id) ?? [],
+          shares: sharesByModel.get(m.id) ?? [],
+        });
+      flush();
     },
 
     /** Applies the current rows of one model and its accepted shares (model null: it is gone). */
     upsert(id: string, model: ModelRow | null, versions: VersionRow[], shares: AcceptedShare[]): void {
-      const affected = new Set<string>();
-      const before = rows.get(id);
-      if (before) orgsSeeing(before.model.orgId, affected);
-      for (const s of sharesOf.get(id) ?? []) affected.add(s.consumerOrgId);
-      store(id, model ? { model, versions } : null);
-      if (model && shares.length > 0) sharesOf.set(id, shares);
-      else sharesOf.delete(id);
-      if (model) orgsSeeing(model.orgId, affected);
-      index(affected);
+      stage(id, model ? { model, versions, shares } : null);
+      flush();
     },
 
     /** A provider's endpoints changed: the models that target it are compiled again. */

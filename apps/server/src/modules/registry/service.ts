@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
 import { changeTopic } from '../../events/change-topic.ts';
+import { createReplicatedCache } from '../../events/replicated-cache.ts';
 import { type Principal, requirePermission } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
@@ -15,7 +15,7 @@ import {
   type VersionRow,
 } from './dto.ts';
 import { createRegistryInternal } from './internal.ts';
-import { createModelCache, type EndpointLookup } from './model-cache.ts';
+import { createModelCache, type EndpointLookup, type ModelEntry } from './model-cache.ts';
 import { models, modelVersions } from './schema.ts';
 import { createShareOps } from './shares.ts';
 import {
@@ -55,42 +55,39 @@ export type ModelWithVersions = { model: ModelRow; versions: VersionRow[] };
 export function createRegistryService(deps: RegistryServiceDeps) {
   const { db, audit, bus, log } = deps;
   const cache = createModelCache(deps.endpointsOf);
-  const instance = randomUUID();
-  let timer: NodeJS.Timeout | undefined;
-  // Reads of the cache run one after another, so a read that started later is applied later.
-  let queue: Promise<void> = Promise.resolve();
 
-  const loadAll = async () => {
-    const [m, v, s] = await Promise.all([
-      db.select().from(models),
-      db.select().from(modelVersions),
-      acceptedShares(db),
-    ]);
-    cache.replace(m, v, s);
-  };
+  /** Every model's rows, kept by every replica; a change reads one model again and compiles it. */
+  const rows = createReplicatedCache<ModelEntry>({
+    name: 'registry cache',
+    bus,
+    topic: REGISTRY_CHANGED,
+    log,
+    async loadAll() {
+      const [m, v, s] = await Promise.all([
+        db.select().from(models),
+        db.select().from(modelVersions),
+        acceptedShares(db),
+      ]);
+      const entries = new Map<string, ModelEntry>(
+        m.map((model) => [model.id, { model, versions: [], shares: [] }]),
+      );
+      for (const version of v) entries.get(version.modelId)?.versions.push(version);
+      for (const share of s) entries.get(share.modelId)?.shares.push(share);
+      return entries;
+    },
+    async loadOne(id) {
+      const [model] = await db.select().from(models).where(eq(models.id, id));
+      if (!model) return null;
+      const [versions, shares] = await Promise.all([versionsOf(db, id), acceptedShares(db, id)]);
+      return { model, versions, shares };
+    },
+    onEntry: (id, entry) => cache.stage(id, entry ?? null),
+    onChange: () => cache.flush(),
+    resyncIntervalMs: deps.resyncIntervalMs ?? 60_000,
+  });
 
-  const loadOne = async (id: string) => {
-    const [model] = await db.select().from(models).where(eq(models.id, id));
-    const [versions, shares] = model
-      ? await Promise.all([versionsOf(db, id), acceptedShares(db, id)])
-      : [[], []];
-    cache.upsert(id, model ?? null, versions, shares);
-  };
-
-  /** Reads one model (or, without an id, everything) into the cache. */
-  const reload = (modelId?: string): Promise<void> => {
-    const next = queue.then(() => (modelId ? loadOne(modelId) : loadAll()));
-    queue = next.catch(() => {});
-    return next;
-  };
-
-  /** After a commit: this replica reads the model now, the others on the push. */
-  const changed = async (modelId?: string) => {
-    await reload(modelId).catch((err: unknown) => log.warn({ err }, 'registry cache reload failed'));
-    await bus.publish(REGISTRY_CHANGED, { origin: instance, id: modelId }).catch((err: unknown) => {
-      log.warn({ err }, 'could not push a registry change to other replicas');
-    });
-  };
+  /** After a commit: this replica reads the model now (everything without an id), the others on the push. */
+  const changed = (modelId?: string) => rows.changed(modelId);
 
   const ctxOf = { db, audit, providers: deps.providers, changed };
   const versionOps = createVersionOps(ctxOf);
@@ -103,29 +100,8 @@ export function createRegistryService(deps: RegistryServiceDeps) {
     ...versionOps,
     ...shareOps,
 
-    async start() {
-      bus.subscribe(REGISTRY_CHANGED, (payload) => {
-        const msg = payload as { origin?: string; id?: unknown };
-        if (msg?.origin === instance) return;
-        reload(typeof msg?.id === 'string' ? msg.id : undefined).catch((err: unknown) =>
-          log.warn({ err }, 'registry cache reload failed'),
-        );
-      });
-      await reload();
-      const every = deps.resyncIntervalMs ?? 60_000;
-      if (every > 0) {
-        timer = setInterval(
-          () => reload().catch((err: unknown) => log.warn({ err }, 'registry resync failed')),
-          every,
-        );
-        timer.unref();
-      }
-    },
-
-    async stop() {
-      clearInterval(timer);
-      await queue;
-    },
+    start: () => rows.start(),
+    stop: () => rows.close(),
 
     async list(p: Principal, limit: number, cursor?: string): Promise<ModelWithVersions[]> {
       requirePermission(p, 'read');
