@@ -34,22 +34,6 @@ export interface KeyPrincipal {
 export type Principal = UserPrincipal | KeyPrincipal;
 
 /**
- * The server acting in an org on its own behalf (the fleet, fine-tuning) through services that take
- * a principal: an owner that is no member, whose changes are audited as `system` (systemActor).
- */
-export function systemPrincipal(orgId: string, component: string): UserPrincipal {
-  return {
-    kind: 'user',
-    userId: `system:${component}`,
-    email: `${component}@maas.local`,
-    orgId,
-    role: 'owner',
-    isPlatformAdmin: false,
-    sessionId: component,
-  };
-}
-
-/**
  * What a caller may do in its org. viewer reads; operator also writes resources; admin also manages
  * members; only an owner deletes the org. An API key with `admin:read` acts as a viewer and one with
  * `admin:write` as an operator: a key never manages members.

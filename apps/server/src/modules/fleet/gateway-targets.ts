@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
-import type { AuditContext } from '../audit/index.ts';
+import { systemActor } from '../audit/index.ts';
 import type { ProviderService } from '../providers/index.ts';
 import type { RegistryService } from '../registry/index.ts';
 import { type DeploymentRow, deployments, replicas } from './schema.ts';
@@ -24,13 +24,7 @@ export interface GatewayTargetsDeps {
   log: Logger;
 }
 
-const ctx: AuditContext = {
-  actorType: 'system',
-  actorId: null,
-  ip: null,
-  userAgent: 'maas-fleet',
-  requestId: null,
-};
+const ctx = systemActor('maas-fleet');
 
 /** The deployment's provider. */
 export const deploymentProviderName = (depId: string) => `fleet-${depId}`;
