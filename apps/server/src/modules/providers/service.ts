@@ -9,7 +9,7 @@ import type { Bus } from '../../events/bus.ts';
 import { changeTopic } from '../../events/change-topic.ts';
 import { createReplicatedCache } from '../../events/replicated-cache.ts';
 import { AppError, conflict, forbidden, notFound } from '../../http/app-error.ts';
-import { type Principal, requirePermission } from '../../http/principal.ts';
+import type { Principal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
 import type { Adapter } from '../gateway/index.ts';
@@ -316,7 +316,6 @@ export function createProviderService(deps: ProviderServiceDeps) {
     },
 
     async list(p: Principal, limit: number, cursor?: string) {
-      requirePermission(p, 'read');
       return db
         .select()
         .from(providers)
@@ -326,12 +325,10 @@ export function createProviderService(deps: ProviderServiceDeps) {
     },
 
     async get(p: Principal, id: string) {
-      requirePermission(p, 'read');
       return find(db, p.orgId, id);
     },
 
     async create(p: Principal, input: CreateProviderBody, ctx: AuditContext, opts: ManagedOption = {}) {
-      requirePermission(p, 'write');
       if (!opts.managedBy) await checkBaseUrl(input.base_url);
       let row: ProviderRow;
       try {
@@ -374,9 +371,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
       ctx: AuditContext,
       opts: ManagedOption = {},
     ) {
-      requirePermission(p, 'read');
       checkManager(await find(db, p.orgId, id), opts);
-      requirePermission(p, 'write');
       if (input.base_url !== undefined && !opts.managedBy) await checkBaseUrl(input.base_url);
       let row: ProviderRow;
       try {
@@ -415,9 +410,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
     },
 
     async remove(p: Principal, id: string, ctx: AuditContext, opts: ManagedOption = {}) {
-      requirePermission(p, 'read');
       checkManager(await find(db, p.orgId, id), opts);
-      requirePermission(p, 'write');
       await db.transaction(async (tx) => {
         const before = await find(tx, p.orgId, id);
         checkManager(before, opts);
@@ -443,9 +436,7 @@ export function createProviderService(deps: ProviderServiceDeps) {
      * class or status only), through the outbound policy unless the fleet manages the provider.
      */
     async test(p: Principal, id: string): Promise<ProbeResult> {
-      requirePermission(p, 'read');
       const row = await find(db, p.orgId, id);
-      requirePermission(p, 'write');
       const { origin, ...conn } = connectionOf(row, secrets);
       const adapter = deps.adapters[row.type];
       const timeout = Math.min(row.timeoutMs, 10_000);

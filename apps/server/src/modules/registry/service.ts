@@ -4,7 +4,7 @@ import type { Db } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';
 import { changeTopic } from '../../events/change-topic.ts';
 import { createReplicatedCache } from '../../events/replicated-cache.ts';
-import { type Principal, requirePermission } from '../../http/principal.ts';
+import type { Principal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
 import {
@@ -104,7 +104,6 @@ export function createRegistryService(deps: RegistryServiceDeps) {
     stop: () => rows.close(),
 
     async list(p: Principal, limit: number, cursor?: string): Promise<ModelWithVersions[]> {
-      requirePermission(p, 'read');
       const rows = await db
         .select()
         .from(models)
@@ -119,13 +118,11 @@ export function createRegistryService(deps: RegistryServiceDeps) {
     },
 
     async get(p: Principal, id: string): Promise<ModelWithVersions> {
-      requirePermission(p, 'read');
       const model = await findModel(db, p.orgId, id);
       return { model, versions: await versionsOf(db, id) };
     },
 
     async create(p: Principal, input: CreateModelBody, ctx: AuditContext): Promise<ModelWithVersions> {
-      requirePermission(p, 'write');
       const aliases = input.aliases ?? [];
       const result = await db.transaction(async (tx) => {
         await lockOrg(tx, p.orgId);
@@ -175,9 +172,7 @@ export function createRegistryService(deps: RegistryServiceDeps) {
       input: UpdateModelBody,
       ctx: AuditContext,
     ): Promise<ModelWithVersions> {
-      requirePermission(p, 'read');
       await findModel(db, p.orgId, id);
-      requirePermission(p, 'write');
       const result = await db.transaction(async (tx) => {
         await lockOrg(tx, p.orgId);
         const before = await findModel(tx, p.orgId, id);
@@ -223,9 +218,7 @@ export function createRegistryService(deps: RegistryServiceDeps) {
     },
 
     async remove(p: Principal, id: string, ctx: AuditContext): Promise<void> {
-      requirePermission(p, 'read');
       await findModel(db, p.orgId, id);
-      requirePermission(p, 'write');
       await db.transaction(async (tx) => {
         const before = await findModel(tx, p.orgId, id);
         const versions = await versionsOf(tx, id);
