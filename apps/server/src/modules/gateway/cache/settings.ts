@@ -6,7 +6,7 @@ import type { Bus } from '../../../events/bus.ts';
 import { changeTopic } from '../../../events/change-topic.ts';
 import { createReplicatedCache } from '../../../events/replicated-cache.ts';
 import { AppError, notFound } from '../../../http/app-error.ts';
-import { type Principal, requirePermission } from '../../../http/principal.ts';
+import type { Principal } from '../../../http/principal.ts';
 import type { AuditContext, AuditService } from '../../audit/index.ts';
 import { modelCacheSettings } from './schema.ts';
 
@@ -91,13 +91,11 @@ export function createCacheSettings(deps: {
     enabledFor: (modelId: string): CacheSettings | undefined => enabled.get(modelId),
 
     async get(p: Principal, modelId: string) {
-      requirePermission(p, 'read');
       if (!deps.ownsModel(p.orgId, modelId)) throw notFound('model');
       return toDto(await current(modelId));
     },
 
     async put(p: Principal, modelId: string, patch: z.infer<typeof cacheSettingsBody>, ctx: AuditContext) {
-      requirePermission(p, 'write');
       if (!deps.ownsModel(p.orgId, modelId)) throw notFound('model');
       const before = await current(modelId);
       if (patch.shared_across_orgs !== undefined && patch.shared_across_orgs !== before.sharedAcrossOrgs) {
