@@ -71,6 +71,7 @@ export type {
   ApiListPath,
   ApiMethod,
   ApiPath,
+  ApiPathParam,
   ApiResponse,
   components,
   paths,

@@ -7,7 +7,6 @@ import type { ApplyContext, Step } from '../lib/plan-types.ts';
 import { confirm } from '../lib/prompt.ts';
 import { examples, type Runtime, runtimeOf } from '../lib/runtime.ts';
 import { waitForRollout } from './fleet/deployments.ts';
-import type { FleetDeployment } from './fleet/shapes.ts';
 
 interface ApplyOptions {
   file?: string;
@@ -56,7 +55,7 @@ function printPlan(out: Output, steps: Step[], dryRun: boolean): void {
 async function followRollouts(rt: Runtime, api: ApiClient, steps: Step[], timeout: string): Promise<void> {
   const names = steps.filter((s) => s.kind === 'deployment' && s.action !== 'delete').map((s) => s.name);
   if (names.length === 0) return;
-  const all = await api.list<FleetDeployment>('/api/v1/deployments');
+  const all = await api.list('/api/v1/deployments');
   for (const name of names) {
     const d = all.find((x) => x.name === name);
     if (d) await waitForRollout(rt, api, d, timeout);

@@ -1,4 +1,3 @@
-import type { ApiItem } from '@maas/contracts';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../lib/errors.ts';
 import { examples, parseInteger, parseTime, runtimeOf } from '../lib/runtime.ts';
@@ -46,11 +45,7 @@ export function registerAuditCommands(program: Command): void {
         };
         const rows = await rt
           .api()
-          .list<ApiItem<'/api/v1/audit-events'>>(
-            '/api/v1/audit-events',
-            query,
-            opts.all ? Number.POSITIVE_INFINITY : opts.limit,
-          );
+          .list('/api/v1/audit-events', { query }, opts.all ? Number.POSITIVE_INFINITY : opts.limit);
         rt.out.print(rows, () =>
           rt.out.table(rows, [
             { header: 'time', value: (r) => r.created_at },

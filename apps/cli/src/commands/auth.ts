@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { send } from '../lib/api-client.ts';
+import { type ResponseOf, send } from '../lib/api-client.ts';
 import { type Context, contextNameFor, normalizeServer } from '../lib/config-store.ts';
 import { CliError, EXIT, errorFromResponse, usageError } from '../lib/errors.ts';
 import { ask } from '../lib/prompt.ts';
@@ -19,21 +19,10 @@ interface LoginOptions {
   sso?: string | true;
 }
 
-interface Tokens {
-  access_token: string;
-  refresh_token: string;
-  expires_in: number;
-  org_id: string;
-}
-
-interface Me {
-  kind: 'user' | 'key';
-  org: { id: string; name: string; slug: string };
-  role: string | null;
-  user?: { id: string; email: string; name: string | null; is_platform_admin: boolean };
-  key?: { id: string; project_id: string; scopes: string[] };
-  memberships: { org_id: string; org_name: string; role: string }[];
-}
+type LoginAnswer = ResponseOf<'/api/v1/auth/login', 'POST'>;
+/** A token pair (the CLI asks for the refresh token in the body: `token_delivery: 'body'`). */
+type Tokens = ResponseOf<'/api/v1/auth/switch-org', 'POST'>;
+type Me = ResponseOf<'/api/v1/me'>;
 
 async function passwordLogin(
   server: string,
@@ -46,7 +35,7 @@ async function passwordLogin(
     body: { email, password, token_delivery: 'body' },
   });
   if (res.status !== 200) throw errorFromResponse(res.status, res.body);
-  const body = res.body as Tokens | { mfa_required: 'verify' | 'enrol'; mfa_token: string };
+  const body = res.body as LoginAnswer;
   if (!('mfa_required' in body)) return body;
   if (body.mfa_required === 'enrol')
     throw new CliError(
@@ -203,7 +192,7 @@ async function logout(cmd: Command): Promise<void> {
 async function whoami(cmd: Command): Promise<void> {
   const rt = runtimeOf(cmd);
   const active = rt.active();
-  const me = await rt.api().request<Me>('GET', '/api/v1/me');
+  const me = await rt.api().request('GET', '/api/v1/me');
   rt.out.print({ context: active.name, server: active.context.server, ...me }, () => {
     rt.out.fields([
       ['context', active.name ?? '(from $MAAS_SERVER)'],

@@ -1,20 +1,19 @@
 import { readFileSync } from 'node:fs';
-import type { ApiItem } from '@maas/contracts';
 import type { Command } from 'commander';
 import { usageError } from '../lib/errors.ts';
 import { paintStatus } from '../lib/output.ts';
-import type { RefSpec } from '../lib/resolve.ts';
+import { refSpec } from '../lib/resolve.ts';
 import { registerResource } from '../lib/resource.ts';
 import { collect, parseInteger, readStdin } from '../lib/runtime.ts';
 
 type Opts = Record<string, any>;
 
-const clusterRef: RefSpec = {
+const clusterRef = refSpec({
   singular: 'cluster',
   path: '/api/v1/clusters',
   idPrefix: 'kcl',
   names: (r) => [r.name],
-};
+});
 
 /** The service-account token comes from a file, an environment variable or standard input, never argv. */
 async function tokenFrom(opts: Opts): Promise<string> {
@@ -51,7 +50,7 @@ function modelVolume(opts: Opts): Record<string, unknown> | undefined {
 
 /** `maas clusters …`: Kubernetes clusters as placement targets for deployments (platform admins). */
 export function registerClusterCommands(program: Command): void {
-  registerResource<ApiItem<'/api/v1/clusters'>>(program, {
+  registerResource(program, {
     ref: clusterRef,
     command: 'clusters',
     aliases: ['cluster'],

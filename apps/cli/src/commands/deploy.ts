@@ -1,36 +1,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { AdminError } from '@maas/contracts';
 import { RUNTIMES } from '@maas/contracts/agent';
 import type { Command } from 'commander';
+import type { ResponseOf } from '../lib/api-client.ts';
 import { CliError, EXIT, usageError } from '../lib/errors.ts';
 import { collect, examples, parseDuration, parseInteger, runtimeOf } from '../lib/runtime.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: commander options, checked where used
 type Opts = Record<string, any>;
-interface Rep {
-  state: string;
-  reason: string | null;
-  desired: string;
-  revision: number;
-}
-interface Dep {
-  id: string;
-  name: string;
-  version: string;
-  runtime: string;
-  source: string;
-  revision: number;
-  replicas: number;
-  ready_replicas: number;
-  replica_states: Rep[];
-}
-interface Evaluation {
-  fits: boolean;
-  reason: string | null;
-  memory_per_replica: number | null;
-  estimate: { method: string; context_length: number | null } | null;
-  placements: { node_name: string; gpu_indexes: number[]; port: number }[];
-}
+type Dep = ResponseOf<'/api/v1/deployments', 'POST'>;
 
 function pairs(list: string[] | undefined, flag: string): Record<string, string> | undefined {
   if (!list) return undefined;
@@ -159,7 +138,7 @@ export function registerDeployCommand(program: Command): void {
       const api = rt.api();
       const body = bodyOf(sourceOf(sourceText), opts);
       if (opts.dryRun) {
-        const res = await api.request<Evaluation>('POST', '/api/v1/deployments/evaluate', {
+        const res = await api.request('POST', '/api/v1/deployments/evaluate', {
           body: { model: opts.name, replicas: opts.replicas ?? 1, ...body },
         });
         rt.out.print(res, () => {
@@ -195,19 +174,22 @@ export function registerDeployCommand(program: Command): void {
           ...body,
         },
       });
+      // a 2xx body is the new deployment, any other the admin error envelope
       let dep = created.body as Dep;
-      if (created.status === 409 && /deployment named/.test(created.body?.error?.message ?? '')) {
+      const error = (created.body as Partial<AdminError> | null)?.error;
+      if (created.status === 409 && /deployment named/.test(error?.message ?? '')) {
         // Deploying to an existing name updates it (a new version rolls out one replica at a time).
-        const existing = (await api.list<Dep>('/api/v1/deployments')).find((d) => d.name === opts.name);
-        if (!existing) throw new CliError(created.body.error.message, EXIT.conflict);
+        const existing = (await api.list('/api/v1/deployments')).find((d) => d.name === opts.name);
+        if (!existing) throw new CliError(error?.message ?? '', EXIT.conflict);
         const { placement: _p, ...spec } = body;
-        dep = await api.request<Dep>('PATCH', `/api/v1/deployments/${existing.id}`, {
+        dep = await api.request('PATCH', '/api/v1/deployments/{id}', {
+          params: { id: existing.id },
           body: { ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}), ...spec },
         });
         rt.out.note(`updating deployment ${dep.name} to revision ${dep.revision}`);
       } else if (created.status >= 400) {
         throw new CliError(
-          created.body?.error?.message ?? `the server answered ${created.status}`,
+          error?.message ?? `the server answered ${created.status}`,
           created.status === 409 || created.status === 422 ? EXIT.conflict : EXIT.general,
         );
       }
@@ -231,7 +213,7 @@ export function registerDeployCommand(program: Command): void {
           }
           progress.update(`deploying ${dep.name}: ${summary(dep)}`);
           await new Promise((r) => setTimeout(r, 500));
-          dep = await api.request<Dep>('GET', `/api/v1/deployments/${dep.id}`);
+          dep = await api.request('GET', '/api/v1/deployments/{id}', { params: { id: dep.id } });
         }
       }
       rt.out.print(dep, () =>

@@ -29,7 +29,7 @@ const compact = <T extends Record<string, unknown>>(o: T) =>
 /** The server's state as a maas.yaml document: what `maas apply` reads. */
 export function manifestOf(state: State) {
   const providerName = new Map(state.providers.map((p) => [p.id, p.name as string]));
-  const unique = (rows: any[], name: string) => rows.filter((r) => r.name === name).length === 1;
+  const unique = (rows: { name: string }[], name: string) => rows.filter((r) => r.name === name).length === 1;
   const liveKeys = state.keys.filter((k) => k.status !== 'revoked');
   return {
     version: 1,
@@ -55,12 +55,12 @@ export function manifestOf(state: State) {
         fallbacks: m.fallbacks.map((f: { model: string; on?: string[] }) => (f.on ? f : f.model)),
         access: m.access,
         status: m.status,
-        versions: m.versions.map((v: any) =>
+        versions: m.versions.map((v) =>
           compact({
             version: v.version,
             weight: m.traffic[v.version] ?? v.traffic_weight,
             pricing: v.pricing,
-            targets: v.targets.map((t: any) => ({
+            targets: v.targets.map((t) => ({
               provider: providerName.get(t.provider_id) ?? t.provider_id,
               upstream_model: t.upstream_model,
               weight: t.weight,

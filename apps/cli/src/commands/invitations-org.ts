@@ -1,31 +1,9 @@
+import type { ApiItem } from '@maas/contracts';
 import type { Command } from 'commander';
 import { usageError } from '../lib/errors.ts';
 import { examples, parseInteger, readStdin, runtimeOf } from '../lib/runtime.ts';
 
-interface SentInvitation {
-  id: string;
-  email: string;
-  role: string;
-  status: string;
-  mail_status: string | null;
-  mailed_at: string | null;
-  expires_at: string;
-}
-
-interface Registration {
-  enabled: boolean;
-  domains: string[];
-}
-
-interface MailSettings {
-  host: string;
-  port: number;
-  security: string;
-  username: string | null;
-  has_password: boolean;
-  from_address: string;
-  public_url: string;
-}
+type SentInvitation = ApiItem<'/api/v1/invitations'>;
 
 const ROLES = ['owner', 'admin', 'operator', 'viewer'];
 
@@ -35,7 +13,7 @@ export function registerOrgInvitationCommands(inv: Command): void {
     'maas invitations sent',
   ]).action(async (_opts: unknown, cmd: Command) => {
     const rt = runtimeOf(cmd);
-    const data = (await rt.api().list('/api/v1/invitations')) as SentInvitation[];
+    const data = await rt.api().list('/api/v1/invitations');
     rt.out.print(data, () =>
       rt.out.table(data, [
         { header: 'id', value: (r: SentInvitation) => r.id },
@@ -56,9 +34,7 @@ export function registerOrgInvitationCommands(inv: Command): void {
   ).action(async (email: string, opts: { role: string }, cmd: Command) => {
     if (!ROLES.includes(opts.role)) throw usageError(`--role must be one of ${ROLES.join(', ')}`);
     const rt = runtimeOf(cmd);
-    const row = await rt
-      .api()
-      .request<SentInvitation>('POST', '/api/v1/invitations', { body: { email, role: opts.role } });
+    const row = await rt.api().request('POST', '/api/v1/invitations', { body: { email, role: opts.role } });
     rt.out.print(row, () =>
       rt.out.line(
         `${row.id}: invited ${row.email} as ${row.role} (mail: ${row.mail_status ?? 'not set up'})`,
@@ -72,7 +48,7 @@ export function registerOrgInvitationCommands(inv: Command): void {
     const rt = runtimeOf(cmd);
     const row = await rt
       .api()
-      .request<SentInvitation>('POST', `/api/v1/invitations/${encodeURIComponent(id)}/resend`, { body: {} });
+      .request('POST', '/api/v1/invitations/{id}/resend', { params: { id }, body: {} });
     rt.out.print(row, () =>
       rt.out.line(`${row.id}: mailed again to ${row.email}, expires ${row.expires_at}`),
     );
@@ -82,7 +58,7 @@ export function registerOrgInvitationCommands(inv: Command): void {
     'maas invitations revoke inv_01…',
   ]).action(async (id: string, _opts: unknown, cmd: Command) => {
     const rt = runtimeOf(cmd);
-    await rt.api().request('DELETE', `/api/v1/invitations/${encodeURIComponent(id)}`);
+    await rt.api().request('DELETE', '/api/v1/invitations/{id}', { params: { id } });
     rt.out.line(`${id}: revoked`);
   });
 
@@ -103,7 +79,7 @@ export function registerOrgInvitationCommands(inv: Command): void {
     const api = rt.api();
     const row =
       opts.open || opts.close
-        ? await api.request<Registration>('PUT', '/api/v1/org-registration', {
+        ? await api.request('PUT', '/api/v1/org-registration', {
             body: {
               enabled: Boolean(opts.open),
               domains: (opts.open ?? '')
@@ -112,7 +88,7 @@ export function registerOrgInvitationCommands(inv: Command): void {
                 .filter(Boolean),
             },
           })
-        : await api.request<Registration>('GET', '/api/v1/org-registration');
+        : await api.request('GET', '/api/v1/org-registration');
     rt.out.print(row, () =>
       rt.out.line(row.enabled ? `open to: ${row.domains.join(', ')}` : 'closed: no self-registration'),
     );
@@ -125,7 +101,7 @@ export function registerOrgInvitationCommands(inv: Command): void {
     'maas invitations smtp show -o json',
   ]).action(async (_opts: unknown, cmd: Command) => {
     const rt = runtimeOf(cmd);
-    const row = await rt.api().request<MailSettings>('GET', '/api/v1/mail-settings');
+    const row = await rt.api().request('GET', '/api/v1/mail-settings');
     rt.out.print(row, () =>
       rt.out.line(
         `${row.security} ${row.host}:${row.port} as ${row.username ?? '(no login)'}${row.has_password ? ' (password set)' : ''}, from ${row.from_address}, links to ${row.public_url}`,
@@ -150,7 +126,7 @@ export function registerOrgInvitationCommands(inv: Command): void {
     const rt = runtimeOf(cmd);
     // without --password-stdin the stored password is kept
     const password = opts.passwordStdin ? (await readStdin()).replace(/\r?\n$/, '') : undefined;
-    const row = await rt.api().request<MailSettings>('PUT', '/api/v1/mail-settings', {
+    const row = await rt.api().request('PUT', '/api/v1/mail-settings', {
       body: {
         host: opts.host,
         port: parseInteger(String(opts.port)),

@@ -1,25 +1,10 @@
+import type { ApiItem } from '@maas/contracts';
 import type { Command } from 'commander';
 import { examples, runtimeOf } from '../lib/runtime.ts';
 import { registerOrgInvitationCommands } from './invitations-org.ts';
 
-interface Invitation {
-  id: string;
-  org_id: string;
-  org_name?: string;
-  email: string;
-  role: string;
-  status: string;
-  expires_at: string;
-}
-
-interface Session {
-  id: string;
-  org_id: string;
-  last_used_at: string;
-  ip: string | null;
-  user_agent: string | null;
-  current: boolean;
-}
+type Invitation = ApiItem<'/api/v1/me/invitations'>;
+type Session = ApiItem<'/api/v1/auth/sessions'>;
 
 /** Invitations addressed to you (accept or decline) and your own signed-in sessions. */
 export function registerInvitationCommands(program: Command): void {
@@ -41,7 +26,7 @@ export function registerInvitationCommands(program: Command): void {
     'maas invitations ls -o json',
   ]).action(async (_opts: unknown, cmd: Command) => {
     const rt = runtimeOf(cmd);
-    const { data } = await rt.api().request<{ data: Invitation[] }>('GET', '/api/v1/me/invitations');
+    const { data } = await rt.api().request('GET', '/api/v1/me/invitations');
     rt.out.print(data, () =>
       rt.out.table(data, [
         { header: 'id', value: (r: Invitation) => r.id },
@@ -61,9 +46,7 @@ export function registerInvitationCommands(program: Command): void {
       const rt = runtimeOf(cmd);
       const row = await rt
         .api()
-        .request<Invitation>('POST', `/api/v1/me/invitations/${encodeURIComponent(id)}/${action}`, {
-          body: {},
-        });
+        .request('POST', `/api/v1/me/invitations/{id}/${action}`, { params: { id }, body: {} });
       rt.out.print(row, () => rt.out.line(`${row.id}: ${row.status}`));
     });
   }
@@ -78,7 +61,7 @@ export function registerInvitationCommands(program: Command): void {
     'maas sessions ls',
   ]).action(async (_opts: unknown, cmd: Command) => {
     const rt = runtimeOf(cmd);
-    const { data } = await rt.api().request<{ data: Session[] }>('GET', '/api/v1/auth/sessions');
+    const { data } = await rt.api().request('GET', '/api/v1/auth/sessions');
     rt.out.print(data, () =>
       rt.out.table(data, [
         { header: 'id', value: (r: Session) => (r.current ? `${r.id} (this)` : r.id) },
@@ -93,7 +76,7 @@ export function registerInvitationCommands(program: Command): void {
     'maas sessions revoke ses_01…',
   ]).action(async (id: string, _opts: unknown, cmd: Command) => {
     const rt = runtimeOf(cmd);
-    await rt.api().request('DELETE', `/api/v1/auth/sessions/${encodeURIComponent(id)}`);
+    await rt.api().request('DELETE', '/api/v1/auth/sessions/{id}', { params: { id } });
     rt.out.line(`${id}: revoked`);
   });
 }

@@ -1,42 +1,18 @@
+import type { ApiItem } from '@maas/contracts';
 import type { Command } from 'commander';
+import type { ResponseOf } from '../lib/api-client.ts';
 import { usageError } from '../lib/errors.ts';
-import { type RefSpec, refs, resolveId } from '../lib/resolve.ts';
+import { refSpec, refs, resolveId } from '../lib/resolve.ts';
 import { registerResource } from '../lib/resource.ts';
 import { examples, type Runtime, runtimeOf } from '../lib/runtime.ts';
 
 type Opts = Record<string, any>;
 
-interface Role {
-  id: string;
-  name: string;
-  description: string | null;
-  built_in: boolean;
-  permissions: string[];
-}
-
-interface Permission {
-  name: string;
-  area: string;
-  level: string;
-  description: string;
-}
-
-interface Source {
-  kind: 'org_role' | 'project_role';
-  role: string;
-  project_id?: string;
-}
-
-interface Effective {
-  user_id: string;
-  org_role: { id: string; name: string };
-  org: string[];
-  projects: { project_id: string; permissions: string[] }[];
-  permissions: { name: string; sources: Source[] }[];
-}
+type Permission = ApiItem<'/api/v1/permissions'>;
+type Source = ResponseOf<'/api/v1/users/{id}/permissions'>['permissions'][number]['sources'][number];
 
 /** Built-in roles are named by their name (`viewer`); custom ones by `rol_…` or their name. */
-const roleRef: RefSpec = { singular: 'role', path: '/api/v1/roles', idPrefix: 'rol', names: (r) => [r.name] };
+const roleRef = refSpec({ singular: 'role', path: '/api/v1/roles', idPrefix: 'rol', names: (r) => [r.name] });
 const BUILT_IN = ['owner', 'admin', 'operator', 'viewer'];
 
 /** `keys:read,keys:write` (or repeated) → a list of permission names. */
@@ -56,7 +32,7 @@ const sourceText = (s: Source) => (s.kind === 'org_role' ? `org: ${s.role}` : `$
 
 /** `maas roles …` and the role commands of `maas members`. */
 export function registerRoleCommands(program: Command): void {
-  const group = registerResource<Role>(program, {
+  const group = registerResource(program, {
     ref: roleRef,
     command: 'roles',
     aliases: ['role'],
@@ -106,7 +82,7 @@ export function registerRoleCommands(program: Command): void {
     'maas roles permissions -o json',
   ]).action(async (_opts: Opts, cmd: Command) => {
     const rt = runtimeOf(cmd);
-    const { data } = await rt.api().request<{ data: Permission[] }>('GET', '/api/v1/permissions');
+    const { data } = await rt.api().request('GET', '/api/v1/permissions');
     rt.out.print(data, () =>
       rt.out.table(data, [
         { header: 'permission', value: (p: Permission) => p.name },
@@ -142,25 +118,28 @@ export function registerRoleCommands(program: Command): void {
     const membershipId = await resolveId(api, refs.member, memberRef);
     if (opts.project) {
       const projectId = await resolveId(api, refs.project, opts.project);
-      const { user_id } = await api.request<{ user_id: string }>(
-        'GET',
-        `/api/v1/memberships/${membershipId}`,
-      );
-      const path = `/api/v1/projects/${projectId}/members/${user_id}`;
+      const { user_id } = await api.request('GET', '/api/v1/memberships/{id}', {
+        params: { id: membershipId },
+      });
+      const path = '/api/v1/projects/{id}/members/{user_id}';
+      const params = { id: projectId, user_id };
       if (opts.remove) {
-        await api.request('DELETE', path);
+        await api.request('DELETE', path, { params });
         rt.out.print({ user_id, project_id: projectId, removed: true }, () =>
           rt.out.line(`Removed the role of ${memberRef} in project ${projectId}`),
         );
         return;
       }
-      const row = await api.request('PUT', path, { body: { role: await roleIdOf(rt, roleRef_!) } });
+      const row = await api.request('PUT', path, { params, body: { role: await roleIdOf(rt, roleRef_!) } });
       rt.out.print(row, () => rt.out.line(`${memberRef} is ${row.role.name} in project ${projectId}`));
       return;
     }
     const roleId = await roleIdOf(rt, roleRef_!);
     const body = BUILT_IN.includes(roleId) ? { role: roleId } : { role_id: roleId };
-    const row = await api.request('PATCH', `/api/v1/memberships/${membershipId}`, { body });
+    const row = await api.request('PATCH', '/api/v1/memberships/{id}', {
+      params: { id: membershipId },
+      body,
+    });
     rt.out.print(row, () => rt.out.line(`${memberRef} is ${row.custom_role?.name ?? row.role} in the org`));
   });
 
@@ -176,8 +155,10 @@ export function registerRoleCommands(program: Command): void {
     const rt = runtimeOf(cmd);
     const api = rt.api();
     const membershipId = await resolveId(api, refs.member, memberRef);
-    const { user_id } = await api.request<{ user_id: string }>('GET', `/api/v1/memberships/${membershipId}`);
-    const e = await api.request<Effective>('GET', `/api/v1/users/${user_id}/permissions`);
+    const { user_id } = await api.request('GET', '/api/v1/memberships/{id}', {
+      params: { id: membershipId },
+    });
+    const e = await api.request('GET', '/api/v1/users/{id}/permissions', { params: { id: user_id } });
     rt.out.print(e, () => {
       rt.out.line(`org role: ${rt.out.c.bold(e.org_role.name)}`);
       rt.out.table(e.permissions, [

@@ -1,18 +1,22 @@
 import type { Command } from 'commander';
-import { send } from '../lib/api-client.ts';
+import { type ResponseOf, send } from '../lib/api-client.ts';
 import { normalizeServer } from '../lib/config-store.ts';
 import { CliError, EXIT } from '../lib/errors.ts';
 import { paintStatus } from '../lib/output.ts';
 import { examples, runtimeOf } from '../lib/runtime.ts';
 
+type Health = NonNullable<ResponseOf<'/api/v1/providers/{id}'>['health']>;
+type Probe = ResponseOf<'/api/v1/providers/{id}/test', 'POST'>;
+
+/** One provider in the report `maas status` prints. */
 interface ProviderStatus {
   id: string;
   name: string;
   type: string;
   status: string;
   error_rate: number | null;
-  last_probe: { ok: boolean; latency_ms: number; error: string | null; at: string } | null;
-  test?: { ok: boolean; latency_ms: number; error: string | null };
+  last_probe: Health['last_probe'];
+  test?: Pick<Probe, 'ok' | 'latency_ms' | 'error'>;
 }
 
 interface StatusReport {
@@ -89,11 +93,11 @@ async function gather(
     const api = rt.api();
     const rows = await api.list('/api/v1/providers');
     providers = await Promise.all(
-      rows.map(async (row: any): Promise<ProviderStatus> => {
-        const full = row.health ? row : await api.request('GET', `/api/v1/providers/${row.id}`);
-        const health = full.health;
+      rows.map(async (row): Promise<ProviderStatus> => {
+        const params = { id: row.id };
+        const health = row.health ?? (await api.request('GET', '/api/v1/providers/{id}', { params })).health;
         const test = probe
-          ? await api.request('POST', `/api/v1/providers/${row.id}/test`, { body: {} })
+          ? await api.request('POST', '/api/v1/providers/{id}/test', { params, body: {} })
           : undefined;
         return {
           id: row.id,

@@ -1,43 +1,27 @@
+import type { ApiItem } from '@maas/contracts';
 import type { Command } from 'commander';
+import type { ResponseOf } from '../lib/api-client.ts';
 import { usageError } from '../lib/errors.ts';
 import { paintStatus } from '../lib/output.ts';
-import { type RefSpec, resolveId } from '../lib/resolve.ts';
+import { refSpec, resolveId } from '../lib/resolve.ts';
 import { registerResource } from '../lib/resource.ts';
 import { examples, parseDuration, parseInteger, type Runtime, runtimeOf } from '../lib/runtime.ts';
 
 type Opts = Record<string, any>;
 
-interface Endpoint {
-  id: string;
-  url: string;
-  description: string | null;
-  events: string[];
-  enabled: boolean;
-  disabled_reason: string | null;
-  previous_secret_expires_at: string | null;
-  created_at: string;
-  secret?: string;
-}
+type Endpoint = ApiItem<'/api/v1/webhook-endpoints'>;
+/** An endpoint as a create or a rotation answers it: with its new signing secret. */
+type EndpointWithSecret =
+  | ResponseOf<'/api/v1/webhook-endpoints', 'POST'>
+  | ResponseOf<'/api/v1/webhook-endpoints/{id}/rotate-secret', 'POST'>;
+type Delivery = ApiItem<'/api/v1/webhook-endpoints/{id}/deliveries'>;
 
-interface Delivery {
-  id: string;
-  endpoint_id: string;
-  event_id: string;
-  event_type: string;
-  status: string;
-  attempts: number;
-  response_status: number | null;
-  last_error: string | null;
-  next_attempt_at: string | null;
-  created_at: string;
-}
-
-const endpointRef: RefSpec = {
+const endpointRef = refSpec({
   singular: 'webhook endpoint',
   path: '/api/v1/webhook-endpoints',
   idPrefix: 'whe',
   names: (r) => [r.url],
-};
+});
 
 /** `batch.completed,job.*` (or repeated) → a list of patterns. */
 const eventsOf = (value: string, previous: string[] = []) => [
@@ -51,7 +35,7 @@ const eventsOf = (value: string, previous: string[] = []) => [
 const stateOf = (e: Endpoint) => (e.enabled ? 'enabled' : e.disabled_reason ? 'disabled (410)' : 'disabled');
 
 /** Prints an endpoint with its new signing secret: the only time the server shows it. */
-function showSecret(row: Endpoint, opts: Opts, rt: Runtime, verb: string): void {
+function showSecret(row: EndpointWithSecret, opts: Opts, rt: Runtime, verb: string): void {
   if (opts.quiet) {
     rt.out.line(row.secret ?? '');
     return;
@@ -88,7 +72,7 @@ const deliveryColumns = [
 ];
 
 export function registerWebhookCommands(program: Command): void {
-  const group = registerResource<Endpoint>(program, {
+  const group = registerResource(program, {
     ref: endpointRef,
     command: 'webhooks',
     aliases: ['webhook'],
@@ -166,7 +150,9 @@ export function registerWebhookCommands(program: Command): void {
     const rt = runtimeOf(cmd);
     const id = await resolveId(rt.api(), endpointRef, ref);
     const body = opts.grace ? { grace_period_s: Math.round(parseDuration(opts.grace) / 1000) } : {};
-    const row = await rt.api().request<Endpoint>('POST', `${endpointRef.path}/${id}/rotate-secret`, { body });
+    const row = await rt
+      .api()
+      .request('POST', '/api/v1/webhook-endpoints/{id}/rotate-secret', { params: { id }, body });
     showSecret(row, opts, rt, 'Rotated the secret of');
   });
 
@@ -179,7 +165,9 @@ export function registerWebhookCommands(program: Command): void {
   ).action(async (ref: string, _opts: Opts, cmd: Command) => {
     const rt = runtimeOf(cmd);
     const id = await resolveId(rt.api(), endpointRef, ref);
-    const d = await rt.api().request<Delivery>('POST', `${endpointRef.path}/${id}/test`, { body: {} });
+    const d = await rt
+      .api()
+      .request('POST', '/api/v1/webhook-endpoints/{id}/test', { params: { id }, body: {} });
     rt.out.print(d, () => rt.out.line(`Sent webhook.test as delivery ${rt.out.c.bold(d.id)} (${d.status})`));
   });
 
@@ -197,9 +185,9 @@ export function registerWebhookCommands(program: Command): void {
     const id = await resolveId(rt.api(), endpointRef, ref);
     const rows = await rt
       .api()
-      .list<Delivery>(
-        `${endpointRef.path}/${id}/deliveries`,
-        { status: opts.status, event_type: opts.eventType },
+      .list(
+        '/api/v1/webhook-endpoints/{id}/deliveries',
+        { params: { id }, query: { status: opts.status, event_type: opts.eventType } },
         opts.limit ?? 50,
       );
     rt.out.print(rows, () => rt.out.table(rows, deliveryColumns));
@@ -215,9 +203,7 @@ export function registerWebhookCommands(program: Command): void {
     const rt = runtimeOf(cmd);
     const d = await rt
       .api()
-      .request<Delivery>('POST', `/api/v1/webhook-deliveries/${encodeURIComponent(deliveryId)}/replay`, {
-        body: {},
-      });
+      .request('POST', '/api/v1/webhook-deliveries/{id}/replay', { params: { id: deliveryId }, body: {} });
     rt.out.print(d, () => rt.out.line(`Replaying delivery ${rt.out.c.bold(d.id)} (${d.event_type})`));
   });
 }

@@ -1,3 +1,4 @@
+import type { ApiItem, ApiListPath, ApiPath, ApiPathParam, ApiResponse } from '@maas/contracts';
 import type { ActiveContext, ConfigStore, Context } from './config-store.ts';
 import { CliError, EXIT, errorFromResponse } from './errors.ts';
 
@@ -15,18 +16,33 @@ export interface RequestOptions {
 export interface RawResponse {
   status: number;
   headers: Headers;
-  body: any;
+  body: unknown;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** The admin API's documented path templates that answer `M` (`/api/v1/models/{id}`). */
+export type PathOf<M extends HttpMethod> = ApiPath<Lowercase<M>>;
+/** What `M path` answers on success, as the server's OpenAPI document says. */
+export type ResponseOf<P extends PathOf<M>, M extends HttpMethod = 'GET'> = ApiResponse<P, Lowercase<M>>;
+
+/** `params` fill the template's `{names}` (each URI-encoded). */
+export interface CallOptions<P extends string> extends Omit<RequestOptions, 'text'> {
+  params?: { [K in ApiPathParam<P>]: string };
 }
 
 export interface ApiClient {
   readonly server: string;
   readonly context: Context;
   /** throws a CliError on any status >= 400 */
-  request<T = any>(method: string, path: string, opts?: RequestOptions): Promise<T>;
+  request<M extends HttpMethod, P extends PathOf<M>>(
+    method: M,
+    path: P,
+    opts?: CallOptions<P>,
+  ): Promise<ResponseOf<P, M>>;
   /** never throws for an HTTP status; still throws when the server cannot be reached */
-  raw(method: string, path: string, opts?: RequestOptions): Promise<RawResponse>;
+  raw(method: HttpMethod, path: string, opts?: RequestOptions): Promise<RawResponse>;
   /** every item of a `{data, next_cursor}` list, following cursors (up to `max` items) */
-  list<T = any>(path: string, query?: Query, max?: number): Promise<T[]>;
+  list<P extends ApiListPath>(path: P, opts?: CallOptions<P>, max?: number): Promise<ApiItem<P>[]>;
 }
 
 interface TokenPair {
@@ -42,6 +58,15 @@ const PAGE = 200;
 export function timeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const v = Number(env.MAAS_TIMEOUT_MS);
   return Number.isFinite(v) && v > 0 ? v : 60_000;
+}
+
+/** `/api/v1/models/{id}` with `{ id: 'mdl_1' }` → `/api/v1/models/mdl_1`. */
+export function fillPath(template: string, params: Record<string, string> = {}): string {
+  return template.replace(/\{(\w+)\}/g, (_match, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`${template}: no value for {${name}}`);
+    return encodeURIComponent(value);
+  });
 }
 
 export function buildUrl(server: string, path: string, query?: Query): string {
@@ -151,19 +176,22 @@ export function createApiClient(active: ActiveContext, store: ConfigStore): ApiC
     server,
     context: ctx,
     raw,
-    async request(method, path, opts) {
-      const res = await raw(method, path, opts);
+    async request<M extends HttpMethod, P extends PathOf<M>>(method: M, path: P, opts: CallOptions<P> = {}) {
+      const res = await raw(method, fillPath(path, opts.params), opts);
       if (res.status >= 400) throw errorFromResponse(res.status, res.body);
-      return res.body;
+      // the server's response schema, which the generated types describe, shapes this body
+      return res.body as ResponseOf<P, M>;
     },
-    async list(path, query = {}, max = Number.POSITIVE_INFINITY) {
-      const items: any[] = [];
+    async list<P extends ApiListPath>(path: P, opts: CallOptions<P> = {}, max = Number.POSITIVE_INFINITY) {
+      const items: ApiItem<P>[] = [];
       let cursor: string | null | undefined;
       do {
         const limit = Math.min(PAGE, max - items.length);
-        const page = await client.request<{ data: any[]; next_cursor?: string | null }>('GET', path, {
-          query: { ...query, limit, cursor },
+        const res = await raw('GET', fillPath(path, opts.params), {
+          query: { ...opts.query, limit, cursor },
         });
+        if (res.status >= 400) throw errorFromResponse(res.status, res.body);
+        const page = res.body as { data: ApiItem<P>[]; next_cursor?: string | null };
         items.push(...page.data);
         cursor = page.next_cursor;
       } while (cursor && items.length < max);

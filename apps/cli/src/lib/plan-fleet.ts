@@ -28,7 +28,8 @@ export function planProject(spec: ProjectSpec, state: State): Step {
     name: spec.name,
     changes,
     async run(ctx) {
-      await ctx.api.request('PATCH', `${PROJECTS}/${current.id}`, {
+      await ctx.api.request('PATCH', '/api/v1/projects/{id}', {
+        params: { id: current.id },
         body: { description: spec.description },
       });
     },
@@ -108,7 +109,7 @@ export function planDeployment(spec: DeploymentSpec, state: State): Step {
     name: spec.name,
     changes,
     async run(ctx) {
-      await ctx.api.request('PATCH', `${DEPLOYMENTS}/${current.id}`, { body });
+      await ctx.api.request('PATCH', '/api/v1/deployments/{id}', { params: { id: current.id }, body });
     },
   };
 }

@@ -3,6 +3,7 @@ import type { ModelSpec, VersionSpec } from './manifest.ts';
 import { type ApplyContext, compare, type FieldChange, type State, type Step, same } from './plan-types.ts';
 
 const MODELS = '/api/v1/models';
+const MODEL = '/api/v1/models/{id}';
 
 /** Targets as names for comparison: `{provider, upstream_model, weight, priority}`. */
 type NamedTarget = { provider: string; upstream_model: string; weight: number; priority: number };
@@ -38,7 +39,7 @@ function toTargets(ctx: ApplyContext, targets: NamedTarget[]) {
 /** The model's top-level fields that the file sets and the server holds differently. */
 function modelFieldChanges(
   spec: ModelSpec,
-  current: any,
+  current: State['models'][number],
 ): { changes: FieldChange[]; body: Record<string, unknown> } {
   const changes: FieldChange[] = [];
   const body: Record<string, unknown> = {};
@@ -100,14 +101,18 @@ export function planModel(spec: ModelSpec, state: State, fileProviders: string[]
         });
         for (const v of rest) await createVersion(ctx, created.id, v);
         if (spec.status && spec.status !== 'active')
-          await ctx.api.request('PATCH', `${MODELS}/${created.id}`, { body: { status: spec.status } });
+          await ctx.api.request('PATCH', MODEL, {
+            params: { id: created.id },
+            body: { status: spec.status },
+          });
         const after: Record<string, number> = {
           ...created.traffic,
           ...Object.fromEntries(rest.map((v) => [v.version, 0])),
         };
         const want = { ...Object.fromEntries(Object.keys(after).map((k) => [k, 0])), ...desiredTraffic };
         if (!same(after, want))
-          await ctx.api.request('PUT', `${MODELS}/${created.id}/traffic`, {
+          await ctx.api.request('PUT', `${MODEL}/traffic`, {
+            params: { id: created.id },
             body: { weights: desiredTraffic },
           });
       },
@@ -122,7 +127,7 @@ export function planModel(spec: ModelSpec, state: State, fileProviders: string[]
   const newVersions: typeof versions = [];
   const changedVersions: { v: (typeof versions)[number]; body: Record<string, unknown> }[] = [];
   for (const v of versions) {
-    const have = current.versions.find((x: any) => x.version === v.version);
+    const have = current.versions.find((x) => x.version === v.version);
     if (!have) {
       newVersions.push(v);
       changes.push({
@@ -133,7 +138,7 @@ export function planModel(spec: ModelSpec, state: State, fileProviders: string[]
       continue;
     }
     const vb: Record<string, unknown> = {};
-    const haveTargets = have.targets.map((t: any) => ({
+    const haveTargets = have.targets.map((t) => ({
       ...t,
       provider: names.fromServer(t.provider_id),
       provider_id: undefined,
@@ -155,15 +160,18 @@ export function planModel(spec: ModelSpec, state: State, fileProviders: string[]
     name: spec.name,
     changes,
     async run(ctx) {
-      const path = `${MODELS}/${current.id}`;
-      if (Object.keys(body).length) await ctx.api.request('PATCH', path, { body });
+      const params = { id: current.id };
+      if (Object.keys(body).length) await ctx.api.request('PATCH', MODEL, { params, body });
       for (const v of newVersions) await createVersion(ctx, current.id, v);
       for (const { v, body: vb } of changedVersions) {
         const patch = { ...vb, ...(vb.targets ? { targets: toTargets(ctx, v.targets) } : {}) };
-        await ctx.api.request('PATCH', `${path}/versions/${encodeURIComponent(v.version)}`, { body: patch });
+        await ctx.api.request('PATCH', `${MODEL}/versions/{version}`, {
+          params: { ...params, version: v.version },
+          body: patch,
+        });
       }
       if (trafficChanged)
-        await ctx.api.request('PUT', `${path}/traffic`, { body: { weights: desiredTraffic } });
+        await ctx.api.request('PUT', `${MODEL}/traffic`, { params, body: { weights: desiredTraffic } });
     },
   };
 }
@@ -174,7 +182,8 @@ async function createVersion(
   v: VersionSpec & { targets: NamedTarget[] },
 ) {
   const pricing = pricingOf(v.pricing);
-  await ctx.api.request('POST', `${MODELS}/${modelId}/versions`, {
+  await ctx.api.request('POST', `${MODEL}/versions`, {
+    params: { id: modelId },
     body: {
       version: v.version,
       targets: toTargets(ctx, v.targets),

@@ -1,3 +1,4 @@
+import type { ApiItem } from '@maas/contracts';
 import type { FleetDeployment } from '../commands/fleet/shapes.ts';
 import type { ApiClient } from './api-client.ts';
 
@@ -25,11 +26,11 @@ export interface Step {
 /** What the server holds now, as the admin API returns it. */
 export interface State {
   orgId: string;
-  providers: any[];
-  models: any[];
-  limits: any[];
-  keys: any[];
-  projects: any[];
+  providers: ApiItem<'/api/v1/providers'>[];
+  models: ApiItem<'/api/v1/models'>[];
+  limits: ApiItem<'/api/v1/limits'>[];
+  keys: ApiItem<'/api/v1/keys'>[];
+  projects: ApiItem<'/api/v1/projects'>[];
   deployments: FleetDeployment[];
 }
 

@@ -114,7 +114,7 @@ function planProvider(spec: ProviderSpec, state: State, opts: PlanOptions, missi
     name: spec.name,
     changes,
     async run(ctx) {
-      await ctx.api.request('PATCH', `${refs.provider.path}/${current.id}`, { body });
+      await ctx.api.request('PATCH', '/api/v1/providers/{id}', { params: { id: current.id }, body });
     },
   };
 }
@@ -167,7 +167,7 @@ function planLimit(spec: LimitSpec, state: State): Step & { matched?: string } {
   const changes: FieldChange[] = [];
   const body: Record<string, unknown> = {};
   for (const [field, to] of Object.entries(fields))
-    if (compare(changes, field, current[field], to)) body[field] = to;
+    if (compare(changes, field, current[field as (typeof LIMIT_FIELDS)[number]], to)) body[field] = to;
   return {
     action: changes.length ? 'update' : 'unchanged',
     kind: 'limit',
@@ -175,18 +175,24 @@ function planLimit(spec: LimitSpec, state: State): Step & { matched?: string } {
     matched: current.id,
     changes,
     async run(ctx) {
-      await ctx.api.request('PATCH', `${refs.limit.path}/${current.id}`, { body });
+      await ctx.api.request('PATCH', '/api/v1/limits/{id}', { params: { id: current.id }, body });
     },
   };
 }
 
-const deletion = (kind: Step['kind'], name: string, path: string): Step => ({
+type DeletePath =
+  | '/api/v1/limits/{id}'
+  | '/api/v1/deployments/{id}'
+  | '/api/v1/models/{id}'
+  | '/api/v1/providers/{id}';
+
+const deletion = (kind: Step['kind'], name: string, path: DeletePath, id: string): Step => ({
   action: 'delete',
   kind,
   name,
   changes: [],
   async run(ctx) {
-    await ctx.api.request('DELETE', path);
+    await ctx.api.request('DELETE', path, { params: { id } });
   },
 });
 
@@ -209,22 +215,22 @@ export function buildPlan(manifest: Manifest, state: State, opts: PlanOptions = 
       const subject = l.scope === 'org' ? 'org' : `${l.scope} ${names.get(l.scope_id) ?? l.scope_id}`;
       if (!keep.has(l.id))
         steps.push(
-          deletion('limit', `${subject}${l.model ? ` model ${l.model}` : ''}`, `${refs.limit.path}/${l.id}`),
+          deletion('limit', `${subject}${l.model ? ` model ${l.model}` : ''}`, '/api/v1/limits/{id}', l.id),
         );
     }
     const deployments = new Set(manifest.deployments.map((d) => d.name));
     for (const d of state.deployments)
       if (!deployments.has(d.name) && d.status === 'active')
-        steps.push(deletion('deployment', d.name, `/api/v1/deployments/${d.id}`));
+        steps.push(deletion('deployment', d.name, '/api/v1/deployments/{id}', d.id));
     // a deployment's registry model comes and goes with the deployment
     const models = new Set([...manifest.models.map((m) => m.name), ...state.deployments.map((d) => d.name)]);
     for (const m of state.models)
-      if (!models.has(m.name)) steps.push(deletion('model', m.name, `${refs.model.path}/${m.id}`));
+      if (!models.has(m.name)) steps.push(deletion('model', m.name, '/api/v1/models/{id}', m.id));
     const providers = new Set(fileProviders);
     // providers the fleet manages (one per replica) come and go with their deployment
     for (const p of state.providers)
       if (!providers.has(p.name) && !p.managed_by)
-        steps.push(deletion('provider', p.name, `${refs.provider.path}/${p.id}`));
+        steps.push(deletion('provider', p.name, '/api/v1/providers/{id}', p.id));
   }
   return { steps, missingEnv: [...new Set(missingEnv)] };
 }

@@ -1,23 +1,35 @@
+import type { ApiItem } from '@maas/contracts';
 import type { Command } from 'commander';
-import type { ApiClient, Query } from './api-client.ts';
+import type { ApiClient, PathOf, Query, ResponseOf } from './api-client.ts';
 import { usageError } from './errors.ts';
 import type { Column } from './output.ts';
 import { confirm } from './prompt.ts';
-import { fetchOne, type RefSpec, resolveId } from './resolve.ts';
+import {
+  fetchOne,
+  type ItemPath,
+  idParams,
+  itemPath,
+  type RefSpec,
+  type ResourcePath,
+  resolveId,
+} from './resolve.ts';
 import { examples, parseInteger, type Runtime, runtimeOf } from './runtime.ts';
 
 type Opts = Record<string, any>;
 
-/** `T`: a row as lists and `get` answer it; `C`: what `create` answers (a new key carries its secret). */
-export interface ResourceDef<T, C = T> {
-  ref: RefSpec;
+/** What a POST to the list path answers (a new key carries its secret). */
+type Created<P extends ResourcePath> = ResponseOf<Extract<P, PathOf<'POST'>>, 'POST'>;
+
+/** `P`: the resource's list path, whose items are its rows; `get` shows `ItemPath<P>`'s answer. */
+export interface ResourceDef<P extends ResourcePath> {
+  ref: RefSpec<P>;
   /** the command group, plural: `projects` */
   command: string;
   aliases?: string[];
   description: string;
-  columns: Column<T>[];
+  columns: Column<ApiItem<P>>[];
   /** the `label: value` lines of `get` (default: every top-level field) */
-  details?: (row: T) => [string, unknown][];
+  details?: (row: ResponseOf<ItemPath<P>>) => [string, unknown][];
   list?: { options?: (cmd: Command) => void; query?: (opts: Opts, rt: Runtime) => Promise<Query> | Query };
   create?: {
     args?: string[];
@@ -28,7 +40,7 @@ export interface ResourceDef<T, C = T> {
       rt: Runtime,
     ) => Promise<Record<string, unknown>> | Record<string, unknown>;
     /** runs after a create, e.g. to show a secret once */
-    after?: (row: C, opts: Opts, rt: Runtime) => void;
+    after?: (row: Created<P>, opts: Opts, rt: Runtime) => void;
   };
   update?: {
     options: (cmd: Command) => void;
@@ -60,18 +72,19 @@ function defaultDetails(row: object): [string, unknown][] {
   return Object.entries(row);
 }
 
-export function showOne<T, C>(rt: Runtime, def: ResourceDef<T, C>, row: T): void {
+export function showOne<P extends ResourcePath>(
+  rt: Runtime,
+  def: ResourceDef<P>,
+  row: ResponseOf<ItemPath<P>>,
+): void {
   rt.out.print(row, () => rt.out.fields(def.details ? def.details(row) : defaultDetails(row as object)));
 }
 
 /** Builds `<group> ls|get|create|update|delete` for one admin resource. */
-export function registerResource<T extends { id: string }, C extends { id: string } = T>(
-  program: Command,
-  def: ResourceDef<T, C>,
-): Command {
+export function registerResource<P extends ResourcePath>(program: Command, def: ResourceDef<P>): Command {
   const group = program.command(def.command).description(def.description);
   for (const a of def.aliases ?? []) group.alias(a);
-  const ex = (cmd: Command, which: keyof ResourceDef<T>['examples']) =>
+  const ex = (cmd: Command, which: keyof ResourceDef<P>['examples']) =>
     examples(cmd, def.examples[which] ?? []);
   const api = (cmd: Command): [Runtime, ApiClient] => {
     const rt = runtimeOf(cmd);
@@ -87,7 +100,7 @@ export function registerResource<T extends { id: string }, C extends { id: strin
   ex(ls, 'ls').action(async (opts: Opts, cmd: Command) => {
     const [rt, client] = api(cmd);
     const query = (await def.list?.query?.(opts, rt)) ?? {};
-    const rows = await client.list<T>(def.ref.path, query, opts.limit ?? Number.POSITIVE_INFINITY);
+    const rows = await client.list(def.ref.path, { query }, opts.limit ?? Number.POSITIVE_INFINITY);
     rt.out.print(rows, () => rt.out.table(rows, def.columns));
   });
 
@@ -99,7 +112,7 @@ export function registerResource<T extends { id: string }, C extends { id: strin
     'get',
   ).action(async (ref: string, _opts: Opts, cmd: Command) => {
     const [rt, client] = api(cmd);
-    showOne(rt, def, await fetchOne<T>(client, def.ref, ref));
+    showOne(rt, def, await fetchOne(client, def.ref, ref));
   });
 
   if (def.create) {
@@ -116,9 +129,12 @@ export function registerResource<T extends { id: string }, C extends { id: strin
         dropUndefined(await create.body(args.slice(0, -2) as string[], opts, rt)),
         opts.data,
       );
-      const row = await client.request<C>('POST', def.ref.path, { body });
+      const row = await client.request('POST', def.ref.path as Extract<P, PathOf<'POST'>>, { body });
       if (create.after) create.after(row, opts, rt);
-      else rt.out.print(row, () => rt.out.line(`Created ${def.ref.singular} ${rt.out.c.bold(row.id)}`));
+      else
+        rt.out.print(row, () =>
+          rt.out.line(`Created ${def.ref.singular} ${rt.out.c.bold((row as { id: string }).id)}`),
+        );
     });
   }
 
@@ -135,7 +151,8 @@ export function registerResource<T extends { id: string }, C extends { id: strin
       const body = withData(dropUndefined(await update.body(opts, rt)), opts.data);
       if (Object.keys(body).length === 0) throw usageError('nothing to change: give at least one option');
       const id = await resolveId(client, def.ref, ref);
-      const row = await client.request('PATCH', `${def.ref.path}/${encodeURIComponent(id)}`, { body });
+      const path = itemPath<P, 'PATCH'>(def.ref);
+      const row = await client.request('PATCH', path, { body, params: idParams<typeof path>(id) });
       rt.out.print(row, () => rt.out.line(`Updated ${def.ref.singular} ${rt.out.c.bold(id)}`));
     });
   }
@@ -154,7 +171,8 @@ export function registerResource<T extends { id: string }, C extends { id: strin
       rt.out.note('aborted');
       return;
     }
-    await client.request('DELETE', `${def.ref.path}/${encodeURIComponent(id)}`);
+    const path = itemPath<P, 'DELETE'>(def.ref);
+    await client.request('DELETE', path, { params: idParams<typeof path>(id) });
     const past = verb.endsWith('e') ? `${verb}d` : `${verb}ed`;
     rt.out.print({ id, [past]: true }, () =>
       rt.out.line(`${past[0]!.toUpperCase()}${past.slice(1)} ${def.ref.singular} ${id}`),

@@ -1,15 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { send } from './api-client.ts';
+import { type ResponseOf, send } from './api-client.ts';
 import { CliError, EXIT, errorFromResponse } from './errors.ts';
 
-export interface SsoTokens {
-  access_token: string;
-  refresh_token: string;
-  expires_in: number;
-  org_id: string;
-}
+export type SsoTokens = ResponseOf<'/api/v1/auth/sso/token', 'POST'>;
 
 const PAGE = (text: string) =>
   `<!doctype html><meta charset="utf-8"><title>maas</title><body style="font-family:sans-serif;padding:48px"><h2>${text}</h2></body>`;
@@ -18,7 +13,7 @@ async function chooseProvider(server: string, wanted: string | true): Promise<st
   if (wanted !== true) return wanted;
   const res = await send(server, 'GET', '/api/v1/auth/sso/providers');
   if (res.status !== 200) throw errorFromResponse(res.status, res.body);
-  const slugs = (res.body as { data: { slug: string }[] }).data.map((p) => p.slug);
+  const slugs = (res.body as ResponseOf<'/api/v1/auth/sso/providers'>).data.map((p) => p.slug);
   if (slugs.length === 1) return slugs[0]!;
   throw new CliError(
     slugs.length === 0

@@ -20,3 +20,7 @@ export type ApiListPath = {
 }[ApiPath<'get'>];
 /** One item of a paged or `{ data: [...] }` list. */
 export type ApiItem<P extends ApiPath<'get'>> = ApiResponse<P> extends { data: (infer T)[] } ? T : never;
+/** The names in a path template's braces: `'/api/v1/models/{id}/versions/{version}'` → `'id' | 'version'`. */
+export type ApiPathParam<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`
+  ? Name | ApiPathParam<Rest>
+  : never;

@@ -7,7 +7,6 @@ import { registerResource } from '../../lib/resource.ts';
 import { examples, parseDuration, parseInteger, type Runtime, runtimeOf } from '../../lib/runtime.ts';
 import { type FleetDeployment, type FleetReplica, fleetRefs, replicaState } from './shapes.ts';
 
-const path = (id: string) => `${fleetRefs.deployment.path}/${encodeURIComponent(id)}`;
 const current = (d: FleetDeployment) => d.replica_states.filter((r) => r.desired === 'run');
 const states = (d: FleetDeployment) => current(d).map(replicaState).join(', ');
 
@@ -35,7 +34,7 @@ export async function waitForRollout(rt: Runtime, api: ApiClient, dep: FleetDepl
     if (lines && text !== last) rt.out.note(text);
     last = text;
     await new Promise((r) => setTimeout(r, 500));
-    d = await api.request<FleetDeployment>('GET', path(d.id));
+    d = await api.request('GET', '/api/v1/deployments/{id}', { params: { id: d.id } });
   }
   const done = `${d.name}: ${d.ready_replicas}/${d.replicas} running at revision ${d.revision}`;
   progress.succeed(done);
@@ -78,7 +77,7 @@ interface WaitOpts {
 
 /** `maas deployments ls|get|rm|scale|rollout`: models running on the fleet. */
 export function registerDeploymentCommands(program: Command): void {
-  const group = registerResource<FleetDeployment>(program, {
+  const group = registerResource(program, {
     ref: fleetRefs.deployment,
     command: 'deployments',
     aliases: ['deployment', 'deploys'],
@@ -133,7 +132,7 @@ export function registerDeploymentCommands(program: Command): void {
     const rt = runtimeOf(cmd);
     const api = rt.api();
     const id = await resolveId(api, fleetRefs.deployment, ref);
-    let d = await api.request<FleetDeployment>('PATCH', path(id), { body: { replicas } });
+    let d = await api.request('PATCH', '/api/v1/deployments/{id}', { params: { id }, body: { replicas } });
     if (opts.wait) d = await waitForRollout(rt, api, d, opts.timeout);
     rt.out.print(d, () =>
       rt.out.line(`Scaled ${rt.out.c.bold(d.name)} to ${d.replicas} (${d.ready_replicas} running)`),
@@ -158,7 +157,7 @@ export function registerDeploymentCommands(program: Command): void {
     const rt = runtimeOf(cmd);
     const api = rt.api();
     const id = await resolveId(api, fleetRefs.deployment, ref);
-    let d = await api.request<FleetDeployment>('GET', path(id));
+    let d = await api.request('GET', '/api/v1/deployments/{id}', { params: { id } });
     if (opts.wait) d = await waitForRollout(rt, api, d, opts.timeout);
     showRollout(rt, d);
   });
@@ -179,7 +178,7 @@ export function registerDeploymentCommands(program: Command): void {
       const rt = runtimeOf(cmd);
       const api = rt.api();
       const id = await resolveId(api, fleetRefs.deployment, ref);
-      let d = await api.request<FleetDeployment>('POST', `${path(id)}/${route}`);
+      let d = await api.request('POST', `/api/v1/deployments/{id}/${route}`, { params: { id } });
       rt.out.note(`${d.name}: revision ${d.revision}, version ${d.version}`);
       if (opts.wait) d = await waitForRollout(rt, api, d, opts.timeout);
       showRollout(rt, d);

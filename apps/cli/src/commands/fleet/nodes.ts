@@ -3,7 +3,7 @@ import { paintStatus } from '../../lib/output.ts';
 import { resolveId } from '../../lib/resolve.ts';
 import { registerResource } from '../../lib/resource.ts';
 import { examples, runtimeOf } from '../../lib/runtime.ts';
-import { type FleetNode, fleetRefs, gpuLine, nodeState, usage } from './shapes.ts';
+import { fleetRefs, gpuLine, nodeState, usage } from './shapes.ts';
 
 const ACTIONS = {
   cordon: { summary: 'place no new replicas on a node', done: 'Cordoned' },
@@ -16,7 +16,7 @@ const ACTIONS = {
 
 /** `maas nodes ls|get|cordon|uncordon|drain|rm`: the machines of the fleet (platform admins). */
 export function registerNodeCommands(program: Command): void {
-  const group = registerResource<FleetNode>(program, {
+  const group = registerResource(program, {
     ref: fleetRefs.node,
     command: 'nodes',
     aliases: ['node'],
@@ -67,7 +67,9 @@ export function registerNodeCommands(program: Command): void {
     ]).action(async (ref: string, _opts: object, cmd: Command) => {
       const rt = runtimeOf(cmd);
       const id = await resolveId(rt.api(), fleetRefs.node, ref);
-      const node = await rt.api().request<FleetNode>('POST', `${fleetRefs.node.path}/${id}/${action}`);
+      const node = await rt
+        .api()
+        .request('POST', `/api/v1/nodes/{id}/${action as keyof typeof ACTIONS}`, { params: { id } });
       rt.out.print(node, () => rt.out.line(`${done} node ${rt.out.c.bold(node.name)}: ${nodeState(node)}`));
     });
   }

@@ -2,9 +2,7 @@ import type { Command } from 'commander';
 import type { ApiClient } from '../../lib/api-client.ts';
 import { fetchOne, resolveId } from '../../lib/resolve.ts';
 import { examples, parseDuration, parseInteger, type Runtime, runtimeOf } from '../../lib/runtime.ts';
-import { bytes, type FleetReplica, fleetRefs, type ReplicaLogs, replicaState } from './shapes.ts';
-
-const path = (id: string) => `${fleetRefs.replica.path}/${encodeURIComponent(id)}`;
+import { bytes, fleetRefs, replicaState } from './shapes.ts';
 
 /**
  * The lines of `next` after those `prev` already showed: the server keeps a sliding tail, so the
@@ -29,7 +27,9 @@ async function follow(rt: Runtime, api: ApiClient, id: string, first: string[], 
   });
   while (!stop) {
     await new Promise((r) => setTimeout(r, everyMs));
-    const next = (await api.request<ReplicaLogs>('GET', `${path(id)}/logs`, { query: { tail: 1000 } })).lines;
+    const next = (
+      await api.request('GET', '/api/v1/replicas/{id}/logs', { params: { id }, query: { tail: 1000 } })
+    ).lines;
     for (const line of newLines(prev, next)) rt.out.line(line);
     prev = next;
   }
@@ -69,11 +69,7 @@ export function registerReplicaCommands(program: Command): void {
         : undefined,
       node_id: opts.node ? await resolveId(api, fleetRefs.node, opts.node) : undefined,
     };
-    const rows = await api.list<FleetReplica>(
-      fleetRefs.replica.path,
-      query,
-      opts.limit ?? Number.POSITIVE_INFINITY,
-    );
+    const rows = await api.list(fleetRefs.replica.path, { query }, opts.limit ?? Number.POSITIVE_INFINITY);
     rt.out.print(rows, () =>
       rt.out.table(rows, [
         { header: 'id', value: (r) => r.id },
@@ -92,7 +88,7 @@ export function registerReplicaCommands(program: Command): void {
     'maas replicas get rep_01j…',
   ]).action(async (ref: string, _opts: object, cmd: Command) => {
     const rt = runtimeOf(cmd);
-    const r = await fetchOne<FleetReplica>(rt.api(), fleetRefs.replica, ref);
+    const r = await fetchOne(rt.api(), fleetRefs.replica, ref);
     rt.out.print(r, () =>
       rt.out.fields([
         ['id', r.id],
@@ -126,7 +122,10 @@ export function registerReplicaCommands(program: Command): void {
     const rt = runtimeOf(cmd);
     const api = rt.api();
     const id = await resolveId(api, fleetRefs.replica, ref);
-    const logs = await api.request<ReplicaLogs>('GET', `${path(id)}/logs`, { query: { tail: opts.tail } });
+    const logs = await api.request('GET', '/api/v1/replicas/{id}/logs', {
+      params: { id },
+      query: { tail: opts.tail },
+    });
     rt.out.print(logs, () => {
       for (const line of logs.lines) rt.out.line(line);
     });

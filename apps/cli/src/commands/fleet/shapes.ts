@@ -1,94 +1,29 @@
-import type { GpuInfo, ReplicaState } from '@maas/contracts/agent';
-import type { RefSpec } from '../../lib/resolve.ts';
+import type { ApiItem } from '@maas/contracts';
+import type { GpuInfo } from '@maas/contracts/agent';
+import type { ResponseOf } from '../../lib/api-client.ts';
+import { refSpec } from '../../lib/resolve.ts';
 
-/**
- * The fleet API's response shapes as the CLI reads them (the server's `fleet/dto.ts`); only the
- * fields the CLI shows are listed. `packages/contracts` holds no fleet schemas yet.
- */
-export interface FleetNode {
-  id: string;
-  name: string;
-  hostname: string;
-  address: string;
-  labels: Record<string, string>;
-  status: 'ready' | 'unreachable';
-  schedulable: boolean;
-  draining: boolean;
-  local: boolean;
-  tenant_workloads: boolean;
-  runtimes: string[];
-  cpu: { cores: number; model: string; load1: number } | null;
-  memory: { total: number; free: number } | null;
-  disk: { path: string; total: number; free: number } | null;
-  gpus: GpuInfo[];
-  port_range: [number, number];
-  agent_version: string | null;
-  last_heartbeat_at: string | null;
-  created_at: string;
-}
-
-export interface FleetReplica {
-  id: string;
-  deployment_id: string;
-  revision: number;
-  version: string;
-  node_id: string | null;
-  state: ReplicaState;
-  reason: string | null;
-  desired: 'run' | 'stop';
-  endpoint: string | null;
-  port: number | null;
-  gpu_indexes: number[];
-  memory_bytes: number;
-  restarts: number;
-  progress: { bytes: number; total: number | null } | null;
-  replaces: string | null;
-  created_at: string;
-  started_at: string | null;
-}
-
-export interface FleetDeployment {
-  id: string;
-  name: string;
-  version: string;
-  runtime: string;
-  source: string;
-  checksum: string | null;
-  context_length: number | null;
-  parameters: Record<string, number | boolean | string>;
-  replicas: number;
-  ready_replicas: number;
-  revision: number;
-  status: 'active' | 'deleting';
-  canary: { replicas: number; weight: number } | null;
-  previous_version: string | null;
-  placement: { strategy: string; node_selector: Record<string, string>; cluster?: string };
-  resources: { gpus: number; gpu_memory_gib: number | null };
-  replica_states: FleetReplica[];
-  created_at: string;
-  updated_at: string;
-}
-
-export interface ReplicaLogs {
-  replica_id: string;
-  lines: string[];
-}
+/** The fleet API's shapes, as the server's OpenAPI document describes them. */
+export type FleetNode = ApiItem<'/api/v1/nodes'>;
+export type FleetReplica = ApiItem<'/api/v1/replicas'>;
+export type FleetDeployment = ApiItem<'/api/v1/deployments'>;
+export type ReplicaLogs = ResponseOf<'/api/v1/replicas/{id}/logs'>;
 
 export const fleetRefs = {
-  node: {
+  node: refSpec({
     singular: 'node',
     path: '/api/v1/nodes',
     idPrefix: 'nod',
-    names: (n: FleetNode) => [n.name, n.hostname],
-  },
-  deployment: {
+    names: (n) => [n.name, n.hostname],
+  }),
+  deployment: refSpec({
     singular: 'deployment',
     path: '/api/v1/deployments',
     idPrefix: 'dep',
-    names: (d: FleetDeployment) => [d.name],
-  },
-  replica: { singular: 'replica', path: '/api/v1/replicas', idPrefix: 'rep', names: () => [] },
-} satisfies Record<string, RefSpec>;
+    names: (d) => [d.name],
+  }),
+  replica: refSpec({ singular: 'replica', path: '/api/v1/replicas', idPrefix: 'rep', names: () => [] }),
+};
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 

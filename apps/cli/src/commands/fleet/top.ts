@@ -2,15 +2,7 @@ import type { Command } from 'commander';
 import type { ApiClient } from '../../lib/api-client.ts';
 import { CliError, EXIT, usageError } from '../../lib/errors.ts';
 import { examples, parseDuration, type Runtime, runtimeOf } from '../../lib/runtime.ts';
-import {
-  bytes,
-  type FleetDeployment,
-  type FleetNode,
-  fleetRefs,
-  nodeState,
-  replicaState,
-  usage,
-} from './shapes.ts';
+import { bytes, type FleetNode, fleetRefs, nodeState, replicaState, usage } from './shapes.ts';
 
 export interface TopSnapshot {
   /** null when the caller may not see nodes (they are platform resources) */
@@ -29,11 +21,11 @@ export interface TopSnapshot {
 /** Nodes (if the caller may see them) and the org's replicas that should run, with names. */
 export async function snapshot(api: ApiClient): Promise<TopSnapshot> {
   const [nodes, deployments] = await Promise.all([
-    api.list<FleetNode>(fleetRefs.node.path).catch((err: unknown) => {
+    api.list(fleetRefs.node.path).catch((err: unknown) => {
       if (err instanceof CliError && err.exitCode === EXIT.auth) return null;
       throw err;
     }),
-    api.list<FleetDeployment>(fleetRefs.deployment.path),
+    api.list(fleetRefs.deployment.path),
   ]);
   const nodeName = new Map((nodes ?? []).map((n) => [n.id, n.name]));
   const replicas = deployments.flatMap((d) =>

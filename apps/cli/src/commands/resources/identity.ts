@@ -1,4 +1,3 @@
-import type { ApiItem } from '@maas/contracts';
 import type { Command } from 'commander';
 import { usageError } from '../../lib/errors.ts';
 import { paintStatus } from '../../lib/output.ts';
@@ -26,7 +25,7 @@ async function passwordFrom(opts: { password?: string; passwordStdin?: boolean }
 
 /** orgs, projects, users and members (memberships). */
 export function registerIdentityResources(program: Command): void {
-  registerResource<ApiItem<'/api/v1/orgs'>>(program, {
+  registerResource(program, {
     ref: refs.org,
     command: 'orgs',
     aliases: ['org'],
@@ -55,7 +54,7 @@ export function registerIdentityResources(program: Command): void {
     },
   });
 
-  registerResource<ApiItem<'/api/v1/projects'>>(program, {
+  registerResource(program, {
     ref: refs.project,
     command: 'projects',
     aliases: ['project'],
@@ -85,7 +84,7 @@ export function registerIdentityResources(program: Command): void {
     },
   });
 
-  registerResource<ApiItem<'/api/v1/users'>>(program, {
+  registerResource(program, {
     ref: refs.user,
     command: 'users',
     aliases: ['user'],
@@ -138,7 +137,7 @@ export function registerIdentityResources(program: Command): void {
     },
   });
 
-  registerResource<ApiItem<'/api/v1/memberships'>>(program, {
+  registerResource(program, {
     ref: refs.member,
     command: 'members',
     aliases: ['member'],

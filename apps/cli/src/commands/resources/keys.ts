@@ -1,4 +1,4 @@
-import type { ApiItem, ApiResponse } from '@maas/contracts';
+import type { ApiResponse } from '@maas/contracts';
 import type { Command } from 'commander';
 import type { ApiClient } from '../../lib/api-client.ts';
 import { CliError, EXIT, usageError } from '../../lib/errors.ts';
@@ -12,7 +12,7 @@ type Opts = Record<string, any>;
 /** The project for a new key: --project, else the only project, else the one named `default`. */
 export async function projectFor(api: ApiClient, ref: string | undefined): Promise<string> {
   if (ref) return resolveId(api, refs.project, ref);
-  const projects = await api.list<{ id: string; name: string }>(refs.project.path);
+  const projects = await api.list(refs.project.path);
   if (projects.length === 1) return projects[0]!.id;
   const fallback = projects.find((p) => p.name === 'default');
   if (fallback) return fallback.id;
@@ -75,7 +75,7 @@ const secretOptions = (cmd: Command) =>
     .option('--save', 'also keep the secret in the current context for `maas chat`');
 
 export function registerKeyResource(program: Command): void {
-  const group = registerResource<ApiItem<'/api/v1/keys'>, ApiResponse<'/api/v1/keys', 'post'>>(program, {
+  const group = registerResource(program, {
     ref: refs.key,
     command: 'keys',
     aliases: ['key'],
@@ -168,6 +168,10 @@ export function registerKeyResource(program: Command): void {
     const rt = runtimeOf(cmd);
     const id = await resolveId(rt.api(), refs.key, ref);
     const body = opts.grace ? { grace_period_seconds: Math.round(parseDuration(opts.grace) / 1000) } : {};
-    showSecret(await rt.api().request('POST', `${refs.key.path}/${id}/rotate`, { body }), opts, rt);
+    showSecret(
+      await rt.api().request('POST', '/api/v1/keys/{id}/rotate', { params: { id }, body }),
+      opts,
+      rt,
+    );
   });
 }

@@ -77,7 +77,7 @@ const summary = (r: Limit) =>
     .join(' ');
 
 export function registerLimitResource(program: Command): void {
-  registerResource<Limit>(program, {
+  registerResource(program, {
     ref: refs.limit,
     command: 'limits',
     aliases: ['limit'],

@@ -40,7 +40,7 @@ type Model = ApiItem<'/api/v1/models'>;
 const traffic = (r: Model) => Object.entries(r.traffic ?? {}).map(([v, w]) => `${v}:${w}`);
 
 export function registerModelResource(program: Command): void {
-  const group = registerResource<Model>(program, {
+  const group = registerResource(program, {
     ref: refs.model,
     command: 'models',
     aliases: ['model'],
@@ -148,9 +148,7 @@ export function registerModelResource(program: Command): void {
   ).action(async (ref: string, _opts: Opts, cmd: Command) => {
     const rt = runtimeOf(cmd);
     const id = await resolveId(rt.api(), refs.model, ref);
-    const rows = await rt
-      .api()
-      .list<ApiItem<'/api/v1/models/{id}/versions'>>(`${refs.model.path}/${id}/versions`);
+    const rows = await rt.api().list('/api/v1/models/{id}/versions', { params: { id } });
     rt.out.print(rows, () =>
       rt.out.table(rows, [
         { header: 'version', value: (v) => v.version },
@@ -187,7 +185,9 @@ export function registerModelResource(program: Command): void {
       weights[version] = parseInteger(weight);
     }
     const id = await resolveId(rt.api(), refs.model, ref);
-    const model = await rt.api().request('PUT', `${refs.model.path}/${id}/traffic`, { body: { weights } });
+    const model = await rt
+      .api()
+      .request('PUT', '/api/v1/models/{id}/traffic', { params: { id }, body: { weights } });
     rt.out.print(model, () => rt.out.line(`Traffic of ${model.name}: ${traffic(model).join(' ')}`));
   });
 }

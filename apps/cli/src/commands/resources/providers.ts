@@ -1,4 +1,3 @@
-import type { ApiItem } from '@maas/contracts';
 import type { Command } from 'commander';
 import { CliError, EXIT, usageError } from '../../lib/errors.ts';
 import { paintStatus } from '../../lib/output.ts';
@@ -47,7 +46,7 @@ const connectionOptions = (cmd: Command) =>
     .option('--max-connections <n>', 'connection pool size', parseInteger);
 
 export function registerProviderResource(program: Command): void {
-  const group = registerResource<ApiItem<'/api/v1/providers'>>(program, {
+  const group = registerResource(program, {
     ref: refs.provider,
     command: 'providers',
     aliases: ['provider'],
@@ -141,7 +140,7 @@ export function registerProviderResource(program: Command): void {
     const spin = rt.out.progress(`testing ${ref}`);
     const result = await rt
       .api()
-      .request('POST', `${refs.provider.path}/${id}/test`, { body: {} })
+      .request('POST', '/api/v1/providers/{id}/test', { params: { id }, body: {} })
       .finally(() => spin.stop());
     rt.out.print(result, () => {
       rt.out.fields([
