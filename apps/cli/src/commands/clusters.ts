@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import { usageError } from '../lib/errors.ts';
 import { paintStatus } from '../lib/output.ts';
 import { refSpec } from '../lib/resolve.ts';
 import { registerResource } from '../lib/resource.ts';
 import { collect, parseInteger, readStdin } from '../lib/runtime.ts';
 
-type Opts = Record<string, any>;
+/** commander's option values: each flag as its parser left it */
+type Opts = OptionValues;
 
 const clusterRef = refSpec({
   singular: 'cluster',

@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AdminError } from '@maas/contracts';
 import { RUNTIMES } from '@maas/contracts/agent';
-import type { Command } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import type { ResponseOf } from '../lib/api-client.ts';
 import { CliError, EXIT, usageError } from '../lib/errors.ts';
 import { collect, examples, parseDuration, parseInteger, runtimeOf } from '../lib/runtime.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: commander options, checked where used
-type Opts = Record<string, any>;
+/** commander's option values: each flag as its parser left it */
+type Opts = OptionValues;
 type Dep = ResponseOf<'/api/v1/deployments', 'POST'>;
 
 function pairs(list: string[] | undefined, flag: string): Record<string, string> | undefined {
@@ -174,7 +174,7 @@ export function registerDeployCommand(program: Command): void {
           ...body,
         },
       });
-      // a 2xx body is the new deployment, any other the admin error envelope
+      // a 2xx body is the new deployment; an error status answers the admin error envelope
       let dep = created.body as Dep;
       const error = (created.body as Partial<AdminError> | null)?.error;
       if (created.status === 409 && /deployment named/.test(error?.message ?? '')) {

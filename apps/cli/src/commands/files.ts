@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import { usageError } from '../lib/errors.ts';
 import { downloadFile, type FileObject, uploadFile } from '../lib/file-transfer.ts';
 import { apiKeyOption, gatewayClient, keyed, keyedDownload, viaSdk } from '../lib/gateway-key.ts';
@@ -7,7 +7,8 @@ import { barsEnabled, createBar, formatBytes } from '../lib/progress-bar.ts';
 import { confirm } from '../lib/prompt.ts';
 import { examples, parseDuration, parseInteger, type Runtime } from '../lib/runtime.ts';
 
-type Opts = Record<string, any>;
+/** commander's option values: each flag as its parser left it */
+type Opts = OptionValues;
 
 const unixTime = (s: number | null | undefined) => (s ? new Date(s * 1000).toISOString() : null);
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { Command } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import type OpenAI from 'openai';
 import { CliError, EXIT, usageError } from '../lib/errors.ts';
 import { uploadFile } from '../lib/file-transfer.ts';
@@ -8,7 +8,8 @@ import { type Column, paintStatus } from '../lib/output.ts';
 import { barsEnabled, createBar, formatBytes } from '../lib/progress-bar.ts';
 import { examples, parseDuration, parseInteger, type Runtime } from '../lib/runtime.ts';
 
-type Opts = Record<string, any>;
+/** commander's option values: each flag as its parser left it */
+type Opts = OptionValues;
 type Job = OpenAI.FineTuning.FineTuningJob;
 
 const FINAL = ['succeeded', 'failed', 'cancelled'];

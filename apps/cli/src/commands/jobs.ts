@@ -1,11 +1,12 @@
-import type { Command } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import { send } from '../lib/api-client.ts';
 import { errorFromResponse, usageError } from '../lib/errors.ts';
 import { apiKeyOption, type KeyTarget, keyed } from '../lib/gateway-key.ts';
 import { type Column, paintStatus } from '../lib/output.ts';
 import { examples, parseDuration, parseInteger, type Runtime } from '../lib/runtime.ts';
 
-type Opts = Record<string, any>;
+/** commander's option values: each flag as its parser left it */
+type Opts = OptionValues;
 
 interface AsyncJob {
   id: string;

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import type { Command } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import type OpenAI from 'openai';
 import { usageError } from '../lib/errors.ts';
 import { uploadFile } from '../lib/file-transfer.ts';
@@ -18,7 +18,8 @@ import {
   showKnowledgeBase,
 } from './knowledge-view.ts';
 
-type Opts = Record<string, any>;
+/** commander's option values: each flag as its parser left it */
+type Opts = OptionValues;
 const WHAT = 'knowledge bases';
 
 /** --chunk-size / --chunk-overlap → a static chunking strategy (either alone keeps the other's default). */

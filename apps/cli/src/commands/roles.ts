@@ -1,12 +1,13 @@
 import type { ApiItem } from '@maas/contracts';
-import type { Command } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import type { ResponseOf } from '../lib/api-client.ts';
 import { usageError } from '../lib/errors.ts';
 import { refSpec, refs, resolveId } from '../lib/resolve.ts';
 import { registerResource } from '../lib/resource.ts';
 import { examples, type Runtime, runtimeOf } from '../lib/runtime.ts';
 
-type Opts = Record<string, any>;
+/** commander's option values: each flag as its parser left it */
+type Opts = OptionValues;
 
 type Permission = ApiItem<'/api/v1/permissions'>;
 type Source = ResponseOf<'/api/v1/users/{id}/permissions'>['permissions'][number]['sources'][number];

@@ -1,5 +1,5 @@
 import type { ApiItem } from '@maas/contracts';
-import type { Command } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import type { ResponseOf } from '../lib/api-client.ts';
 import { usageError } from '../lib/errors.ts';
 import { paintStatus } from '../lib/output.ts';
@@ -7,7 +7,8 @@ import { refSpec, resolveId } from '../lib/resolve.ts';
 import { registerResource } from '../lib/resource.ts';
 import { examples, parseDuration, parseInteger, type Runtime, runtimeOf } from '../lib/runtime.ts';
 
-type Opts = Record<string, any>;
+/** commander's option values: each flag as its parser left it */
+type Opts = OptionValues;
 
 type Endpoint = ApiItem<'/api/v1/webhook-endpoints'>;
 /** An endpoint as a create or a rotation answers it: with its new signing secret. */

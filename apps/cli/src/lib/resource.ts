@@ -1,5 +1,5 @@
 import type { ApiItem } from '@maas/contracts';
-import type { Command } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import type { ApiClient, PathOf, Query, ResponseOf } from './api-client.ts';
 import { usageError } from './errors.ts';
 import type { Column } from './output.ts';
@@ -15,7 +15,8 @@ import {
 } from './resolve.ts';
 import { examples, parseInteger, type Runtime, runtimeOf } from './runtime.ts';
 
-type Opts = Record<string, any>;
+/** commander's option values: each flag as its parser left it */
+type Opts = OptionValues;
 
 /** What a POST to the list path answers (a new key carries its secret). */
 type Created<P extends ResourcePath> = ResponseOf<Extract<P, PathOf<'POST'>>, 'POST'>;

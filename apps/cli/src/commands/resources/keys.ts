@@ -1,5 +1,5 @@
 import type { ApiResponse } from '@maas/contracts';
-import type { Command } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import type { ApiClient } from '../../lib/api-client.ts';
 import { CliError, EXIT, usageError } from '../../lib/errors.ts';
 import { paintStatus } from '../../lib/output.ts';
@@ -7,7 +7,8 @@ import { refs, resolveId } from '../../lib/resolve.ts';
 import { registerResource } from '../../lib/resource.ts';
 import { collect, examples, parseDuration, parseTime, type Runtime, runtimeOf } from '../../lib/runtime.ts';
 
-type Opts = Record<string, any>;
+/** commander's option values: each flag as its parser left it */
+type Opts = OptionValues;
 
 /** The project for a new key: --project, else the only project, else the one named `default`. */
 export async function projectFor(api: ApiClient, ref: string | undefined): Promise<string> {

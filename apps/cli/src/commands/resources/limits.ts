@@ -1,12 +1,13 @@
 import type { ApiItem } from '@maas/contracts';
-import type { Command } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import type { ApiClient } from '../../lib/api-client.ts';
 import { usageError } from '../../lib/errors.ts';
 import { refs, resolveId } from '../../lib/resolve.ts';
 import { registerResource } from '../../lib/resource.ts';
 import { parseInteger, parseNumber } from '../../lib/runtime.ts';
 
-type Opts = Record<string, any>;
+/** commander's option values: each flag as its parser left it */
+type Opts = OptionValues;
 
 const PERIODS = ['day', 'week', 'month', 'total'];
 

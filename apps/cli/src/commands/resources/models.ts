@@ -1,5 +1,5 @@
 import type { ApiItem } from '@maas/contracts';
-import type { Command } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import type { ApiClient } from '../../lib/api-client.ts';
 import { usageError } from '../../lib/errors.ts';
 import { paintStatus } from '../../lib/output.ts';
@@ -7,7 +7,8 @@ import { refs, resolveId } from '../../lib/resolve.ts';
 import { registerResource } from '../../lib/resource.ts';
 import { collect, examples, parseInteger, parseNumber, runtimeOf } from '../../lib/runtime.ts';
 
-type Opts = Record<string, any>;
+/** commander's option values: each flag as its parser left it */
+type Opts = OptionValues;
 
 const MODEL_TYPES = ['chat', 'completion', 'embedding', 'rerank', 'image', 'tts', 'stt'];
 const STATUSES = ['active', 'deprecated', 'retired'];

@@ -1,11 +1,12 @@
-import type { Command } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import { CliError, EXIT, usageError } from '../../lib/errors.ts';
 import { paintStatus } from '../../lib/output.ts';
 import { refs, resolveId } from '../../lib/resolve.ts';
 import { registerResource } from '../../lib/resource.ts';
 import { collect, examples, parseInteger, readStdin, runtimeOf } from '../../lib/runtime.ts';
 
-type Opts = Record<string, any>;
+/** commander's option values: each flag as its parser left it */
+type Opts = OptionValues;
 
 const TYPES = ['openai-compatible', 'anthropic'];
 
