@@ -7,6 +7,7 @@ import {
   ProFormSelect,
   ProFormText,
 } from '@ant-design/pro-components';
+import type { ApiItem, ApiResponse } from '@maas/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { Button, Card, Descriptions, Drawer, Popconfirm, Progress, Space, Spin, Tag, Typography } from 'antd';
 import { useState } from 'react';
@@ -18,38 +19,11 @@ import { useT } from '../i18n/index.tsx';
 import { formatCompact, formatNumber } from '../lib/format.ts';
 import { EmptyState, ErrorAlert } from './states.tsx';
 
-export type LimitScope = 'org' | 'project' | 'key' | 'user';
+export type LimitScope = LimitPolicy['scope'];
 const PERIODS = ['day', 'week', 'month', 'total'] as const;
 const COUNTS = ['rpm', 'rpd', 'tpm', 'tpd', 'max_concurrent', 'token_quota'] as const;
 
-export interface LimitPolicy {
-  id: string;
-  scope: LimitScope;
-  scope_id: string;
-  model: string | null;
-  rpm: number | null;
-  rpd: number | null;
-  tpm: number | null;
-  tpd: number | null;
-  max_concurrent: number | null;
-  token_quota: number | null;
-  quota_period: (typeof PERIODS)[number] | null;
-  budget: number | null;
-  budget_period: (typeof PERIODS)[number] | null;
-  soft_threshold: number | null;
-  webhook_url: string | null;
-  description: string | null;
-}
-
-interface Counter {
-  dimension: string;
-  limit: number;
-  used: number;
-  reserved: number;
-  /** held by running batches */
-  held: number;
-  remaining: number;
-}
+export type LimitPolicy = ApiItem<'/api/v1/limits'>;
 
 type FormValues = Partial<Omit<LimitPolicy, 'soft_threshold'>> & { soft_threshold_pct?: number | null };
 
@@ -70,7 +44,7 @@ function PolicyUsage({ id }: { id: string }) {
   const t = useT();
   const usage = useQuery({
     queryKey: useOrgKey('limit-usage', id),
-    queryFn: () => api.get<{ counters: Counter[] }>(`/api/v1/limits/${id}/usage`),
+    queryFn: () => api.get<ApiResponse<'/api/v1/limits/{id}/usage'>>(`/api/v1/limits/${id}/usage`),
     refetchInterval: 10_000,
   });
   if (usage.isLoading) return <Spin size="small" />;
