@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
-import type { ApiClient, Query } from '../lib/api-client.ts';
+import type { ApiClient, Query, ResponseOf } from '../lib/api-client.ts';
 import { CliError, EXIT, errorFromResponse, usageError } from '../lib/errors.ts';
 import { type Column, FORMATS } from '../lib/output.ts';
 import { refs, resolveId } from '../lib/resolve.ts';
@@ -16,24 +16,13 @@ const FIELD: Record<Dimension, 'org_id' | 'project_id' | 'key_id' | 'user_id' | 
   model: 'model',
 };
 
-interface UsageRow {
+type UsageReport = ResponseOf<'/api/v1/usage'>;
+/** A row of the report, or one summed across buckets (no bucket, no percentiles). */
+type UsageRow = Omit<UsageReport['data'][number], 'bucket_start' | 'latency_p50_ms' | 'latency_p95_ms'> & {
   bucket_start?: string;
-  org_id?: string;
-  project_id?: string;
-  key_id?: string;
-  user_id?: string;
-  model?: string;
-  currency: string;
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  cost: number;
-  latency_avg_ms: number;
-  latency_p50_ms?: number | null;
-  latency_p95_ms?: number | null;
-}
+  latency_p50_ms: number | null;
+  latency_p95_ms: number | null;
+};
 
 interface UsageOptions {
   groupBy: string;
@@ -128,7 +117,7 @@ async function usage(cmd: Command, opts: UsageOptions): Promise<void> {
     process.stdout.write(res.body as string);
     return;
   }
-  const report = res.body as { data: UsageRow[]; totals: UsageRow[]; from: string; to: string };
+  const report = res.body as UsageReport;
   const rows = opts.summary ? collapseBuckets(report.data, dims) : report.data;
   if (csv) return printCsv(rows, dims, !opts.summary);
   const names = rt.out.human ? await namesFor(api, dims) : new Map<string, string>();
