@@ -1,5 +1,5 @@
 import type { Command, OptionValues } from 'commander';
-import { send } from '../lib/api-client.ts';
+import { type ResponseOf, send } from '../lib/api-client.ts';
 import { errorFromResponse, usageError } from '../lib/errors.ts';
 import { apiKeyOption, type KeyTarget, keyed } from '../lib/gateway-key.ts';
 import { type Column, paintStatus } from '../lib/output.ts';
@@ -8,19 +8,8 @@ import { examples, parseDuration, parseInteger, type Runtime } from '../lib/runt
 /** commander's option values: each flag as its parser left it */
 type Opts = OptionValues;
 
-interface AsyncJob {
-  id: string;
-  endpoint: string;
-  model: string | null;
-  status: string;
-  created_at: number;
-  completed_at: number | null;
-  attempts: number;
-  request_id: string | null;
-  result: unknown;
-  error: { message: string; code: string | null; status_code: number | null } | null;
-  callback_url: string | null;
-}
+type AsyncJob = ResponseOf<'/api/v1/async/jobs/{id}'>;
+type AsyncJobPage = ResponseOf<'/api/v1/async/jobs'>;
 
 const FINAL = ['succeeded', 'failed', 'cancelled'];
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelling', 'cancelled'];
@@ -33,12 +22,6 @@ async function jobRequest(target: KeyTarget, method: string, id: string): Promis
   });
   if (res.status >= 400) throw errorFromResponse(res.status, res.body);
   return res.body as AsyncJob;
-}
-
-interface AsyncJobPage {
-  data: AsyncJob[];
-  has_more: boolean;
-  last_id: string | null;
 }
 
 const paintJob = (text: string, c: Parameters<typeof paintStatus>[1]) =>

@@ -5164,8 +5164,14 @@ export interface paths {
                                 header_names: string[];
                                 timeout_ms: number;
                                 max_connections: number;
-                                /** @description `fleet`: the provider of a deployment replica, changed only by the fleet */
+                                /** @description `fleet`: the provider of a deployment, changed only by the fleet */
                                 managed_by: "fleet" | null;
+                                /** @description a fleet deployment's running replicas (id, address, version); credentials are never shown */
+                                endpoints?: {
+                                    id: string;
+                                    url: string;
+                                    group: string;
+                                }[];
                                 created_at: string;
                                 updated_at: string;
                                 health?: {
@@ -5252,8 +5258,14 @@ export interface paths {
                             header_names: string[];
                             timeout_ms: number;
                             max_connections: number;
-                            /** @description `fleet`: the provider of a deployment replica, changed only by the fleet */
+                            /** @description `fleet`: the provider of a deployment, changed only by the fleet */
                             managed_by: "fleet" | null;
+                            /** @description a fleet deployment's running replicas (id, address, version); credentials are never shown */
+                            endpoints?: {
+                                id: string;
+                                url: string;
+                                group: string;
+                            }[];
                             created_at: string;
                             updated_at: string;
                             health?: {
@@ -5329,8 +5341,14 @@ export interface paths {
                             header_names: string[];
                             timeout_ms: number;
                             max_connections: number;
-                            /** @description `fleet`: the provider of a deployment replica, changed only by the fleet */
+                            /** @description `fleet`: the provider of a deployment, changed only by the fleet */
                             managed_by: "fleet" | null;
+                            /** @description a fleet deployment's running replicas (id, address, version); credentials are never shown */
+                            endpoints?: {
+                                id: string;
+                                url: string;
+                                group: string;
+                            }[];
                             created_at: string;
                             updated_at: string;
                             health?: {
@@ -5440,8 +5458,14 @@ export interface paths {
                             header_names: string[];
                             timeout_ms: number;
                             max_connections: number;
-                            /** @description `fleet`: the provider of a deployment replica, changed only by the fleet */
+                            /** @description `fleet`: the provider of a deployment, changed only by the fleet */
                             managed_by: "fleet" | null;
+                            /** @description a fleet deployment's running replicas (id, address, version); credentials are never shown */
+                            endpoints?: {
+                                id: string;
+                                url: string;
+                                group: string;
+                            }[];
                             created_at: string;
                             updated_at: string;
                             health?: {
@@ -5839,6 +5863,8 @@ export interface paths {
                                         upstream_model: string;
                                         weight: number;
                                         priority: number;
+                                        /** @description set by the fleet: only the deployment's replicas of this version */
+                                        endpoint_group?: string;
                                     }[];
                                     traffic_weight: number;
                                     pricing: {
@@ -5954,6 +5980,8 @@ export interface paths {
                                     upstream_model: string;
                                     weight: number;
                                     priority: number;
+                                    /** @description set by the fleet: only the deployment's replicas of this version */
+                                    endpoint_group?: string;
                                 }[];
                                 traffic_weight: number;
                                 pricing: {
@@ -6038,6 +6066,8 @@ export interface paths {
                                     upstream_model: string;
                                     weight: number;
                                     priority: number;
+                                    /** @description set by the fleet: only the deployment's replicas of this version */
+                                    endpoint_group?: string;
                                 }[];
                                 traffic_weight: number;
                                 pricing: {
@@ -6163,6 +6193,8 @@ export interface paths {
                                     upstream_model: string;
                                     weight: number;
                                     priority: number;
+                                    /** @description set by the fleet: only the deployment's replicas of this version */
+                                    endpoint_group?: string;
                                 }[];
                                 traffic_weight: number;
                                 pricing: {
@@ -6219,6 +6251,8 @@ export interface paths {
                                     upstream_model: string;
                                     weight: number;
                                     priority: number;
+                                    /** @description set by the fleet: only the deployment's replicas of this version */
+                                    endpoint_group?: string;
                                 }[];
                                 traffic_weight: number;
                                 pricing: {
@@ -6291,6 +6325,8 @@ export interface paths {
                                 upstream_model: string;
                                 weight: number;
                                 priority: number;
+                                /** @description set by the fleet: only the deployment's replicas of this version */
+                                endpoint_group?: string;
                             }[];
                             traffic_weight: number;
                             pricing: {
@@ -6376,6 +6412,8 @@ export interface paths {
                                 upstream_model: string;
                                 weight: number;
                                 priority: number;
+                                /** @description set by the fleet: only the deployment's replicas of this version */
+                                endpoint_group?: string;
                             }[];
                             traffic_weight: number;
                             pricing: {
@@ -6463,6 +6501,8 @@ export interface paths {
                                     upstream_model: string;
                                     weight: number;
                                     priority: number;
+                                    /** @description set by the fleet: only the deployment's replicas of this version */
+                                    endpoint_group?: string;
                                 }[];
                                 traffic_weight: number;
                                 pricing: {
@@ -11493,11 +11533,34 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            object: "async.job";
+                            endpoint: string;
+                            model: string | null;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelling" | "cancelled";
+                            /** @description unix seconds */
+                            created_at: number;
+                            completed_at: number | null;
+                            attempts: number;
+                            request_id: string | null;
+                            /** @description the OpenAI response body, once succeeded */
+                            result: unknown;
+                            error: {
+                                message: string;
+                                code: string | null;
+                                status_code: number | null;
+                            } | null;
+                            callback_url: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -11536,11 +11599,34 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            object: "async.job";
+                            endpoint: string;
+                            model: string | null;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelling" | "cancelled";
+                            /** @description unix seconds */
+                            created_at: number;
+                            completed_at: number | null;
+                            attempts: number;
+                            request_id: string | null;
+                            /** @description the OpenAI response body, once succeeded */
+                            result: unknown;
+                            error: {
+                                message: string;
+                                code: string | null;
+                                status_code: number | null;
+                            } | null;
+                            callback_url: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -11579,11 +11665,34 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            object: "async.job";
+                            endpoint: string;
+                            model: string | null;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelling" | "cancelled";
+                            /** @description unix seconds */
+                            created_at: number;
+                            completed_at: number | null;
+                            attempts: number;
+                            request_id: string | null;
+                            /** @description the OpenAI response body, once succeeded */
+                            result: unknown;
+                            error: {
+                                message: string;
+                                code: string | null;
+                                status_code: number | null;
+                            } | null;
+                            callback_url: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -11622,11 +11731,34 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            object: "async.job";
+                            endpoint: string;
+                            model: string | null;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelling" | "cancelled";
+                            /** @description unix seconds */
+                            created_at: number;
+                            completed_at: number | null;
+                            attempts: number;
+                            request_id: string | null;
+                            /** @description the OpenAI response body, once succeeded */
+                            result: unknown;
+                            error: {
+                                message: string;
+                                code: string | null;
+                                status_code: number | null;
+                            } | null;
+                            callback_url: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -11662,7 +11794,37 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "async.job";
+                                endpoint: string;
+                                model: string | null;
+                                /** @enum {string} */
+                                status: "queued" | "running" | "succeeded" | "failed" | "cancelling" | "cancelled";
+                                /** @description unix seconds */
+                                created_at: number;
+                                completed_at: number | null;
+                                attempts: number;
+                                request_id: string | null;
+                                /** @description the OpenAI response body, once succeeded */
+                                result: unknown;
+                                error: {
+                                    message: string;
+                                    code: string | null;
+                                    status_code: number | null;
+                                } | null;
+                                callback_url: string | null;
+                            }[];
+                            first_id: string | null;
+                            last_id: string | null;
+                            has_more: boolean;
+                        };
+                    };
                 };
             };
         };
@@ -11698,7 +11860,30 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            object: "async.job";
+                            endpoint: string;
+                            model: string | null;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelling" | "cancelled";
+                            /** @description unix seconds */
+                            created_at: number;
+                            completed_at: number | null;
+                            attempts: number;
+                            request_id: string | null;
+                            /** @description the OpenAI response body, once succeeded */
+                            result: unknown;
+                            error: {
+                                message: string;
+                                code: string | null;
+                                status_code: number | null;
+                            } | null;
+                            callback_url: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -11721,7 +11906,30 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            object: "async.job";
+                            endpoint: string;
+                            model: string | null;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelling" | "cancelled";
+                            /** @description unix seconds */
+                            created_at: number;
+                            completed_at: number | null;
+                            attempts: number;
+                            request_id: string | null;
+                            /** @description the OpenAI response body, once succeeded */
+                            result: unknown;
+                            error: {
+                                message: string;
+                                code: string | null;
+                                status_code: number | null;
+                            } | null;
+                            callback_url: string | null;
+                        };
+                    };
                 };
             };
         };

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import type { JobRow } from '../jobs/index.ts';
 
@@ -42,6 +43,26 @@ export interface AsyncJobDto {
   error: { message: string; code: string | null; status_code: number | null } | null;
   callback_url: string | null;
 }
+
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelling', 'cancelled'] as const;
+
+/** The wire schema of an AsyncJobDto (it also drops any field it does not name). */
+export const asyncJobSchema = z.object({
+  id: z.string(),
+  object: z.literal('async.job'),
+  endpoint: z.string(),
+  model: z.string().nullable(),
+  status: z.enum(JOB_STATUSES),
+  created_at: z.number().int().describe('unix seconds'),
+  completed_at: z.number().int().nullable(),
+  attempts: z.number().int(),
+  request_id: z.string().nullable(),
+  result: z.unknown().describe('the OpenAI response body, once succeeded'),
+  error: z
+    .object({ message: z.string(), code: z.string().nullable(), status_code: z.number().int().nullable() })
+    .nullable(),
+  callback_url: z.string().nullable(),
+});
 
 const unix = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null);
 

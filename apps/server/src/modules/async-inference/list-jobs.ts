@@ -1,10 +1,9 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
 import type { KeyPrincipal } from '../../http/principal.ts';
 import { type JobRow, jobs } from '../jobs/index.ts';
-import { ASYNC_QUEUE, type AsyncJobDto, toAsyncJobDto } from './job-dto.ts';
-
-export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelling', 'cancelled'] as const;
+import { ASYNC_QUEUE, type AsyncJobDto, asyncJobSchema, toAsyncJobDto } from './job-dto.ts';
 
 export interface ListJobsQuery {
   /** the id of the last job of the previous page */
@@ -20,6 +19,14 @@ export interface AsyncJobList {
   last_id: string | null;
   has_more: boolean;
 }
+
+export const asyncJobListSchema = z.object({
+  object: z.literal('list'),
+  data: z.array(asyncJobSchema),
+  first_id: z.string().nullable(),
+  last_id: z.string().nullable(),
+  has_more: z.boolean(),
+});
 
 /** the key's project, as stored in the job's payload (matches the index jobs_org_project_idx) */
 const projectOf = sql`(payload #>> '{principal,projectId}')`;

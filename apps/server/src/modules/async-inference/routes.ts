@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { KeyPrincipal } from '../../http/principal.ts';
-import type { AsyncEndpoint } from './job-dto.ts';
-import { JOB_STATUSES } from './list-jobs.ts';
+import { type AsyncEndpoint, asyncJobSchema, JOB_STATUSES } from './job-dto.ts';
+import { asyncJobListSchema } from './list-jobs.ts';
 import type { AsyncInference } from './service.ts';
 
 const tags = ['async'];
@@ -37,10 +37,14 @@ export async function asyncRoutes(app: FastifyInstance, opts: AsyncRoutesOptions
   const key = (req: { principal: unknown }) => req.principal as KeyPrincipal;
 
   const submit = (path: string, endpoint: AsyncEndpoint, summary: string) =>
-    r.post(path, { schema: { tags, security, summary, body: requestBody } }, async (req, reply) => {
-      const job = await service.submit(key(req), endpoint, req.body as Record<string, unknown>);
-      return reply.code(202).header('location', `${app.prefix}/jobs/${job.id}`).send(job);
-    });
+    r.post(
+      path,
+      { schema: { tags, security, summary, body: requestBody, response: { 202: asyncJobSchema } } },
+      async (req, reply) => {
+        const job = await service.submit(key(req), endpoint, req.body as Record<string, unknown>);
+        return reply.code(202).header('location', `${app.prefix}/jobs/${job.id}`).send(job);
+      },
+    );
   submit('/chat/completions', 'chat.completions', 'Queue a chat completion; poll the job or get a callback');
   submit('/embeddings', 'embeddings', 'Queue an embeddings request; poll the job or get a callback');
   submit('/images/generations', 'images.generations', 'Queue an image generation; the images are the result');
@@ -58,16 +62,35 @@ export async function asyncRoutes(app: FastifyInstance, opts: AsyncRoutesOptions
         security,
         summary: "The key's project's async jobs, newest first",
         querystring: listQuery,
+        response: { 200: asyncJobListSchema },
       },
     },
     async (req) => service.list(key(req), req.query),
   );
-  r.get('/jobs/:id', { schema: { tags, security, summary: 'An async job', params: idParams } }, async (req) =>
-    service.get(key(req), req.params.id),
+  r.get(
+    '/jobs/:id',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'An async job',
+        params: idParams,
+        response: { 200: asyncJobSchema },
+      },
+    },
+    async (req) => service.get(key(req), req.params.id),
   );
   r.delete(
     '/jobs/:id',
-    { schema: { tags, security, summary: 'Cancel an async job', params: idParams } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Cancel an async job',
+        params: idParams,
+        response: { 200: asyncJobSchema },
+      },
+    },
     async (req) => service.cancel(key(req), req.params.id),
   );
 }
