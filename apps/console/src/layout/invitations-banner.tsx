@@ -1,18 +1,11 @@
+import type { ApiResponse } from '@maas/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { Alert, Button, Space } from 'antd';
 import { api } from '../api/client.ts';
 import { useApiMutation } from '../api/mutation.ts';
 import { useOrgKey } from '../api/queries.ts';
-import type { Role } from '../api/types.ts';
 import { useAuth } from '../auth/auth.tsx';
 import { useT } from '../i18n/index.tsx';
-
-interface Invitation {
-  id: string;
-  org_id: string;
-  org_name?: string;
-  role: Role;
-}
 
 /** Invitations addressed to the signed-in user: joining another org takes their own consent. */
 export function InvitationsBanner() {
@@ -21,7 +14,7 @@ export function InvitationsBanner() {
   const isUser = me?.kind === 'user';
   const invitations = useQuery({
     queryKey: useOrgKey('invitations', 'mine'),
-    queryFn: () => api.get<{ data: Invitation[] }>('/api/v1/me/invitations'),
+    queryFn: () => api.get<ApiResponse<'/api/v1/me/invitations'>>('/api/v1/me/invitations'),
     enabled: isUser,
     retry: false,
     staleTime: 60_000,

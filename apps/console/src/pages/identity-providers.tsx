@@ -1,5 +1,6 @@
 import { DeleteOutlined, EditOutlined, MinusCircleOutlined, PlusOutlined } from '@ant-design/icons';
 import { type ProColumns, ProTable } from '@ant-design/pro-components';
+import type { ApiItem, ApiResponse } from '@maas/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { Alert, Button, Checkbox, Form, Input, Modal, Select, Space, Tag, Typography } from 'antd';
 import { useState } from 'react';
@@ -12,27 +13,8 @@ import { Page } from '../components/page.tsx';
 import { EmptyState, ErrorAlert } from '../components/states.tsx';
 import { useT } from '../i18n/index.tsx';
 
-type Kind = 'oidc' | 'keycloak' | 'entra' | 'google' | 'github';
-interface Rule {
-  claim: string;
-  value: string;
-  org_id: string;
-  role: Role;
-}
-interface IdentityProvider {
-  id: string;
-  slug: string;
-  name: string;
-  kind: Kind;
-  issuer: string;
-  client_id: string;
-  has_client_secret: boolean;
-  scopes: string;
-  enabled: boolean;
-  jit_users: boolean;
-  trust_email: boolean;
-  rules: Rule[];
-}
+type IdentityProvider = ApiItem<'/api/v1/identity-providers'>;
+type Kind = IdentityProvider['kind'];
 type Values = Omit<IdentityProvider, 'id' | 'has_client_secret'> & { client_secret?: string };
 
 const KINDS: { value: Kind; label: string }[] = [
@@ -52,7 +34,7 @@ export default function IdentityProvidersPage() {
   const admin = me?.user?.is_platform_admin ?? false;
   const list = useQuery({
     queryKey: useOrgKey('identity-providers'),
-    queryFn: () => api.get<{ data: IdentityProvider[] }>('/api/v1/identity-providers'),
+    queryFn: () => api.get<ApiResponse<'/api/v1/identity-providers'>>('/api/v1/identity-providers'),
     enabled: admin,
   });
   const orgs = useQuery({ queryKey: useOrgKey('orgs'), queryFn: () => listAll<Org>('/api/v1/orgs') });

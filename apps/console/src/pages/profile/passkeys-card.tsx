@@ -1,4 +1,5 @@
 import { KeyOutlined } from '@ant-design/icons';
+import type { ApiItem, ApiResponse } from '@maas/contracts';
 import { startRegistration } from '@simplewebauthn/browser';
 import { useQuery } from '@tanstack/react-query';
 import { App, Button, Card, Form, Input, Popconfirm, Space, Table, Typography } from 'antd';
@@ -11,12 +12,7 @@ import { useT } from '../../i18n/index.tsx';
 import { formatDateTime } from '../../lib/format.ts';
 import { RecoveryCodes } from '../login/mfa-step.tsx';
 
-interface Passkey {
-  id: string;
-  name: string;
-  created_at: string;
-  last_used_at: string | null;
-}
+type Passkey = ApiItem<'/api/v1/me/mfa/passkeys'>;
 
 /** The signed-in user's passkeys: add one through the browser's WebAuthn prompt, remove one. */
 export function PasskeysCard() {
@@ -26,7 +22,7 @@ export function PasskeysCard() {
   const [codes, setCodes] = useState<string[] | null>(null);
   const list = useQuery({
     queryKey: useOrgKey('passkeys'),
-    queryFn: () => api.get<{ data: Passkey[] }>('/api/v1/me/mfa/passkeys'),
+    queryFn: () => api.get<ApiResponse<'/api/v1/me/mfa/passkeys'>>('/api/v1/me/mfa/passkeys'),
   });
   const add = useApiMutation(
     async (name: string) => {
@@ -37,7 +33,7 @@ export function PasskeysCard() {
       const response = await startRegistration({ optionsJSON }).catch(() => {
         throw new Error(t('passkeys.cancelled'));
       });
-      return api.post<{ passkey: Passkey; recovery_codes: string[] | null }>('/api/v1/me/mfa/passkeys', {
+      return api.post<ApiResponse<'/api/v1/me/mfa/passkeys', 'post'>>('/api/v1/me/mfa/passkeys', {
         name,
         response,
       });

@@ -1,48 +1,19 @@
+import type { ApiItem, ApiResponse } from '@maas/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { api, listAll } from '../../api/client.ts';
 import { useOrgKey } from '../../api/queries.ts';
 
-export interface PermissionInfo {
-  name: string;
-  area: string;
-  level: 'viewer' | 'operator' | 'admin' | 'owner';
-  description: string;
-}
-
-export interface RoleRow {
-  id: string;
-  name: string;
-  description: string | null;
-  built_in: boolean;
-  permissions: string[];
-}
-
-export interface PermissionSource {
-  kind: 'org_role' | 'project_role';
-  role: string;
-  role_id: string | null;
-  project_id?: string;
-}
-
-export interface EffectivePermissions {
-  user_id: string;
-  org_role: { id: string; name: string };
-  org: string[];
-  projects: { project_id: string; permissions: string[] }[];
-  permissions: { name: string; sources: PermissionSource[] }[];
-}
-
-export interface ProjectMember {
-  project_id: string;
-  user_id: string;
-  email: string;
-  role: { id: string; name: string };
-}
+/** Shapes of the roles API, from its OpenAPI document. */
+export type PermissionInfo = ApiItem<'/api/v1/permissions'>;
+export type RoleRow = ApiItem<'/api/v1/roles'>;
+export type EffectivePermissions = ApiResponse<'/api/v1/users/{id}/permissions'>;
+export type PermissionSource = EffectivePermissions['permissions'][number]['sources'][number];
+export type ProjectMember = ApiItem<'/api/v1/projects/{id}/members'>;
 
 export const usePermissionCatalogue = () =>
   useQuery({
     queryKey: useOrgKey('permissions'),
-    queryFn: async () => (await api.get<{ data: PermissionInfo[] }>('/api/v1/permissions')).data,
+    queryFn: async () => (await api.get<ApiResponse<'/api/v1/permissions'>>('/api/v1/permissions')).data,
     staleTime: Number.POSITIVE_INFINITY,
   });
 
@@ -53,7 +24,7 @@ export const useRoles = () =>
 export const useMyPermissions = () =>
   useQuery({
     queryKey: useOrgKey('roles', 'me'),
-    queryFn: () => api.get<EffectivePermissions>('/api/v1/me/permissions'),
+    queryFn: () => api.get<ApiResponse<'/api/v1/me/permissions'>>('/api/v1/me/permissions'),
   });
 
 export const useEffectivePermissions = (userId: string | undefined) =>
@@ -67,6 +38,7 @@ export const useProjectMembers = (projectId: string | undefined) =>
   useQuery({
     queryKey: useOrgKey('roles', 'project', projectId),
     queryFn: async () =>
-      (await api.get<{ data: ProjectMember[] }>(`/api/v1/projects/${projectId}/members`)).data,
+      (await api.get<ApiResponse<'/api/v1/projects/{id}/members'>>(`/api/v1/projects/${projectId}/members`))
+        .data,
     enabled: Boolean(projectId),
   });
