@@ -45,12 +45,7 @@ export interface ApiClient {
   list<P extends ApiListPath>(path: P, opts?: CallOptions<P>, max?: number): Promise<ApiItem<P>[]>;
 }
 
-interface TokenPair {
-  access_token: string;
-  refresh_token: string;
-  expires_in: number;
-  org_id: string;
-}
+type TokenPair = ResponseOf<'/api/v1/auth/refresh', 'POST'>;
 
 const REFRESH_MARGIN_MS = 10_000;
 const PAGE = 200;
