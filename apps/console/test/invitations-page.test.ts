@@ -131,7 +131,9 @@ describe('invitations in the console', { timeout: 90_000 }, () => {
       .getByTestId('member-limits')
       .click();
     await page.getByText('Limits of dana@console.test').waitFor();
-    await page.keyboard.press('Escape');
+    // closed by its button and waited for: after Escape the drawer's mask could stay over the nav
+    await page.locator('.ant-drawer-close').click();
+    await eventually(() => page.locator('.ant-drawer-mask:visible').count()).toBe(0);
     // the platform admin sees the SMTP settings, without the password
     await page.getByTestId('mail-settings-card').waitFor();
     expect(await page.getByTestId('mail-host').inputValue()).toBe('127.0.0.1');
