@@ -1,3 +1,4 @@
+import type { ApiItem, ApiResponse } from '@maas/contracts';
 import { api, refreshSession } from '../api/client.ts';
 import { sessionStore } from '../api/session.ts';
 import { postForm, type UploadProgress } from './upload.ts';
@@ -8,95 +9,29 @@ import { postForm, type UploadProgress } from './upload.ts';
  * person in the project.
  */
 
-export interface FileCounts {
-  in_progress: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  total: number;
-}
-
-export type Ranker = 'auto' | 'none' | 'default-2024-11-15';
+type KbPath = '/api/v1/projects/{id}/knowledge-bases/{kb_id}';
+type DocumentsPath = '/api/v1/projects/{id}/knowledge-bases/{kb_id}/documents';
 
 /** A knowledge base (a vector store of /v1) with its settings */
-export interface VectorStore {
-  id: string;
-  project_id: string;
-  name: string;
-  description: string | null;
-  usage_bytes: number;
-  /** ISO 8601 */
-  created_at: string;
-  last_active_at: string;
-  expires_at: string | null;
-  expires_after: { anchor: 'last_active_at'; days: number } | null;
-  status: 'in_progress' | 'completed' | 'expired';
-  file_counts: FileCounts;
-  embedding_model: string;
-  dimensions: number | null;
-  chunking_strategy: { type: 'static'; static: StaticChunking };
-  retrieval: {
-    ranker: Ranker;
-    max_num_results: number;
-    score_threshold: number;
-    rerank_model?: string | null;
-  };
-}
-
-export type Splitter = 'recursive' | 'heading' | 'parent_child';
-export interface StaticChunking {
-  max_chunk_size_tokens: number;
-  chunk_overlap_tokens: number;
-  splitter?: Splitter;
-  parent_chunk_size_tokens?: number;
-}
+export type VectorStore = ApiResponse<KbPath>;
+export type FileCounts = VectorStore['file_counts'];
+export type Ranker = VectorStore['retrieval']['ranker'];
+export type StaticChunking = VectorStore['chunking_strategy']['static'];
+export type Splitter = NonNullable<StaticChunking['splitter']>;
 export const SPLITTERS: Splitter[] = ['recursive', 'heading', 'parent_child'];
 
+/** A document of a knowledge base with its pipeline state per stage */
+export type VectorStoreFile = ApiItem<DocumentsPath>;
+export type FileStatus = VectorStoreFile['status'];
 export type StageName = 'parse' | 'split' | 'embed' | 'index';
+export type StageState = NonNullable<VectorStoreFile['stages'][StageName]>;
 export const STAGES: StageName[] = ['parse', 'split', 'embed', 'index'];
 
-export interface StageState {
-  /** epoch milliseconds */
-  started_at: number | null;
-  finished_at: number | null;
-  error: string | null;
-  count?: number;
-}
-
-export type FileStatus = 'in_progress' | 'completed' | 'failed' | 'cancelled';
-
-/** A document of a knowledge base with its pipeline state per stage */
-export interface VectorStoreFile {
-  id: string;
-  knowledge_base_id: string;
-  status: FileStatus;
-  usage_bytes: number;
-  /** ISO 8601 */
-  created_at: string;
-  last_error: { code: string; message: string } | null;
-  filename: string;
-  chunk_count: number;
-  stages: Partial<Record<StageName, StageState>>;
-}
-
-export interface ScoreBreakdown {
-  dense: number | null;
-  lexical: number | null;
-  dense_rank: number | null;
-  lexical_rank: number | null;
-  rerank?: number | null;
-  rerank_rank?: number | null;
-}
-
-export interface SearchHit {
-  file_id: string;
-  filename: string;
-  score: number;
-  chunk_id: string;
-  content: { type: 'text'; text: string }[];
-  score_breakdown: ScoreBreakdown;
-  headings?: string[];
-}
+export type SearchHit = ApiResponse<
+  '/api/v1/projects/{id}/knowledge-bases/{kb_id}/search',
+  'post'
+>['data'][number];
+export type ScoreBreakdown = SearchHit['score_breakdown'];
 
 const kbs = (project: string) => `/api/v1/projects/${encodeURIComponent(project)}/knowledge-bases`;
 const kb = (project: string, id: string) => `${kbs(project)}/${encodeURIComponent(id)}`;

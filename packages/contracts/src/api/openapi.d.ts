@@ -9808,7 +9808,15 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: {
+                                name: string;
+                                /** @enum {string} */
+                                type: "embedding" | "rerank";
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -9847,7 +9855,59 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: {
+                                id: string;
+                                project_id: string;
+                                name: string;
+                                description: string | null;
+                                /** @enum {string} */
+                                status: "expired" | "in_progress" | "completed";
+                                embedding_model: string;
+                                dimensions: number | null;
+                                chunking_strategy: {
+                                    /** @enum {string} */
+                                    type: "static";
+                                    static: {
+                                        max_chunk_size_tokens: number;
+                                        chunk_overlap_tokens: number;
+                                        /** @enum {string} */
+                                        splitter?: "recursive" | "heading" | "parent_child";
+                                        parent_chunk_size_tokens?: number;
+                                    };
+                                };
+                                retrieval: {
+                                    /** @enum {string} */
+                                    ranker: "auto" | "none" | "default-2024-11-15";
+                                    max_num_results: number;
+                                    score_threshold: number;
+                                    rerank_model?: string | null;
+                                    rerank_candidates?: number;
+                                };
+                                metadata: {
+                                    [key: string]: string;
+                                };
+                                expires_after: {
+                                    /** @enum {string} */
+                                    anchor: "last_active_at";
+                                    days: number;
+                                } | null;
+                                expires_at: string | null;
+                                last_active_at: string;
+                                created_at: string;
+                                file_counts: {
+                                    in_progress: number;
+                                    completed: number;
+                                    failed: number;
+                                    cancelled: number;
+                                    total: number;
+                                };
+                                usage_bytes: number;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -9903,11 +9963,60 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project_id: string;
+                            name: string;
+                            description: string | null;
+                            /** @enum {string} */
+                            status: "expired" | "in_progress" | "completed";
+                            embedding_model: string;
+                            dimensions: number | null;
+                            chunking_strategy: {
+                                /** @enum {string} */
+                                type: "static";
+                                static: {
+                                    max_chunk_size_tokens: number;
+                                    chunk_overlap_tokens: number;
+                                    /** @enum {string} */
+                                    splitter?: "recursive" | "heading" | "parent_child";
+                                    parent_chunk_size_tokens?: number;
+                                };
+                            };
+                            retrieval: {
+                                /** @enum {string} */
+                                ranker: "auto" | "none" | "default-2024-11-15";
+                                max_num_results: number;
+                                score_threshold: number;
+                                rerank_model?: string | null;
+                                rerank_candidates?: number;
+                            };
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            expires_after: {
+                                /** @enum {string} */
+                                anchor: "last_active_at";
+                                days: number;
+                            } | null;
+                            expires_at: string | null;
+                            last_active_at: string;
+                            created_at: string;
+                            file_counts: {
+                                in_progress: number;
+                                completed: number;
+                                failed: number;
+                                cancelled: number;
+                                total: number;
+                            };
+                            usage_bytes: number;
+                        };
+                    };
                 };
             };
         };
@@ -9942,7 +10051,56 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project_id: string;
+                            name: string;
+                            description: string | null;
+                            /** @enum {string} */
+                            status: "expired" | "in_progress" | "completed";
+                            embedding_model: string;
+                            dimensions: number | null;
+                            chunking_strategy: {
+                                /** @enum {string} */
+                                type: "static";
+                                static: {
+                                    max_chunk_size_tokens: number;
+                                    chunk_overlap_tokens: number;
+                                    /** @enum {string} */
+                                    splitter?: "recursive" | "heading" | "parent_child";
+                                    parent_chunk_size_tokens?: number;
+                                };
+                            };
+                            retrieval: {
+                                /** @enum {string} */
+                                ranker: "auto" | "none" | "default-2024-11-15";
+                                max_num_results: number;
+                                score_threshold: number;
+                                rerank_model?: string | null;
+                                rerank_candidates?: number;
+                            };
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            expires_after: {
+                                /** @enum {string} */
+                                anchor: "last_active_at";
+                                days: number;
+                            } | null;
+                            expires_at: string | null;
+                            last_active_at: string;
+                            created_at: string;
+                            file_counts: {
+                                in_progress: number;
+                                completed: number;
+                                failed: number;
+                                cancelled: number;
+                                total: number;
+                            };
+                            usage_bytes: number;
+                        };
+                    };
                 };
             };
         };
@@ -10028,7 +10186,56 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project_id: string;
+                            name: string;
+                            description: string | null;
+                            /** @enum {string} */
+                            status: "expired" | "in_progress" | "completed";
+                            embedding_model: string;
+                            dimensions: number | null;
+                            chunking_strategy: {
+                                /** @enum {string} */
+                                type: "static";
+                                static: {
+                                    max_chunk_size_tokens: number;
+                                    chunk_overlap_tokens: number;
+                                    /** @enum {string} */
+                                    splitter?: "recursive" | "heading" | "parent_child";
+                                    parent_chunk_size_tokens?: number;
+                                };
+                            };
+                            retrieval: {
+                                /** @enum {string} */
+                                ranker: "auto" | "none" | "default-2024-11-15";
+                                max_num_results: number;
+                                score_threshold: number;
+                                rerank_model?: string | null;
+                                rerank_candidates?: number;
+                            };
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            expires_after: {
+                                /** @enum {string} */
+                                anchor: "last_active_at";
+                                days: number;
+                            } | null;
+                            expires_at: string | null;
+                            last_active_at: string;
+                            created_at: string;
+                            file_counts: {
+                                in_progress: number;
+                                completed: number;
+                                failed: number;
+                                cancelled: number;
+                                total: number;
+                            };
+                            usage_bytes: number;
+                        };
+                    };
                 };
             };
         };
@@ -10061,7 +10268,56 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project_id: string;
+                            name: string;
+                            description: string | null;
+                            /** @enum {string} */
+                            status: "expired" | "in_progress" | "completed";
+                            embedding_model: string;
+                            dimensions: number | null;
+                            chunking_strategy: {
+                                /** @enum {string} */
+                                type: "static";
+                                static: {
+                                    max_chunk_size_tokens: number;
+                                    chunk_overlap_tokens: number;
+                                    /** @enum {string} */
+                                    splitter?: "recursive" | "heading" | "parent_child";
+                                    parent_chunk_size_tokens?: number;
+                                };
+                            };
+                            retrieval: {
+                                /** @enum {string} */
+                                ranker: "auto" | "none" | "default-2024-11-15";
+                                max_num_results: number;
+                                score_threshold: number;
+                                rerank_model?: string | null;
+                                rerank_candidates?: number;
+                            };
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            expires_after: {
+                                /** @enum {string} */
+                                anchor: "last_active_at";
+                                days: number;
+                            } | null;
+                            expires_at: string | null;
+                            last_active_at: string;
+                            created_at: string;
+                            file_counts: {
+                                in_progress: number;
+                                completed: number;
+                                failed: number;
+                                cancelled: number;
+                                total: number;
+                            };
+                            usage_bytes: number;
+                        };
+                    };
                 };
             };
         };
@@ -10111,7 +10367,34 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            search_query: string[];
+                            data: {
+                                file_id: string;
+                                filename: string;
+                                score: number;
+                                attributes: {
+                                    [key: string]: string | number | boolean;
+                                };
+                                content: {
+                                    /** @enum {string} */
+                                    type: "text";
+                                    text: string;
+                                }[];
+                                chunk_id: string;
+                                headings: string[];
+                                score_breakdown: {
+                                    dense: number | null;
+                                    lexical: number | null;
+                                    dense_rank: number | null;
+                                    lexical_rank: number | null;
+                                    rerank: number | null;
+                                    rerank_rank: number | null;
+                                };
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -10150,7 +10433,48 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: {
+                                id: string;
+                                knowledge_base_id: string;
+                                filename: string;
+                                /** @enum {string} */
+                                status: "in_progress" | "completed" | "failed" | "cancelled";
+                                last_error: {
+                                    code: string;
+                                    message: string;
+                                } | null;
+                                /** @description when each stage ran, what it counted and its error */
+                                stages: {
+                                    [key: string]: {
+                                        started_at: number | null;
+                                        finished_at: number | null;
+                                        error: string | null;
+                                        count?: number;
+                                    };
+                                };
+                                chunk_count: number;
+                                usage_bytes: number;
+                                attributes: {
+                                    [key: string]: string | number | boolean;
+                                };
+                                chunking_strategy: {
+                                    /** @enum {string} */
+                                    type: "static";
+                                    static: {
+                                        max_chunk_size_tokens: number;
+                                        chunk_overlap_tokens: number;
+                                        /** @enum {string} */
+                                        splitter?: "recursive" | "heading" | "parent_child";
+                                        parent_chunk_size_tokens?: number;
+                                    };
+                                };
+                                created_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -10192,11 +10516,49 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            knowledge_base_id: string;
+                            filename: string;
+                            /** @enum {string} */
+                            status: "in_progress" | "completed" | "failed" | "cancelled";
+                            last_error: {
+                                code: string;
+                                message: string;
+                            } | null;
+                            /** @description when each stage ran, what it counted and its error */
+                            stages: {
+                                [key: string]: {
+                                    started_at: number | null;
+                                    finished_at: number | null;
+                                    error: string | null;
+                                    count?: number;
+                                };
+                            };
+                            chunk_count: number;
+                            usage_bytes: number;
+                            attributes: {
+                                [key: string]: string | number | boolean;
+                            };
+                            chunking_strategy: {
+                                /** @enum {string} */
+                                type: "static";
+                                static: {
+                                    max_chunk_size_tokens: number;
+                                    chunk_overlap_tokens: number;
+                                    /** @enum {string} */
+                                    splitter?: "recursive" | "heading" | "parent_child";
+                                    parent_chunk_size_tokens?: number;
+                                };
+                            };
+                            created_at: string;
+                        };
+                    };
                 };
             };
         };
@@ -10229,11 +10591,49 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            knowledge_base_id: string;
+                            filename: string;
+                            /** @enum {string} */
+                            status: "in_progress" | "completed" | "failed" | "cancelled";
+                            last_error: {
+                                code: string;
+                                message: string;
+                            } | null;
+                            /** @description when each stage ran, what it counted and its error */
+                            stages: {
+                                [key: string]: {
+                                    started_at: number | null;
+                                    finished_at: number | null;
+                                    error: string | null;
+                                    count?: number;
+                                };
+                            };
+                            chunk_count: number;
+                            usage_bytes: number;
+                            attributes: {
+                                [key: string]: string | number | boolean;
+                            };
+                            chunking_strategy: {
+                                /** @enum {string} */
+                                type: "static";
+                                static: {
+                                    max_chunk_size_tokens: number;
+                                    chunk_overlap_tokens: number;
+                                    /** @enum {string} */
+                                    splitter?: "recursive" | "heading" | "parent_child";
+                                    parent_chunk_size_tokens?: number;
+                                };
+                            };
+                            created_at: string;
+                        };
+                    };
                 };
             };
         };
@@ -10305,7 +10705,45 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            knowledge_base_id: string;
+                            filename: string;
+                            /** @enum {string} */
+                            status: "in_progress" | "completed" | "failed" | "cancelled";
+                            last_error: {
+                                code: string;
+                                message: string;
+                            } | null;
+                            /** @description when each stage ran, what it counted and its error */
+                            stages: {
+                                [key: string]: {
+                                    started_at: number | null;
+                                    finished_at: number | null;
+                                    error: string | null;
+                                    count?: number;
+                                };
+                            };
+                            chunk_count: number;
+                            usage_bytes: number;
+                            attributes: {
+                                [key: string]: string | number | boolean;
+                            };
+                            chunking_strategy: {
+                                /** @enum {string} */
+                                type: "static";
+                                static: {
+                                    max_chunk_size_tokens: number;
+                                    chunk_overlap_tokens: number;
+                                    /** @enum {string} */
+                                    splitter?: "recursive" | "heading" | "parent_child";
+                                    parent_chunk_size_tokens?: number;
+                                };
+                            };
+                            created_at: string;
+                        };
+                    };
                 };
             };
         };
@@ -10337,7 +10775,14 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: {
+                                position: number;
+                                text: string;
+                            }[];
+                        };
+                    };
                 };
             };
         };

@@ -48,6 +48,105 @@ export function toDocumentDto(o: FileObject) {
   };
 }
 
+// Response schemas. The serializer drops what a schema does not name, and the handlers' return
+// types are checked against them, so every field of the stored settings is listed.
+const chunkingStrategy = z.object({
+  type: z.literal('static'),
+  static: z.object({
+    max_chunk_size_tokens: z.number(),
+    chunk_overlap_tokens: z.number(),
+    splitter: z.enum(['recursive', 'heading', 'parent_child']).optional(),
+    parent_chunk_size_tokens: z.number().optional(),
+  }),
+});
+const fileCounts = z.object({
+  in_progress: z.number(),
+  completed: z.number(),
+  failed: z.number(),
+  cancelled: z.number(),
+  total: z.number(),
+});
+const stage = z.object({
+  started_at: z.number().nullable(),
+  finished_at: z.number().nullable(),
+  error: z.string().nullable(),
+  count: z.number().optional(),
+});
+const attributes = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+
+export const knowledgeBaseDto = z.object({
+  id: z.string(),
+  project_id: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  status: z.enum(['expired', 'in_progress', 'completed']),
+  embedding_model: z.string(),
+  dimensions: z.number().nullable(),
+  chunking_strategy: chunkingStrategy,
+  retrieval: z.object({
+    ranker: z.enum(['auto', 'none', 'default-2024-11-15']),
+    max_num_results: z.number(),
+    score_threshold: z.number(),
+    rerank_model: z.string().nullable().optional(),
+    rerank_candidates: z.number().optional(),
+  }),
+  metadata: z.record(z.string(), z.string()),
+  expires_after: z.object({ anchor: z.literal('last_active_at'), days: z.number() }).nullable(),
+  expires_at: z.string().nullable(),
+  last_active_at: z.string(),
+  created_at: z.string(),
+  file_counts: fileCounts,
+  usage_bytes: z.number(),
+});
+
+export const documentDto = z.object({
+  id: z.string(),
+  knowledge_base_id: z.string(),
+  filename: z.string(),
+  status: z.enum(['in_progress', 'completed', 'failed', 'cancelled']),
+  last_error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  stages: z
+    .partialRecord(z.enum(['parse', 'split', 'embed', 'index']), stage)
+    .describe('when each stage ran, what it counted and its error'),
+  chunk_count: z.number(),
+  usage_bytes: z.number(),
+  attributes,
+  chunking_strategy: chunkingStrategy,
+  created_at: z.string(),
+});
+
+export const knowledgeBaseList = z.object({
+  data: z.array(knowledgeBaseDto),
+  next_cursor: z.string().nullable(),
+});
+export const documentList = z.object({ data: z.array(documentDto), next_cursor: z.string().nullable() });
+export const knowledgeModelList = z.object({
+  data: z.array(z.object({ name: z.string(), type: z.enum(['embedding', 'rerank']) })),
+});
+export const chunkList = z.object({ data: z.array(z.object({ position: z.number(), text: z.string() })) });
+export const searchResults = z.object({
+  search_query: z.array(z.string()),
+  data: z.array(
+    z.object({
+      file_id: z.string(),
+      filename: z.string(),
+      score: z.number(),
+      attributes,
+      content: z.array(z.object({ type: z.literal('text'), text: z.string() })),
+      chunk_id: z.string(),
+      headings: z.array(z.string()),
+      score_breakdown: z.object({
+        dense: z.number().nullable(),
+        lexical: z.number().nullable(),
+        dense_rank: z.number().nullable(),
+        lexical_rank: z.number().nullable(),
+        rerank: z.number().nullable(),
+        rerank_rank: z.number().nullable(),
+      }),
+    }),
+  ),
+});
+
 /** What the audit log keeps of a knowledge base (its settings, never its content). */
 export const auditView = (row: VectorStoreRow) => ({
   id: row.id,

@@ -9,12 +9,19 @@ import { auditContextOf } from '../../http/request-context.ts';
 import type { AuditService } from '../audit/index.ts';
 import {
   auditView,
+  chunkList,
   createKnowledgeBaseBody,
+  documentDto,
+  documentList,
   documentParams,
   documentsQuery,
   kbParams,
+  knowledgeBaseDto,
+  knowledgeBaseList,
   knowledgeBasesQuery,
+  knowledgeModelList,
   projectParams,
+  searchResults,
   toDocumentDto,
   toKnowledgeBaseDto,
 } from './admin-dto.ts';
@@ -89,6 +96,7 @@ export async function adminKnowledgeRoutes(app: FastifyInstance, opts: AdminKnow
       schema: {
         tags,
         summary: 'The embedding and rerank models a knowledge base of the project may use',
+        response: { 200: knowledgeModelList },
         params: projectParams,
       },
     },
@@ -101,6 +109,7 @@ export async function adminKnowledgeRoutes(app: FastifyInstance, opts: AdminKnow
       schema: {
         tags,
         summary: "The project's knowledge bases",
+        response: { 200: knowledgeBaseList },
         params: projectParams,
         querystring: knowledgeBasesQuery,
       },
@@ -124,6 +133,7 @@ export async function adminKnowledgeRoutes(app: FastifyInstance, opts: AdminKnow
       schema: {
         tags,
         summary: 'Create a knowledge base (embedding model from the registry, chunking, retrieval defaults)',
+        response: { 201: knowledgeBaseDto },
         params: projectParams,
         body: createKnowledgeBaseBody,
       },
@@ -141,7 +151,9 @@ export async function adminKnowledgeRoutes(app: FastifyInstance, opts: AdminKnow
 
   r.get(
     `${base}/:kb_id`,
-    { schema: { tags, summary: 'One knowledge base', params: kbParams } },
+    {
+      schema: { tags, summary: 'One knowledge base', params: kbParams, response: { 200: knowledgeBaseDto } },
+    },
     async (req) => dto(req, await stores.retrieve(scopeOf(req), req.params.kb_id)),
   );
 
@@ -154,6 +166,7 @@ export async function adminKnowledgeRoutes(app: FastifyInstance, opts: AdminKnow
           'Change a knowledge base: new chunking settings or another embedding model re-index every document',
         params: kbParams,
         body: updateStoreBody,
+        response: { 200: knowledgeBaseDto },
       },
     },
     async (req) =>
@@ -181,7 +194,12 @@ export async function adminKnowledgeRoutes(app: FastifyInstance, opts: AdminKnow
   r.post(
     `${base}/:kb_id/reindex`,
     {
-      schema: { tags, summary: 'Split, embed and index every document again', params: kbParams },
+      schema: {
+        tags,
+        summary: 'Split, embed and index every document again',
+        params: kbParams,
+        response: { 200: knowledgeBaseDto },
+      },
     },
     async (req) =>
       dto(
@@ -201,6 +219,7 @@ export async function adminKnowledgeRoutes(app: FastifyInstance, opts: AdminKnow
       schema: {
         tags,
         summary: 'Search a knowledge base (the playground): hits with their score breakdown',
+        response: { 200: searchResults },
         params: kbParams,
         body: searchBody,
       },
@@ -218,6 +237,7 @@ export async function adminKnowledgeRoutes(app: FastifyInstance, opts: AdminKnow
       schema: {
         tags,
         summary: "A knowledge base's documents with their pipeline state per stage",
+        response: { 200: documentList },
         params: kbParams,
         querystring: documentsQuery,
       },
@@ -261,6 +281,7 @@ export async function adminKnowledgeRoutes(app: FastifyInstance, opts: AdminKnow
         summary: 'Add a file already in /v1/files of the project (ingested in the background)',
         params: kbParams,
         body: createFileBody,
+        response: { 201: documentDto },
       },
     },
     async (req, reply) => reply.code(201).send(await addDocument(req, req.params.kb_id, req.body)),
@@ -274,6 +295,7 @@ export async function adminKnowledgeRoutes(app: FastifyInstance, opts: AdminKnow
         summary: 'Upload a document (multipart/form-data: file) and add it (ingested in the background)',
         params: kbParams,
         consumes: ['multipart/form-data'],
+        response: { 201: documentDto },
       },
     },
     async (req, reply) => {
@@ -292,6 +314,7 @@ export async function adminKnowledgeRoutes(app: FastifyInstance, opts: AdminKnow
       schema: {
         tags,
         summary: "Change a document's attributes (what search filters match)",
+        response: { 200: documentDto },
         params: documentParams,
         body: updateFileBody,
       },
@@ -326,7 +349,12 @@ export async function adminKnowledgeRoutes(app: FastifyInstance, opts: AdminKnow
   r.get(
     `${base}/:kb_id/documents/:file_id/chunks`,
     {
-      schema: { tags, summary: 'The chunks a document was split into, in order', params: documentParams },
+      schema: {
+        tags,
+        summary: 'The chunks a document was split into, in order',
+        params: documentParams,
+        response: { 200: chunkList },
+      },
     },
     async (req) => {
       const page = await files.content(scopeOf(req), req.params.kb_id, req.params.file_id);
