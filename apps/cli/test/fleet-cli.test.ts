@@ -155,7 +155,10 @@ describe('maas nodes, deployments, replicas and top', { timeout: 180_000 }, () =
   it('lists replicas, shows one, prints its logs; top shows the node and the replica', async () => {
     const ls = await maas(['replicas', 'ls', '--deployment', 'tiny', '-o', 'json']);
     expect(ls.code, ls.stderr).toBe(0);
-    const running = ls.json().filter((r: { state: string }) => r.state === 'running');
+    // the replica scaled away may still be running out its drain period (desired: stop)
+    const running = ls
+      .json()
+      .filter((r: { state: string; desired: string }) => r.state === 'running' && r.desired === 'run');
     expect(running.length).toBeGreaterThanOrEqual(1);
     const rep = running[0];
     const table = await maas(['replicas', 'ls']);
