@@ -17,6 +17,7 @@ import {
   newConsolePage,
   screenshot,
   setUpGateway,
+  switchLanguage,
   visit as visitPage,
 } from './harness.ts';
 
@@ -201,13 +202,11 @@ describe('async jobs page', { timeout: 90_000 }, () => {
 
   it('reads in Chinese', async () => {
     await page.locator('.ant-drawer-close').click();
-    await page.getByTestId('language-switch').hover();
-    await page.getByTestId('lang-zh').click();
+    await switchLanguage(page, 'zh');
     await eventually(() => page.locator('[data-page="jobs"]').textContent()).toContain('异步任务');
     expect(await page.locator('.ant-table-tbody').textContent()).toContain('已取消');
     await shot('55-async-jobs-zh');
-    await page.getByTestId('language-switch').hover();
-    await page.getByTestId('lang-en').click();
+    await switchLanguage(page, 'en');
     await eventually(() => page.locator('body').textContent()).toContain('Async jobs');
   });
 });

@@ -18,6 +18,7 @@ import {
   newConsolePage,
   screenshot,
   setUpGateway,
+  switchLanguage,
   visit as visitPage,
 } from './harness.ts';
 
@@ -246,8 +247,7 @@ describe('web console', { timeout: 45_000 }, () => {
 
   it('switches language to 简体中文 and theme to dark, and remembers them', async () => {
     await visit('/');
-    await page.getByTestId('language-switch').hover();
-    await page.getByTestId('lang-zh').click();
+    await switchLanguage(page, 'zh');
     await eventually(() => page.locator('.ant-pro-page-container').first().textContent()).toContain('概览');
     await shot('19-overview-zh');
     await page.getByTestId('theme-toggle').click();
@@ -259,8 +259,7 @@ describe('web console', { timeout: 45_000 }, () => {
     await visit('/keys');
     await shot('21-keys-zh-dark');
     await page.getByTestId('theme-toggle').click();
-    await page.getByTestId('language-switch').hover();
-    await page.getByTestId('lang-en').click();
+    await switchLanguage(page, 'en');
     await eventually(() => page.locator('body').textContent()).toContain('API keys');
   });
 

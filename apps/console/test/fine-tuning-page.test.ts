@@ -7,7 +7,14 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer, writeTin
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsoleIfNeeded } from '../scripts/build-if-needed.mjs';
-import { eventually, launchChromium, newConsolePage, screenshot, visit as visitPage } from './harness.ts';
+import {
+  eventually,
+  launchChromium,
+  newConsolePage,
+  screenshot,
+  switchLanguage,
+  visit as visitPage,
+} from './harness.ts';
 
 /**
  * The fine-tuning pages in a real browser against a real `maas serve` whose local node trains
@@ -199,13 +206,11 @@ describe.skipIf(!hasTorch)('fine-tuning pages', { timeout: 300_000 }, () => {
   });
 
   it('reads in Chinese', async () => {
-    await page.getByTestId('language-switch').hover();
-    await page.getByTestId('lang-zh').click();
+    await switchLanguage(page, 'zh');
     await eventually(() => page.locator('[data-page="fine-tuning"]').textContent()).toContain('微调');
     expect(await page.locator('.ant-table-tbody').textContent()).toContain('已成功');
     await shot('95-fine-tuning-zh');
-    await page.getByTestId('language-switch').hover();
-    await page.getByTestId('lang-en').click();
+    await switchLanguage(page, 'en');
     await eventually(() => page.locator('body').textContent()).toContain('Fine-tuning');
   });
 });

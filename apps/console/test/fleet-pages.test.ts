@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentProcess, killQuietly, spawnAgent } from '../../server/test/support/fleet-agents.ts';
 import { buildConsoleIfNeeded } from '../scripts/build-if-needed.mjs';
-import { launchChromium, newConsolePage, screenshot, visit as visitPage } from './harness.ts';
+import { launchChromium, newConsolePage, screenshot, switchLanguage, visit as visitPage } from './harness.ts';
 
 /**
  * The fleet pages in a real browser against a real `maas serve` and two real `maas agent`
@@ -247,8 +247,7 @@ describe('fleet pages', { timeout: 180_000 }, () => {
     await viewerPage.context().close();
 
     await visit('/deployments');
-    await page.getByTestId('language-switch').hover();
-    await page.getByTestId('lang-zh').click();
+    await switchLanguage(page, 'zh');
     await page.getByTestId('theme-toggle').click();
     await page.getByText('新建部署').waitFor();
     await shot('80-deployments-zh-dark');

@@ -50,6 +50,33 @@ export async function screenshot(page: Page, dir: string, name: string): Promise
 export const eventually = <T>(read: () => T | Promise<T>) =>
   expect.poll(read, { timeout: 15_000, interval: 100 });
 
+/**
+ * Switches the console's language through the header menu. The hover menu can still be closing from
+ * the last switch, and a click on a closing item is lost, so it retries until the header shows it.
+ */
+export async function switchLanguage(page: Page, lang: 'en' | 'zh'): Promise<void> {
+  const shown = lang === 'zh' ? '中文' : 'EN';
+  const button = page.getByTestId('language-switch');
+  await expect
+    .poll(
+      async () => {
+        if ((await button.textContent())?.includes(shown)) return true;
+        await page.mouse.move(0, 0);
+        await button.hover();
+        const item = page.locator('.ant-dropdown:not(.ant-dropdown-hidden)').getByTestId(`lang-${lang}`);
+        await item.click({ timeout: 2_000 }).catch(() => {});
+        return (await button.textContent())?.includes(shown) ?? false;
+      },
+      { timeout: 20_000, interval: 200 },
+    )
+    .toBe(true);
+  await page.mouse.move(0, 0);
+  await page
+    .locator('.ant-dropdown:not(.ant-dropdown-hidden)')
+    .waitFor({ state: 'detached', timeout: 5_000 })
+    .catch(() => {});
+}
+
 /** Opens a console page: with the sider menu when the console is open (no reload), else by URL. */
 export async function visit(page: Page, baseUrl: string, path: string): Promise<void> {
   const id = path.slice(1) || 'overview';

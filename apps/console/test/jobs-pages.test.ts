@@ -21,6 +21,7 @@ import {
   newConsolePage,
   screenshot,
   setUpGateway,
+  switchLanguage,
   visit as visitPage,
 } from './harness.ts';
 
@@ -338,8 +339,7 @@ describe('webhooks, files and batches pages', { timeout: 60_000 }, () => {
   });
 
   it('reads in Chinese on the dark theme', async () => {
-    await page.getByTestId('language-switch').hover();
-    await page.getByTestId('lang-zh').click();
+    await switchLanguage(page, 'zh');
     await page.getByTestId('theme-toggle').click();
     await eventually(() => page.locator('.ant-table-tbody').textContent()).toContain('已完成');
     await shot('39-batches-zh-dark');
@@ -347,8 +347,7 @@ describe('webhooks, files and batches pages', { timeout: 60_000 }, () => {
     await eventually(() => page.locator('.ant-table-tbody').textContent()).toContain('已启用');
     await shot('40-webhooks-zh-dark');
     await page.getByTestId('theme-toggle').click();
-    await page.getByTestId('language-switch').hover();
-    await page.getByTestId('lang-en').click();
+    await switchLanguage(page, 'en');
     await eventually(() => page.locator('body').textContent()).toContain('Webhooks');
   });
 

@@ -17,6 +17,7 @@ import {
   newConsolePage,
   screenshot,
   setUpGateway,
+  switchLanguage,
   visit as visitPage,
 } from './harness.ts';
 
@@ -215,13 +216,11 @@ describe('knowledge bases page', { timeout: 120_000 }, () => {
   });
 
   it('reads in Chinese, and deletes the store', async () => {
-    await page.getByTestId('language-switch').hover();
-    await page.getByTestId('lang-zh').click();
+    await switchLanguage(page, 'zh');
     await eventually(() => page.locator('[data-page="knowledge"]').textContent()).toContain('知识库');
     expect(await page.locator('.ant-table-tbody').textContent()).toContain('已完成');
     await shot('65-knowledge-zh');
-    await page.getByTestId('language-switch').hover();
-    await page.getByTestId('lang-en').click();
+    await switchLanguage(page, 'en');
     await eventually(() => page.locator('body').textContent()).toContain('Knowledge bases');
 
     await storeRow('Harbour handbook').getByTestId('kb-store-delete').click();

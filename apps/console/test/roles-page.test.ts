@@ -4,7 +4,14 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from '@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsoleIfNeeded } from '../scripts/build-if-needed.mjs';
-import { eventually, launchChromium, newConsolePage, screenshot, visit as visitPage } from './harness.ts';
+import {
+  eventually,
+  launchChromium,
+  newConsolePage,
+  screenshot,
+  switchLanguage,
+  visit as visitPage,
+} from './harness.ts';
 
 /**
  * The roles page in Debian's chromium: a custom role made from grouped permission checkboxes, a
@@ -123,13 +130,11 @@ describe('roles in the console', { timeout: 90_000 }, () => {
     await viewer.close();
 
     await visit('/roles');
-    await page.getByTestId('language-switch').hover();
-    await page.getByTestId('lang-zh').click();
+    await switchLanguage(page, 'zh');
     await eventually(() => page.getByTestId('role-perms-key manager').textContent()).toBe('4 项权限');
     await expect.poll(() => page.getByTestId('project-roles-card').textContent()).toContain('项目角色');
     await shot('roles-zh');
-    await page.getByTestId('language-switch').hover();
-    await page.getByTestId('lang-en').click();
+    await switchLanguage(page, 'en');
     // The language menu must be gone and the page English again before the confirm opens.
     await eventually(() => page.getByTestId('role-perms-key manager').textContent()).toBe('4 permissions');
     await page.mouse.move(0, 0);
