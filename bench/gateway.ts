@@ -3,6 +3,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildBundleIfStale } from '../apps/cli/scripts/build-bundle.mjs';
 import { cpuTimeMs } from './lib/cpu-time.ts';
 import { runLoad } from './lib/load.ts';
 import { firstMessage, forkChild } from './lib/processes.ts';
@@ -156,6 +157,7 @@ async function main(): Promise<void> {
       `note: ${availableParallelism()} CPUs shared by the load generator, the upstream and the system under test — compare ratios, not absolute figures`,
     );
   }
+  if (systemNames.some((name) => name.startsWith('maas'))) await buildBundleIfStale();
   const upstreamChild = forkChild(fileURLToPath(new URL('./lib/upstream-process.ts', import.meta.url)));
   const { url: upstream } = await firstMessage<{ url: string }>(upstreamChild);
   console.log(`fake upstream at ${upstream}; ${durationS}s per run, connections ${connections.join(',')}`);

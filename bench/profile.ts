@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildBundleIfStale } from '../apps/cli/scripts/build-bundle.mjs';
 import { runLoad } from './lib/load.ts';
 import { firstMessage, forkChild } from './lib/processes.ts';
 import { printBudget } from './lib/profile-budget.ts';
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
 const cpuProf = ['--cpu-prof', `--cpu-prof-dir=${args.dir}`];
 const scenario = SCENARIOS.find((s) => s.name === args.scenario);
 if (!scenario) throw new Error(`unknown scenario ${args.scenario}`);
+if (args.system !== 'baseline') await buildBundleIfStale();
 const upstreamChild = forkChild(new URL('./lib/upstream-process.ts', import.meta.url).pathname);
 const { url: upstream } = await firstMessage<{ url: string }>(upstreamChild);
 const target: Target =
@@ -52,7 +54,7 @@ const target: Target =
         {
           governance: args.governance !== 'off',
           redis: args.redis,
-          execArgv: ['--import', 'tsx', ...cpuProf],
+          execArgv: cpuProf,
         },
       )(upstream);
 const before = new Set(existsSync(args.dir) ? readdirSync(args.dir) : []);

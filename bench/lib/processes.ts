@@ -8,10 +8,10 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Forks a TypeScript (or JS) file with IPC; `execArgv` defaults to tsx. */
+/** Forks a TypeScript (or JS) file with IPC; `execArgv` defaults to tsx; an `env` entry set to undefined is left out. */
 export function forkChild(
   file: string,
-  options: { args?: string[]; env?: Record<string, string>; execArgv?: string[] } = {},
+  options: { args?: string[]; env?: Record<string, string | undefined>; execArgv?: string[] } = {},
 ): Child {
   const child = fork(file, options.args ?? [], {
     execArgv: options.execArgv ?? ['--import', 'tsx'],

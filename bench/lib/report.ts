@@ -36,6 +36,8 @@ export const COMPARISONS: [string, string][] = [
   ['maas', 'portkey'],
   ['maas', 'maas-no-governance'],
   ['maas-redis', 'maas-no-governance'],
+  ['maas-distributed', 'maas'],
+  ['maas-distributed', 'baseline'],
   ['baseline', 'direct'],
   ['portkey', 'direct'],
 ];

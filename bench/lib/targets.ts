@@ -85,30 +85,64 @@ export const portkey: TargetFactory = async (upstream) => {
   };
 };
 
+/** The production bundle (`npm run build`): maas is measured as `npm start` and the image run it. */
+const BUNDLE = here('../../dist/maas.mjs');
+
+/** Waits for `/readyz` to answer 200 (the port opens before the server is ready to serve). */
+async function ready(url: string, child: Child, timeoutMs = 240_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.process.exitCode !== null) throw new Error(`maas exited early\n${child.output().trim()}`);
+    const ok = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > deadline)
+      throw new Error(`maas not ready after ${timeoutMs} ms\n${child.output().trim()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /**
- * maas itself, as a child process on in-memory PGlite, configured through its admin API.
- * `env` selects a variant (e.g. a later governance on/off comparison registers a second entry).
+ * maas itself, `maas serve` from the production bundle (build it first: `buildBundle`) on in-memory
+ * PGlite, configured through its admin API. `env` selects a variant (MAAS_* settings); MAAS_*
+ * variables of the bench's own environment reach every variant. MAAS_BENCH_DATABASE_URL /
+ * MAAS_BENCH_REDIS_URL run it on PostgreSQL / Redis.
  */
 export function maas(
   name = 'maas',
   env: Record<string, string> = {},
-  opts: { governance?: boolean; redis?: boolean; execArgv?: string[] } = {},
+  opts: { governance?: boolean; redis?: boolean; postgres?: boolean; execArgv?: string[] } = {},
 ): TargetFactory {
   return async (upstream) => {
     const admin = { email: 'bench@localhost', password: randomBytes(12).toString('hex') };
     // on PostgreSQL, a scratch database of its own, dropped afterwards
-    const base = process.env.MAAS_BENCH_DATABASE_URL;
+    const base = opts.postgres
+      ? (process.env.MAAS_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test')
+      : process.env.MAAS_BENCH_DATABASE_URL;
     const scratch = base ? await createScratchDatabase(base) : undefined;
     const redisUrl = opts.redis ? (process.env.MAAS_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379') : undefined;
     const redis = redisUrl ? new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 }) : undefined;
-    const child = forkChild(here('./maas-process.ts'), {
-      execArgv: opts.execArgv,
+    const port = await freePort();
+    const own = process.env;
+    const child = forkChild(BUNDLE, {
+      args: ['serve'],
+      execArgv: opts.execArgv ?? [],
       env: {
+        NODE_ENV: 'production',
+        MAAS_SECRET_KEY: own.MAAS_SECRET_KEY ?? randomBytes(32).toString('hex'),
+        MAAS_LOG_LEVEL: own.MAAS_LOG_LEVEL ?? 'warn',
+        // the bench's fake upstreams listen on loopback, allowed as a self-hosted upstream's range would be
+        MAAS_OUTBOUND_ALLOW: own.MAAS_OUTBOUND_ALLOW ?? '127.0.0.0/8',
         MAAS_ADMIN_EMAIL: admin.email,
         MAAS_ADMIN_PASSWORD: admin.password,
         ...env,
-        ...(scratch ? { MAAS_BENCH_DATABASE_URL: scratch.url } : {}),
-        ...(redisUrl ? { MAAS_BENCH_REDIS_URL: redisUrl } : {}),
+        MAAS_HOST: '127.0.0.1',
+        MAAS_PORT: String(port),
+        MAAS_DATA_DIR: 'memory://',
+        DATABASE_URL: scratch?.url,
+        REDIS_URL: redisUrl ?? own.MAAS_BENCH_REDIS_URL,
       },
     });
     const stop = async () => {
@@ -117,7 +151,8 @@ export function maas(
       redis?.disconnect();
     };
     try {
-      const url = await started(child);
+      const url = `http://127.0.0.1:${port}`;
+      await ready(url, child);
       const setup = await setUpMaas(
         url,
         admin,
@@ -162,5 +197,7 @@ export const SYSTEMS: Record<string, TargetFactory> = {
   maas: maas(),
   'maas-no-governance': maas('maas-no-governance', {}, { governance: false }),
   'maas-redis': maas('maas-redis', {}, { redis: true }),
+  // the distributed setup: PostgreSQL for the database, Redis for limits and the event bus
+  'maas-distributed': maas('maas-distributed', {}, { postgres: true, redis: true }),
   portkey,
 };

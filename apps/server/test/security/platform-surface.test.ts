@@ -79,7 +79,7 @@ describe('/metrics', () => {
       await plain.close();
       await separate.close();
     }
-  });
+  }, 120_000); // two servers start inside the test
 });
 
 describe('console pages', () => {

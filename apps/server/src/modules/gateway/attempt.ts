@@ -1,16 +1,18 @@
 import type { FastifyReply } from 'fastify';
-import type { Dispatcher } from 'undici';
 import { describeError } from '../providers/index.ts';
 import { AbortSwitch } from './abort-switch.ts';
 import type { Pick } from './choose-target.ts';
 import type { GatewayContext } from './context.ts';
 import { clientGone, connectionFailure, type Failure, timeoutFailure, upstreamFailure } from './failures.ts';
-import { readErrorBody } from './read-body.ts';
 import { relayJson } from './relay-json.ts';
 import { relayStream } from './relay-stream.ts';
 import type { RequestState } from './request-state.ts';
 import { isRetryableStatus, retryAfterMs } from './retry.ts';
 import { endAttemptSpan, startAttemptSpan } from './trace-request.ts';
+import { callUpstream, type UpstreamAnswer } from './upstream-call.ts';
+
+/** An error answer's message is read from at most this many bytes; the rest is dropped. */
+const ERROR_BODY_LIMIT = 64 * 1024;
 
 export type AttemptResult = { kind: 'done' } | { kind: 'retry' | 'fail'; failure: Failure };
 
@@ -22,7 +24,7 @@ export interface Relay {
   state: RequestState;
   pick: Pick;
   reply: FastifyReply;
-  res: Dispatcher.ResponseData;
+  res: UpstreamAnswer;
   /** performance.now() when the request went to the upstream */
   started: number;
   /** what the breaker and health book learn from this attempt */
@@ -74,7 +76,7 @@ export async function attempt(
     state,
     pick,
     reply,
-    res: undefined as unknown as Dispatcher.ResponseData,
+    res: undefined as unknown as UpstreamAnswer,
     started,
     verdict: 'fail',
     stopTimer() {
@@ -96,15 +98,18 @@ export async function attempt(
 
   try {
     try {
-      relay.res = await provider.pool.request({
-        method: 'POST',
-        path: upstream.path,
-        headers: span ? span.headers(headers) : headers,
-        body: upstream.body,
-        signal: controller,
-        headersTimeout: provider.timeoutMs,
-        bodyTimeout: provider.timeoutMs,
-      });
+      relay.res = await callUpstream(
+        provider.pool,
+        {
+          method: 'POST',
+          path: upstream.path,
+          headers: span ? span.headers(headers) : headers,
+          body: upstream.body,
+          headersTimeout: provider.timeoutMs,
+          bodyTimeout: provider.timeoutMs,
+        },
+        controller,
+      );
     } catch (err) {
       result = relay.failed(err);
       return result;
@@ -120,6 +125,7 @@ export async function attempt(
       endAttemptSpan(span, state, relay.res?.statusCode ?? null, failure, committedBefore);
     }
     clearTimeout(timer);
+    relay.res?.dispose();
     if (state.controller === controller) state.controller = null;
     state.waitedMs += state.committed ? 0 : performance.now() - started;
     const now = Date.now();
@@ -133,7 +139,7 @@ export async function attempt(
 /** An error status from the upstream: read its message and classify it. */
 async function rejected(relay: Relay, status: number): Promise<AttemptResult> {
   const res = relay.res;
-  const body = await readErrorBody(res.body);
+  const body = await res.whole(ERROR_BODY_LIMIT).catch(() => Buffer.alloc(0));
   if (relay.state.clientGone) return relay.failed(null);
   const info = relay.pick.provider.adapter.readError(status, body);
   const retryable = !info.contextLength && isRetryableStatus(status);

@@ -3,7 +3,6 @@ import type { TranslatedResponse } from './adapters/types.ts';
 import type { AttemptResult, Relay } from './attempt.ts';
 import { finishAnswer } from './cache/index.ts';
 import { clientGone } from './failures.ts';
-import { readBody } from './read-body.ts';
 import { responseHeaders } from './response-headers.ts';
 import { settleUsage } from './usage-record.ts';
 
@@ -14,7 +13,7 @@ export async function readAnswer(
   const { state, pick } = relay;
   let buf: Buffer;
   try {
-    buf = await readBody(relay.res.body, relay.gw.maxResponseBytes);
+    buf = await relay.res.whole(relay.gw.maxResponseBytes);
   } catch (err) {
     return { failed: relay.failed(err) };
   }

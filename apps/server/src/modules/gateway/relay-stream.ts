@@ -1,8 +1,8 @@
 import { nativeMessages } from './adapters/anthropic/native.ts';
 import type { AttemptResult, Relay } from './attempt.ts';
+import { drained } from './drained.ts';
 import { clientGone, failure } from './failures.ts';
 import { completionAsEvents } from './json-as-stream.ts';
-import { drained } from './read-body.ts';
 import { readAnswer } from './relay-json.ts';
 import { responseHeaders } from './response-headers.ts';
 
@@ -33,7 +33,7 @@ export async function relayStream(relay: Relay): Promise<AttemptResult> {
     native: nativeMessages(state.body) !== null,
   });
   const translator = state.guard ? state.guard.wrapStream(made) : made;
-  const chunks = relay.res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const chunks = relay.res.chunks();
   let first: Buffer | string | null = null;
   try {
     while (first === null) {

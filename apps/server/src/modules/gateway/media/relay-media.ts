@@ -1,7 +1,7 @@
 import type { MediaUsage } from '../../metering/index.ts';
 import type { AttemptResult, Relay } from '../attempt.ts';
+import { drained } from '../drained.ts';
 import { clientGone, failure } from '../failures.ts';
-import { drained, readBody } from '../read-body.ts';
 import { responseHeaders } from '../response-headers.ts';
 
 /** An answer that is not what the endpoint promises: another target may do better. */
@@ -13,7 +13,7 @@ function badAnswer(relay: Relay, message: string): AttemptResult {
 /** Reads the whole answer; null with the attempt's result set when reading failed. */
 async function readWhole(relay: Relay): Promise<Buffer | AttemptResult> {
   try {
-    return await readBody(relay.res.body, relay.gw.maxResponseBytes);
+    return await relay.res.whole(relay.gw.maxResponseBytes);
   } catch (err) {
     return relay.failed(err);
   }
@@ -84,7 +84,7 @@ export async function relayTranscript(relay: Relay): Promise<AttemptResult> {
  */
 export async function relaySpeech(relay: Relay): Promise<AttemptResult> {
   const { state, pick, reply } = relay;
-  const chunks = relay.res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const chunks = relay.res.chunks();
   let first: IteratorResult<Buffer>;
   try {
     first = await chunks.next();
