@@ -35,6 +35,7 @@ import { providerRoutes } from './modules/providers/index.ts';
 import { registryRoutes } from './modules/registry/index.ts';
 import { webhookRoutes } from './modules/webhooks/index.ts';
 import type { Services } from './services.ts';
+import { releaseStartMemory } from './start-memory.ts';
 
 export interface BuildAppOptions {
   services: Services;
@@ -70,6 +71,13 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
   });
   registerErrorMapper(app);
   recordHttpMetrics(app, services.metrics);
+  // once it listens, its start is over
+  app.addHook('onListen', (done) => {
+    setImmediate(() =>
+      releaseStartMemory().catch((err) => app.log.warn({ err }, 'start memory not released')),
+    );
+    done();
+  });
 
   await app.register(swagger, {
     openapi: {
