@@ -1,6 +1,5 @@
 import type { EmbeddedAgent } from '@maas/contracts/agent';
 import { createOutboundPolicy } from '@maas/outbound';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { createSecretBox } from './crypto/secret-box.ts';
@@ -96,8 +95,9 @@ export async function createServices(deps: CoreDeps) {
   const keys = createKeyService({ db, audit, bus, log });
   await keys.start();
   // limit counters shared by every replica when Redis is configured; fail fast rather than queue when it is down
+  // ioredis loads only when Redis is configured: an embedded server never needs it
   const limitsRedis = config.redisUrl
-    ? new Redis(config.redisUrl, {
+    ? new (await import('ioredis')).Redis(config.redisUrl, {
         maxRetriesPerRequest: 1,
         enableOfflineQueue: false,
         commandTimeout: 2_000,

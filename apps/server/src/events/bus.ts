@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 
@@ -59,6 +58,7 @@ export function createMemoryBus(log?: Logger): Bus {
 const CHANNEL_PREFIX = 'maas:';
 
 export async function createRedisBus(url: string, log: Logger): Promise<Bus> {
+  const { Redis } = await import('ioredis'); // only with REDIS_URL: an embedded server never loads it
   const pub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
   const sub = new Redis(url, { lazyConnect: true });
   const listeners = new Map<string, Set<Listener>>();

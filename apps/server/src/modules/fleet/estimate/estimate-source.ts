@@ -1,6 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gguf } from '@huggingface/gguf';
 import { isGgufName, type ModelSource } from '@maas/contracts/agent';
 import {
   createOutboundPolicy,
@@ -42,6 +41,7 @@ async function estimatePath(path: string, opts: EstimateOptions): Promise<Memory
   if (!info) throw new EstimateUnavailable(`${path} is not on this machine`);
   if (info.isFile()) {
     if (isGgufName(path)) {
+      const { gguf } = await import('@huggingface/gguf'); // loaded by the first estimate, not at start
       const parsed = await gguf(path, { allowLocalFile: true });
       return estimateFromGguf(parsed, info.size, opts.contextLength);
     }
@@ -74,6 +74,7 @@ async function estimateUrl(url: string, fileName: string, opts: EstimateOptions)
     if (!head.ok) throw new EstimateUnavailable(`${url} answered ${head.status}`);
     const size = Number(head.headers.get('content-length') ?? Number.NaN);
     if (isGgufName(fileName)) {
+      const { gguf } = await import('@huggingface/gguf');
       const parsed = await gguf(url, { fetch: timedFetch });
       if (!Number.isFinite(size)) throw new EstimateUnavailable(`${url} did not say how large it is`);
       return estimateFromGguf(parsed, size, opts.contextLength);

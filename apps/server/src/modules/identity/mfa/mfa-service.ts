@@ -173,7 +173,7 @@ export function createMfaService({ db, secrets }: Deps) {
 
     /** A new secret, shown once as an otpauth URI; it counts only once a code from it is confirmed. */
     async startEnrolment(userId: string, email: string): Promise<{ secret: string; otpauth_uri: string }> {
-      const secret = newTotpSecret();
+      const secret = await newTotpSecret();
       await db.transaction(async (tx) => {
         const factor = await factorOf(tx, userId);
         if (factor?.enabledAt) throw conflict('MFA is already on: turn it off first to enrol again');
@@ -186,7 +186,7 @@ export function createMfaService({ db, secrets }: Deps) {
             set: { totpSecretSealed, lastStep: null, createdAt: new Date() },
           });
       });
-      return { secret, otpauth_uri: totpUri(secret, email) };
+      return { secret, otpauth_uri: await totpUri(secret, email) };
     },
 
     /** Turns the factor on with a first right code; returns the recovery codes (shown once). */

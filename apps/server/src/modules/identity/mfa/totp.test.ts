@@ -4,7 +4,7 @@ import { checkTotp, newTotpSecret, totpUri } from './totp.ts';
 
 describe('TOTP', () => {
   it('accepts the current code once and refuses a replay of its step', async () => {
-    const secret = newTotpSecret();
+    const secret = await newTotpSecret();
     const code = await generate({ secret });
     const step = await checkTotp(secret, code, null);
     expect(step).toBeTypeOf('number');
@@ -12,7 +12,7 @@ describe('TOTP', () => {
   });
 
   it('refuses a wrong or malformed code', async () => {
-    const secret = newTotpSecret();
+    const secret = await newTotpSecret();
     const code = await generate({ secret });
     const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
     expect(await checkTotp(secret, wrong, null)).toBeNull();
@@ -20,8 +20,8 @@ describe('TOTP', () => {
     expect(await checkTotp(secret, '', null)).toBeNull();
   });
 
-  it('writes an otpauth URI for authenticator apps', () => {
-    const uri = totpUri('JBSWY3DPEHPK3PXP', 'ann@example.com');
+  it('writes an otpauth URI for authenticator apps', async () => {
+    const uri = await totpUri('JBSWY3DPEHPK3PXP', 'ann@example.com');
     expect(uri).toMatch(/^otpauth:\/\/totp\/maas:ann%40example\.com\?/);
     expect(uri).toContain('secret=JBSWY3DPEHPK3PXP');
   });

@@ -1,16 +1,17 @@
-import { generateSecret, generateURI, verify } from 'otplib';
+/** otplib is loaded by the first MFA enrolment or code, not at start */
+const otp = () => import('otplib');
 
 /** RFC 6238 defaults every authenticator app understands: SHA-1, 6 digits, 30 s. */
 const PERIOD_S = 30;
 /** one step either side: a phone's clock may be off by up to 30 s */
 const TOLERANCE_S = PERIOD_S;
 
-export function newTotpSecret(): string {
-  return generateSecret({ length: 20 });
+export async function newTotpSecret(): Promise<string> {
+  return (await otp()).generateSecret({ length: 20 });
 }
 
-export function totpUri(secret: string, account: string, issuer = 'maas'): string {
-  return generateURI({ issuer, label: account, secret, period: PERIOD_S, digits: 6 });
+export async function totpUri(secret: string, account: string, issuer = 'maas'): Promise<string> {
+  return (await otp()).generateURI({ issuer, label: account, secret, period: PERIOD_S, digits: 6 });
 }
 
 /**
@@ -23,6 +24,7 @@ export async function checkTotp(
   afterStep: number | null,
 ): Promise<number | null> {
   if (!/^\d{6}$/.test(code)) return null;
+  const { verify } = await otp();
   try {
     const result = await verify({
       secret,

@@ -1,5 +1,4 @@
 import type { FormatCallback } from 'html-to-text';
-import Papa from 'papaparse';
 
 // The parsers of the binary formats (~60 MB resident together) load when a file of theirs comes.
 
@@ -76,7 +75,12 @@ export async function parseDocument(filename: string, bytes: Buffer): Promise<st
         });
       case 'csv':
       case 'tsv':
-        return rowsToText(Papa.parse<string[]>(decodeText(bytes).trim(), { skipEmptyLines: true }).data);
+        // papaparse is loaded by the first CSV, not at start
+        return rowsToText(
+          (await import('papaparse')).default.parse<string[]>(decodeText(bytes).trim(), {
+            skipEmptyLines: true,
+          }).data,
+        );
       case 'xlsx':
         return await parseXlsx(bytes);
       default:
