@@ -1,5 +1,5 @@
 import { type OutboundPolicy, outboundFetch } from '@maas/outbound';
-import * as oidc from 'openid-client';
+import type { Configuration, CustomFetch } from 'openid-client';
 import type { IdpKind } from '../sso-schema.ts';
 import { githubEndpoints } from './github.ts';
 
@@ -14,6 +14,9 @@ export interface OidcProviderConfig {
 
 const TTL_MS = 10 * 60_000;
 
+/** openid-client (and oauth4webapi under it) loads with the first single sign-on, not at start */
+export const openidClient = () => import('openid-client');
+
 /**
  * Discovery documents of the configured providers, fetched through the outbound policy (an issuer
  * on a private address is reached only when MAAS_OUTBOUND_ALLOW lists it, like a provider's URL)
@@ -21,11 +24,12 @@ const TTL_MS = 10 * 60_000;
  */
 export function createOidcClients({ outbound }: { outbound: OutboundPolicy }) {
   const { fetch } = outboundFetch(outbound, { timeout: 10_000 });
-  const cache = new Map<string, { at: number; version: number; config: Promise<oidc.Configuration> }>();
-  const customFetch: oidc.CustomFetch = (url, options) =>
+  const cache = new Map<string, { at: number; version: number; config: Promise<Configuration> }>();
+  const customFetch: CustomFetch = (url, options) =>
     fetch(url, { ...options, signal: options.signal ?? AbortSignal.timeout(15_000) } as RequestInit);
 
-  function discover(p: OidcProviderConfig): Promise<oidc.Configuration> {
+  async function discover(p: OidcProviderConfig): Promise<Configuration> {
+    const oidc = await openidClient();
     const url = new URL(p.issuer);
     const auth = p.clientSecret ? oidc.ClientSecretPost(p.clientSecret) : oidc.None();
     if (p.kind === 'github') {
@@ -34,7 +38,7 @@ export function createOidcClients({ outbound }: { outbound: OutboundPolicy }) {
       const config = new oidc.Configuration({ issuer: p.issuer, ...endpoints }, p.clientId, undefined, auth);
       config[oidc.customFetch] = customFetch;
       if (url.protocol === 'http:') oidc.allowInsecureRequests(config);
-      return Promise.resolve(config);
+      return config;
     }
     return oidc
       .discovery(url, p.clientId, undefined, auth, {
@@ -53,7 +57,7 @@ export function createOidcClients({ outbound }: { outbound: OutboundPolicy }) {
     /** fetch through the outbound policy, for a provider's own APIs (GitHub's user and emails) */
     fetch: (url: string, init?: RequestInit) => fetch(url, init),
 
-    configOf(p: OidcProviderConfig): Promise<oidc.Configuration> {
+    configOf(p: OidcProviderConfig): Promise<Configuration> {
       const hit = cache.get(p.id);
       const version = p.updatedAt.getTime();
       if (hit && hit.version === version && Date.now() - hit.at < TTL_MS) return hit.config;

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, isNull, lt } from 'drizzle-orm';
-import * as oidc from 'openid-client';
+import type { Configuration } from 'openid-client';
 import type { Logger } from 'pino';
 import { randomToken, type SecretBox, sha256Hex } from '../../../crypto/secret-box.ts';
 import type { Db } from '../../../db/client.ts';
@@ -11,7 +11,7 @@ import { sessions } from '../schema.ts';
 import { ssoLogins, ssoSessions } from '../sso-schema.ts';
 import type { CliSignInService } from './cli-sign-in.ts';
 import { githubClaims, githubEndpoints } from './github.ts';
-import type { OidcClients } from './oidc-client.ts';
+import { type OidcClients, openidClient } from './oidc-client.ts';
 import type { IdentityProviderRow, IdentityProviderService } from './provider-service.ts';
 import { type SsoAccountService, SsoRefused } from './sso-account.ts';
 
@@ -73,6 +73,7 @@ export function createSsoLoginService(deps: Deps) {
     if (query.error)
       throw new SsoRefused('idp_error', `the identity provider refused: ${query.error.slice(0, 100)}`);
     const config = await configOf(p);
+    const oidc = await openidClient();
     const current = new URL(login.redirectUri);
     for (const [k, v] of Object.entries(query)) current.searchParams.set(k, v);
     const github = p.kind === 'github';
@@ -163,13 +164,14 @@ export function createSsoLoginService(deps: Deps) {
     ) {
       const p = await providers.getBySlug(slug);
       if (!p?.enabled) throw new SsoRefused('unknown_provider', `no identity provider "${slug}"`);
-      let config: oidc.Configuration;
+      let config: Configuration;
       try {
         config = await configOf(p);
       } catch (err) {
         log.warn({ provider: p.slug, err: (err as Error).message }, 'identity provider discovery failed');
         throw new SsoRefused('provider_unreachable', `identity provider "${p.name}" cannot be reached`);
       }
+      const oidc = await openidClient();
       const state = oidc.randomState();
       const nonce = oidc.randomNonce();
       const verifier = oidc.randomPKCECodeVerifier();
@@ -262,7 +264,7 @@ export function createSsoLoginService(deps: Deps) {
           post_logout_redirect_uri: postLogoutRedirectUri,
         };
         if (row.sso.idTokenSealed) params.id_token_hint = secrets.open(row.sso.idTokenSealed);
-        return oidc.buildEndSessionUrl(config, params).href;
+        return (await openidClient()).buildEndSessionUrl(config, params).href;
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'no end-session URL for an SSO logout');
         return null;

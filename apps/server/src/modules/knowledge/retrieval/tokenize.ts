@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Jieba } from '@node-rs/jieba';
 import { stemmer } from 'stemmer';
-import { eng, zho } from 'stopword';
 
 /** Han ideographs (CJK unified, extension A, compatibility): the runs handed to the segmenter. */
 const HAN_RUN = /[\p{Script=Han}]+/gu;
@@ -10,8 +9,17 @@ const WORD = /[\p{L}\p{N}]+/gu;
 const LATIN_WORD = /^[a-z]+$/;
 const MAX_TERM_LENGTH = 64;
 
-const ENGLISH_STOP_WORDS = new Set(eng);
-const CHINESE_STOP_WORDS = new Set(zho);
+const require = createRequire(import.meta.url);
+
+let stopWords: { english: Set<string>; chinese: Set<string> } | undefined;
+/** stopword holds the lists of some 60 languages (~1 MB of heap): loaded by the first text indexed or searched, not at start */
+function stopWordsOf(): { english: Set<string>; chinese: Set<string> } {
+  if (!stopWords) {
+    const { eng, zho } = require('stopword') as typeof import('stopword');
+    stopWords = { english: new Set(eng), chinese: new Set(zho) };
+  }
+  return stopWords;
+}
 
 let segmenter: Jieba | undefined;
 /**
@@ -20,7 +28,6 @@ let segmenter: Jieba | undefined;
  */
 function chineseSegmenter(): Jieba {
   if (!segmenter) {
-    const require = createRequire(import.meta.url);
     const { Jieba: Segmenter } = require('@node-rs/jieba') as typeof import('@node-rs/jieba');
     const { dict } = require('@node-rs/jieba/dict.js') as { dict: Buffer };
     segmenter = Segmenter.withDict(dict);
@@ -50,10 +57,11 @@ export function tokenizeForIndex(text: string): string[] {
 }
 
 function addWords(text: string, terms: string[]): void {
+  const { english } = stopWordsOf();
   for (const [word] of text.matchAll(WORD)) {
     if (word.length > MAX_TERM_LENGTH) continue;
     if (LATIN_WORD.test(word)) {
-      if (word.length < 2 || ENGLISH_STOP_WORDS.has(word)) continue;
+      if (word.length < 2 || english.has(word)) continue;
       terms.push(stemmer(word));
     } else {
       terms.push(word);
@@ -62,12 +70,13 @@ function addWords(text: string, terms: string[]): void {
 }
 
 function addChinese(run: string, terms: string[]): void {
+  const { chinese } = stopWordsOf();
   for (const word of chineseSegmenter().cutForSearch(run, true)) {
-    if (word.length < 2 || CHINESE_STOP_WORDS.has(word)) continue;
+    if (word.length < 2 || chinese.has(word)) continue;
     terms.push(word);
   }
   // every character too: a modern paraphrase (学习) still meets classical text (学) on its characters
   for (const char of run) {
-    if (!CHINESE_STOP_WORDS.has(char)) terms.push(char);
+    if (!chinese.has(char)) terms.push(char);
   }
 }
