@@ -1,8 +1,11 @@
-import Table from 'cli-table3';
-import { createSpinner } from 'nanospinner';
+import { createRequire } from 'node:module';
 import pc from 'picocolors';
 import { usageError } from './errors.ts';
 import { toYaml } from './yaml.ts';
+
+// the table and spinner packages load with the first table or spinner drawn, not with every
+// command (`maas serve` draws neither)
+const require = createRequire(import.meta.url);
 
 export const FORMATS = ['table', 'json', 'yaml'] as const;
 /** table, json, yaml, or another a command accepts (csv for usage) */
@@ -95,6 +98,7 @@ export function createOutput(
         output.note('(none)');
         return;
       }
+      const Table = require('cli-table3') as typeof import('cli-table3');
       const t = new Table({
         head: columns.map((col) => c.bold(col.header.toUpperCase())),
         chars: {
@@ -140,6 +144,7 @@ export function createOutput(
     },
     progress(text) {
       if (!spinnable) return { update() {}, succeed() {}, fail() {}, stop() {} };
+      const { createSpinner } = require('nanospinner') as typeof import('nanospinner');
       const spinner = createSpinner(text, { stream: process.stderr }).start();
       return {
         update: (t) => void spinner.update({ text: t }),

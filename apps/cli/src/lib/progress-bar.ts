@@ -1,4 +1,4 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 import type { GlobalOptions } from './runtime.ts';
 
 /** A progress bar on stderr, or nothing at all where a person does not watch a terminal. */
@@ -41,6 +41,8 @@ export function formatBytes(n: number): string {
 /** A bar of bytes (`upload`, `download`) or of lines (`batch`); `enabled` from barsEnabled. */
 export function createBar(label: string, unit: 'bytes' | 'lines', enabled: boolean): Bar {
   if (!enabled) return silent;
+  // loaded with the first bar drawn, not with every command
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
