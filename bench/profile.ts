@@ -1,7 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildBundleIfStale } from '../apps/cli/scripts/build-bundle.mjs';
 import { runLoad } from './lib/load.ts';
 import { firstMessage, forkChild } from './lib/processes.ts';
 import { printBudget } from './lib/profile-budget.ts';
@@ -29,7 +28,6 @@ const { values: args } = parseArgs({
 const cpuProf = ['--cpu-prof', `--cpu-prof-dir=${args.dir}`];
 const scenario = SCENARIOS.find((s) => s.name === args.scenario);
 if (!scenario) throw new Error(`unknown scenario ${args.scenario}`);
-if (args.system !== 'baseline') await buildBundleIfStale();
 const upstreamChild = forkChild(new URL('./lib/upstream-process.ts', import.meta.url).pathname);
 const { url: upstream } = await firstMessage<{ url: string }>(upstreamChild);
 const target: Target =
@@ -55,6 +53,8 @@ const target: Target =
           governance: args.governance !== 'off',
           redis: args.redis,
           execArgv: cpuProf,
+          // the stages are told apart by source file, which the bundle's chunks do not name
+          sources: true,
         },
       )(upstream);
 const before = new Set(existsSync(args.dir) ? readdirSync(args.dir) : []);

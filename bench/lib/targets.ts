@@ -87,6 +87,7 @@ export const portkey: TargetFactory = async (upstream) => {
 
 /** The production bundle (`npm run build`): maas is measured as `npm start` and the image run it. */
 const BUNDLE = here('../../dist/maas.mjs');
+const SOURCES = here('../../apps/cli/src/bin.ts');
 
 /** Waits for `/readyz` to answer 200 (the port opens before the server is ready to serve). */
 async function ready(url: string, child: Child, timeoutMs = 240_000): Promise<void> {
@@ -113,7 +114,14 @@ async function ready(url: string, child: Child, timeoutMs = 240_000): Promise<vo
 export function maas(
   name = 'maas',
   env: Record<string, string> = {},
-  opts: { governance?: boolean; redis?: boolean; postgres?: boolean; execArgv?: string[] } = {},
+  opts: {
+    governance?: boolean;
+    redis?: boolean;
+    postgres?: boolean;
+    execArgv?: string[];
+    /** run the TypeScript sources under tsx instead of the bundle (profiles then name our files) */
+    sources?: boolean;
+  } = {},
 ): TargetFactory {
   return async (upstream) => {
     const admin = { email: 'bench@localhost', password: randomBytes(12).toString('hex') };
@@ -126,9 +134,9 @@ export function maas(
     const redis = redisUrl ? new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 }) : undefined;
     const port = await freePort();
     const own = process.env;
-    const child = forkChild(BUNDLE, {
+    const child = forkChild(opts.sources ? SOURCES : BUNDLE, {
       args: ['serve'],
-      execArgv: opts.execArgv ?? [],
+      execArgv: [...(opts.sources ? ['--import', 'tsx'] : []), ...(opts.execArgv ?? [])],
       env: {
         NODE_ENV: 'production',
         MAAS_SECRET_KEY: own.MAAS_SECRET_KEY ?? randomBytes(32).toString('hex'),
