@@ -5,6 +5,7 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { waitForSchema } from './db/migrate.ts';
+import type { EmbeddedDatabase } from './db/open-embedded.ts';
 import { type Bus, createMemoryBus, createRedisBus } from './events/bus.ts';
 import { createLogger } from './logger.ts';
 import { listenForMetrics } from './modules/observability/index.ts';
@@ -26,6 +27,11 @@ export interface StartOptions {
   embeddedAgent?: EmbeddedAgent;
   /** print the generated admin password here on first start (default: stdout) */
   announce?: (line: string) => void;
+  /**
+   * the embedded database of `config.dataDir`, already being opened: `maas serve` starts it before
+   * it imports the server, so that both run at once (see early.ts); ignored with DATABASE_URL
+   */
+  embeddedDatabase?: Promise<EmbeddedDatabase>;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -34,6 +40,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    opening: config.databaseUrl ? undefined : opts.embeddedDatabase,
     onRestart: (cause) =>
       log.error({ err: cause }, 'the embedded database thread died; opening the data directory again'),
   });
@@ -61,6 +68,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
     services.outbound.addSelf(config.host, port); // never a destination, whatever the allow-list says
+    services.startLocalNode();
     if (config.metricsListen) {
       metricsServer = await listenForMetrics(services.metrics, config.metricsListen, config.metricsToken);
       const metrics = new URL(metricsServer.url);

@@ -19,33 +19,46 @@ export function registerServeCommand(program: Command): void {
       if (opts.port) env.MAAS_PORT = opts.port;
       if (opts.dataDir) env.MAAS_DATA_DIR = opts.dataDir;
       // loaded here, not at start-up: the client commands should not pay for the whole server
-      const {
-        ConfigError,
-        DataDirLockedError,
-        NewerSchemaError,
-        SchemaWaitTimeoutError,
-        loadConfig,
-        startServer,
-      } = await import('@maas/server');
-      // the node agent the server runs as its own node (MAAS_LOCAL_AGENT): composed here, the server never imports it
-      const { embeddedAgent } = await import('@maas/agent/embedded');
-      let server: Awaited<ReturnType<typeof startServer>>;
-      try {
-        server = await startServer(loadConfig(env), { embeddedAgent });
-      } catch (err) {
-        if (err instanceof ConfigError) {
+      const early = await import('@maas/server/early');
+      /** what an operator fixes (configuration, a locked or newer data directory): one line, no stack */
+      function refuse(err: unknown): never {
+        if (err instanceof early.ConfigError) {
           process.stderr.write(`maas: ${err.message}\n`);
           process.exit(2);
         }
         if (
-          err instanceof DataDirLockedError ||
-          err instanceof NewerSchemaError ||
-          err instanceof SchemaWaitTimeoutError
+          err instanceof early.DataDirLockedError ||
+          err instanceof early.NewerSchemaError ||
+          err instanceof early.SchemaWaitTimeoutError
         ) {
           process.stderr.write(`maas: ${err.message}\n`);
           process.exit(1);
         }
         throw err;
+      }
+      let config: ReturnType<typeof early.loadConfig>;
+      try {
+        config = early.loadConfig(env);
+      } catch (err) {
+        refuse(err);
+      }
+      // The embedded database opens (its lock first) while the server's code loads: both take
+      // about as long, and they run on different threads. Its failure is startServer's to report.
+      const embeddedDatabase = config.databaseUrl ? undefined : early.openEmbedded(config.dataDir);
+      embeddedDatabase?.catch(() => {});
+      const [{ startServer }, { embeddedAgent }] = await Promise.all([
+        import('@maas/server'),
+        // the node agent the server runs as its own node (MAAS_LOCAL_AGENT): composed here, the server never imports it
+        import('@maas/agent/embedded'),
+      ]);
+      let server: Awaited<ReturnType<typeof startServer>>;
+      try {
+        server = await startServer(config, {
+          embeddedAgent,
+          ...(embeddedDatabase ? { embeddedDatabase } : {}),
+        });
+      } catch (err) {
+        refuse(err);
       }
       let stopping = false;
       const stop = (signal: string) => {

@@ -1,15 +1,14 @@
-import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import lockfile from 'proper-lockfile';
-import { ensurePrivateDir, tightenTree } from '../private-dir.ts';
 import { type MigrationResult, migrateChecked, migrateLocked } from './migrate.ts';
-import { PgliteThread } from './pglite-thread.ts';
+import { type EmbeddedDatabase, openEmbedded } from './open-embedded.ts';
 import * as schema from './schema.ts';
 import { migrationsFolder, type RunQuery, readSchemaLevel, type SchemaLevel } from './schema-level.ts';
+
+export { DataDirLockedError } from './open-embedded.ts';
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -33,8 +32,6 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export class DataDirLockedError extends Error {}
-
 export interface DatabaseOptions {
   databaseUrl?: string | undefined;
   /** PGlite directory; `memory://` keeps everything in memory (tests). */
@@ -42,11 +39,13 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** the embedded database's thread died and is being started again */
   onRestart?: (cause: Error) => void;
+  /** the embedded database of `dataDir`, already being opened (openEmbedded); not with databaseUrl */
+  opening?: Promise<EmbeddedDatabase> | undefined;
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 20);
-  return openPglite(opts.dataDir ?? 'memory://', opts.onRestart);
+  return openPglite(opts.dataDir ?? 'memory://', opts.onRestart, opts.opening);
 }
 
 async function openPostgres(url: string, max: number): Promise<Database> {
@@ -87,31 +86,18 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   };
 }
 
-async function openPglite(dataDir: string, onRestart?: (cause: Error) => void): Promise<Database> {
-  let release: (() => Promise<void>) | undefined;
-  let dir: string | undefined;
-  if (!dataDir.startsWith('memory://')) {
-    ensurePrivateDir(dataDir);
-    dir = join(dataDir, 'pgdata');
-    ensurePrivateDir(dir);
-    try {
-      // Two processes on one PGlite directory would corrupt it: the second is refused.
-      release = await lockfile.lock(dir, { stale: 15_000, update: 5_000, realpath: false });
-    } catch {
-      throw new DataDirLockedError(
-        `data directory ${dataDir} is in use by another maas process (only one process may open an embedded database; use DATABASE_URL for several)`,
-      );
-    }
+async function openPglite(
+  dataDir: string,
+  onRestart: ((cause: Error) => void) | undefined,
+  opening: Promise<EmbeddedDatabase> | undefined,
+): Promise<Database> {
+  const embedded = await (opening ?? openEmbedded(dataDir));
+  if (embedded.dataDir !== dataDir) {
+    await embedded.close();
+    throw new Error(`the embedded database opened early is ${embedded.dataDir}, not ${dataDir}`);
   }
-  const client = new PgliteThread(dir, onRestart);
-  try {
-    await client.waitReady;
-    if (dir) tightenTree(dir);
-  } catch (err) {
-    await client.close();
-    await release?.();
-    throw err;
-  }
+  if (onRestart) embedded.onRestart = onRestart;
+  const client = embedded.thread;
   // drizzle's PGlite driver only calls query() and transaction(), which the thread provides
   const pglite = client as unknown as PGlite;
   const db = drizzlePglite(pglite, { schema }) as unknown as Db;
@@ -119,17 +105,13 @@ async function openPglite(dataDir: string, onRestart?: (cause: Error) => void): 
   return {
     db,
     driver: 'pglite',
-    // one process per directory (the lock file above): no advisory lock needed
+    // one process per directory (openEmbedded's lock file): no advisory lock needed
     migrate: () => migrateChecked(query, () => migratePglite(drizzlePglite(pglite), { migrationsFolder })),
     schemaLevel: () => readSchemaLevel(query),
     query,
     ping: async () => {
       await client.query('select 1');
     },
-    close: async () => {
-      await client.close();
-      if (dir) tightenTree(dir);
-      await release?.();
-    },
+    close: () => embedded.close(),
   };
 }
