@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -43,6 +43,21 @@ export interface BuildAppOptions {
   isMigrated?: () => boolean;
 }
 
+type CompilersFactory = NonNullable<
+  NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']
+>;
+
+/**
+ * Routes validate and serialize with zod. Given when the instance is built (rather than set on it
+ * afterwards), Fastify does not load the JSON Schema compilers it would otherwise make by default
+ * (Ajv, fast-json-stringify: ~0.15 s of CPU at start) only to replace them. Fastify types these
+ * factories as those compilers'; the zod ones take the same arguments.
+ */
+const zodCompilers = {
+  buildValidator: () => validatorCompiler,
+  buildSerializer: () => serializerCompiler,
+} as unknown as CompilersFactory;
+
 /** Registers every module and the one error mapper. Never listens. */
 export async function buildApp({ services, logger, isMigrated = () => true }: BuildAppOptions) {
   const { config } = services;
@@ -56,14 +71,13 @@ export async function buildApp({ services, logger, isMigrated = () => true }: Bu
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
+    schemaController: { compilersFactory: zodCompilers },
     frameworkErrors: (err, req, reply) => {
       const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'path parameter too long' : 'malformed URL';
       return sendError(req, reply, new AppError('validation_failed', message));
     },
   }).withTypeProvider<ZodTypeProvider>();
 
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
   // Hooks on every request are callback-style: an async hook costs a promise and a tick per request.
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
