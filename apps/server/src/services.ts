@@ -353,6 +353,16 @@ export async function createServices(deps: CoreDeps) {
     knowledge,
     fineTuning: fineTuning.service,
     fineTuningDispatch: fineTuning.dispatch,
+    /**
+     * Starts the local node (MAAS_LOCAL_AGENT): its agent and its trainer. startServer calls it once
+     * it serves: what they probe at start (`python3 -c "import torch"`, the runtimes, the GPUs) takes
+     * seconds of CPU in child processes, which would hold up a start that competes with them for it.
+     * Neither is waited for.
+     */
+    startLocalNode() {
+      fleet.startLocalAgent();
+      fineTuning.startLocalTrainer();
+    },
     /** Flushes buffers and stops background work; the database is closed by the caller. */
     async stop() {
       // running jobs are aborted and their leases given back first, while what they use still works

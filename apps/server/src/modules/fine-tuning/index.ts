@@ -112,6 +112,9 @@ export function createFineTuning(deps: FineTuningDeps) {
         deps.reconcileMs ?? 10_000,
       );
       reconciler.unref();
+    },
+    /** The local node's trainer, when the server runs one (see Services.startLocalNode). */
+    startLocalTrainer() {
       const localNode = deps.localNode;
       if (!localNode) return;
       const dir = deps.dataDir.startsWith('memory://')

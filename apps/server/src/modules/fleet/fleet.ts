@@ -119,7 +119,9 @@ export function createFleet(deps: FleetDeps) {
       kubernetes.start();
       if (config.localAgent && !embedded)
         log.warn('MAAS_LOCAL_AGENT is on but this process was started without an agent: no local node');
-      // The local agent starts beside the server (GPU discovery must not hold the server up).
+    },
+    /** The server's own node, when it runs one (see Services.startLocalNode). */
+    startLocalAgent() {
       if (embedded) {
         starting = startLocalAgent({
           agent: embedded,
