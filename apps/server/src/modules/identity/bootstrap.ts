@@ -16,6 +16,9 @@ export async function bootstrapFirstStart(
   { db, audit, config, hasher }: { db: Db; audit: AuditService; config: Config; hasher: PasswordHasher },
   announce: (line: string) => void,
 ): Promise<void> {
+  // Every later start ends here: hashing the password (Argon2, ~0.1 s of CPU and tens of MB) is for the first.
+  const [existing] = await db.select({ id: users.id }).from(users).limit(1);
+  if (existing) return;
   const generated = config.adminPassword ? undefined : randomBytes(12).toString('base64url');
   const passwordHash = await hasher.hash(config.adminPassword ?? generated!);
   const created = await db.transaction(async (tx) => {
