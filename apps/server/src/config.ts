@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type AllowEntry, parseAllowList } from '@maas/outbound';
+// the allow-list parser alone: `maas serve` loads this module before the rest (see early.ts)
+import { type AllowEntry, parseAllowList } from '@maas/outbound/allow-list';
 import { z } from 'zod';
 import { ensurePrivateDir } from './private-dir.ts';
 
