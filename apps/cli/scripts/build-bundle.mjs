@@ -2,8 +2,9 @@
 // Builds the production bundle of the CLI and the server (`npm run build`, and before `npm start`):
 // dist/maas.mjs and the chunks it loads on demand (the server only for `maas serve`), our TypeScript
 // compiled once by esbuild instead of at every start by tsx's loader. Packages from node_modules stay
-// outside the bundle (PGlite's WASM, the native modules, anything that reads its own files): dist/
-// sits at the repository root, so node finds them in ./node_modules as the sources do.
+// outside the bundle (PGlite's WASM, the native modules, anything that reads its own files), but
+// for a few of many small modules (BUNDLED_PACKAGES): dist/ sits at the repository root, so node
+// finds them in ./node_modules as the sources do.
 //
 // The files our code reads beside itself (the PGlite worker, the migrations, the console, the
 // agent's scripts) are not copied: each module's `import.meta.url` is rewritten to the URL of its
@@ -40,12 +41,22 @@ const sourceLocations = {
   },
 };
 
-/** Bare imports stay imports of node_modules, except our own workspace packages. */
+/**
+ * Pure-JavaScript packages made of many small ES modules, bundled with our code: node's ES module
+ * loader costs per file about what compiling it does, and `maas serve` loads hundreds of theirs at
+ * start (~0.1 s of CPU). A package that imports one of them (zod's type provider) is bundled too,
+ * so that one copy of each is loaded.
+ */
+const BUNDLED_PACKAGES = /^(zod|drizzle-orm|fastify-type-provider-zod)(\/|$)/;
+
+/** Bare imports stay imports of node_modules, except our own workspace packages and BUNDLED_PACKAGES. */
 const packagesExternal = {
   name: 'packages-external',
   setup(b) {
     b.onResolve({ filter: /^[^./]/ }, (args) =>
-      args.path.startsWith('@maas/') ? undefined : { path: args.path, external: true },
+      args.path.startsWith('@maas/') || BUNDLED_PACKAGES.test(args.path)
+        ? undefined
+        : { path: args.path, external: true },
     );
   },
 };
