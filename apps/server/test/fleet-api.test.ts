@@ -8,7 +8,7 @@ import {
   type TestServer,
   writeTinyLlama,
 } from '@maas/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eventually, type FakeAgent, fakeAgent, replicasOf } from './support/fleet-agents.ts';
 
 /**
@@ -59,6 +59,9 @@ const modelNamed = async (name: string) => {
   const m = list.find((x) => x.name === name);
   return m ? (await ts.admin.get(`/api/v1/models/${m.id}`)).body : null;
 };
+
+// placement, drains and rollouts wait on heartbeats and timers, which a loaded machine runs late
+vi.setConfig({ testTimeout: 120_000 });
 
 describe('nodes and join tokens', () => {
   it('registers nodes with the token’s labels and reports their GPUs', async () => {
