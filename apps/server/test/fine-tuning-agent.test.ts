@@ -86,7 +86,9 @@ describe.skipIf(!hasTorch)('fine-tuning on a remote agent', { timeout: 360_000 }
     const ckpts = await client.fineTuning.jobs.checkpoints.list(job.id);
     expect(ckpts.data.length).toBeGreaterThan(0);
     for (const c of ckpts.data)
-      expect((c as unknown as { maas: { file_id: string } }).maas.file_id).toMatch(/^file-/);
+      expect((c as unknown as { maas: { file_id: string } }).maas.file_id, events.join('\n')).toMatch(
+        /^file-/,
+      );
     // served unmerged on the base deployment's replica on that node, checked through /v1
     expect(events.some((m) => m.startsWith('Parity check passed'))).toBe(true);
     const reply = await client.chat.completions.create({

@@ -39,12 +39,14 @@ export async function startTrainingLoop(opts: TrainingLoopOptions) {
   let stopped = false;
 
   async function tick(): Promise<void> {
-    const reports = [...runs.values()].map((r) => r.report());
+    // a report's lines are dropped only once the server took it: a failed poll sends them again
+    const sent = [...runs.values()].map((r) => [r, r.report()] as const);
     const desired = await opts.transport.poll({
       trainer: `${preset.name} torch ${torch}`,
       slots: opts.slots ?? 1,
-      runs: reports,
+      runs: sent.map(([, report]) => report),
     });
+    for (const [r, report] of sent) r.delivered(report);
     const wanted = new Map(desired.runs.map((r) => [`${r.id}:${r.attempt}`, r]));
     for (const [key, run] of runs) {
       if (wanted.has(key)) continue;

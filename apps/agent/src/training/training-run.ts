@@ -3,11 +3,14 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DesiredRun, RunReport, TrainingTransport } from '@maas/contracts/agent';
 import { ownerOnlyDir } from '../supervisor/runtime-process.ts';
 import { type TrainerPreset, trainerArgs } from './trainer-preset.ts';
 
 const MAX_PENDING = 2000;
+const UPLOAD_TRIES = 3;
+const UPLOAD_PAUSE_MS = 1000;
 
 /** Whether `pid` is a trainer left by an agent that died (its process outlives it). */
 async function strayTrainer(pid: number): Promise<boolean> {
@@ -38,11 +41,14 @@ export class TrainingRun {
       preset: TrainerPreset;
       transport: TrainingTransport;
       onChange: () => void;
+      /** the pause before an upload is tried again (times the tries so far) */
+      uploadPauseMs?: number;
     },
   ) {}
 
+  /** The run's state and the trainer lines the server has not taken yet (sent again until it has). */
   report(): RunReport {
-    const lines = this.pending.splice(0, this.pending.length);
+    const lines = this.pending.slice();
     return {
       id: this.spec.id,
       attempt: this.spec.attempt,
@@ -51,6 +57,11 @@ export class TrainingRun {
       reason: this.reason,
       adapter_path: this.adapterPath,
     };
+  }
+
+  /** The server took a report: its lines are not sent again (the server stores each line once anyway). */
+  delivered(report: RunReport): void {
+    this.pending.splice(0, report.lines.length);
   }
 
   /** Queues the upload of a file the trainer reported (`checkpoints/step-N.pt`) to the server. */
@@ -66,11 +77,25 @@ export class TrainingRun {
     const file = join(out, m.path);
     const artifact = { attempt: this.spec.attempt, kind: 'checkpoint' as const, step: m.step };
     this.uploads = this.uploads.then(() =>
-      this.deps.transport.upload(this.spec.id, artifact, file).catch((err: unknown) => {
-        // the checkpoint stays on this node; only a resume elsewhere misses it
-        this.stderr.push(`checkpoint ${m.step} upload failed: ${(err as Error).message}`.slice(0, 500));
+      this.upload(artifact, file).catch((err: unknown) => {
+        // the checkpoint stays on this node (only a resume elsewhere misses it); the job says so
+        const error = (err as Error).message.slice(0, 500);
+        this.pending.push(JSON.stringify({ type: 'checkpoint_upload_failed', step: m.step, error }));
+        this.deps.onChange();
       }),
     );
+  }
+
+  /** An upload, tried again after a pause when the server or the network failed it. */
+  private async upload(artifact: Parameters<TrainingTransport['upload']>[1], file: string) {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await this.deps.transport.upload(this.spec.id, artifact, file);
+      } catch (err) {
+        if (tries >= UPLOAD_TRIES || this.stopped) throw err;
+        await sleep((this.deps.uploadPauseMs ?? UPLOAD_PAUSE_MS) * tries);
+      }
+    }
   }
 
   /** After the trainer: the adapter goes to the server's file store before the run is `succeeded`. */
@@ -78,11 +103,7 @@ export class TrainingRun {
     await this.uploads;
     const adapter = join(out, 'adapter.gguf');
     try {
-      await this.deps.transport.upload(
-        this.spec.id,
-        { attempt: this.spec.attempt, kind: 'adapter', step: steps },
-        adapter,
-      );
+      await this.upload({ attempt: this.spec.attempt, kind: 'adapter', step: steps }, adapter);
     } catch (err) {
       return this.fail(`the adapter could not be uploaded to the server: ${(err as Error).message}`);
     }

@@ -99,6 +99,16 @@ export async function applyTrainerLines(
           });
         await addEvent(tx, job.id, `Checkpoint created at step ${step}`, { dedupeKey: `ckpt:${step}` });
         break;
+      case 'checkpoint_upload_failed':
+        // written by the agent, not the trainer: the checkpoint stayed on the node
+        if (step === null) break;
+        await addEvent(
+          tx,
+          job.id,
+          `Checkpoint at step ${step} could not be stored on the server; it stays on the node: ${String(m.error).slice(0, 500)}`,
+          { level: 'warn', dedupeKey: `ckpt-upload:${job.attempt}:${step}` },
+        );
+        break;
       case 'done':
         out.trainedTokens = num(m.trained_tokens);
         out.adapter = typeof m.adapter === 'string' ? m.adapter.slice(0, 200) : null;

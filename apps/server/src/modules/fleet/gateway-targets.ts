@@ -55,14 +55,17 @@ export function createGatewayTargets(deps: GatewayTargetsDeps) {
   const chains = new Map<string, Promise<void>>();
 
   async function syncNow(depId: string): Promise<void> {
-    const [dep] = await db.select().from(deployments).where(eq(deployments.id, depId));
-    if (!dep) return;
-    const reps = await db.select().from(replicas).where(eq(replicas.deploymentId, depId));
-    const running = reps.filter((r) => r.state === 'running' && r.desired === 'run' && r.endpoint);
-    const counts = new Map<string, number>();
-    for (const r of running) counts.set(r.spec.version, (counts.get(r.spec.version) ?? 0) + 1);
-
     const done = await db.transaction(async (tx) => {
+      // The deployment's row is locked first, as every change to a deployment does before it is
+      // audited: taking the audit chain's lock first (through the provider and the model) and the
+      // row last deadlocks against a delete or a scale on PostgreSQL. A deployment deleted
+      // meanwhile publishes nothing.
+      const [dep] = await tx.select().from(deployments).where(eq(deployments.id, depId)).for('update');
+      if (!dep) return null;
+      const reps = await tx.select().from(replicas).where(eq(replicas.deploymentId, depId));
+      const running = reps.filter((r) => r.state === 'running' && r.desired === 'run' && r.endpoint);
+      const counts = new Map<string, number>();
+      for (const r of running) counts.set(r.spec.version, (counts.get(r.spec.version) ?? 0) + 1);
       const known = dep.modelId ? await registry.internal.find(tx, dep.orgId, dep.modelId) : null;
       // nothing has run yet: nothing to publish
       if (!known && running.length === 0) return null;
