@@ -37,6 +37,14 @@ export interface StartOptions {
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const started = performance.now();
   const log = opts.logger ?? createLogger(config.logLevel);
+  // where the start's time went, in the "maas is serving" line
+  const phases: Record<string, number> = {};
+  let mark = started;
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases[name] = Math.round(now - mark);
+    mark = now;
+  };
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -47,6 +55,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   let bus: Bus | undefined;
   let services: Services | undefined;
   let metricsServer: Awaited<ReturnType<typeof listenForMetrics>> | undefined;
+  phase('database_ms');
   try {
     let migrated = false;
     if (config.migrate.mode === 'wait') {
@@ -58,11 +67,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       if (result.applied.length > 0) log.info({ applied: result.applied, level: result.level }, 'migrated');
     }
     migrated = true;
+    phase('migrate_ms');
     bus = config.redisUrl ? await createRedisBus(config.redisUrl, log) : createMemoryBus(log);
     services = await createServices({ config, database, bus, log, embeddedAgent: opts.embeddedAgent });
+    phase('services_ms');
     await services.identity.bootstrap(opts.announce ?? ((line: string) => process.stdout.write(`${line}\n`)));
+    phase('bootstrap_ms');
     const app = await buildApp({ services, logger: log, isMigrated: () => migrated });
+    phase('app_ms');
     await app.listen({ host: config.host, port: config.port });
+    phase('listen_ms');
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -81,6 +95,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         driver: database.driver,
         redis: Boolean(config.redisUrl),
         startup_ms: Math.round(performance.now() - started),
+        ...phases,
+        // since the process started: node's own start and the imports come before startup_ms
+        process_ms: Math.round(process.uptime() * 1000),
       },
       'maas is serving',
     );

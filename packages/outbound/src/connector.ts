@@ -1,5 +1,6 @@
-import { Agent, buildConnector, Client, Pool, fetch as undiciFetch } from 'undici';
+import type * as U from 'undici';
 import { type OutboundPolicy, OutboundRefused } from './policy.ts';
+import { Agent, buildConnector, Client, Pool, fetch as undiciFetch } from './undici.ts';
 
 /** connect errors after which the next permitted address of the same name is tried */
 const TRY_NEXT = new Set([
@@ -17,8 +18,8 @@ const TRY_NEXT = new Set([
  */
 export function policyConnector(
   policy: OutboundPolicy,
-  options: buildConnector.BuildOptions = {},
-): buildConnector.connector {
+  options: U.buildConnector.BuildOptions = {},
+): U.buildConnector.connector {
   const connect = buildConnector({ timeout: 10_000, ...options });
   return (opts, callback) => {
     const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
@@ -44,7 +45,7 @@ export interface ConnectOptions {
 }
 
 /** An Agent (any origin; redirects are checked too) for fetch and one-off calls. */
-export function outboundAgent(policy: OutboundPolicy, opts: ConnectOptions & Agent.Options = {}): Agent {
+export function outboundAgent(policy: OutboundPolicy, opts: ConnectOptions & U.Agent.Options = {}): U.Agent {
   const { timeout, ...rest } = opts;
   return new Agent({ ...rest, connect: policyConnector(policy, { timeout: timeout ?? 10_000 }) });
 }
@@ -67,8 +68,8 @@ export function outboundFetch(policy: OutboundPolicy, opts: ConnectOptions = {})
 export function outboundPool(
   policy: OutboundPolicy,
   origin: string,
-  opts: ConnectOptions & Pool.Options = {},
-): Pool {
+  opts: ConnectOptions & U.Pool.Options = {},
+): U.Pool {
   const { timeout, ...rest } = opts;
   return new Pool(origin, { ...rest, connect: policyConnector(policy, { timeout: timeout ?? 10_000 }) });
 }
@@ -77,8 +78,8 @@ export function outboundPool(
 export function outboundClient(
   policy: OutboundPolicy,
   origin: string,
-  opts: ConnectOptions & Client.Options = {},
-): Client {
+  opts: ConnectOptions & U.Client.Options = {},
+): U.Client {
   const { timeout, ...rest } = opts;
   return new Client(origin, { ...rest, connect: policyConnector(policy, { timeout: timeout ?? 10_000 }) });
 }

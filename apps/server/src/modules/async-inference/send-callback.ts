@@ -1,5 +1,5 @@
 import { describeNetworkError, isOutboundRefused, type OutboundPolicy, outboundAgent } from '@maas/outbound';
-import { fetch } from 'undici';
+import { fetch } from '@maas/outbound/undici';
 import { PermanentJobError } from '../jobs/index.ts';
 
 export interface CallbackPayload {

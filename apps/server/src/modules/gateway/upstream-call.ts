@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Dispatcher, errors } from 'undici';
+import { type Dispatcher, errors } from '@maas/outbound/undici';
 import type { AbortSwitch } from './abort-switch.ts';
 
 export class BodyTooLargeError extends Error {}

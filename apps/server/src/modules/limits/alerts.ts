@@ -4,9 +4,9 @@ import {
   type OutboundPolicy,
   outboundAgent,
 } from '@maas/outbound';
+import { fetch } from '@maas/outbound/undici';
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { fetch } from 'undici';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { newId } from '../../ids.ts';
 import { type AuditService, systemActor } from '../audit/index.ts';

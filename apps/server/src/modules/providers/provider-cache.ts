@@ -1,6 +1,6 @@
 import { HOP_HEADER, type OutboundPolicy, outboundPool } from '@maas/outbound';
+import { Pool } from '@maas/outbound/undici';
 import type { Logger } from 'pino';
-import { Pool } from 'undici';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Adapter, ProviderConnection } from '../gateway/index.ts';
 import type { ProviderRow } from './dto.ts';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { HOP_HEADER, type OutboundPolicy, outboundClient, parseAddress } from '@maas/outbound';
+import { Client } from '@maas/outbound/undici';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { Client } from 'undici';
 import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import type { Bus } from '../../events/bus.ts';

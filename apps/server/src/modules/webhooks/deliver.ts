@@ -1,5 +1,5 @@
 import { describeNetworkError } from '@maas/outbound';
-import { type Dispatcher, fetch } from 'undici';
+import { type Dispatcher, fetch } from '@maas/outbound/undici';
 import { redactSecrets, signMessage } from './signing.ts';
 
 /** What one attempt needs: where, the exact body, the message id and the secrets that sign. */

@@ -1,6 +1,6 @@
 import type { RequestContext, ResponseContext } from '@kubernetes/client-node';
 import { type OutboundPolicy, policyConnector } from '@maas/outbound';
-import { Agent, fetch } from 'undici';
+import { Agent, fetch } from '@maas/outbound/undici';
 
 /** What maas needs to reach one cluster's API server. */
 export interface KubeTarget {
