@@ -55,7 +55,7 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     import('drizzle-orm/node-postgres'),
     import('drizzle-orm/node-postgres/migrator'),
   ]);
-  const pool = new pg.Pool({ connectionString: url, max });
+  const pool = releaseOnFailedBegin(new pg.Pool({ connectionString: url, max }));
   // A connection that dies (database restart, network cut) must not crash the process: the error
   // reaches whoever queries next, and the pool replaces the connection.
   pool.on('error', () => {});
@@ -84,6 +84,42 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     },
     close: () => pool.end(),
   };
+}
+
+/**
+ * drizzle's `transaction()` gives its connection back only once `BEGIN` succeeded: a `BEGIN` that
+ * fails (the connection died just after it was taken, in a network cut or a database restart)
+ * would keep it checked out for ever, and `pool.end()` at shutdown would wait for it for ever. A
+ * connection taken with `await pool.connect()` whose first query, a `BEGIN`, fails is given back
+ * here, broken, so the pool drops it.
+ */
+export function releaseOnFailedBegin<P extends import('pg').Pool>(pool: P): P {
+  type Client = import('pg').PoolClient;
+  const connect = pool.connect.bind(pool) as () => Promise<Client>;
+  const guarded = (client: Client): Client => {
+    const first = client.query;
+    const watch = function (this: Client, ...args: unknown[]) {
+      client.query = first;
+      const result = (first as (...a: unknown[]) => unknown).apply(this, args);
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: unknown } | undefined)?.text;
+      if (typeof text !== 'string' || !/^\s*begin\b/i.test(text) || !(result instanceof Promise))
+        return result;
+      return result.catch((err: unknown) => {
+        client.release(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      });
+    };
+    client.query = watch as Client['query'];
+    return client;
+  };
+  pool.connect = ((callback?: unknown) =>
+    callback === undefined
+      ? connect().then(guarded)
+      : (pool.constructor as typeof import('pg').Pool).prototype.connect.call(
+          pool,
+          callback as Parameters<P['connect']>[0],
+        )) as P['connect'];
+  return pool;
 }
 
 async function openPglite(
