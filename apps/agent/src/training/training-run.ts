@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DesiredRun, RunReport, TrainingTransport } from '@maas/contracts/agent';
+import type { ArtifactQuery, DesiredRun, RunReport, TrainingTransport } from '@maas/contracts/agent';
 import { ownerOnlyDir } from '../supervisor/runtime-process.ts';
 import { type TrainerPreset, trainerArgs } from './trainer-preset.ts';
 
@@ -87,7 +87,7 @@ export class TrainingRun {
   }
 
   /** An upload, tried again after a pause when the server or the network failed it. */
-  private async upload(artifact: Parameters<TrainingTransport['upload']>[1], file: string) {
+  private async upload(artifact: ArtifactQuery, file: string) {
     for (let tries = 1; ; tries++) {
       try {
         return await this.deps.transport.upload(this.spec.id, artifact, file);

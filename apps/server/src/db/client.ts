@@ -95,7 +95,8 @@ async function openPostgres(url: string, max: number): Promise<Database> {
  */
 export function releaseOnFailedBegin<P extends import('pg').Pool>(pool: P): P {
   type Client = import('pg').PoolClient;
-  const connect = pool.connect.bind(pool) as () => Promise<Client>;
+  // pool.query() checks out with a callback: those connections are left as they are
+  const connect = pool.connect.bind(pool) as (callback?: unknown) => Promise<Client> | undefined;
   const guarded = (client: Client): Client => {
     const first = client.query;
     const watch = function (this: Client, ...args: unknown[]) {
@@ -113,12 +114,7 @@ export function releaseOnFailedBegin<P extends import('pg').Pool>(pool: P): P {
     return client;
   };
   pool.connect = ((callback?: unknown) =>
-    callback === undefined
-      ? connect().then(guarded)
-      : (pool.constructor as typeof import('pg').Pool).prototype.connect.call(
-          pool,
-          callback as Parameters<P['connect']>[0],
-        )) as P['connect'];
+    callback === undefined ? connect()!.then(guarded) : connect(callback)) as P['connect'];
   return pool;
 }
 
